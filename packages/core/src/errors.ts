@@ -1,0 +1,153 @@
+/**
+ * Every error Reseolio throws on purpose is a `ReseolioError` with a stable `code`, so callers
+ * can branch on `err.code` without matching messages. Messages say what to do next.
+ */
+export class ReseolioError extends Error {
+  /** A stable, machine-readable identifier such as `RESEOLIO_INVALID_OPTION`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option, name or argument was rejected before anything was stored. */
+export class ReseolioValidationError extends ReseolioError {
+  constructor(message: string, code = 'RESEOLIO_INVALID_INPUT') {
+    super(code, message);
+  }
+}
+
+/** An argument list or a result cannot be stored faithfully (a function, a symbol…). */
+export class SerializationError extends ReseolioError {
+  constructor(message: string) {
+    super('RESEOLIO_UNSERIALIZABLE', message);
+  }
+}
+
+/** A serialized payload is larger than `maxPayloadBytes`. */
+export class PayloadTooLargeError extends ReseolioError {
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+
+  constructor(what: string, sizeBytes: number, limitBytes: number) {
+    super(
+      'RESEOLIO_PAYLOAD_TOO_LARGE',
+      `${what} is ${sizeBytes} bytes once serialized, over the limit of ${limitBytes} bytes. ` +
+        'Pass ids and load the data inside the handler, or raise `maxPayloadBytes`.',
+    );
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** A storage URL or adapter could not be used. */
+export class StorageConfigError extends ReseolioError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RESEOLIO_STORAGE_CONFIG', message, options);
+  }
+}
+
+/** Registering a name that this instance already registered. */
+export class DuplicateFunctionError extends ReseolioError {
+  constructor(name: string) {
+    super(
+      'RESEOLIO_DUPLICATE_FUNCTION',
+      `A durable function named "${name}" is already registered on this Reseolio instance. ` +
+        'Names identify jobs across deploys: give each function its own name.',
+    );
+  }
+}
+
+/** The engine is not in a state that allows the call (not started, already stopped). */
+export class ReseolioStateError extends ReseolioError {
+  constructor(message: string) {
+    super('RESEOLIO_INVALID_STATE', message);
+  }
+}
+
+/** The job is unknown to storage. */
+export class JobNotFoundError extends ReseolioError {
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super('RESEOLIO_JOB_NOT_FOUND', `No job with id "${jobId}" exists in this storage.`);
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * Thrown by a handler to end the job at once, without further attempts. An error with
+ * `retryable: false` is treated the same way.
+ */
+export class NonRetryableError extends Error {
+  readonly retryable = false as const;
+  readonly code?: string;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+    if (options?.code !== undefined) this.code = options.code;
+  }
+}
+
+/** `result()` on a job that ended `dead`; carries the last attempt's error. */
+export class JobFailedError extends ReseolioError {
+  readonly jobId: string;
+  /** The `name` of the error the last attempt threw. */
+  readonly errorName: string;
+  /** The `code` of the error the last attempt threw, when it had one. */
+  readonly errorCode: string | undefined;
+
+  constructor(jobId: string, error: { name: string; message: string; code?: string }) {
+    super('RESEOLIO_JOB_FAILED', `Job ${jobId} failed: ${error.name}: ${error.message}`);
+    this.jobId = jobId;
+    this.errorName = error.name;
+    this.errorCode = error.code;
+  }
+}
+
+/** `result()` on a job that was cancelled. */
+export class JobCancelledError extends ReseolioError {
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super('RESEOLIO_JOB_CANCELLED', `Job ${jobId} was cancelled.`);
+    this.jobId = jobId;
+  }
+}
+
+/** `result(timeoutMs)` gave up waiting; the job itself keeps running. */
+export class ResultTimeoutError extends ReseolioError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+
+  constructor(jobId: string, timeoutMs: number) {
+    super(
+      'RESEOLIO_RESULT_TIMEOUT',
+      `Job ${jobId} did not finish within ${timeoutMs} ms. The job keeps running; ` +
+        'call result() again or fetch it later with getHandle(jobId).',
+    );
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** An attempt ran longer than its `timeoutMs`; counts as a failed, retryable attempt. */
+export class AttemptTimeoutError extends ReseolioError {
+  constructor(timeoutMs: number) {
+    super('RESEOLIO_ATTEMPT_TIMEOUT', `The attempt did not finish within ${timeoutMs} ms.`);
+  }
+}
+
+/** A running attempt's lease expired (its process died or stalled); recorded by the sweeper. */
+export class LeaseExpiredError extends ReseolioError {
+  constructor() {
+    super(
+      'RESEOLIO_LEASE_EXPIRED',
+      'The worker running this attempt stopped heartbeating before its lease expired.',
+    );
+  }
+}

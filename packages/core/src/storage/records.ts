@@ -1,0 +1,127 @@
+/**
+ * Plain data that crosses the storage seam. Every time is an epoch-millisecond number chosen
+ * by the engine: storage never reads the clock, so the contract suite can drive time.
+ * Payloads (`args`, `result`, `error`, `policy`) cross as strings the engine serialized.
+ */
+
+/** The lifecycle of a job. `success`, `dead` and `cancelled` are final until `retry()`. */
+export type JobStatus = 'pending' | 'running' | 'success' | 'dead' | 'cancelled';
+
+/** The statuses after which a job does not run again unless retried. */
+export const FINAL_STATUSES: readonly JobStatus[] = Object.freeze(['success', 'dead', 'cancelled']);
+
+/** One job as storage keeps it. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  status: JobStatus;
+  /** Serialized argument list. */
+  args: string;
+  /** Serialized return value, set on success. */
+  result: string | null;
+  /** Serialized error of the last failed attempt (JSON of `StoredError`). */
+  error: string | null;
+  /** Serialized retry policy (backoff, delays, jitter, timeout) fixed when the job was made. */
+  policy: string;
+  /** Attempts started so far; the claim that starts an attempt increments it. */
+  attempt: number;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  parentId: string | null;
+  /** The worker holding the lease while `running`. */
+  ownerId: string | null;
+  leaseExpiresAt: number | null;
+  createdAt: number;
+  /** Not claimable before this time. */
+  runAt: number;
+  /** When the current (or last) attempt started. */
+  startedAt: number | null;
+  /** When the job reached a final status. */
+  completedAt: number | null;
+}
+
+/** What the engine asks storage to create. */
+export interface NewJob {
+  id: string;
+  name: string;
+  args: string;
+  policy: string;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  parentId: string | null;
+  createdAt: number;
+  runAt: number;
+}
+
+export interface EnqueueResult {
+  job: JobRecord;
+  /** True when a job with the same (name, idempotencyKey) already existed and was returned. */
+  deduplicated: boolean;
+}
+
+export interface ClaimInput {
+  /** Only jobs with one of these names are claimed; an empty list claims nothing. */
+  names: readonly string[];
+  ownerId: string;
+  /** At most this many jobs. */
+  limit: number;
+  now: number;
+  leaseExpiresAt: number;
+}
+
+export interface HeartbeatInput {
+  jobs: readonly { id: string; attempt: number }[];
+  ownerId: string;
+  leaseExpiresAt: number;
+}
+
+/** Identifies one attempt of one job held by one owner: every write by a worker is fenced on it. */
+export interface AttemptFence {
+  id: string;
+  attempt: number;
+  ownerId: string;
+}
+
+/**
+ * How an attempt ends. Fenced on (id, attempt, ownerId, status `running`): an ack from an
+ * attempt that lost its lease matches no row and changes nothing.
+ * - `success`: final, stores `result`.
+ * - `retry`: back to `pending` at `runAt`, stores `error`.
+ * - `dead`: final, stores `error`.
+ * - `release`: handed back on shutdown: `pending` now, the attempt is not consumed.
+ */
+export type AckInput = AttemptFence &
+  (
+    | { kind: 'success'; result: string; now: number }
+    | { kind: 'retry'; error: string; runAt: number; now: number }
+    | { kind: 'dead'; error: string; now: number }
+    | { kind: 'release'; now: number }
+  );
+
+export interface SweepInput {
+  now: number;
+  /** Serialized error recorded on jobs whose lease expired. */
+  error: string;
+}
+
+export interface SweepResult {
+  /** Expired jobs put back to `pending` for another attempt. */
+  requeued: string[];
+  /** Expired jobs that had used their last attempt and are now `dead`. */
+  dead: string[];
+}
+
+export interface JobFilter {
+  status?: JobStatus | readonly JobStatus[];
+  name?: string;
+  parentId?: string;
+  /** @default 100 */
+  limit?: number;
+  /** @default 0 */
+  offset?: number;
+}
+
+/** A push from storage: new work may be claimable, or a job reached a final status. */
+export type StorageEvent =
+  | { type: 'ready'; name: string }
+  | { type: 'finished'; jobId: string; status: JobStatus };

@@ -1,0 +1,82 @@
+import type {
+  AckInput,
+  ClaimInput,
+  EnqueueResult,
+  HeartbeatInput,
+  JobFilter,
+  JobRecord,
+  NewJob,
+  StorageEvent,
+  SweepInput,
+  SweepResult,
+} from './records.ts';
+
+/** What an adapter can do beyond the contract; core adapts to it instead of `instanceof`. */
+export interface StorageCapabilities {
+  /** `subscribe()` pushes events from other processes too. Otherwise core also polls. */
+  readonly crossProcessNotify: boolean;
+  /** Several processes may claim from the same database at once. */
+  readonly multiProcess: boolean;
+}
+
+/** Per-call options for `enqueue`. */
+export interface EnqueueOptions {
+  /**
+   * A caller's open transaction (a `pg` client, a drizzle transaction…) the insert joins, so
+   * the job commits or rolls back with the caller's own writes. Adapter-specific; adapters
+   * that cannot join a transaction throw when it is given.
+   */
+  transaction?: unknown;
+}
+
+/**
+ * The seam between the engine and a database. Implementations are dumb and deterministic:
+ * no timers, no retry policy, no clock reads. Every write made on behalf of a running attempt
+ * is fenced, and every method is safe to call from several engines and processes at once.
+ */
+export interface StorageAdapter {
+  /** A short name for logs: `'sqlite'`, `'postgres'`, `'memory'`. */
+  readonly kind: string;
+  readonly capabilities: StorageCapabilities;
+
+  /** Creates or migrates the schema. Idempotent, and safe when several processes run it at once. */
+  init(): Promise<void>;
+  /** Releases what the adapter owns (its pool or file handle); never what it borrowed. */
+  close(): Promise<void>;
+
+  /** Inserts a job, or returns the existing one for the same (name, idempotencyKey). */
+  enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult>;
+  /**
+   * Takes up to `limit` pending jobs whose `runAt <= now` and whose name is in `names`,
+   * oldest `runAt` first, and leases them: `running`, `ownerId`, `leaseExpiresAt`,
+   * `attempt + 1`, `startedAt = now`. Two claimers never receive the same job.
+   */
+  claim(input: ClaimInput): Promise<JobRecord[]>;
+  /** Extends the leases this owner still holds; returns the ids it still holds. */
+  heartbeat(input: HeartbeatInput): Promise<string[]>;
+  /** Ends an attempt; false when the fence no longer matches (nothing was changed). */
+  ack(input: AckInput): Promise<boolean>;
+  /**
+   * Running jobs whose lease expired before `now` lose that attempt: back to `pending` (runAt
+   * = now) or `dead` when it was their last, with `error` recorded and the owner cleared.
+   */
+  sweepExpiredLeases(input: SweepInput): Promise<SweepResult>;
+  /** Cancels a `pending` or `running` job; false when it was already final or unknown. */
+  cancel(jobId: string, now: number): Promise<boolean>;
+  /**
+   * Makes a `dead` or `cancelled` job `pending` again with `attempt = 0` and `runAt = now`;
+   * false for any other status or an unknown id.
+   */
+  retry(jobId: string, now: number): Promise<boolean>;
+
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  /** Newest first (`createdAt` descending, then id). */
+  listJobs(filter: JobFilter): Promise<JobRecord[]>;
+
+  /**
+   * Delivers `ready` after an enqueue, retry or release makes a job claimable, and `finished`
+   * when a job reaches a final status. In-process at least; across processes when
+   * `capabilities.crossProcessNotify`. Returns an unsubscribe function.
+   */
+  subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>>;
+}

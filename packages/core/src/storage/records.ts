@@ -121,7 +121,14 @@ export interface JobFilter {
   offset?: number;
 }
 
+export interface PurgeInput {
+  /** Jobs that reached a final status before this time are deleted. */
+  completedBefore: number;
+  /** At most this many rows per call, so a purge never holds long locks. */
+  limit: number;
+}
+
 /** A push from storage: new work may be claimable, or a job reached a final status. */
 export type StorageEvent =
-  | { type: 'ready'; name: string }
+  | { type: 'ready'; name: string; runAt: number }
   | { type: 'finished'; jobId: string; status: JobStatus };

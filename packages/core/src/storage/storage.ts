@@ -6,6 +6,7 @@ import type {
   JobFilter,
   JobRecord,
   NewJob,
+  PurgeInput,
   StorageEvent,
   SweepInput,
   SweepResult,
@@ -68,6 +69,9 @@ export interface StorageAdapter {
    * false for any other status or an unknown id.
    */
   retry(jobId: string, now: number): Promise<boolean>;
+
+  /** Deletes final jobs completed before `completedBefore`; returns how many were deleted. */
+  purge(input: PurgeInput): Promise<number>;
 
   getJob(jobId: string): Promise<JobRecord | undefined>;
   /** Newest first (`createdAt` descending, then id). */

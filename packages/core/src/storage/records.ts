@@ -128,7 +128,12 @@ export interface PurgeInput {
   limit: number;
 }
 
-/** A push from storage: new work may be claimable, or a job reached a final status. */
+/**
+ * A push from storage: new work may be claimable (`ready`), a job reached a final status
+ * (`finished`), or events may have been missed, for instance while a notification connection
+ * was down, so listeners should re-check everything once (`resync`).
+ */
 export type StorageEvent =
   | { type: 'ready'; name: string; runAt: number }
-  | { type: 'finished'; jobId: string; status: JobStatus };
+  | { type: 'finished'; jobId: string; status: JobStatus }
+  | { type: 'resync' };

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { AttemptFence, JobRecord, NewJob, StorageAdapter } from 'reseolio';
+
+/** The fake clock: storage never reads time, so every test passes offsets from this instant. */
+export const T0 = 1_700_000_000_000;
+export const LEASE_MS = 30_000;
+export const OWNER = 'worker-a';
+export const OTHER_OWNER = 'worker-b';
+/** What the engine would record on a job whose lease expired. */
+export const LEASE_EXPIRED_ERROR = JSON.stringify({
+  name: 'LeaseExpiredError',
+  message: 'The worker running this attempt stopped heartbeating before its lease expired.',
+});
+
+/** A function name no other test uses, so even a shared database could not mix tests up. */
+export function uniqueName(label = 'job'): string {
+  return `contract:${label}:${randomUUID().slice(0, 8)}`;
+}
+
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id: randomUUID(),
+    name: uniqueName(),
+    args: '[1,"two",{"three":3}]',
+    policy: '{"backoff":"exponential","initialDelayMs":1000}',
+    maxAttempts: 3,
+    idempotencyKey: null,
+    parentId: null,
+    createdAt: T0,
+    runAt: T0,
+    ...overrides,
+  };
+}
+
+/** The record storage must hold right after `enqueue(job)`. */
+export function pendingRecord(job: NewJob): JobRecord {
+  return {
+    ...job,
+    status: 'pending',
+    result: null,
+    error: null,
+    attempt: 0,
+    ownerId: null,
+    leaseExpiresAt: null,
+    startedAt: null,
+    completedAt: null,
+  };
+}
+
+export interface ClaimAs {
+  ownerId?: string;
+  now?: number;
+  leaseExpiresAt?: number;
+}
+
+/** Enqueues a job and claims exactly it, returning the running record (attempt 1). */
+export async function enqueueRunning(
+  storage: StorageAdapter,
+  overrides: Partial<NewJob> = {},
+  as: ClaimAs = {},
+): Promise<JobRecord> {
+  const job = newJob(overrides);
+  await storage.enqueue(job);
+  return claimExactly(storage, job, as);
+}
+
+/** Claims `job` (which must be the only due job of its name) and fails loudly otherwise. */
+export async function claimExactly(
+  storage: StorageAdapter,
+  job: { id: string; name: string },
+  { ownerId = OWNER, now = T0, leaseExpiresAt = now + LEASE_MS }: ClaimAs = {},
+): Promise<JobRecord> {
+  const claimed = await storage.claim({
+    names: [job.name],
+    ownerId,
+    limit: 1,
+    now,
+    leaseExpiresAt,
+  });
+  const record = claimed[0];
+  if (claimed.length !== 1 || record?.id !== job.id) {
+    throw new Error(
+      `expected to claim job ${job.id}, got [${claimed.map((j) => j.id).join(', ')}]`,
+    );
+  }
+  return record;
+}
+
+/** Reads a job that must exist. */
+export async function mustGet(storage: StorageAdapter, id: string): Promise<JobRecord> {
+  const job = await storage.getJob(id);
+  if (job === undefined) throw new Error(`job ${id} is missing`);
+  return job;
+}
+
+/** The fence of a running record: the (id, attempt, owner) every ack must quote. */
+export function fenceOf(job: JobRecord): AttemptFence {
+  if (job.ownerId === null) throw new Error(`job ${job.id} is not running (no owner)`);
+  return { id: job.id, attempt: job.attempt, ownerId: job.ownerId };
+}

@@ -1,0 +1,10 @@
+export { type EventLog, recordEvents } from './event-log.ts';
+export * from './fixtures.ts';
+export type {
+  ContractContext,
+  HarnessSetup,
+  StorageContractOptions,
+  StorageHarness,
+} from './harness.ts';
+export { runStorageContract } from './run-storage-contract.ts';
+export { waitFor } from './wait-for.ts';

@@ -1,0 +1,69 @@
+import { describe, it } from 'vitest';
+import type { ContractContext, StorageContractOptions } from './harness.ts';
+import { ackSuite } from './suites/ack.ts';
+import { cancelRetrySuite } from './suites/cancel-retry.ts';
+import { claimSuite } from './suites/claim.ts';
+import { concurrencySuite } from './suites/concurrency.ts';
+import { enqueueSuite } from './suites/enqueue.ts';
+import { eventsSuite } from './suites/events.ts';
+import { leaseSuite } from './suites/lease.ts';
+import { lifecycleSuite } from './suites/lifecycle.ts';
+import { purgeSuite } from './suites/purge.ts';
+import { queriesSuite } from './suites/queries.ts';
+
+const SUITES = [
+  lifecycleSuite,
+  enqueueSuite,
+  claimSuite,
+  concurrencySuite,
+  leaseSuite,
+  ackSuite,
+  cancelRetrySuite,
+  queriesSuite,
+  purgeSuite,
+  eventsSuite,
+];
+
+/**
+ * Registers the whole storage contract for one adapter. Call it at the top level of a test
+ * file; every test builds and tears down its own harness through `setup`.
+ */
+export function runStorageContract({ name, setup, skip = {} }: StorageContractOptions): void {
+  // vitest awaits async describe factories during collection, which lets the suites gate on
+  // real capabilities with a visible `describe.skipIf` instead of skipping silently at run time.
+  describe(`storage contract: ${name}`, async () => {
+    const probe = await setup('capabilities probe');
+    const capabilities = { ...probe.storage.capabilities };
+    await probe.teardown();
+
+    const names = new Set<string>();
+    const context: ContractContext = {
+      capabilities,
+      test(testName, body) {
+        // Names key the per-test namespace (and the `skip` map), so they must be unique.
+        if (names.has(testName)) throw new Error(`duplicate contract test name: ${testName}`);
+        names.add(testName);
+        const reason = skip[testName];
+        if (reason !== undefined) {
+          it.skip(`${testName} [skipped: ${reason}]`, () => {});
+          return;
+        }
+        it(testName, async () => {
+          const harness = await setup(testName);
+          try {
+            await body(harness);
+          } finally {
+            await harness.teardown();
+          }
+        });
+      },
+    };
+
+    for (const suite of SUITES) suite(context);
+
+    const unknown = Object.keys(skip).filter((testName) => !names.has(testName));
+    if (unknown.length > 0) {
+      throw new Error(`skip lists tests that do not exist: ${unknown.join('; ')}`);
+    }
+  });
+}

@@ -1,4 +1,14 @@
+export type { Clock } from './clock.ts';
+export { currentJob } from './context.ts';
 export * from './errors.ts';
+export { DEFAULT_RETRY_POLICY } from './options.ts';
+export { Reseolio, type ReseolioState } from './reseolio.ts';
+export { deserialize, serialize } from './serialization.ts';
+export { MemoryStorage } from './storage/memory-storage.ts';
 export type * from './storage/records.ts';
 export { FINAL_STATUSES } from './storage/records.ts';
 export type * from './storage/storage.ts';
+export type * from './types.ts';
+export { CALL_OPTION_KEYS } from './types.ts';
+export { retryDelayMs } from './worker/backoff.ts';
+export { ShutdownError } from './worker/pool.ts';

@@ -1,0 +1,78 @@
+import { JobCancelledError, JobFailedError } from './errors.ts';
+import type { FinalState } from './result-waiters.ts';
+import { deserialize } from './serialization.ts';
+import type { JobRecord, JobStatus } from './storage/records.ts';
+import type { JobDetails, JobHandle, StoredError } from './types.ts';
+
+/** What a handle needs from the engine that made it. */
+export interface HandleHost {
+  /** The job's record; throws `JobNotFoundError` for an unknown id. */
+  getRecord(jobId: string): Promise<JobRecord>;
+  /** Waits for the job to finish, giving up the caller's slot when it is itself a job. */
+  waitFinal(jobId: string, timeoutMs?: number): Promise<FinalState>;
+  cancel(jobId: string): Promise<boolean>;
+}
+
+export class DurableJobHandle<R> implements JobHandle<R> {
+  readonly jobId: string;
+  readonly #host: HandleHost;
+
+  constructor(host: HandleHost, jobId: string) {
+    this.#host = host;
+    this.jobId = jobId;
+  }
+
+  async result(timeoutMs?: number): Promise<R> {
+    return finalValue<R>(this.jobId, await this.#host.waitFinal(this.jobId, timeoutMs));
+  }
+
+  async status(): Promise<JobStatus> {
+    return (await this.#host.getRecord(this.jobId)).status;
+  }
+
+  async details(): Promise<JobDetails<R>> {
+    return toDetails<R>(await this.#host.getRecord(this.jobId));
+  }
+
+  cancel(): Promise<boolean> {
+    return this.#host.cancel(this.jobId);
+  }
+}
+
+/** The value of a successful job, or the error `result()` rejects with. */
+export function finalValue<R>(jobId: string, state: FinalState): R {
+  switch (state.status) {
+    case 'success':
+      return (state.result === null ? undefined : deserialize(state.result)) as R;
+    case 'cancelled':
+      throw new JobCancelledError(jobId);
+    default:
+      throw new JobFailedError(
+        jobId,
+        parseError(state.error) ?? { name: 'Error', message: 'unknown error' },
+      );
+  }
+}
+
+export function toDetails<R>(record: JobRecord): JobDetails<R> {
+  return {
+    id: record.id,
+    name: record.name,
+    status: record.status,
+    args: deserialize(record.args) as unknown[],
+    result: (record.result === null ? undefined : deserialize(record.result)) as R | undefined,
+    error: parseError(record.error),
+    attempt: record.attempt,
+    maxAttempts: record.maxAttempts,
+    idempotencyKey: record.idempotencyKey,
+    parentId: record.parentId,
+    createdAt: new Date(record.createdAt),
+    runAt: new Date(record.runAt),
+    startedAt: record.startedAt === null ? null : new Date(record.startedAt),
+    completedAt: record.completedAt === null ? null : new Date(record.completedAt),
+  };
+}
+
+function parseError(text: string | null): StoredError | null {
+  return text === null ? null : (JSON.parse(text) as StoredError);
+}

@@ -1,0 +1,386 @@
+import { EventEmitter } from 'node:events';
+import { type Clock, systemClock } from './clock.ts';
+import { attemptStorage } from './context.ts';
+import { createDurableFunction } from './durable.ts';
+import {
+  DuplicateFunctionError,
+  JobNotFoundError,
+  PayloadTooLargeError,
+  ReseolioStateError,
+  ReseolioValidationError,
+} from './errors.ts';
+import { uuidv7 } from './ids.ts';
+import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
+import {
+  type ResolvedOptions,
+  resolveEngineOptions,
+  resolveRetryPolicy,
+  validateCallOptions,
+  validateDurableOptions,
+  validateFunctionName,
+  validateNamespacePart,
+} from './options.ts';
+import { type FinalState, ResultWaiters } from './result-waiters.ts';
+import { serialize } from './serialization.ts';
+import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
+import { resolveStorage } from './storage/resolve-storage.ts';
+import type { StorageAdapter } from './storage/storage.ts';
+import type {
+  CallOptions,
+  DurableFunction,
+  DurableOptions,
+  JobDetails,
+  JobHandle,
+  JobInfo,
+  ReseolioEvents,
+  ReseolioOptions,
+  ResolvedRetryPolicy,
+} from './types.ts';
+import { type Registration, WorkerPool } from './worker/pool.ts';
+import { installSignalHandlers } from './worker/signals.ts';
+
+/** Where an instance is in its life. */
+export type ReseolioState = 'created' | 'initialized' | 'started' | 'stopping' | 'stopped';
+
+interface Runtime {
+  storage: StorageAdapter;
+  ownsStorage: boolean;
+  waiters: ResultWaiters;
+  unsubscribe: () => Promise<void>;
+}
+
+/**
+ * The engine: registers durable functions, persists their calls as jobs, runs claimed jobs
+ * with retries under a lease, and resolves results for any process. One instance per process
+ * is typical; it owns no global state, so several can coexist (in tests, say).
+ */
+export class Reseolio extends EventEmitter<ReseolioEvents> {
+  readonly #options: ResolvedOptions;
+  readonly #clock: Clock;
+  readonly #registry = new Map<string, Registration>();
+  #state: ReseolioState = 'created';
+  #runtime: Promise<Runtime> | undefined;
+  #pool: WorkerPool | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #removeSignalHandlers: (() => void) | undefined;
+  readonly #host: HandleHost = {
+    getRecord: (jobId) => this.#getRecord(jobId),
+    waitFinal: (jobId, timeoutMs) => this.#waitFinal(jobId, timeoutMs),
+    cancel: (jobId) => this.#cancel(jobId),
+  };
+
+  constructor(options: ReseolioOptions = {}, /** @internal */ clock: Clock = systemClock) {
+    super();
+    this.#options = resolveEngineOptions(options);
+    this.#clock = clock;
+  }
+
+  get state(): ReseolioState {
+    return this.#state;
+  }
+
+  /** The id this process writes into leases. */
+  get workerId(): string {
+    return this.#options.workerId;
+  }
+
+  /**
+   * Connects to storage and applies migrations, without starting workers. Calls need it and
+   * run it themselves; frameworks call it early so a bad database fails the boot.
+   */
+  async init(): Promise<void> {
+    await this.#ready();
+  }
+
+  /** Initializes storage, then starts claiming jobs (unless `workerConcurrency` is 0). */
+  start(): Promise<void> {
+    this.#starting ??= (async () => {
+      const runtime = await this.#ready();
+      if (this.#state !== 'initialized')
+        throw new ReseolioStateError(`Cannot start: the engine is ${this.#state}.`);
+      if (this.#options.workerConcurrency > 0) {
+        this.#pool = new WorkerPool({
+          storage: runtime.storage,
+          options: this.#options,
+          registry: this.#registry,
+          clock: this.#clock,
+          waiters: runtime.waiters,
+          engine: this,
+          emit: (event, ...args) => this.#emit(event, ...args),
+        });
+        this.#pool.start();
+      }
+      if (this.#options.handleSignals) {
+        this.#removeSignalHandlers = installSignalHandlers(() => this.stop(), this.#options.logger);
+      }
+      this.#state = 'started';
+      this.#emit('ready');
+    })();
+    return this.#starting;
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish for up to `timeoutMs` milliseconds, then aborts
+   * the rest and hands them back for another node (attempt not consumed). Closes storage if
+   * the engine opened it. Pending `result()` calls in this process reject.
+   * @param options.timeoutMs drain deadline in milliseconds. @default 10000
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
+      return Promise.reject(
+        new ReseolioValidationError(`stop({ timeoutMs }) takes an integer >= 0, got ${timeoutMs}.`),
+      );
+    }
+    this.#stopping ??= (async () => {
+      this.#state = 'stopping';
+      this.#removeSignalHandlers?.();
+      await this.#starting?.catch(() => {});
+      await this.#pool?.stop(timeoutMs);
+      const runtime = await this.#runtime?.catch(() => undefined);
+      if (runtime) {
+        runtime.waiters.rejectAll(
+          new ReseolioStateError('The engine stopped while this result() was waiting.'),
+        );
+        await runtime.unsubscribe().catch(() => {});
+        if (runtime.ownsStorage) await runtime.storage.close();
+      }
+      this.#state = 'stopped';
+      this.#emit('stopped');
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * Registers `handler` under `name` and returns the function that runs it durably: each
+   * call persists a job and resolves its handle once stored. Register the same names on
+   * every node that should run them; a node claims only the names it registered.
+   */
+  durable<A extends unknown[], R>(
+    name: string,
+    handler: (...args: A) => R | Promise<R>,
+    options?: DurableOptions,
+  ): DurableFunction<A, Awaited<R>> {
+    validateFunctionName(name);
+    if (typeof handler !== 'function') {
+      throw new ReseolioValidationError(`durable("${name}", handler) needs a function as handler.`);
+    }
+    const policy = resolveRetryPolicy(
+      this.#options.defaults,
+      validateDurableOptions(options),
+      'durable() options',
+    );
+    if (this.#registry.has(name)) throw new DuplicateFunctionError(name);
+    this.#registry.set(name, { name, handler: handler as (...args: unknown[]) => unknown });
+    this.#pool?.wake();
+    return createDurableFunction<A, Awaited<R>>(name, policy, (n, args, callOptions, base) =>
+      this.#enqueue(n, args, callOptions, base),
+    );
+  }
+
+  /** Joins name parts with `:` (`namespace('orders', 'charge')` → `'orders:charge'`). */
+  namespace(...parts: string[]): string {
+    if (parts.length === 0) {
+      throw new ReseolioValidationError(
+        'namespace() needs at least one part.',
+        'RESEOLIO_INVALID_NAME',
+      );
+    }
+    return parts.map(validateNamespacePart).join(':');
+  }
+
+  /** A handle for a job made by any process; the id is checked when the handle is used. */
+  getHandle<R = unknown>(jobId: string): JobHandle<R> {
+    if (typeof jobId !== 'string' || jobId.length === 0) {
+      throw new ReseolioValidationError('getHandle(jobId) needs a job id string.');
+    }
+    return new DurableJobHandle<R>(this.#host, jobId);
+  }
+
+  /** Jobs, newest first. `limit` defaults to 100 (at most 1000). */
+  async listJobs(filter: JobFilter = {}): Promise<JobDetails[]> {
+    const limit = filter.limit ?? 100;
+    const offset = filter.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new ReseolioValidationError(
+        `listJobs limit must be an integer from 1 to 1000, got ${limit}.`,
+      );
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new ReseolioValidationError(`listJobs offset must be an integer >= 0, got ${offset}.`);
+    }
+    const { storage } = await this.#ready();
+    return (await storage.listJobs({ ...filter, limit, offset })).map((record) =>
+      toDetails(record),
+    );
+  }
+
+  /** Runs a `dead` or `cancelled` job again from attempt 1; returns its handle. */
+  async retryJob<R = unknown>(jobId: string): Promise<JobHandle<R>> {
+    const { storage } = await this.#ready();
+    if (!(await storage.retry(jobId, this.#clock.now()))) {
+      const record = await this.#getRecord(jobId);
+      throw new ReseolioStateError(
+        `Job ${jobId} is ${record.status}: only dead or cancelled jobs can be retried.`,
+      );
+    }
+    return this.getHandle<R>(jobId);
+  }
+
+  async #enqueue(
+    name: string,
+    args: unknown[],
+    callOptions: CallOptions | undefined,
+    basePolicy: Readonly<ResolvedRetryPolicy>,
+  ): Promise<JobHandle<unknown>> {
+    // Everything is validated and serialized before storage is touched: bad input stores nothing.
+    const options = callOptions === undefined ? {} : validateCallOptions(callOptions);
+    const policy =
+      callOptions === undefined
+        ? basePolicy
+        : resolveRetryPolicy(basePolicy, options, 'call options');
+    const argsText = serialize(args, 'argument list');
+    const size = Buffer.byteLength(argsText);
+    if (size > this.#options.maxPayloadBytes) {
+      throw new PayloadTooLargeError(
+        `The arguments of ${name}`,
+        size,
+        this.#options.maxPayloadBytes,
+      );
+    }
+    const parent = attemptStorage.getStore();
+    const inJob = parent !== undefined && parent.engine === this;
+    let idempotencyKey = options.idempotencyKey ?? null;
+    if (idempotencyKey === null && inJob) {
+      // Deterministic key from (parent, child name, call order): a retried orchestrator
+      // replays the same calls in the same order and so re-attaches to the same children.
+      const order = parent.childCalls.get(name) ?? 0;
+      parent.childCalls.set(name, order + 1);
+      idempotencyKey = `child:${parent.jobId}:${order}`;
+    }
+    const now = this.#clock.now();
+    const runAt =
+      options.runAt !== undefined
+        ? options.runAt instanceof Date
+          ? options.runAt.getTime()
+          : options.runAt
+        : now + (options.delayMs ?? 0);
+    const { storage } = await this.#ready();
+    const { job, deduplicated } = await storage.enqueue(
+      {
+        id: uuidv7(now),
+        name,
+        args: argsText,
+        policy: JSON.stringify(policy),
+        maxAttempts: policy.maxAttempts,
+        idempotencyKey,
+        parentId: inJob ? parent.jobId : null,
+        createdAt: now,
+        runAt,
+      },
+      options.transaction === undefined ? undefined : { transaction: options.transaction },
+    );
+    if (deduplicated) this.#emit('deduplicated', infoOf(job));
+    else if (options.transaction === undefined) this.#pool?.onReady(name, runAt);
+    return new DurableJobHandle(this.#host, job.id);
+  }
+
+  async #waitFinal(jobId: string, timeoutMs?: number): Promise<FinalState> {
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
+      throw new ReseolioValidationError(
+        `result(timeoutMs) takes an integer >= 0, got ${timeoutMs}.`,
+      );
+    }
+    const { waiters } = await this.#ready();
+    const parent = attemptStorage.getStore();
+    const suspend = parent !== undefined && parent.engine === this ? this.#pool : undefined;
+    suspend?.suspend(parent!.jobId);
+    try {
+      return await waiters.wait(jobId, timeoutMs);
+    } finally {
+      suspend?.resume(parent!.jobId);
+    }
+  }
+
+  async #getRecord(jobId: string): Promise<JobRecord> {
+    const { storage } = await this.#ready();
+    const record = await storage.getJob(jobId);
+    if (!record) throw new JobNotFoundError(jobId);
+    return record;
+  }
+
+  async #cancel(jobId: string): Promise<boolean> {
+    const { storage } = await this.#ready();
+    const cancelled = await storage.cancel(jobId, this.#clock.now());
+    if (cancelled) {
+      this.#pool?.onFinished(jobId, 'cancelled');
+      this.#emit('job:cancelled', jobId);
+    } else if (!(await storage.getJob(jobId))) {
+      throw new JobNotFoundError(jobId);
+    }
+    return cancelled;
+  }
+
+  /** Storage, initialized once and shared by every call. */
+  #ready(): Promise<Runtime> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(
+        new ReseolioStateError('This Reseolio instance is stopped; create a new one.'),
+      );
+    }
+    this.#runtime ??= (async () => {
+      const { adapter, owned } = await resolveStorage(this.#options.storage);
+      await adapter.init();
+      const waiters = new ResultWaiters(
+        adapter,
+        this.#options.pollIntervalMs,
+        this.#options.logger,
+      );
+      const unsubscribe = await adapter.subscribe((event) => this.#onStorageEvent(event, waiters));
+      if (this.#state === 'created') this.#state = 'initialized';
+      return { storage: adapter, ownsStorage: owned, waiters, unsubscribe };
+    })();
+    return this.#runtime;
+  }
+
+  #onStorageEvent(event: StorageEvent, waiters: ResultWaiters): void {
+    switch (event.type) {
+      case 'ready':
+        this.#pool?.onReady(event.name, event.runAt);
+        break;
+      case 'finished':
+        void waiters.check(event.jobId);
+        this.#pool?.onFinished(event.jobId, event.status);
+        break;
+      case 'resync':
+        waiters.checkAll();
+        this.#pool?.wake();
+        break;
+    }
+  }
+
+  /** Emits without letting a throwing listener break the engine; `error` needs no listener. */
+  #emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void {
+    if (event === 'error' && this.listenerCount('error') === 0) {
+      this.#options.logger.error((args[0] as Error).message, (args[0] as Error).cause);
+      return;
+    }
+    try {
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#options.logger.error(`a "${event}" listener threw`, error);
+    }
+  }
+}
+
+function infoOf(job: JobRecord): JobInfo {
+  return {
+    id: job.id,
+    name: job.name,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    parentId: job.parentId,
+    idempotencyKey: job.idempotencyKey,
+  };
+}

@@ -1,0 +1,126 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { StorageConfigError } from '../errors.ts';
+import { MemoryStorage } from './memory-storage.ts';
+import type { StorageAdapter } from './storage.ts';
+
+export interface ResolvedStorage {
+  adapter: StorageAdapter;
+  /** True when the engine created the adapter and must close it. */
+  owned: boolean;
+}
+
+/**
+ * Turns the `storage` option into an adapter. URL adapters are imported lazily so that an app
+ * on PostgreSQL never loads better-sqlite3 and vice versa. Both adapter packages are optional
+ * peer dependencies of `reseolio`, which is what lets pnpm's strict layout link them next to
+ * us; the fallback resolves from the app's working directory for layouts that don't.
+ */
+export async function resolveStorage(storage: string | StorageAdapter): Promise<ResolvedStorage> {
+  if (typeof storage !== 'string') {
+    assertAdapter(storage);
+    return { adapter: storage, owned: false };
+  }
+  if (storage === 'memory:') return { adapter: new MemoryStorage(), owned: true };
+  if (/^postgres(ql)?:\/\//i.test(storage)) {
+    const mod = await importAdapter('@reseolio/storage-postgres');
+    return {
+      adapter: callFactory(mod, 'createPostgresStorage', { connectionString: storage }),
+      owned: true,
+    };
+  }
+  if (/^sqlite:/i.test(storage)) {
+    const filename = sqliteFilename(storage);
+    const mod = await importAdapter('@reseolio/storage-sqlite');
+    return { adapter: callFactory(mod, 'createSqliteStorage', { filename }), owned: true };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(storage)?.[1];
+  throw new StorageConfigError(
+    `Unknown storage URL ${scheme ? `scheme "${scheme}:"` : `"${storage}"`}. Use ` +
+      "'postgres://user@host/db', 'sqlite:./file.db', 'sqlite::memory:' or a storage adapter instance.",
+  );
+}
+
+/** `sqlite:./a.db`, `sqlite://./a.db`, `sqlite:///abs/a.db`, `sqlite::memory:` → a filename. */
+export function sqliteFilename(url: string): string {
+  let rest = url.slice('sqlite:'.length);
+  if (rest.startsWith('//')) rest = rest.slice(2);
+  if (rest === ':memory:') return rest;
+  if (rest.length === 0) {
+    throw new StorageConfigError(
+      `The SQLite URL "${url}" has no file name: use 'sqlite:./file.db'.`,
+    );
+  }
+  return rest;
+}
+
+async function importAdapter(name: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(name)) as Record<string, unknown>;
+  } catch (error) {
+    if (!isNotFound(error, name)) throw wrapLoadError(name, error);
+  }
+  try {
+    const fromApp = createRequire(join(process.cwd(), 'noop.js')).resolve(name);
+    return (await import(pathToFileURL(fromApp).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (!isNotFound(error, name)) throw wrapLoadError(name, error);
+    throw new StorageConfigError(
+      `The storage URL needs the package "${name}", which is not installed. Run \`npm install ${name}\` ` +
+        '(or pnpm add / yarn add) in your app.',
+      { cause: error },
+    );
+  }
+}
+
+function isNotFound(error: unknown, name: string): boolean {
+  const code = (error as { code?: string }).code;
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes(name)
+  );
+}
+
+function wrapLoadError(name: string, error: unknown): StorageConfigError {
+  return new StorageConfigError(`Loading "${name}" failed: ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+function callFactory(
+  mod: Record<string, unknown>,
+  factory: string,
+  options: object,
+): StorageAdapter {
+  const create = mod[factory];
+  if (typeof create !== 'function') {
+    throw new StorageConfigError(
+      `The installed adapter does not export ${factory}(): is its version compatible?`,
+    );
+  }
+  const adapter = create(options) as StorageAdapter;
+  assertAdapter(adapter);
+  return adapter;
+}
+
+function assertAdapter(value: unknown): asserts value is StorageAdapter {
+  const adapter = value as Partial<StorageAdapter>;
+  const methods = [
+    'init',
+    'close',
+    'enqueue',
+    'claim',
+    'heartbeat',
+    'ack',
+    'getJob',
+    'subscribe',
+  ] as const;
+  const missing = methods.filter((m) => typeof adapter?.[m] !== 'function');
+  if (missing.length > 0 || typeof adapter.capabilities !== 'object') {
+    throw new StorageConfigError(
+      `The storage option is not a storage adapter (missing ${missing.join(', ') || 'capabilities'}). ` +
+        'Pass a URL string or an adapter such as createPostgresStorage(...).',
+    );
+  }
+}

@@ -1,0 +1,236 @@
+import type { JobStatus } from './storage/records.ts';
+import type { StorageAdapter } from './storage/storage.ts';
+
+/** How the delay between attempts grows. */
+export type BackoffKind = 'exponential' | 'linear' | 'fixed';
+
+/** Retry and timeout policy of a durable function; every field has a default. */
+export interface RetryOptions {
+  /** Total attempts, the first included. @default 3 */
+  maxAttempts?: number;
+  /**
+   * Delay growth after the n-th failed attempt: `fixed` waits `initialDelayMs`, `linear`
+   * `initialDelayMs * n`, `exponential` `initialDelayMs * 2^(n-1)`. @default 'exponential'
+   */
+  backoff?: BackoffKind;
+  /** Base delay before the second attempt, in milliseconds. @default 1000 */
+  initialDelayMs?: number;
+  /** Upper bound of any delay between attempts, in milliseconds. @default 60000 */
+  maxDelayMs?: number;
+  /**
+   * Random spread of each delay as a fraction: 0.1 means ±10 %. 0 disables jitter.
+   * @default 0.1
+   */
+  jitter?: number;
+  /**
+   * Time allowed for one attempt, in milliseconds. On expiry the job's `signal` aborts and the
+   * attempt counts as failed (and is retried if attempts remain). @default 30000
+   */
+  timeoutMs?: number;
+}
+
+/** Options given when a durable function is registered. */
+export type DurableOptions = RetryOptions;
+
+/** The policy a job runs with once defaults and per-call options are merged. */
+export interface ResolvedRetryPolicy {
+  maxAttempts: number;
+  backoff: BackoffKind;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  jitter: number;
+  timeoutMs: number;
+}
+
+/**
+ * Options for one call, passed as a trailing argument (`fn(a, b, { idempotencyKey })`) or to
+ * `fn.enqueue(args, options)`. Retry options given here override the registration's.
+ */
+export interface CallOptions extends RetryOptions {
+  /**
+   * Calls with the same key and function name return the same job, whatever its status.
+   * Inside a running job, calls without a key get a deterministic one (parent id, child name,
+   * call order) so a retried orchestrator re-attaches to the children it already started.
+   */
+  idempotencyKey?: string;
+  /** Do not run before this many milliseconds from now. */
+  delayMs?: number;
+  /** Do not run before this time (a `Date` or epoch milliseconds). */
+  runAt?: Date | number;
+  /**
+   * A transaction of the caller's to enqueue in (adapter-specific: a `pg` client or a drizzle
+   * transaction on PostgreSQL), so the job commits or rolls back with the caller's writes.
+   */
+  transaction?: unknown;
+}
+
+/** The keys that mark a trailing plain object as per-call options. */
+export const CALL_OPTION_KEYS: readonly (keyof CallOptions)[] = Object.freeze([
+  'idempotencyKey',
+  'delayMs',
+  'runAt',
+  'transaction',
+  'maxAttempts',
+  'backoff',
+  'initialDelayMs',
+  'maxDelayMs',
+  'jitter',
+  'timeoutMs',
+]);
+
+/** Minimal logger; `console` fits, and so do pino and the Fastify logger. */
+export interface Logger {
+  debug(message: string, ...meta: unknown[]): void;
+  info(message: string, ...meta: unknown[]): void;
+  warn(message: string, ...meta: unknown[]): void;
+  error(message: string, ...meta: unknown[]): void;
+}
+
+/** Options of `new Reseolio(options)`. */
+export interface ReseolioOptions {
+  /**
+   * Where jobs live: `'postgres://…'`/`'postgresql://…'` (needs `@reseolio/storage-postgres`),
+   * `'sqlite:./file.db'`, `'sqlite://./file.db'`, `'sqlite::memory:'` (need
+   * `@reseolio/storage-sqlite`), `'memory:'` (in-process, for tests), or an adapter instance.
+   * An adapter made from a URL is owned and closed by `stop()`; an instance passed in is
+   * borrowed and left open.
+   * @default 'sqlite:./reseolio.db'
+   */
+  storage?: string | StorageAdapter;
+  /** Jobs this process runs at once; 0 makes an enqueue-only node. @default 10 */
+  workerConcurrency?: number;
+  /**
+   * How long a claimed job stays this process's without a heartbeat, in milliseconds. After
+   * that any node may take it again, and the lost attempt counts as failed. @default 30000
+   */
+  leaseMs?: number;
+  /** Time between lease heartbeats, in milliseconds. @default leaseMs / 3 */
+  heartbeatIntervalMs?: number;
+  /**
+   * Fallback polling for new jobs and for results, in milliseconds. Wake-ups are pushed by
+   * storage; polling only catches what a push cannot reach (other processes on SQLite).
+   * @default 1000
+   */
+  pollIntervalMs?: number;
+  /** Serialized arguments (and results) larger than this are refused, in bytes. @default 1048576 */
+  maxPayloadBytes?: number;
+  /**
+   * Finished jobs (success, dead, cancelled) are deleted this long after they finish, in
+   * milliseconds. 0 keeps them forever. @default 604800000 (7 days)
+   */
+  retentionMs?: number;
+  /** Retry policy for every function unless its registration or a call says otherwise. */
+  defaults?: RetryOptions;
+  /** A stable id for this process in leases; defaults to host, pid and a random suffix. */
+  workerId?: string;
+  /** Where the engine logs. @default warnings and errors to `console` */
+  logger?: Logger;
+  /**
+   * Stop gracefully on SIGTERM and SIGINT. Off by default: embedders (Fastify, Nest, Express
+   * helpers) handle signals themselves. @default false
+   */
+  handleSignals?: boolean;
+}
+
+/** The last failed attempt's error as stored. */
+export interface StoredError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: StoredError;
+}
+
+/** Everything known about a job, with real numbers and `Date`s. */
+export interface JobDetails<R = unknown> {
+  id: string;
+  name: string;
+  status: JobStatus;
+  args: unknown[];
+  /** The return value once `success`, else `undefined`. */
+  result: R | undefined;
+  /** The last failed attempt's error, or `null`. */
+  error: StoredError | null;
+  /** Attempts started so far (a lost attempt counts). */
+  attempt: number;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  parentId: string | null;
+  createdAt: Date;
+  runAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+}
+
+/** A reference to one job, from any process. */
+export interface JobHandle<R = unknown> {
+  readonly jobId: string;
+  /**
+   * Resolves the job's return value once it succeeds. Rejects with `JobFailedError` when it
+   * ends dead, `JobCancelledError` when cancelled, or `ResultTimeoutError` after `timeoutMs`
+   * milliseconds (the job keeps running). Without `timeoutMs` it waits as long as it takes.
+   * Inside a running job, the waiting job gives up its concurrency slot while it waits.
+   */
+  result(timeoutMs?: number): Promise<R>;
+  status(): Promise<JobStatus>;
+  details(): Promise<JobDetails<R>>;
+  /** Cancels a pending or running job; false when it had already finished. */
+  cancel(): Promise<boolean>;
+}
+
+/** A registered durable function: calling it persists a job and resolves its handle. */
+export interface DurableFunction<A extends unknown[], R> {
+  (...args: A): Promise<JobHandle<R>>;
+  (...args: [...A, CallOptions]): Promise<JobHandle<R>>;
+  /** The unambiguous form: arguments as an array, options apart. */
+  enqueue(args: A, options?: CallOptions): Promise<JobHandle<R>>;
+  /** The registered name. */
+  readonly functionName: string;
+  /** The registration's policy with defaults applied. */
+  readonly options: Readonly<ResolvedRetryPolicy>;
+}
+
+/** What `currentJob()` returns inside a running handler. */
+export interface JobContext {
+  jobId: string;
+  name: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  parentId: string | null;
+  /** Aborts on attempt timeout, cancellation, lost lease and shutdown; `reason` says which. */
+  signal: AbortSignal;
+}
+
+/** The job an event is about. */
+export interface JobInfo {
+  id: string;
+  name: string;
+  attempt: number;
+  maxAttempts: number;
+  parentId: string | null;
+  idempotencyKey: string | null;
+}
+
+/** Typed events of a `Reseolio` instance. */
+export interface ReseolioEvents {
+  /** An attempt started in this process. */
+  'job:start': [job: JobInfo];
+  /** A job of this process succeeded. */
+  'job:success': [job: JobInfo, result: unknown];
+  /** An attempt failed (every failed attempt, retried or not). */
+  'job:error': [job: JobInfo, error: Error];
+  /** A failed attempt will be retried at `runAt`. */
+  'job:retry': [job: JobInfo, error: Error, runAt: Date];
+  /** A job used its last attempt, or threw a non-retryable error. */
+  'job:dead': [job: JobInfo, error: Error];
+  /** A job was cancelled through this instance. */
+  'job:cancelled': [jobId: string];
+  /** A call returned an existing job because of its idempotency key. */
+  deduplicated: [job: JobInfo];
+  /** Storage is ready and, after `start()`, workers are claiming. */
+  ready: [];
+  /** `stop()` finished. */
+  stopped: [];
+  /** A background failure (storage unreachable, an ack failed…); the engine keeps going. */
+  error: [error: Error];
+}

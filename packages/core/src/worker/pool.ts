@@ -1,0 +1,476 @@
+import type { Clock } from '../clock.ts';
+import { type AttemptContext, attemptStorage } from '../context.ts';
+import {
+  AttemptTimeoutError,
+  JobCancelledError,
+  LeaseExpiredError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  ReseolioError,
+} from '../errors.ts';
+import type { ResolvedOptions } from '../options.ts';
+import type { ResultWaiters } from '../result-waiters.ts';
+import { deserialize, errorToStored, serialize } from '../serialization.ts';
+import type { AckInput, JobRecord } from '../storage/records.ts';
+import type { StorageAdapter } from '../storage/storage.ts';
+import type { JobInfo, ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
+import { retryDelayMs } from './backoff.ts';
+
+/** A registered handler, as the pool sees it. */
+export interface Registration {
+  name: string;
+  handler: (...args: unknown[]) => unknown;
+}
+
+export interface PoolDeps {
+  storage: StorageAdapter;
+  options: ResolvedOptions;
+  registry: ReadonlyMap<string, Registration>;
+  clock: Clock;
+  waiters: ResultWaiters;
+  /** The engine, stored in each attempt's context to recognise its own children. */
+  engine: object;
+  emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
+}
+
+/** One attempt this process is running. */
+interface Attempt {
+  record: JobRecord;
+  info: JobInfo;
+  policy: ResolvedRetryPolicy;
+  controller: AbortController;
+  /** False while the job waits on a child's result() and has lent its slot out. */
+  holdsSlot: boolean;
+  /** result() calls the job is awaiting right now. */
+  waits: number;
+  /**
+   * Set once the outcome is no longer ours to write: the lease was lost, the job was
+   * cancelled, or shutdown handed it back. The attempt's own ack is then skipped (it would be
+   * fenced out anyway) and nothing is emitted for it.
+   */
+  settled: boolean;
+}
+
+/** Raised into a handler's signal when `stop()` hands its job back. */
+export class ShutdownError extends ReseolioError {
+  constructor() {
+    super('RESEOLIO_SHUTDOWN', 'The engine is stopping; the job was handed back to run elsewhere.');
+  }
+}
+
+/**
+ * Claims jobs for the registered names and runs up to `workerConcurrency` at once. One claim
+ * loop per process: it claims as many jobs as there are free slots in one storage call and
+ * runs again whenever a slot frees or storage announces work. Leases of all running jobs are
+ * extended by one batched heartbeat; expired leases of dead processes are swept here too.
+ */
+export class WorkerPool {
+  readonly #deps: PoolDeps;
+  readonly #running = new Map<string, Attempt>();
+  #activeSlots = 0;
+  #claiming = false;
+  #wakeRequested = false;
+  #stopping = false;
+  #heartbeating = false;
+  #timers: NodeJS.Timeout[] = [];
+  #dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
+  #onIdle: (() => void) | undefined;
+
+  constructor(deps: PoolDeps) {
+    this.#deps = deps;
+  }
+
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  start(): void {
+    const { options } = this.#deps;
+    // The poll timer is the only one that keeps the process alive: a started worker is a
+    // long-running service. The others are unref'd so they never hold a process open.
+    this.#timers.push(setInterval(() => this.wake(), options.pollIntervalMs));
+    this.#timers.push(
+      unref(setInterval(() => void this.#heartbeat(), options.heartbeatIntervalMs)),
+    );
+    this.#timers.push(
+      unref(setInterval(() => void this.#sweep(), Math.max(100, Math.floor(options.leaseMs / 2)))),
+    );
+    if (options.retentionMs > 0) {
+      const every = Math.min(Math.max(options.retentionMs, 1000), 10 * 60_000);
+      this.#timers.push(unref(setInterval(() => void this.#purge(), every)));
+    }
+    void this.#sweep();
+    this.wake();
+  }
+
+  /** Claims now if slots are free (coalesces bursts of wake-ups into one claim loop). */
+  wake(): void {
+    if (this.#stopping) return;
+    this.#wakeRequested = true;
+    if (!this.#claiming) void this.#claimLoop();
+  }
+
+  /** Storage says a job of `name` becomes claimable at `runAt`. */
+  onReady(name: string, runAt: number): void {
+    if (!this.#deps.registry.has(name)) return;
+    const delay = runAt - this.#deps.clock.now();
+    if (delay <= 0) this.wake();
+    else this.#wakeAt(runAt);
+  }
+
+  /** A job finished somewhere; if it was cancelled while running here, stop it. */
+  onFinished(jobId: string, status: string): void {
+    const attempt = this.#running.get(jobId);
+    if (attempt && status === 'cancelled' && !attempt.settled) {
+      attempt.settled = true;
+      attempt.controller.abort(new JobCancelledError(jobId));
+    }
+  }
+
+  /** A running job starts waiting on a result: it lends its slot so children can run. */
+  suspend(jobId: string): void {
+    const attempt = this.#running.get(jobId);
+    if (!attempt) return;
+    attempt.waits += 1;
+    if (attempt.waits === 1 && attempt.holdsSlot) {
+      attempt.holdsSlot = false;
+      this.#activeSlots -= 1;
+      this.wake();
+    }
+  }
+
+  /**
+   * The wait is over: take the slot back without queueing for it. This may briefly run more
+   * than `workerConcurrency` jobs, which is what makes deep fan-out deadlock-free: a parent
+   * never waits for a slot held by a child that waits for the parent's slot.
+   */
+  resume(jobId: string): void {
+    const attempt = this.#running.get(jobId);
+    if (!attempt) return;
+    attempt.waits -= 1;
+    if (attempt.waits === 0 && !attempt.holdsSlot) {
+      attempt.holdsSlot = true;
+      this.#activeSlots += 1;
+    }
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish until `timeoutMs`, then aborts the rest and hands
+   * them back (`pending`, attempt not consumed) so another node can take them at once.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    if (this.#dueTimer) clearTimeout(this.#dueTimer.timer);
+    // Keep heartbeating while draining, or long jobs would lose their lease mid-drain.
+    const heartbeat = setInterval(
+      () => void this.#heartbeat(),
+      this.#deps.options.heartbeatIntervalMs,
+    );
+    try {
+      if (this.#running.size > 0) {
+        await new Promise<void>((resolve) => {
+          const deadline = setTimeout(resolve, timeoutMs);
+          this.#onIdle = () => {
+            clearTimeout(deadline);
+            resolve();
+          };
+        });
+      }
+      this.#onIdle = undefined;
+      const handBack = [...this.#running.values()].filter((a) => !a.settled);
+      await Promise.allSettled(
+        handBack.map(async (attempt) => {
+          attempt.settled = true;
+          attempt.controller.abort(new ShutdownError());
+          await this.#ack(attempt, { kind: 'release', now: this.#deps.clock.now() });
+        }),
+      );
+    } finally {
+      clearInterval(heartbeat);
+      // Claims that were in flight when stop began must finish before storage may close.
+      while (this.#claiming) await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async #claimLoop(): Promise<void> {
+    const { storage, options, registry, clock } = this.#deps;
+    this.#claiming = true;
+    try {
+      while (this.#wakeRequested && !this.#stopping) {
+        this.#wakeRequested = false;
+        const free = options.workerConcurrency - this.#activeSlots;
+        if (free <= 0 || registry.size === 0) break;
+        const now = clock.now();
+        const jobs = await storage.claim({
+          names: [...registry.keys()],
+          ownerId: options.workerId,
+          limit: free,
+          now,
+          leaseExpiresAt: now + options.leaseMs,
+        });
+        for (const job of jobs) this.#start(job);
+        // A full batch suggests more is waiting: go again without waiting for a push.
+        if (jobs.length === free) this.#wakeRequested = true;
+      }
+    } catch (error) {
+      this.#reportError('claiming jobs failed; retrying on the next poll', error);
+    } finally {
+      this.#claiming = false;
+    }
+  }
+
+  #start(record: JobRecord): void {
+    if (this.#stopping) {
+      // Claimed while stop() began: hand it straight back.
+      void this.#deps.storage
+        .ack({
+          kind: 'release',
+          id: record.id,
+          attempt: record.attempt,
+          ownerId: this.#deps.options.workerId,
+          now: this.#deps.clock.now(),
+        })
+        .catch((error) => this.#reportError(`handing back job ${record.id} failed`, error));
+      return;
+    }
+    const attempt: Attempt = {
+      record,
+      info: {
+        id: record.id,
+        name: record.name,
+        attempt: record.attempt,
+        maxAttempts: record.maxAttempts,
+        parentId: record.parentId,
+        idempotencyKey: record.idempotencyKey,
+      },
+      policy: JSON.parse(record.policy) as ResolvedRetryPolicy,
+      controller: new AbortController(),
+      holdsSlot: true,
+      waits: 0,
+      settled: false,
+    };
+    this.#activeSlots += 1;
+    this.#running.set(record.id, attempt);
+    this.#deps.emit('job:start', attempt.info);
+    void this.#execute(attempt).finally(() => {
+      this.#running.delete(record.id);
+      if (attempt.holdsSlot) this.#activeSlots -= 1;
+      if (this.#running.size === 0) this.#onIdle?.();
+      this.wake();
+    });
+  }
+
+  async #execute(attempt: Attempt): Promise<void> {
+    const { record, policy, controller } = attempt;
+    const registration = this.#deps.registry.get(record.name)!;
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
+        once: true,
+      });
+    });
+    aborted.catch(() => {});
+    const timeout = setTimeout(
+      () => controller.abort(new AttemptTimeoutError(policy.timeoutMs)),
+      policy.timeoutMs,
+    );
+    let value: unknown;
+    try {
+      const args = deserialize(record.args) as unknown[];
+      const context: AttemptContext = {
+        jobId: record.id,
+        name: record.name,
+        attempt: record.attempt,
+        parentId: record.parentId,
+        signal: controller.signal,
+        childCalls: new Map(),
+        engine: this.#deps.engine,
+      };
+      value = await Promise.race([
+        attemptStorage.run(context, () => registration.handler(...args)),
+        aborted,
+      ]);
+    } catch (error) {
+      clearTimeout(timeout);
+      if (!attempt.settled) await this.#fail(attempt, error);
+      return;
+    }
+    clearTimeout(timeout);
+    if (attempt.settled) return;
+    let result: string;
+    try {
+      result = serialize(value, 'The return value');
+      const size = Buffer.byteLength(result);
+      if (size > this.#deps.options.maxPayloadBytes) {
+        throw new PayloadTooLargeError(
+          'The return value',
+          size,
+          this.#deps.options.maxPayloadBytes,
+        );
+      }
+    } catch (error) {
+      // Running again would produce the same unstorable value: end the job now.
+      await this.#fail(
+        attempt,
+        new NonRetryableError((error as Error).message, {
+          cause: error,
+          code: (error as ReseolioError).code,
+        }),
+      );
+      return;
+    }
+    const acked = await this.#ack(attempt, {
+      kind: 'success',
+      result,
+      now: this.#deps.clock.now(),
+    });
+    if (acked) {
+      this.#deps.waiters.settle(record.id, { status: 'success', result, error: null });
+      this.#deps.emit('job:success', attempt.info, value);
+    }
+  }
+
+  async #fail(attempt: Attempt, thrown: unknown): Promise<void> {
+    const { record, policy, info } = attempt;
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const stored = JSON.stringify(errorToStored(thrown));
+    const retryable = (thrown as { retryable?: unknown } | null)?.retryable !== false;
+    const now = this.#deps.clock.now();
+    if (retryable && record.attempt < record.maxAttempts) {
+      const runAt = now + retryDelayMs(policy, record.attempt);
+      if (await this.#ack(attempt, { kind: 'retry', error: stored, runAt, now })) {
+        this.#deps.emit('job:error', info, error);
+        this.#deps.emit('job:retry', info, error, new Date(runAt));
+        this.onReady(record.name, runAt);
+      }
+      return;
+    }
+    if (await this.#ack(attempt, { kind: 'dead', error: stored, now })) {
+      this.#deps.waiters.settle(record.id, { status: 'dead', result: null, error: stored });
+      this.#deps.emit('job:error', info, error);
+      this.#deps.emit('job:dead', info, error);
+    }
+  }
+
+  /**
+   * Writes an attempt's outcome, fenced on (id, attempt, owner). False means the fence did
+   * not match (the lease was lost or the job cancelled): someone else owns the outcome now.
+   * A storage failure is reported and also returns false; the lease then expires and the
+   * sweeper gives the job another attempt, so nothing is lost, at worst run again.
+   */
+  async #ack(
+    attempt: Attempt,
+    outcome: DistributiveOmit<AckInput, 'id' | 'attempt' | 'ownerId'>,
+  ): Promise<boolean> {
+    const { record } = attempt;
+    try {
+      const ok = await this.#deps.storage.ack({
+        ...outcome,
+        id: record.id,
+        attempt: record.attempt,
+        ownerId: this.#deps.options.workerId,
+      } as AckInput);
+      if (!ok) {
+        this.#deps.options.logger.warn(
+          `job ${record.id} (${record.name}) attempt ${record.attempt}: its lease was lost before the ${outcome.kind} was recorded; the outcome was discarded`,
+        );
+      }
+      return ok;
+    } catch (error) {
+      this.#reportError(`recording the ${outcome.kind} of job ${record.id} failed`, error);
+      return false;
+    }
+  }
+
+  /** Extends the leases of every running job in one call; aborts jobs whose lease is gone. */
+  async #heartbeat(): Promise<void> {
+    if (this.#heartbeating || this.#running.size === 0) return;
+    this.#heartbeating = true;
+    const { storage, options, clock } = this.#deps;
+    try {
+      const attempts = [...this.#running.values()].filter((a) => !a.settled);
+      if (attempts.length === 0) return;
+      const held = new Set(
+        await storage.heartbeat({
+          jobs: attempts.map((a) => ({ id: a.record.id, attempt: a.record.attempt })),
+          ownerId: options.workerId,
+          leaseExpiresAt: clock.now() + options.leaseMs,
+        }),
+      );
+      for (const attempt of attempts) {
+        // Only jobs still running here can have lost their lease; a job that settled while
+        // the heartbeat was in flight is simply gone.
+        if (held.has(attempt.record.id) || attempt.settled || !this.#running.has(attempt.record.id))
+          continue;
+        attempt.settled = true;
+        const current = await storage.getJob(attempt.record.id).catch(() => undefined);
+        attempt.controller.abort(
+          current?.status === 'cancelled'
+            ? new JobCancelledError(attempt.record.id)
+            : new LeaseExpiredError(),
+        );
+      }
+    } catch (error) {
+      this.#reportError('heartbeat failed; leases may expire if storage stays unreachable', error);
+    } finally {
+      this.#heartbeating = false;
+    }
+  }
+
+  /** Gives jobs of dead processes (expired leases) another attempt, or ends them. */
+  async #sweep(): Promise<void> {
+    try {
+      const swept = await this.#deps.storage.sweepExpiredLeases({
+        now: this.#deps.clock.now(),
+        error: JSON.stringify(errorToStored(new LeaseExpiredError())),
+      });
+      if (swept.requeued.length > 0) this.wake();
+      for (const jobId of swept.dead) void this.#deps.waiters.check(jobId);
+    } catch (error) {
+      this.#reportError('sweeping expired leases failed', error);
+    }
+  }
+
+  async #purge(): Promise<void> {
+    const { storage, options, clock } = this.#deps;
+    try {
+      const completedBefore = clock.now() - options.retentionMs;
+      while (!this.#stopping && (await storage.purge({ completedBefore, limit: 1000 })) === 1000) {
+        // Keep deleting in small batches: short transactions, no long locks.
+      }
+    } catch (error) {
+      this.#reportError('purging finished jobs failed', error);
+    }
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#stopping || (this.#dueTimer && this.#dueTimer.at <= at)) return;
+    if (this.#dueTimer) clearTimeout(this.#dueTimer.timer);
+    const timer = setTimeout(
+      () => {
+        this.#dueTimer = undefined;
+        this.wake();
+      },
+      Math.max(0, at - this.#deps.clock.now()),
+    );
+    this.#dueTimer = { at, timer: unref(timer) };
+  }
+
+  #reportError(message: string, error: unknown): void {
+    const wrapped = new ReseolioError(
+      'RESEOLIO_BACKGROUND_ERROR',
+      `${message}: ${(error as Error)?.message ?? error}`,
+      {
+        cause: error,
+      },
+    );
+    this.#deps.emit('error', wrapped);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
+  timer.unref();
+  return timer;
+}

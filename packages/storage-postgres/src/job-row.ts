@@ -1,0 +1,55 @@
+import type { JobRecord, JobStatus } from 'reseolio';
+import type { Row } from './sql-executor.ts';
+
+/** The column list every query returns, in `JobRecord` order. */
+export const JOB_COLUMNS =
+  'id, name, status, args, result, error, policy, attempt, max_attempts, idempotency_key, ' +
+  'parent_id, owner_id, lease_expires_at, created_at, run_at, started_at, completed_at';
+
+/** The same columns qualified by a table alias, for `UPDATE … FROM … RETURNING`. */
+export function jobColumnsOf(alias: string): string {
+  return JOB_COLUMNS.split(', ')
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Ids are `uuid` columns. A string that is not a UUID cannot name a job, so lookups answer
+ * "unknown" for it instead of letting PostgreSQL raise `22P02`.
+ */
+export function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+// node-postgres returns int8 as a string (it may exceed 2^53); epoch ms never does.
+function toNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+function toNumberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : toNumber(value);
+}
+
+export function toJobRecord(row: Row): JobRecord {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    status: row.status as JobStatus,
+    args: row.args as string,
+    result: (row.result as string | null) ?? null,
+    error: (row.error as string | null) ?? null,
+    policy: row.policy as string,
+    attempt: toNumber(row.attempt),
+    maxAttempts: toNumber(row.max_attempts),
+    idempotencyKey: (row.idempotency_key as string | null) ?? null,
+    parentId: (row.parent_id as string | null) ?? null,
+    ownerId: (row.owner_id as string | null) ?? null,
+    leaseExpiresAt: toNumberOrNull(row.lease_expires_at),
+    createdAt: toNumber(row.created_at),
+    runAt: toNumber(row.run_at),
+    startedAt: toNumberOrNull(row.started_at),
+    completedAt: toNumberOrNull(row.completed_at),
+  };
+}

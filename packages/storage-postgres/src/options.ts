@@ -1,0 +1,114 @@
+import type { Pool } from 'pg';
+import { StorageConfigError } from 'reseolio';
+
+/** Options for {@link createPostgresStorage}. Give exactly one of `connectionString` or `pool`. */
+export interface PostgresStorageOptions {
+  /**
+   * A `postgres://` URL. The adapter creates its own `pg.Pool` from it and closes it on
+   * `close()`.
+   */
+  connectionString?: string;
+  /**
+   * An existing `pg.Pool` to borrow. The adapter never ends it: its owner does. The
+   * LISTEN connection is a separate `pg.Client` built from `pool.options`.
+   */
+  pool?: Pool;
+  /**
+   * The PostgreSQL schema holding Reseolio's tables and migrations table. Lowercase letters,
+   * digits and `_`, starting with a letter or `_`, at most 50 characters (the notification
+   * channel name is derived from it and PostgreSQL caps identifiers at 63).
+   * @default 'reseolio'
+   */
+  schema?: string;
+  /**
+   * Maximum connections in the pool the adapter creates from `connectionString`. Ignored with
+   * a borrowed `pool`. The LISTEN connection is one more, outside the pool.
+   * @default 10
+   */
+  poolSize?: number;
+  /**
+   * Keep one connection LISTENing for wake-ups from every process. Turn it off behind a
+   * transaction-mode pooler (PgBouncer `pool_mode=transaction`), where LISTEN does not work:
+   * `capabilities.crossProcessNotify` becomes false and the engine polls instead.
+   * @default true
+   */
+  listen?: boolean;
+  /**
+   * Apply the shipped migrations on `init()`. When false, `init()` only checks that the
+   * tables exist.
+   * @default true
+   */
+  migrate?: boolean;
+  /**
+   * How long, in milliseconds, claim, heartbeat, ack and sweep keep retrying after a
+   * connection error (server restart, terminated backend, network reset) before giving up.
+   * Acks are fenced, so re-sending one is safe.
+   * @default 30000
+   */
+  connectionRetryMs?: number;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedPostgresStorageOptions {
+  readonly connectionString: string | undefined;
+  readonly pool: Pool | undefined;
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly listen: boolean;
+  readonly migrate: boolean;
+  readonly connectionRetryMs: number;
+}
+
+export const DEFAULT_SCHEMA = 'reseolio';
+
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,49}$/;
+
+/** Validates options and fills defaults; throws `StorageConfigError` saying what to fix. */
+export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgresStorageOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new StorageConfigError(
+      'createPostgresStorage() needs an options object: { connectionString } or { pool }.',
+    );
+  }
+  const { connectionString, pool } = options;
+  if ((connectionString === undefined) === (pool === undefined)) {
+    throw new StorageConfigError(
+      'createPostgresStorage() needs exactly one of `connectionString` (the adapter owns its ' +
+        'pool) or `pool` (an existing pg.Pool the adapter borrows).',
+    );
+  }
+  if (connectionString !== undefined && !/^postgres(ql)?:\/\//.test(connectionString)) {
+    throw new StorageConfigError('`connectionString` must be a postgres:// or postgresql:// URL.');
+  }
+  if (pool !== undefined && typeof (pool as { connect?: unknown }).connect !== 'function') {
+    throw new StorageConfigError('`pool` must be a pg.Pool.');
+  }
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  if (typeof schema !== 'string' || !SCHEMA_PATTERN.test(schema)) {
+    throw new StorageConfigError(
+      `\`schema\` must match ${SCHEMA_PATTERN} (got ${JSON.stringify(schema)}).`,
+    );
+  }
+  const poolSize = options.poolSize ?? 10;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new StorageConfigError('`poolSize` must be a positive integer.');
+  }
+  const connectionRetryMs = options.connectionRetryMs ?? 30_000;
+  if (!Number.isInteger(connectionRetryMs) || connectionRetryMs < 0) {
+    throw new StorageConfigError('`connectionRetryMs` must be a non-negative integer.');
+  }
+  for (const key of ['listen', 'migrate'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new StorageConfigError(`\`${key}\` must be a boolean.`);
+    }
+  }
+  return {
+    connectionString,
+    pool,
+    schema,
+    poolSize,
+    listen: options.listen ?? true,
+    migrate: options.migrate ?? true,
+    connectionRetryMs,
+  };
+}

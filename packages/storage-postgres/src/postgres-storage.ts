@@ -1,0 +1,298 @@
+import type { Pool } from 'pg';
+import pg from 'pg';
+import {
+  type AckInput,
+  type ClaimInput,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type HeartbeatInput,
+  type JobFilter,
+  type JobRecord,
+  type NewJob,
+  type PurgeInput,
+  type StorageAdapter,
+  type StorageCapabilities,
+  StorageConfigError,
+  type StorageEvent,
+  type SweepInput,
+  type SweepResult,
+} from 'reseolio';
+import { retryOnConnectionError } from './connection-errors.ts';
+import { PostgresStorageError } from './errors.ts';
+import { migrate, tablesExist } from './migrate.ts';
+import { Notifier } from './notify.ts';
+import {
+  type PostgresStorageOptions,
+  type ResolvedPostgresStorageOptions,
+  resolveOptions,
+} from './options.ts';
+import { ackJob, ackWasApplied } from './queries/ack-job.ts';
+import { cancelJob } from './queries/cancel-job.ts';
+import { claimJobs } from './queries/claim-jobs.ts';
+import { enqueueJob } from './queries/enqueue-job.ts';
+import { getJob } from './queries/get-job.ts';
+import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
+import { listJobs } from './queries/list-jobs.ts';
+import { purgeJobs } from './queries/purge-jobs.ts';
+import { retryJob } from './queries/retry-job.ts';
+import { sweepExpiredLeases } from './queries/sweep-expired-leases.ts';
+import { type SchemaNames, schemaNames } from './schema-names.ts';
+import { poolExecutor, type SqlExecutor, transactionExecutor } from './sql-executor.ts';
+
+type Listener = (event: StorageEvent) => void;
+
+/**
+ * The production `StorageAdapter`: jobs in one PostgreSQL table shared by every process,
+ * `SKIP LOCKED` claims, fenced acks and LISTEN/NOTIFY wake-ups.
+ */
+export class PostgresStorage implements StorageAdapter {
+  readonly kind = 'postgres';
+  readonly capabilities: StorageCapabilities;
+
+  readonly #options: ResolvedPostgresStorageOptions;
+  readonly #pool: Pool;
+  readonly #ownsPool: boolean;
+  readonly #names: SchemaNames;
+  readonly #exec: SqlExecutor;
+  readonly #listeners = new Set<Listener>();
+  #notifier: Notifier | undefined;
+  #notifierStart: Promise<void> | undefined;
+  #init: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  // An idle pooled client whose backend is terminated emits 'error' on the pool; with no
+  // listener that would crash the process. The pool drops the client by itself, and the next
+  // query opens a new connection, so there is nothing else to do here.
+  readonly #onPoolError = (): void => {};
+
+  constructor(options: PostgresStorageOptions) {
+    this.#options = resolveOptions(options);
+    this.#names = schemaNames(this.#options.schema);
+    if (this.#options.pool) {
+      this.#pool = this.#options.pool;
+      this.#ownsPool = false;
+    } else {
+      this.#pool = new pg.Pool({
+        connectionString: this.#options.connectionString,
+        max: this.#options.poolSize,
+        keepAlive: true,
+      });
+      this.#ownsPool = true;
+    }
+    // Also on a borrowed pool: our own queries can leave idle clients in it.
+    this.#pool.on('error', this.#onPoolError);
+    this.#exec = poolExecutor(this.#pool);
+    this.capabilities = Object.freeze({
+      crossProcessNotify: this.#options.listen,
+      multiProcess: true,
+    });
+  }
+
+  /** The configured schema. */
+  get schema(): string {
+    return this.#options.schema;
+  }
+
+  init(): Promise<void> {
+    this.#init ??= this.#initialize().catch((err: unknown) => {
+      this.#init = undefined; // let a later call try again
+      throw err;
+    });
+    return this.#init;
+  }
+
+  async #initialize(): Promise<void> {
+    if (this.#options.migrate) {
+      try {
+        await migrate(this.#pool, this.#names);
+      } catch (err) {
+        throw new PostgresStorageError(`migrating schema "${this.#names.schema}"`, err);
+      }
+      return;
+    }
+    if (!(await this.#run('init', () => tablesExist(this.#pool, this.#names)))) {
+      throw new StorageConfigError(
+        `Reseolio's tables do not exist in schema "${this.#names.schema}" and \`migrate\` is ` +
+          'false. Run once with `migrate: true` (or apply the SQL in drizzle/) first.',
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#notifier?.close();
+      this.#listeners.clear();
+      // Close only what we opened (a borrowed pool belongs to its owner).
+      if (this.#ownsPool) await this.#pool.end();
+      this.#pool.off('error', this.#onPoolError);
+    })();
+    return this.#closed;
+  }
+
+  async enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult> {
+    let exec = this.#exec;
+    if (options?.transaction !== undefined) {
+      const joined = transactionExecutor(options.transaction);
+      if (!joined) {
+        throw new StorageConfigError(
+          '`transaction` must be a pg client (PoolClient or Client) inside BEGIN, or a drizzle ' +
+            'node-postgres transaction (the `tx` of db.transaction()).',
+        );
+      }
+      exec = joined;
+    }
+    const { events, ...result } = await this.#run('enqueue', () =>
+      enqueueJob(exec, this.#names, job),
+    );
+    // In a caller's transaction with LISTEN off, this runs before the commit: the engine may
+    // find nothing yet and falls back to its poll.
+    this.#emitLocally(events);
+    return result;
+  }
+
+  claim(input: ClaimInput): Promise<JobRecord[]> {
+    return this.#runRetrying('claim', () => claimJobs(this.#exec, this.#names, input));
+  }
+
+  heartbeat(input: HeartbeatInput): Promise<string[]> {
+    return this.#runRetrying('heartbeat', () => heartbeatJobs(this.#exec, this.#names, input));
+  }
+
+  async ack(input: AckInput): Promise<boolean> {
+    const { acked, events } = await this.#runRetrying('ack', async (retrying) => {
+      const outcome = await ackJob(this.#exec, this.#names, input);
+      // A re-sent ack that fails the fence may be failing on its own earlier, committed
+      // write whose reply was lost with the connection: check for that before saying no.
+      if (!outcome.acked && retrying && (await ackWasApplied(this.#exec, this.#names, input))) {
+        return { acked: true, events: [] };
+      }
+      return outcome;
+    });
+    this.#emitLocally(events);
+    return acked;
+  }
+
+  async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
+    const { events, ...result } = await this.#runRetrying('sweepExpiredLeases', () =>
+      sweepExpiredLeases(this.#exec, this.#names, input),
+    );
+    this.#emitLocally(events);
+    return result;
+  }
+
+  async cancel(jobId: string, now: number): Promise<boolean> {
+    const { cancelled, events } = await this.#run('cancel', () =>
+      cancelJob(this.#exec, this.#names, jobId, now),
+    );
+    this.#emitLocally(events);
+    return cancelled;
+  }
+
+  async retry(jobId: string, now: number): Promise<boolean> {
+    const { retried, events } = await this.#run('retry', () =>
+      retryJob(this.#exec, this.#names, jobId, now),
+    );
+    this.#emitLocally(events);
+    return retried;
+  }
+
+  purge(input: PurgeInput): Promise<number> {
+    return this.#run('purge', () => purgeJobs(this.#exec, this.#names, input));
+  }
+
+  getJob(jobId: string): Promise<JobRecord | undefined> {
+    return this.#run('getJob', () => getJob(this.#exec, this.#names, jobId));
+  }
+
+  listJobs(filter: JobFilter): Promise<JobRecord[]> {
+    return this.#run('listJobs', () => listJobs(this.#exec, this.#names, filter));
+  }
+
+  async subscribe(listener: Listener): Promise<() => Promise<void>> {
+    this.#listeners.add(listener);
+    if (this.#options.listen) {
+      try {
+        await this.#startNotifier();
+      } catch (err) {
+        this.#listeners.delete(listener);
+        throw new PostgresStorageError('subscribe (LISTEN)', err);
+      }
+    }
+    return async () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** One LISTEN connection per adapter, opened on the first subscribe and kept until close. */
+  #startNotifier(): Promise<void> {
+    this.#notifierStart ??= (async () => {
+      const notifier = new Notifier({
+        // A borrowed pool's options are the only connection settings we have.
+        clientConfig: this.#pool.options,
+        channel: this.#names.channel,
+        onEvent: (event) => this.#deliver(event),
+      });
+      await notifier.start();
+      this.#notifier = notifier;
+    })().catch((err: unknown) => {
+      this.#notifierStart = undefined;
+      throw err;
+    });
+    return this.#notifierStart;
+  }
+
+  /**
+   * With LISTEN on, our own writes come back through the LISTEN connection like everyone
+   * else's (delivered only once committed); emitting them here too would double them. With
+   * LISTEN off, this is how listeners in this process hear about this process's writes.
+   */
+  #emitLocally(events: readonly StorageEvent[]): void {
+    if (this.#options.listen) return;
+    for (const event of events) this.#deliver(event);
+  }
+
+  #deliver(event: StorageEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A throwing listener must not stop the others or the notification connection.
+      }
+    }
+  }
+
+  /** Runs an operation once, wrapping driver errors. */
+  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.#wrap(operation, err);
+    }
+  }
+
+  /**
+   * Runs a worker-path operation, re-sending it after connection errors for up to
+   * `connectionRetryMs`, so a dropped connection or a restarting server does not lose a
+   * completion. Safe because every one of these is fenced or repeatable.
+   */
+  async #runRetrying<T>(operation: string, fn: (retrying: boolean) => Promise<T>): Promise<T> {
+    try {
+      return await retryOnConnectionError(fn, this.#options.connectionRetryMs);
+    } catch (err) {
+      throw this.#wrap(operation, err);
+    }
+  }
+
+  #wrap(operation: string, err: unknown): Error {
+    if (err instanceof StorageConfigError || err instanceof PostgresStorageError) return err;
+    return new PostgresStorageError(operation, err);
+  }
+}
+
+/**
+ * Creates the PostgreSQL storage. Core calls this for `postgres://` and `postgresql://` URLs
+ * as `createPostgresStorage({ connectionString })`.
+ */
+export function createPostgresStorage(options: PostgresStorageOptions): PostgresStorage {
+  return new PostgresStorage(options);
+}

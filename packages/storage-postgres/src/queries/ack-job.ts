@@ -1,0 +1,93 @@
+import type { AckInput, JobStatus, StorageEvent } from 'reseolio';
+import { isUuid } from '../job-row.ts';
+import { announceSql, eventFor } from '../notify.ts';
+import type { SchemaNames } from '../schema-names.ts';
+import type { SqlExecutor } from '../sql-executor.ts';
+
+/** What each kind of ack writes; `$4`/`$5` are bound by {@link ackJob}. */
+const ACK_UPDATES: Record<AckInput['kind'], string> = {
+  success: `status = 'success', result = $4, completed_at = $5`,
+  retry: `status = 'pending', error = $4, run_at = $5`,
+  dead: `status = 'dead', error = $4, completed_at = $5`,
+  // Handed back on shutdown: claimable at once, and the attempt the claim counted is undone.
+  release: `status = 'pending', run_at = $4, attempt = attempt - 1`,
+};
+
+function ackValues(input: AckInput): unknown[] {
+  switch (input.kind) {
+    case 'success':
+      return [input.result, input.now];
+    case 'retry':
+      return [input.error, input.runAt];
+    case 'dead':
+      return [input.error, input.now];
+    case 'release':
+      return [input.now];
+  }
+}
+
+/**
+ * Ends an attempt. The WHERE clause is the fence: (id, attempt, owner, `running`). A worker
+ * whose lease expired, whose job was swept, re-claimed by someone else (attempt moved on) or
+ * cancelled matches no row, so its late ack changes nothing and it is told so (false).
+ * The owner and lease are cleared: nobody holds a job that is not running.
+ */
+export async function ackJob(
+  exec: SqlExecutor,
+  names: SchemaNames,
+  input: AckInput,
+): Promise<{ acked: boolean; events: StorageEvent[] }> {
+  if (!isUuid(input.id)) return { acked: false, events: [] };
+  const rows = await exec(
+    `
+    WITH acked AS (
+      UPDATE ${names.jobs}
+      SET ${ACK_UPDATES[input.kind]}, owner_id = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND attempt = $2 AND owner_id = $3 AND status = 'running'
+      RETURNING id, name, status, run_at
+    )
+    SELECT acked.*, ${announceSql(input.kind === 'release' ? '$5' : '$6', 'acked')} AS announced
+    FROM acked`,
+    [input.id, input.attempt, input.ownerId, ...ackValues(input), names.channel],
+  );
+  const row = rows[0];
+  if (!row) return { acked: false, events: [] };
+  const event = eventFor({
+    id: row.id as string,
+    name: row.name as string,
+    status: row.status as JobStatus,
+    runAt: Number(row.run_at),
+  });
+  return { acked: true, events: [event] };
+}
+
+/**
+ * After a connection error, an ack may have committed with its reply lost; re-sending it then
+ * fails the fence. This reads whether the row shows exactly what this ack wrote (its status,
+ * attempt and the time it set), so the caller can still answer true. Someone else's later
+ * write makes it answer false, which is also what the engine should then believe.
+ */
+export async function ackWasApplied(
+  exec: SqlExecutor,
+  names: SchemaNames,
+  input: AckInput,
+): Promise<boolean> {
+  if (!isUuid(input.id)) return false;
+  const [row] = await exec(
+    `SELECT status, attempt, run_at, completed_at FROM ${names.jobs} WHERE id = $1`,
+    [input.id],
+  );
+  if (!row) return false;
+  const attempt = Number(row.attempt);
+  const runAt = Number(row.run_at);
+  const completedAt = row.completed_at == null ? null : Number(row.completed_at);
+  switch (input.kind) {
+    case 'success':
+    case 'dead':
+      return row.status === input.kind && attempt === input.attempt && completedAt === input.now;
+    case 'retry':
+      return row.status === 'pending' && attempt === input.attempt && runAt === input.runAt;
+    case 'release':
+      return row.status === 'pending' && attempt === input.attempt - 1 && runAt === input.now;
+  }
+}

@@ -1,0 +1,61 @@
+import type { EnqueueResult, NewJob, StorageEvent } from 'reseolio';
+import { JOB_COLUMNS, toJobRecord } from '../job-row.ts';
+import { announceSql, eventFor } from '../notify.ts';
+import type { SchemaNames } from '../schema-names.ts';
+import type { SqlExecutor } from '../sql-executor.ts';
+
+/**
+ * Inserts a job, or returns the existing one for (name, idempotencyKey).
+ *
+ * `ON CONFLICT … DO NOTHING` never errors on a duplicate key: when another transaction is
+ * inserting the same key, PostgreSQL waits for it and then either inserts (it rolled back) or
+ * does nothing (it committed). In the second case the follow-up SELECT, a new statement with a
+ * new snapshot under READ COMMITTED, sees the committed row. The only gap is that row being
+ * deleted (purged) in between, so the pair is retried a few times.
+ *
+ * The `ready` announcement is part of the INSERT statement, so it is sent only when the row
+ * is inserted and delivered only when the (possibly caller-owned) transaction commits.
+ */
+export async function enqueueJob(
+  exec: SqlExecutor,
+  names: SchemaNames,
+  job: NewJob,
+): Promise<EnqueueResult & { events: StorageEvent[] }> {
+  const insert = `
+    WITH inserted AS (
+      INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
+        idempotency_key, parent_id, created_at, run_at)
+      VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9)
+      ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING ${JOB_COLUMNS}
+    )
+    SELECT inserted.*, ${announceSql('$10', 'inserted')} AS announced FROM inserted`;
+  const values = [
+    job.id,
+    job.name,
+    job.args,
+    job.policy,
+    job.maxAttempts,
+    job.idempotencyKey,
+    job.parentId,
+    job.createdAt,
+    job.runAt,
+    names.channel,
+  ];
+  for (let tries = 0; tries < 3; tries++) {
+    const [row] = await exec(insert, values);
+    if (row) {
+      const record = toJobRecord(row);
+      return { job: record, deduplicated: false, events: [eventFor(record)] };
+    }
+    const [existing] = await exec(
+      `SELECT ${JOB_COLUMNS} FROM ${names.jobs} WHERE name = $1 AND idempotency_key = $2`,
+      [job.name, job.idempotencyKey],
+    );
+    if (existing) return { job: toJobRecord(existing), deduplicated: true, events: [] };
+  }
+  throw new Error(
+    `enqueue of "${job.name}" with idempotency key "${job.idempotencyKey}" kept conflicting ` +
+      'with a row that was deleted before it could be read',
+  );
+}

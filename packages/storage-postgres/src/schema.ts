@@ -1,0 +1,69 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  pgSchema,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The schema name drizzle-kit writes into the generated migrations. At runtime the migrator
+ * rewrites it to the configured `schema` option (see `migrate.ts`), so nothing in `drizzle/`
+ * may use this word for anything but the schema: no table, column or index is named `reseolio`.
+ */
+export const SOURCE_SCHEMA = 'reseolio';
+
+export const reseolioSchema = pgSchema(SOURCE_SCHEMA);
+
+/**
+ * One row per job. Times are epoch milliseconds chosen by the engine (`bigint`, never
+ * `timestamptz`/`now()`), so the contract suite drives time and no timezone maths exists.
+ */
+export const jobs = reseolioSchema.table(
+  'jobs',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+    args: text('args').notNull(),
+    result: text('result'),
+    error: text('error'),
+    policy: text('policy').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    parentId: uuid('parent_id'),
+    ownerId: text('owner_id'),
+    leaseExpiresAt: bigint('lease_expires_at', { mode: 'number' }),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    runAt: bigint('run_at', { mode: 'number' }).notNull(),
+    startedAt: bigint('started_at', { mode: 'number' }),
+    completedAt: bigint('completed_at', { mode: 'number' }),
+  },
+  (t) => [
+    check(
+      'jobs_status_check',
+      sql`${t.status} in ('pending', 'running', 'success', 'dead', 'cancelled')`,
+    ),
+    // Claim scans only pending rows in claim order: its cost stays flat however many
+    // finished jobs pile up, because they are not in this index at all.
+    index('jobs_pending_idx').on(t.runAt, t.createdAt).where(sql`${t.status} = 'pending'`),
+    // The lease sweeper looks only at running rows.
+    index('jobs_running_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+    // Idempotency is scoped to (function name, key); enqueue's ON CONFLICT targets this index.
+    uniqueIndex('jobs_name_idempotency_key_idx')
+      .on(t.name, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+    index('jobs_parent_idx').on(t.parentId).where(sql`${t.parentId} is not null`),
+    // Retention purge deletes final jobs by completion time.
+    index('jobs_completed_idx')
+      .on(t.completedAt)
+      .where(sql`${t.status} in ('success', 'dead', 'cancelled')`),
+    // listJobs pages newest first.
+    index('jobs_created_idx').on(t.createdAt, t.id),
+  ],
+);

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import {
+  createPostgresStorage,
+  type PostgresStorage,
+  type PostgresStorageOptions,
+} from '../src/index.ts';
+
+export function databaseUrl(): string {
+  return inject('databaseUrl');
+}
+
+/**
+ * A schema per test, named from a hash of its file and name (pg-boss style), so tests never
+ * share state and a rerun finds the same name to clean up.
+ */
+export function schemaFor(scope: string, testName: string): string {
+  return `t_${createHash('sha1').update(`${scope}\0${testName}`).digest('hex').slice(0, 24)}`;
+}
+
+/** Runs one statement on a short-lived connection outside any adapter. */
+export async function adminQuery(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** An adapter on `schema`: its own small pool, or the borrowed `pool` when one is given. */
+export function storageOn(
+  schema: string,
+  options: Omit<PostgresStorageOptions, 'connectionString' | 'schema'> = {},
+): PostgresStorage {
+  const connection = options.pool ? {} : { connectionString: databaseUrl(), poolSize: 4 };
+  return createPostgresStorage({ ...connection, schema, ...options });
+}

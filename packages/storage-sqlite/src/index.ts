@@ -1,0 +1,3 @@
+export { MIGRATIONS_TABLE } from './migrate.ts';
+export { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStorageOptions } from './options.ts';
+export { createSqliteStorage, SqliteStorage } from './sqlite-storage.ts';

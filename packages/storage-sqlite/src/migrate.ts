@@ -1,0 +1,47 @@
+import { fileURLToPath } from 'node:url';
+import type { Database } from 'better-sqlite3';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+
+/** Our own bookkeeping table: never the host application's `__drizzle_migrations`. */
+export const MIGRATIONS_TABLE = '__reseolio_migrations';
+
+/** The drizzle-kit output shipped in the package (`files: ["drizzle"]`), beside `dist/`. */
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url));
+
+/**
+ * Applies the shipped migrations that this database has not seen yet.
+ *
+ * drizzle's own migrator is not used because it reads the last applied migration *before*
+ * its (deferred) BEGIN: two processes starting together both see an empty database and the
+ * second fails on `CREATE TABLE`. Here the check and the writes share one BEGIN IMMEDIATE
+ * transaction, which takes the write lock up front: a concurrent `init()` waits (busy_timeout)
+ * and then re-checks, finding everything applied. The table keeps drizzle's columns (hash,
+ * created_at = the migration's folder timestamp) so drizzle tooling can still read it.
+ */
+export function migrate(db: Database): void {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  db.transaction(() => {
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        created_at NUMERIC
+      )`,
+    );
+    const applied = new Set(
+      db
+        .prepare(`SELECT created_at FROM "${MIGRATIONS_TABLE}"`)
+        .pluck()
+        .all()
+        .map((createdAt) => Number(createdAt)),
+    );
+    const record = db.prepare(`INSERT INTO "${MIGRATIONS_TABLE}" (hash, created_at) VALUES (?, ?)`);
+    for (const migration of migrations) {
+      if (applied.has(migration.folderMillis)) continue;
+      for (const statement of migration.sql) {
+        if (statement.trim() !== '') db.exec(statement);
+      }
+      record.run(migration.hash, migration.folderMillis);
+    }
+  }).immediate();
+}

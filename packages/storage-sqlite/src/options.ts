@@ -1,0 +1,49 @@
+import type { Database } from 'better-sqlite3';
+import { StorageConfigError } from 'reseolio';
+
+/** How to open the SQLite storage. */
+export interface SqliteStorageOptions {
+  /**
+   * Path of the database file, relative to the working directory or absolute, or `':memory:'`
+   * for a private in-memory database (one process, one adapter, gone on close). Ignored when
+   * `database` is given. The file is created if missing.
+   */
+  filename?: string;
+  /**
+   * How long, in milliseconds, a statement waits for another connection's write lock before
+   * failing with `SQLITE_BUSY`. Several processes share one file, so this must cover the
+   * longest write transaction any of them runs.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * An already open better-sqlite3 database to use instead of opening `filename`. It is
+   * borrowed: the adapter sets its pragmas and creates its tables, but never closes it.
+   */
+  database?: Database;
+}
+
+/** @internal Options after validation and defaults. */
+export interface ResolvedSqliteStorageOptions {
+  filename: string;
+  busyTimeoutMs: number;
+  database: Database | undefined;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** @internal */
+export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteStorageOptions {
+  const { filename, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS, database } = options;
+  if (database === undefined && (typeof filename !== 'string' || filename === '')) {
+    throw new StorageConfigError(
+      'createSqliteStorage needs `filename` (a path or ":memory:") or an open `database`.',
+    );
+  }
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new StorageConfigError(
+      `busyTimeoutMs must be a non-negative integer of milliseconds, got ${String(busyTimeoutMs)}.`,
+    );
+  }
+  return { filename: database?.name ?? filename ?? '', busyTimeoutMs, database };
+}

@@ -1,0 +1,43 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The one table Reseolio keeps in SQLite. Names are prefixed `reseolio_` so they sit beside the
+ * host application's tables; times are integer epoch milliseconds chosen by the engine.
+ * Changing this file means running `pnpm db:generate` and committing the new migration.
+ */
+export const jobs = sqliteTable(
+  'reseolio_jobs',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    status: text('status', {
+      enum: ['pending', 'running', 'success', 'dead', 'cancelled'],
+    }).notNull(),
+    args: text('args').notNull(),
+    result: text('result'),
+    error: text('error'),
+    policy: text('policy').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    parentId: text('parent_id'),
+    ownerId: text('owner_id'),
+    leaseExpiresAt: integer('lease_expires_at'),
+    createdAt: integer('created_at').notNull(),
+    runAt: integer('run_at').notNull(),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [
+    // Dedup: SQLite treats NULLs as distinct here, so jobs without a key never collide.
+    uniqueIndex('reseolio_jobs_name_idempotency_key_uq').on(t.name, t.idempotencyKey),
+    // Claim: `status = 'pending' AND run_at <= now ORDER BY run_at, created_at`.
+    index('reseolio_jobs_claim_idx').on(t.status, t.runAt, t.createdAt),
+    // Sweep: `status = 'running' AND lease_expires_at < now`.
+    index('reseolio_jobs_sweep_idx').on(t.status, t.leaseExpiresAt),
+    // listJobs is newest first; purge scans final jobs by completion time.
+    index('reseolio_jobs_created_at_idx').on(t.createdAt),
+    index('reseolio_jobs_parent_id_idx').on(t.parentId),
+    index('reseolio_jobs_completed_at_idx').on(t.completedAt),
+  ],
+);

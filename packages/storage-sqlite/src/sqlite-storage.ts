@@ -1,0 +1,301 @@
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import {
+  type AckInput,
+  type ClaimInput,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type HeartbeatInput,
+  type JobFilter,
+  type JobRecord,
+  type NewJob,
+  type PurgeInput,
+  ReseolioStateError,
+  type StorageAdapter,
+  type StorageCapabilities,
+  StorageConfigError,
+  type StorageEvent,
+  type SweepInput,
+  type SweepResult,
+} from 'reseolio';
+import { migrate } from './migrate.ts';
+import { announce, listen, notificationKey } from './notifier.ts';
+import {
+  type ResolvedSqliteStorageOptions,
+  resolveOptions,
+  type SqliteStorageOptions,
+} from './options.ts';
+import { applyPragmas } from './pragmas.ts';
+import { jobs } from './schema.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+
+/** What `init()` sets up; absent before `init()` and after `close()`. */
+interface Connection {
+  db: Database;
+  orm: BetterSQLite3Database;
+  statements: Statements;
+  key: string;
+}
+
+/**
+ * Reseolio storage on one SQLite file (or an in-memory database), the embedded default.
+ * Several processes may share a file: every write runs in a BEGIN IMMEDIATE transaction, so
+ * they serialize on SQLite's write lock and claims never overlap.
+ */
+export class SqliteStorage implements StorageAdapter {
+  readonly kind = 'sqlite';
+  readonly capabilities: StorageCapabilities;
+
+  readonly #options: ResolvedSqliteStorageOptions;
+  #connection: Connection | undefined;
+  #closed = false;
+  readonly #unsubscribers = new Set<() => void>();
+
+  constructor(options: SqliteStorageOptions) {
+    this.#options = resolveOptions(options);
+    const memory = this.#options.database?.memory ?? this.#options.filename === ':memory:';
+    // An in-memory database lives in one connection of one process.
+    this.capabilities = Object.freeze({ crossProcessNotify: false, multiProcess: !memory });
+  }
+
+  async init(): Promise<void> {
+    this.#assertOpen();
+    if (this.#connection === undefined) {
+      const db = this.#options.database ?? this.#open();
+      try {
+        applyPragmas(db, this.#options.busyTimeoutMs);
+        migrate(db);
+        this.#connection = {
+          db,
+          orm: drizzle({ client: db }),
+          statements: prepareStatements(db),
+          key: notificationKey(db),
+        };
+      } catch (error) {
+        if (this.#options.database === undefined) db.close();
+        throw error;
+      }
+    } else {
+      // Idempotent: a second init re-checks migrations (a no-op when all are applied).
+      migrate(this.#connection.db);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const unsubscribe of this.#unsubscribers) unsubscribe();
+    this.#unsubscribers.clear();
+    // Close only what we opened: a borrowed database belongs to the caller.
+    if (this.#connection !== undefined && this.#options.database === undefined) {
+      this.#connection.db.close();
+    }
+    this.#connection = undefined;
+  }
+
+  async enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult> {
+    const { db, statements, key } = this.#ready();
+    if (options?.transaction !== undefined) {
+      throw new StorageConfigError(
+        'The SQLite storage cannot join a caller transaction; enqueue without `transaction`.',
+      );
+    }
+    const result = db
+      .transaction((): EnqueueResult => {
+        const inserted = statements.insert.get(job);
+        if (inserted !== undefined) return { job: inserted, deduplicated: false };
+        // The insert hit the unique (name, idempotency_key) index: return the job that holds
+        // it, whatever its status. Same transaction, so it cannot vanish in between.
+        const existing = statements.findByKey.get(job);
+        if (existing === undefined) {
+          throw new ReseolioStateError(`Job ${job.id} was neither inserted nor found.`);
+        }
+        return { job: existing, deduplicated: true };
+      })
+      .immediate();
+    if (!result.deduplicated) {
+      announce(key, [{ type: 'ready', name: job.name, runAt: job.runAt }]);
+    }
+    return result;
+  }
+
+  async claim(input: ClaimInput): Promise<JobRecord[]> {
+    const { db, statements } = this.#ready();
+    if (input.names.length === 0 || input.limit <= 0) return [];
+    const claimed = db
+      .transaction(() =>
+        statements.claim.all({
+          ownerId: input.ownerId,
+          leaseExpiresAt: input.leaseExpiresAt,
+          now: input.now,
+          names: JSON.stringify(input.names),
+          limit: input.limit,
+        }),
+      )
+      .immediate();
+    // RETURNING order is unspecified in SQLite; hand jobs back in the order they were due.
+    return claimed.sort((a, b) => a.runAt - b.runAt || a.createdAt - b.createdAt);
+  }
+
+  async heartbeat(input: HeartbeatInput): Promise<string[]> {
+    const { db, statements } = this.#ready();
+    if (input.jobs.length === 0) return [];
+    return db
+      .transaction(() =>
+        input.jobs.flatMap(({ id, attempt }) => {
+          const row = statements.heartbeat.get({
+            id,
+            attempt,
+            ownerId: input.ownerId,
+            leaseExpiresAt: input.leaseExpiresAt,
+          });
+          return row === undefined ? [] : [row.id];
+        }),
+      )
+      .immediate();
+  }
+
+  async ack(input: AckInput): Promise<boolean> {
+    const { db, statements, key } = this.#ready();
+    const fence = { id: input.id, attempt: input.attempt, ownerId: input.ownerId, now: input.now };
+    const event = db
+      .transaction((): StorageEvent | undefined => {
+        switch (input.kind) {
+          case 'success': {
+            const row = statements.ackSuccess.get({ ...fence, result: input.result });
+            return row && { type: 'finished', jobId: input.id, status: 'success' };
+          }
+          case 'retry': {
+            const row = statements.ackRetry.get({
+              ...fence,
+              error: input.error,
+              runAt: input.runAt,
+            });
+            return row && { type: 'ready', name: row.name, runAt: input.runAt };
+          }
+          case 'dead': {
+            const row = statements.ackDead.get({ ...fence, error: input.error });
+            return row && { type: 'finished', jobId: input.id, status: 'dead' };
+          }
+          case 'release': {
+            const row = statements.ackRelease.get(fence);
+            return row && { type: 'ready', name: row.name, runAt: input.now };
+          }
+        }
+      })
+      .immediate();
+    if (event === undefined) return false;
+    announce(key, [event]);
+    return true;
+  }
+
+  async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
+    const { db, statements, key } = this.#ready();
+    const rows = db.transaction(() => statements.sweep.all(input)).immediate();
+    const result: SweepResult = { requeued: [], dead: [] };
+    const events: StorageEvent[] = [];
+    for (const row of rows) {
+      if (row.status === 'dead') {
+        result.dead.push(row.id);
+        events.push({ type: 'finished', jobId: row.id, status: 'dead' });
+      } else {
+        result.requeued.push(row.id);
+        events.push({ type: 'ready', name: row.name, runAt: input.now });
+      }
+    }
+    announce(key, events);
+    return result;
+  }
+
+  async cancel(jobId: string, now: number): Promise<boolean> {
+    const { db, statements, key } = this.#ready();
+    const row = db.transaction(() => statements.cancel.get({ id: jobId, now })).immediate();
+    if (row === undefined) return false;
+    announce(key, [{ type: 'finished', jobId, status: 'cancelled' }]);
+    return true;
+  }
+
+  async retry(jobId: string, now: number): Promise<boolean> {
+    const { db, statements, key } = this.#ready();
+    const row = db.transaction(() => statements.retry.get({ id: jobId, now })).immediate();
+    if (row === undefined) return false;
+    announce(key, [{ type: 'ready', name: row.name, runAt: now }]);
+    return true;
+  }
+
+  async purge(input: PurgeInput): Promise<number> {
+    const { db, statements } = this.#ready();
+    if (input.limit <= 0) return 0;
+    return db.transaction(() => statements.purge.run(input).changes).immediate();
+  }
+
+  async getJob(jobId: string): Promise<JobRecord | undefined> {
+    return this.#ready().statements.getJob.get(jobId);
+  }
+
+  async listJobs(filter: JobFilter): Promise<JobRecord[]> {
+    const { orm } = this.#ready();
+    const conditions: SQL[] = [];
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+      // An empty status list matches nothing, as an empty `names` list claims nothing.
+      if (statuses.length === 0) return [];
+      conditions.push(inArray(jobs.status, statuses));
+    }
+    if (filter.name !== undefined) conditions.push(eq(jobs.name, filter.name));
+    if (filter.parentId !== undefined) conditions.push(eq(jobs.parentId, filter.parentId));
+    return orm
+      .select()
+      .from(jobs)
+      .where(and(...conditions))
+      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .limit(filter.limit ?? 100)
+      .offset(filter.offset ?? 0)
+      .all();
+  }
+
+  async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
+    const { key } = this.#ready();
+    const remove = listen(key, listener);
+    const unsubscribe = () => {
+      remove();
+      this.#unsubscribers.delete(unsubscribe);
+    };
+    this.#unsubscribers.add(unsubscribe);
+    return async () => unsubscribe();
+  }
+
+  #open(): Database {
+    try {
+      return new BetterSqlite3(this.#options.filename);
+    } catch (error) {
+      throw new StorageConfigError(
+        `Cannot open the SQLite database "${this.#options.filename}": check that its folder ` +
+          'exists and is writable.',
+        { cause: error },
+      );
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ReseolioStateError(
+        'This SQLite storage was closed; create a new one with createSqliteStorage().',
+      );
+    }
+  }
+
+  #ready(): Connection {
+    this.#assertOpen();
+    if (this.#connection === undefined) {
+      throw new ReseolioStateError('The SQLite storage is not initialized: call init() first.');
+    }
+    return this.#connection;
+  }
+}
+
+/** Creates the SQLite storage; call `init()` (the engine's `start()` does) before use. */
+export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
+  return new SqliteStorage(options);
+}

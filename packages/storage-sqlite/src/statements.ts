@@ -1,0 +1,127 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { JobRecord } from 'reseolio';
+
+/** Columns aliased to `JobRecord` fields, so rows need no mapping. */
+const JOB = `id, name, status, args, result, error, policy, attempt,
+  max_attempts AS maxAttempts, idempotency_key AS idempotencyKey, parent_id AS parentId,
+  owner_id AS ownerId, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
+  run_at AS runAt, started_at AS startedAt, completed_at AS completedAt`;
+
+/**
+ * The fence every write on behalf of an attempt carries: the row must still be the same
+ * attempt, held by the same owner, and still running. A worker whose lease was swept, whose
+ * job was cancelled, or which acks twice matches no row, so its late write changes nothing.
+ */
+const FENCE = `id = @id AND attempt = @attempt AND owner_id = @ownerId AND status = 'running'`;
+
+/**
+ * Prepared statements for the hot paths (enqueue, claim, ack, heartbeat, sweep), compiled
+ * once per connection. Parameters are named (`@now`) to keep the SQL readable.
+ * @internal
+ */
+export interface Statements {
+  insert: Statement<object, JobRecord>;
+  findByKey: Statement<object, JobRecord>;
+  getJob: Statement<[string], JobRecord>;
+  claim: Statement<object, JobRecord>;
+  heartbeat: Statement<object, { id: string }>;
+  ackSuccess: Statement<object, { name: string }>;
+  ackRetry: Statement<object, { name: string }>;
+  ackDead: Statement<object, { name: string }>;
+  ackRelease: Statement<object, { name: string }>;
+  sweep: Statement<object, { id: string; name: string; status: string }>;
+  cancel: Statement<object, { id: string }>;
+  retry: Statement<object, { name: string }>;
+  purge: Statement<object>;
+}
+
+/** @internal */
+export function prepareStatements(db: Database): Statements {
+  return {
+    // Dedup without errors: a concurrent duplicate hits the unique (name, idempotency_key)
+    // index, inserts nothing, and the caller then reads the existing row in the same
+    // transaction. The conflict target is only that index, so a reused job id still fails.
+    insert: db.prepare(`
+      INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
+        idempotency_key, parent_id, created_at, run_at)
+      VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
+        @parentId, @createdAt, @runAt)
+      ON CONFLICT (name, idempotency_key) DO NOTHING
+      RETURNING ${JOB}`),
+    findByKey: db.prepare(
+      `SELECT ${JOB} FROM reseolio_jobs WHERE name = @name AND idempotency_key = @idempotencyKey`,
+    ),
+    getJob: db.prepare(`SELECT ${JOB} FROM reseolio_jobs WHERE id = ?`),
+
+    // One statement selects and leases the batch. It runs inside BEGIN IMMEDIATE, so the
+    // write lock is held from the SELECT on: no other process can lease the same rows in
+    // between, and nobody waits on a read-to-write lock upgrade (SQLITE_BUSY_SNAPSHOT).
+    // `names` is a JSON array expanded by json_each, so one prepared statement fits any list.
+    claim: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = 'running', owner_id = @ownerId, lease_expires_at = @leaseExpiresAt,
+        started_at = @now, attempt = attempt + 1
+      WHERE id IN (
+        SELECT id FROM reseolio_jobs
+        WHERE status = 'pending' AND run_at <= @now
+          AND name IN (SELECT value FROM json_each(@names))
+        ORDER BY run_at, created_at
+        LIMIT @limit)
+      RETURNING ${JOB}`),
+    heartbeat: db.prepare(`
+      UPDATE reseolio_jobs SET lease_expires_at = @leaseExpiresAt WHERE ${FENCE} RETURNING id`),
+
+    ackSuccess: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = 'success', result = @result, completed_at = @now,
+        owner_id = NULL, lease_expires_at = NULL
+      WHERE ${FENCE} RETURNING name`),
+    ackRetry: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = 'pending', error = @error, run_at = @runAt,
+        owner_id = NULL, lease_expires_at = NULL
+      WHERE ${FENCE} RETURNING name`),
+    ackDead: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = 'dead', error = @error, completed_at = @now,
+        owner_id = NULL, lease_expires_at = NULL
+      WHERE ${FENCE} RETURNING name`),
+    // Handing back on shutdown: the attempt the claim counted never really ran to an outcome,
+    // so it is given back (attempt - 1) and the job is claimable at once.
+    ackRelease: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = 'pending', attempt = attempt - 1, run_at = @now,
+        owner_id = NULL, lease_expires_at = NULL
+      WHERE ${FENCE} RETURNING name`),
+
+    // A lease that expired strictly before `now` means the owner died or stalled: that
+    // attempt is lost. It counts (attempt was incremented by the claim), so the job is dead
+    // once it has used maxAttempts, and claimable again right away otherwise.
+    sweep: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'pending' END,
+        run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE @now END,
+        completed_at = CASE WHEN attempt >= max_attempts THEN @now ELSE NULL END,
+        error = @error, owner_id = NULL, lease_expires_at = NULL
+      WHERE status = 'running' AND lease_expires_at < @now
+      RETURNING id, name, status`),
+
+    cancel: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = 'cancelled', completed_at = @now, owner_id = NULL, lease_expires_at = NULL
+      WHERE id = @id AND status IN ('pending', 'running')
+      RETURNING id`),
+    retry: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = 'pending', attempt = 0, run_at = @now, completed_at = NULL,
+        owner_id = NULL, lease_expires_at = NULL
+      WHERE id = @id AND status IN ('dead', 'cancelled')
+      RETURNING name`),
+    // Bounded by LIMIT so a large backlog is deleted in short transactions.
+    purge: db.prepare(`
+      DELETE FROM reseolio_jobs WHERE id IN (
+        SELECT id FROM reseolio_jobs
+        WHERE status IN ('success', 'dead', 'cancelled') AND completed_at < @completedBefore
+        LIMIT @limit)`),
+  };
+}

@@ -26,7 +26,7 @@ function encode(value: unknown, path: string, seen: Set<object>): unknown {
       return value;
     case 'number':
       if (Number.isFinite(value) && !Object.is(value, -0)) return value;
-      return { [TAG]: 'number', v: String(value) };
+      return { [TAG]: 'number', v: Object.is(value, -0) ? '-0' : String(value) };
     case 'undefined':
       return { [TAG]: 'undefined' };
     case 'bigint':

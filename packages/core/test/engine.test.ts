@@ -1,0 +1,425 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AttemptTimeoutError,
+  currentJob,
+  DuplicateFunctionError,
+  JobCancelledError,
+  JobFailedError,
+  type JobInfo,
+  MemoryStorage,
+  NonRetryableError,
+  PayloadTooLargeError,
+  Reseolio,
+  ReseolioError,
+  ResultTimeoutError,
+  SerializationError,
+  StorageConfigError,
+} from '../src/index.ts';
+import { makeEngine, waitFor } from './helpers.ts';
+
+describe('durable functions', () => {
+  it('persists a call, runs it and resolves its result, including void results', async () => {
+    const engine = makeEngine();
+    await engine.start();
+    const double = engine.durable('math:double', async (n: number) => n * 2);
+    const noop = engine.durable('noop', async () => {});
+    const handle = await double(21);
+    expect(await handle.result(5000)).toBe(42);
+    expect(await (await noop()).result(5000)).toBeUndefined();
+    const details = await handle.details();
+    expect(details).toMatchObject({
+      status: 'success',
+      args: [21],
+      result: 42,
+      attempt: 1,
+      maxAttempts: 3,
+    });
+    expect(details.completedAt).toBeInstanceOf(Date);
+    expect(double.functionName).toBe('math:double');
+    expect(double.options.maxAttempts).toBe(3);
+  });
+
+  it('reads a trailing object with a known key as call options, and dedups on its key', async () => {
+    const engine = makeEngine();
+    const seen: unknown[][] = [];
+    const fn = engine.durable('echo', async (...args: unknown[]) => {
+      seen.push(args);
+      return args.length;
+    });
+    await engine.start();
+    const a = await fn('x', { idempotencyKey: 'k1' });
+    const b = await fn('x', { idempotencyKey: 'k1' });
+    expect(a.jobId).toBe(b.jobId);
+    expect(await a.result(5000)).toBe(1);
+    const plain = await fn('y', { not: 'options' });
+    expect(await plain.result(5000)).toBe(2);
+    await expect(fn('z', { idempotencyKey: 'k2', idempotencyKye: 'typo' })).rejects.toThrow(
+      /Unknown call option "idempotencyKye"/,
+    );
+    const viaEnqueue = await fn.enqueue([{ delayMs: 1 }], { idempotencyKey: 'k3' });
+    expect(await viaEnqueue.result(5000)).toBe(1);
+    expect(seen).toContainEqual([{ delayMs: 1 }]);
+  });
+
+  it('does not run a delayed job before its time', async () => {
+    const engine = makeEngine();
+    let ranAt = 0;
+    const fn = engine.durable('delayed', async () => {
+      ranAt = Date.now();
+    });
+    await engine.start();
+    const started = Date.now();
+    const handle = await fn.enqueue([], { delayMs: 300 });
+    expect(await handle.status()).toBe('pending');
+    await handle.result(5000);
+    expect(ranAt - started).toBeGreaterThanOrEqual(290);
+    const runAt = new Date(Date.now() + 100);
+    const second = await fn.enqueue([], { runAt });
+    expect((await second.details()).runAt.getTime()).toBe(runAt.getTime());
+  });
+
+  it('retries failed attempts with backoff and emits every step', async () => {
+    const engine = makeEngine();
+    const events: string[] = [];
+    for (const name of ['job:start', 'job:error', 'job:retry', 'job:success'] as const) {
+      engine.on(name, (job: JobInfo) => events.push(`${name}#${job.attempt}`));
+    }
+    let calls = 0;
+    const flaky = engine.durable('flaky', async () => {
+      calls += 1;
+      if (calls < 3) throw new Error(`boom ${calls}`);
+      return 'ok';
+    });
+    await engine.start();
+    const handle = await flaky();
+    expect(await handle.result(5000)).toBe('ok');
+    expect((await handle.details()).attempt).toBe(3);
+    expect(events).toEqual([
+      'job:start#1',
+      'job:error#1',
+      'job:retry#1',
+      'job:start#2',
+      'job:error#2',
+      'job:retry#2',
+      'job:start#3',
+      'job:success#3',
+    ]);
+  });
+
+  it('goes dead after maxAttempts and rejects result() with the stored error', async () => {
+    const engine = makeEngine();
+    const dead: string[] = [];
+    engine.on('job:dead', (job) => dead.push(job.id));
+    const failing = engine.durable(
+      'always-fails',
+      async () => {
+        throw Object.assign(new Error('card declined', { cause: new Error('issuer') }), {
+          code: 'DECLINED',
+        });
+      },
+      { maxAttempts: 2 },
+    );
+    await engine.start();
+    const handle = await failing();
+    const error = await handle.result(5000).catch((e) => e);
+    expect(error).toBeInstanceOf(JobFailedError);
+    expect(error).toMatchObject({
+      errorName: 'Error',
+      errorCode: 'DECLINED',
+      code: 'RESEOLIO_JOB_FAILED',
+    });
+    expect(error.message).toContain('card declined');
+    const details = await handle.details();
+    expect(details).toMatchObject({ status: 'dead', attempt: 2 });
+    expect(details.error).toMatchObject({
+      name: 'Error',
+      message: 'card declined',
+      code: 'DECLINED',
+      cause: { message: 'issuer' },
+    });
+    expect(details.error?.stack).toContain('card declined');
+    expect(dead).toEqual([handle.jobId]);
+  });
+
+  it('ends at once on NonRetryableError or an error with retryable: false', async () => {
+    const engine = makeEngine();
+    const a = engine.durable('non-retryable', async () => {
+      throw new NonRetryableError('out of stock', { code: 'OUT_OF_STOCK' });
+    });
+    const b = engine.durable('retryable-false', async () => {
+      throw Object.assign(new Error('no'), { retryable: false });
+    });
+    await engine.start();
+    const [ha, hb] = [await a(), await b()];
+    await expect(ha.result(5000)).rejects.toMatchObject({
+      errorName: 'NonRetryableError',
+      errorCode: 'OUT_OF_STOCK',
+    });
+    await expect(hb.result(5000)).rejects.toBeInstanceOf(JobFailedError);
+    expect((await ha.details()).attempt).toBe(1);
+    expect((await hb.details()).attempt).toBe(1);
+  });
+
+  it('aborts the signal when an attempt times out and counts it as a failed attempt', async () => {
+    const engine = makeEngine();
+    const reasons: unknown[] = [];
+    const slow = engine.durable(
+      'slow',
+      async () => {
+        const { signal, attempt } = currentJob()!;
+        if (attempt === 1) {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+          reasons.push(signal.reason);
+          return 'late';
+        }
+        return 'second';
+      },
+      { timeoutMs: 50 },
+    );
+    await engine.start();
+    const handle = await slow();
+    expect(await handle.result(5000)).toBe('second');
+    expect(reasons[0]).toBeInstanceOf(AttemptTimeoutError);
+    expect((await handle.details()).attempt).toBe(2);
+    expect((await handle.details()).error?.name).toBe('AttemptTimeoutError');
+  });
+
+  it('cancels pending and running jobs; result() rejects with JobCancelledError', async () => {
+    const engine = makeEngine();
+    let abortReason: unknown;
+    const blocking = engine.durable('blocking', async () => {
+      const { signal } = currentJob()!;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      abortReason = signal.reason;
+    });
+    await engine.start();
+    const pending = await blocking.enqueue([], { delayMs: 60_000 });
+    expect(await pending.cancel()).toBe(true);
+    expect(await pending.status()).toBe('cancelled');
+    expect(await pending.cancel()).toBe(false);
+    const running = await blocking();
+    await waitFor(async () => (await running.status()) === 'running');
+    expect(await running.cancel()).toBe(true);
+    await expect(running.result(5000)).rejects.toBeInstanceOf(JobCancelledError);
+    await waitFor(() => abortReason !== undefined);
+    expect(abortReason).toBeInstanceOf(JobCancelledError);
+    expect(await running.status()).toBe('cancelled');
+  });
+
+  it('runs a dead job again with retryJob', async () => {
+    const engine = makeEngine();
+    let fail = true;
+    const fn = engine.durable(
+      'retry-me',
+      async () => {
+        if (fail) throw new Error('not yet');
+        return 'done';
+      },
+      { maxAttempts: 1 },
+    );
+    await engine.start();
+    const handle = await fn();
+    await expect(handle.result(5000)).rejects.toBeInstanceOf(JobFailedError);
+    fail = false;
+    const again = await engine.retryJob(handle.jobId);
+    expect(await again.result(5000)).toBe('done');
+    await expect(engine.retryJob(handle.jobId)).rejects.toThrow(/only dead or cancelled/);
+  });
+
+  it('rejects result() after its timeout while the job keeps running', async () => {
+    const engine = makeEngine();
+    const fn = engine.durable('takes-a-while', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return 1;
+    });
+    await engine.start();
+    const handle = await fn();
+    await expect(handle.result(20)).rejects.toBeInstanceOf(ResultTimeoutError);
+    expect(await handle.result(5000)).toBe(1);
+  });
+
+  it('gives currentJob() inside a handler and undefined outside', async () => {
+    const engine = makeEngine();
+    const fn = engine.durable('who-am-i', async () => {
+      const job = currentJob()!;
+      return { id: job.jobId, name: job.name, attempt: job.attempt, aborted: job.signal.aborted };
+    });
+    await engine.start();
+    const handle = await fn();
+    expect(await handle.result(5000)).toEqual({
+      id: handle.jobId,
+      name: 'who-am-i',
+      attempt: 1,
+      aborted: false,
+    });
+    expect(currentJob()).toBeUndefined();
+  });
+
+  it('claims only the names it registered', async () => {
+    const storage = new MemoryStorage();
+    const producer = makeEngine({ storage, workerConcurrency: 0 });
+    const worker = makeEngine({ storage });
+    const unknown = producer.durable('only-on-producer', async () => 'x');
+    worker.durable('something-else', async () => 'y');
+    await producer.start();
+    await worker.start();
+    const handle = await unknown();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await handle.status()).toBe('pending');
+  });
+});
+
+describe('orchestration', () => {
+  it('fans out 50 children with workerConcurrency 2 without deadlock', async () => {
+    const engine = makeEngine({ workerConcurrency: 2 });
+    const child = engine.durable('fan:child', async (i: number) => i);
+    const parent = engine.durable('fan:parent', async (n: number) => {
+      const handles = await Promise.all(Array.from({ length: n }, (_, i) => child(i)));
+      const values = await Promise.all(handles.map((h) => h.result()));
+      return values.reduce((a, b) => a + b, 0);
+    });
+    await engine.start();
+    expect(await (await parent(50)).result(10_000)).toBe(1225);
+  });
+
+  it('re-attaches a retried orchestrator to its children: each runs once, parentId recorded', async () => {
+    const engine = makeEngine();
+    const runs = new Map<string, number>();
+    const step = engine.durable('saga:step', async (label: string) => {
+      runs.set(label, (runs.get(label) ?? 0) + 1);
+      return label;
+    });
+    let orchestratorAttempts = 0;
+    const saga = engine.durable('saga:run', async () => {
+      orchestratorAttempts += 1;
+      const a = await step('a');
+      const b = await step('b');
+      const results = [await a.result(), await b.result()];
+      if (orchestratorAttempts === 1) throw new Error('crash after starting children');
+      return results;
+    });
+    await engine.start();
+    const handle = await saga();
+    expect(await handle.result(5000)).toEqual(['a', 'b']);
+    expect(orchestratorAttempts).toBe(2);
+    expect(Object.fromEntries(runs)).toEqual({ a: 1, b: 1 });
+    const children = await engine.listJobs({ parentId: handle.jobId });
+    expect(children).toHaveLength(2);
+    expect(children.map((c) => c.idempotencyKey).sort()).toEqual([
+      `child:${handle.jobId}:0`,
+      `child:${handle.jobId}:1`,
+    ]);
+  });
+});
+
+describe('idempotency', () => {
+  it('20 concurrent calls with one key make one job and one execution', async () => {
+    const engine = makeEngine();
+    let executions = 0;
+    const dedups: string[] = [];
+    engine.on('deduplicated', (job) => dedups.push(job.id));
+    const fn = engine.durable('once', async () => {
+      executions += 1;
+    });
+    await engine.start();
+    const handles = await Promise.all(
+      Array.from({ length: 20 }, () => fn({ idempotencyKey: 'same' })),
+    );
+    expect(new Set(handles.map((h) => h.jobId)).size).toBe(1);
+    await handles[0]!.result(5000);
+    expect(executions).toBe(1);
+    expect(dedups).toHaveLength(19);
+  });
+});
+
+describe('shutdown', () => {
+  it('hands a job still running at the deadline back as pending, attempt not consumed', async () => {
+    const storage = new MemoryStorage();
+    const own = new Reseolio({ storage, pollIntervalMs: 50 });
+    const fn2 = own.durable('never-ends', async () => new Promise(() => {}));
+    await own.start();
+    const handle = await fn2();
+    await waitFor(async () => (await handle.status()) === 'running');
+    const stopped: string[] = [];
+    own.on('stopped', () => stopped.push('stopped'));
+    await own.stop({ timeoutMs: 50 });
+    const record = await storage.getJob(handle.jobId);
+    expect(record).toMatchObject({ status: 'pending', attempt: 0, ownerId: null });
+    expect(stopped).toEqual(['stopped']);
+    await expect(fn2()).rejects.toThrow(/stopped/);
+  });
+
+  it('lets a running job finish within the drain deadline', async () => {
+    const storage = new MemoryStorage();
+    const engine = new Reseolio({ storage, pollIntervalMs: 50 });
+    const fn = engine.durable('short', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return 'finished';
+    });
+    await engine.start();
+    const handle = await fn();
+    await waitFor(async () => (await storage.getJob(handle.jobId))?.status === 'running');
+    await engine.stop({ timeoutMs: 5000 });
+    expect(await storage.getJob(handle.jobId)).toMatchObject({
+      status: 'success',
+      result: '"finished"',
+    });
+  });
+});
+
+describe('bad input stores nothing', () => {
+  it('refuses function and symbol arguments and payloads over the limit', async () => {
+    const engine = makeEngine({ maxPayloadBytes: 100 });
+    const fn = engine.durable('takes-anything', async (..._args: unknown[]) => {});
+    await expect(fn(() => 1)).rejects.toBeInstanceOf(SerializationError);
+    await expect(fn({ s: Symbol('x') })).rejects.toThrow(/symbol/);
+    const tooBig = await fn('x'.repeat(200)).catch((e) => e);
+    expect(tooBig).toBeInstanceOf(PayloadTooLargeError);
+    expect(tooBig.message).toMatch(/raise `maxPayloadBytes`/);
+    expect(await engine.listJobs()).toEqual([]);
+  });
+
+  it('refuses invalid names, options and duplicate registrations with typed errors', async () => {
+    const engine = makeEngine();
+    expect(() => engine.durable('', async () => {})).toThrow(/Invalid durable function name/);
+    expect(() => engine.durable('a b', async () => {})).toThrow(ReseolioError);
+    expect(() => engine.namespace('orders', 'a:b')).toThrow(/no ':' or '\/'/);
+    expect(() => engine.namespace('orders', '')).toThrow(/Invalid namespace part 2/);
+    expect(() => engine.durable('x', async () => {}, { maxAttempts: 0 })).toThrow(
+      /"maxAttempts": got 0/,
+    );
+    expect(() => engine.durable('x', async () => {}, { backoff: 'random' as 'fixed' })).toThrow(
+      /backoff/,
+    );
+    expect(() => engine.durable('x', async () => {}, { jitter: 2 })).toThrow(/jitter/);
+    expect(() => engine.durable('x', async () => {}, { retries: 3 } as object)).toThrow(
+      /Unknown durable\(\) option "retries"/,
+    );
+    expect(() => new Reseolio({ workerConcurrency: -1 })).toThrow(/workerConcurrency/);
+    expect(() => new Reseolio({ leaseMs: 'long' as unknown as number })).toThrow(/leaseMs/);
+    expect(() => new Reseolio({ storag: 'x' } as object)).toThrow(
+      /Unknown Reseolio option "storag"/,
+    );
+    const fn = engine.durable('x', async () => {});
+    expect(() => engine.durable('x', async () => {})).toThrow(DuplicateFunctionError);
+    await expect(fn({ delayMs: -5 })).rejects.toThrow(/delayMs/);
+    await expect(fn({ idempotencyKey: '' })).rejects.toThrow(/idempotencyKey/);
+    await expect(fn({ runAt: new Date('nope') })).rejects.toThrow(/runAt/);
+    await expect(fn({ maxAttempts: 1.5 })).rejects.toThrow(/maxAttempts/);
+    expect(await engine.listJobs()).toEqual([]);
+  });
+
+  it('names the scheme of an unknown storage URL', async () => {
+    const engine = new Reseolio({ storage: 'mysql://localhost/db' });
+    const error = await engine.start().catch((e) => e);
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect(error.message).toMatch(/Unknown storage URL scheme "mysql:"/);
+  });
+
+  it('rejects result() for a job that does not exist', async () => {
+    const engine = makeEngine();
+    await expect(engine.getHandle('missing').result(1000)).rejects.toMatchObject({
+      code: 'RESEOLIO_JOB_NOT_FOUND',
+    });
+  });
+});

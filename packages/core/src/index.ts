@@ -1,6 +1,7 @@
 export type { Clock } from './clock.ts';
 export { currentJob } from './context.ts';
 export * from './errors.ts';
+export { type JobJSON, toJobJSON, toJSONValue } from './job-json.ts';
 export { DEFAULT_RETRY_POLICY } from './options.ts';
 export { Reseolio, type ReseolioState } from './reseolio.ts';
 export { deserialize, serialize } from './serialization.ts';

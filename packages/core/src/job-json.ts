@@ -1,0 +1,70 @@
+import type { JobStatus } from './storage/records.ts';
+import type { JobDetails, StoredError } from './types.ts';
+
+/** A job as plain JSON, for HTTP APIs (the framework packages' job routes use it). */
+export interface JobJSON {
+  id: string;
+  name: string;
+  status: JobStatus;
+  args: unknown;
+  result: unknown;
+  error: Omit<StoredError, 'stack'> | null;
+  attempt: number;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  parentId: string | null;
+  createdAt: string;
+  runAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+/**
+ * Converts job details to JSON-safe data: dates become ISO strings, BigInt a decimal string,
+ * Map an object of entries (or an entry list when keys are not strings), Set an array, bytes
+ * base64. Stacks are left out: they reveal paths and belong in logs, not in HTTP responses.
+ */
+export function toJobJSON(details: JobDetails): JobJSON {
+  return {
+    id: details.id,
+    name: details.name,
+    status: details.status,
+    args: toJSONValue(details.args),
+    result: toJSONValue(details.result),
+    error: details.error ? withoutStack(details.error) : null,
+    attempt: details.attempt,
+    maxAttempts: details.maxAttempts,
+    idempotencyKey: details.idempotencyKey,
+    parentId: details.parentId,
+    createdAt: details.createdAt.toISOString(),
+    runAt: details.runAt.toISOString(),
+    startedAt: details.startedAt?.toISOString() ?? null,
+    completedAt: details.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** Any value the engine round-trips, made JSON-safe (see `toJobJSON`). */
+export function toJSONValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (Array.isArray(value)) return value.map(toJSONValue);
+  if (value instanceof Set) return [...value].map(toJSONValue);
+  if (value instanceof Map) {
+    const entries = [...value];
+    return entries.every(([k]) => typeof k === 'string')
+      ? Object.fromEntries(entries.map(([k, v]) => [k, toJSONValue(v)]))
+      : entries.map(([k, v]) => [toJSONValue(k), toJSONValue(v)]);
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value instanceof RegExp) return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJSONValue(v)]));
+}
+
+function withoutStack(error: StoredError): Omit<StoredError, 'stack'> {
+  const { stack: _stack, cause, ...rest } = error;
+  return cause ? { ...rest, cause: withoutStack(cause) } : rest;
+}

@@ -1,0 +1,225 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newJob, recordEvents, T0 } from '@reseolio/storage-contract';
+import Database from 'better-sqlite3';
+import { ReseolioError } from 'reseolio';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const WORKER = fileURLToPath(new URL('./fixtures/claim-worker.mjs', import.meta.url));
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'reseolio-sqlite-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'jobs.db');
+}
+
+async function open(filename: string): Promise<SqliteStorage> {
+  const storage = createSqliteStorage({ filename });
+  cleanups.push(() => storage.close());
+  await storage.init();
+  return storage;
+}
+
+describe('SqliteStorage', () => {
+  it('records its migrations in __reseolio_migrations, not the host app’s drizzle table', async () => {
+    const filename = tempFile();
+    await open(filename);
+    const db = new Database(filename, { readonly: true });
+    const tables = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+      .pluck()
+      .all();
+    const applied = db.prepare(`SELECT hash, created_at FROM "${MIGRATIONS_TABLE}"`).all();
+    db.close();
+    expect(MIGRATIONS_TABLE).toBe('__reseolio_migrations');
+    expect(tables).toEqual(['__reseolio_migrations', 'reseolio_jobs']);
+    expect(applied).toHaveLength(1);
+  });
+
+  it('sets WAL, busy_timeout and synchronous=NORMAL on the connection', async () => {
+    const database = new Database(tempFile());
+    cleanups.push(() => void database.close());
+    const storage = createSqliteStorage({ database, busyTimeoutMs: 1234 });
+    await storage.init();
+    expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(database.pragma('busy_timeout', { simple: true })).toBe(1234);
+    // 1 = NORMAL
+    expect(database.pragma('synchronous', { simple: true })).toBe(1);
+    await storage.close();
+  });
+
+  it('leaves a borrowed database open on close', async () => {
+    const database = new Database(tempFile());
+    cleanups.push(() => void database.close());
+    const storage = createSqliteStorage({ database });
+    await storage.init();
+    await storage.enqueue(newJob());
+    await storage.close();
+    expect(database.open).toBe(true);
+    expect(database.prepare('SELECT count(*) FROM reseolio_jobs').pluck().get()).toBe(1);
+  });
+
+  it('throws a ReseolioError on every call after close, and close twice is harmless', async () => {
+    const storage = await open(tempFile());
+    await storage.close();
+    await storage.close();
+    await expect(storage.getJob('x')).rejects.toMatchObject({
+      code: 'RESEOLIO_INVALID_STATE',
+      message: expect.stringMatching(/closed/),
+    });
+    await expect(storage.enqueue(newJob())).rejects.toBeInstanceOf(ReseolioError);
+    await expect(storage.init()).rejects.toBeInstanceOf(ReseolioError);
+  });
+
+  it('throws a ReseolioError when used before init', async () => {
+    const storage = createSqliteStorage({ filename: tempFile() });
+    cleanups.push(() => storage.close());
+    await expect(storage.getJob('x')).rejects.toMatchObject({ code: 'RESEOLIO_INVALID_STATE' });
+  });
+
+  it('rejects options without a filename or database, and a negative busy timeout', () => {
+    expect(() => createSqliteStorage({})).toThrow(/filename/);
+    expect(() => createSqliteStorage({ filename: 'x.db', busyTimeoutMs: -1 })).toThrow(
+      /busyTimeoutMs/,
+    );
+  });
+
+  it('reports multiProcess for files and not for :memory:', async () => {
+    const memory = createSqliteStorage({ filename: ':memory:' });
+    cleanups.push(() => memory.close());
+    await memory.init();
+    expect(memory.capabilities).toEqual({ crossProcessNotify: false, multiProcess: false });
+    const file = await open(tempFile());
+    expect(file.capabilities).toEqual({ crossProcessNotify: false, multiProcess: true });
+  });
+
+  it('two instances in one process on the same file hear each other, however the path is spelled', async () => {
+    const filename = tempFile();
+    const absolute = await open(filename);
+    const relativePath = await open(relative(process.cwd(), filename));
+    const log = await recordEvents(absolute);
+    const job = newJob();
+    await relativePath.enqueue(job);
+    await log.waitFor({ type: 'ready', name: job.name, runAt: job.runAt });
+    await log.unsubscribe();
+  });
+
+  it('two :memory: databases do not hear each other', async () => {
+    const a = createSqliteStorage({ filename: ':memory:' });
+    const b = createSqliteStorage({ filename: ':memory:' });
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    await Promise.all([a.init(), b.init()]);
+    const heardByA = await recordEvents(a);
+    const heardByB = await recordEvents(b);
+    const job = newJob();
+    await b.enqueue(job);
+    await heardByB.waitFor({ type: 'ready', name: job.name, runAt: job.runAt });
+    expect(heardByA.events).toEqual([]);
+  });
+
+  it('refuses to join a caller transaction', async () => {
+    const storage = await open(tempFile());
+    await expect(storage.enqueue(newJob(), { transaction: {} })).rejects.toMatchObject({
+      code: 'RESEOLIO_STORAGE_CONFIG',
+    });
+  });
+});
+
+describe('several processes on one file', () => {
+  beforeAll(() => {
+    // The workers load the built package, as an installed app would.
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    execFileSync(process.execPath, [tsc, '-b', PACKAGE_DIR], { stdio: 'inherit' });
+  }, 120_000);
+
+  it('three processes running init at once on a new file all succeed', async () => {
+    const filename = tempFile();
+    const children = [0, 1, 2].map(() => startWorker([filename, 'init']));
+    const codes = await Promise.all(children.map((child) => exited(child)));
+    expect(codes).toEqual([0, 0, 0]);
+    const db = new Database(filename, { readonly: true });
+    expect(db.prepare(`SELECT count(*) FROM "${MIGRATIONS_TABLE}"`).pluck().get()).toBe(1);
+    db.close();
+  });
+
+  it('three processes claiming 600 jobs claim each exactly once and lose none', async () => {
+    const filename = tempFile();
+    const storage = await open(filename);
+    const name = 'multi-process:claim';
+    const ids: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const job = newJob({ name, createdAt: T0 + i, runAt: T0 });
+      ids.push(job.id);
+      await storage.enqueue(job);
+    }
+
+    const workers = [0, 1, 2].map((i) => startWorker([filename, 'work', name, `process-${i}`]));
+    await Promise.all(workers.map((worker) => lineFrom(worker, (line) => line === 'ready')));
+    for (const worker of workers) worker.stdin?.write('go\n');
+    const reports = await Promise.all(
+      workers.map(async (worker) => {
+        const line = await lineFrom(worker, (l) => l.startsWith('{'));
+        expect(await exited(worker)).toBe(0);
+        return JSON.parse(line) as { claimed: string[]; rejectedAcks: number };
+      }),
+    );
+
+    const claimed = reports.flatMap((report) => report.claimed);
+    expect(reports.map((report) => report.rejectedAcks)).toEqual([0, 0, 0]);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed.sort()).toEqual(ids.sort());
+    // Each process did part of the work (otherwise there was no contention to test).
+    for (const report of reports) expect(report.claimed.length).toBeGreaterThan(0);
+    const done = await storage.listJobs({ name, status: 'success', limit: 1_000 });
+    expect(done).toHaveLength(600);
+    expect(done.every((job) => job.attempt === 1)).toBe(true);
+  }, 60_000);
+});
+
+function startWorker(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill();
+  });
+  return child;
+}
+
+/** Resolves with the first stdout line matching `match`; rejects if the process ends first. */
+function lineFrom(child: ChildProcess, match: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      const found = lines.find(match);
+      if (found !== undefined) {
+        child.stdout?.off('data', onData);
+        child.off('exit', onExit);
+        resolve(found);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`worker exited (${code}) early`));
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}

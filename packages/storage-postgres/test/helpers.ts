@@ -37,8 +37,9 @@ export async function dropSchema(schema: string): Promise<void> {
 /** An adapter on `schema`: its own small pool, or the borrowed `pool` when one is given. */
 export function storageOn(
   schema: string,
-  options: Omit<PostgresStorageOptions, 'connectionString' | 'schema'> = {},
+  options: Omit<PostgresStorageOptions, 'schema'> = {},
 ): PostgresStorage {
   const connection = options.pool ? {} : { connectionString: databaseUrl(), poolSize: 4 };
+  // options may override the connection string (to tag it with an application_name).
   return createPostgresStorage({ ...connection, schema, ...options });
 }

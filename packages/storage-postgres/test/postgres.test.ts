@@ -1,0 +1,455 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { NewJob, StorageEvent } from 'reseolio';
+import { StorageConfigError } from 'reseolio';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { PostgresStorageError } from '../src/index.ts';
+import { loadMigrations, rewriteSchema } from '../src/migrate.ts';
+import { runNode } from './child-process.ts';
+import { adminQuery, databaseUrl, dropSchema, schemaFor, storageOn } from './helpers.ts';
+
+const T0 = 1_700_000_000_000;
+
+function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id: randomUUID(),
+    name: `pg-test:${randomUUID().slice(0, 8)}`,
+    args: '[]',
+    policy: '{}',
+    maxAttempts: 3,
+    idempotencyKey: null,
+    parentId: null,
+    createdAt: T0,
+    runAt: T0,
+    ...overrides,
+  };
+}
+
+/** Waits for a condition (events arrive asynchronously over the network). */
+async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Like `until`, for conditions that need a query. */
+async function eventually(
+  predicate: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A fresh schema for the current test, dropped when it finishes. */
+async function freshSchema(testName: string): Promise<string> {
+  const schema = schemaFor('postgres.test', testName);
+  await dropSchema(schema);
+  onTestFinished(() => dropSchema(schema));
+  return schema;
+}
+
+/** Backends whose connection string carried this application_name. */
+async function backendsOf(applicationName: string, where = 'true'): Promise<number[]> {
+  const { rows } = await adminQuery(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND ${where}`,
+    [applicationName],
+  );
+  return rows.map((row) => row.pid as number);
+}
+
+async function terminate(pids: number[]): Promise<void> {
+  for (const pid of pids) await adminQuery('SELECT pg_terminate_backend($1)', [pid]);
+}
+
+function urlWithApplicationName(name: string): string {
+  const url = new URL(databaseUrl());
+  url.searchParams.set('application_name', name);
+  return url.toString();
+}
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (closers.length > 0) await closers.pop()?.();
+});
+
+describe('migrations', () => {
+  it('four processes calling init at once on an empty schema all succeed, migrating once', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const script = fileURLToPath(new URL('./fixtures/init-storage.mjs', import.meta.url));
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => runNode(script, [databaseUrl(), schema])),
+    );
+    for (const result of results) {
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('initialized\n');
+    }
+    const applied = await adminQuery(`SELECT tag FROM "${schema}".__reseolio_migrations`);
+    const shipped = await loadMigrations();
+    expect(applied.rows.map((row) => row.tag)).toEqual(shipped.map((m) => m.tag));
+    const tables = await adminQuery(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+      [schema],
+    );
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['__reseolio_migrations', 'jobs']);
+  });
+
+  it('the shipped SQL names the schema only as a qualifier, so it can be rewritten', async () => {
+    for (const migration of await loadMigrations()) {
+      for (const statement of migration.statements) {
+        const rewritten = rewriteSchema(statement, 'other_schema');
+        expect(rewritten).not.toContain('"reseolio"');
+        expect(rewritten.replaceAll('"other_schema"', '"reseolio"')).toBe(
+          statement.replace('CREATE SCHEMA "reseolio"', 'CREATE SCHEMA IF NOT EXISTS "reseolio"'),
+        );
+      }
+    }
+    expect(() => rewriteSchema(`SELECT 'x' AS "reseolio"`, 'other')).toThrow(/qualifier/);
+  });
+
+  it('init with migrate false on an empty schema says to run the migrations', async ({ task }) => {
+    const schema = await freshSchema(task.name);
+    const storage = storageOn(schema, { migrate: false });
+    closers.push(() => storage.close());
+    const error = await storage.init().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect((error as Error).message).toMatch(/migrate: true/);
+  });
+});
+
+describe('pool ownership', () => {
+  it('a borrowed pool stays open after close, with its error listeners as they were', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+    closers.push(() => pool.end());
+    const listenersBefore = pool.listenerCount('error');
+    const storage = storageOn(schema, { pool });
+    await storage.init();
+    await storage.enqueue(newJob());
+    await storage.close();
+    expect(pool.listenerCount('error')).toBe(listenersBefore);
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('an owned pool is ended by close', async ({ task }) => {
+    const schema = await freshSchema(task.name);
+    const applicationName = `owned-${randomUUID().slice(0, 8)}`;
+    const storage = storageOn(schema, {
+      connectionString: urlWithApplicationName(applicationName),
+    });
+    await storage.init();
+    expect((await backendsOf(applicationName)).length).toBeGreaterThan(0);
+    await storage.close();
+    const error = await storage.getJob(randomUUID()).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    await eventually(async () => (await backendsOf(applicationName)).length === 0, 'disconnect');
+  });
+});
+
+describe('errors', () => {
+  it('statement errors are wrapped with the driver error as cause; unknown ids are just unknown', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const storage = storageOn(schema);
+    closers.push(() => storage.close());
+    await storage.init();
+    expect(await storage.getJob('nope')).toBeUndefined();
+    expect(await storage.cancel('nope', T0)).toBe(false);
+    const job = newJob();
+    await storage.enqueue(job);
+    // Same id, different name and no key: a primary-key violation, not a dedup.
+    const error = await storage.enqueue({ ...job, name: 'other' }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect((error as PostgresStorageError).code).toBe('RESEOLIO_STORAGE_POSTGRES');
+    expect((error as PostgresStorageError).sqlState).toBe('23505');
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('concurrent duplicates with one idempotency key make one job and never error', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const instances = [storageOn(schema), storageOn(schema), storageOn(schema)];
+    closers.push(() => Promise.all(instances.map((s) => s.close())));
+    await Promise.all(instances.map((s) => s.init()));
+    const name = 'dedup:race';
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        instances[i % 3]!.enqueue(newJob({ name, idempotencyKey: 'same' })),
+      ),
+    );
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
+    expect(results.filter((r) => !r.deduplicated)).toHaveLength(1);
+    expect(await instances[0]!.listJobs({ name })).toHaveLength(1);
+  });
+});
+
+describe('notifications', () => {
+  it('LISTEN delivers ready and finished events across two adapter instances within ms', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const listener = storageOn(schema);
+    const writer = storageOn(schema);
+    closers.push(
+      () => listener.close(),
+      () => writer.close(),
+    );
+    await Promise.all([listener.init(), writer.init()]);
+    const events: { event: StorageEvent; at: number }[] = [];
+    await listener.subscribe((event) => events.push({ event, at: performance.now() }));
+
+    const job = newJob();
+    const sentAt = performance.now();
+    await writer.enqueue(job);
+    await until(() => events.length >= 1, 'ready');
+    expect(events[0]!.event).toEqual({ type: 'ready', name: job.name, runAt: T0 });
+    expect(events[0]!.at - sentAt).toBeLessThan(250);
+
+    const [claimed] = await writer.claim({
+      names: [job.name],
+      ownerId: 'w',
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 1_000,
+    });
+    await writer.ack({
+      id: job.id,
+      attempt: claimed!.attempt,
+      ownerId: 'w',
+      kind: 'success',
+      result: '1',
+      now: T0,
+    });
+    await until(() => events.length >= 2, 'finished');
+    expect(events[1]!.event).toEqual({ type: 'finished', jobId: job.id, status: 'success' });
+  });
+
+  it('with listen false nothing LISTENs, events stay in-process and crossProcessNotify is off', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const applicationName = `nolisten-${randomUUID().slice(0, 8)}`;
+    const storage = storageOn(schema, {
+      listen: false,
+      connectionString: urlWithApplicationName(applicationName),
+    });
+    closers.push(() => storage.close());
+    await storage.init();
+    expect(storage.capabilities.crossProcessNotify).toBe(false);
+    const events: StorageEvent[] = [];
+    await storage.subscribe((event) => events.push(event));
+    const job = newJob();
+    await storage.enqueue(job);
+    expect(events).toEqual([{ type: 'ready', name: job.name, runAt: T0 }]);
+    expect(await backendsOf(applicationName, `query LIKE 'LISTEN%'`)).toEqual([]);
+  });
+
+  it('a terminated LISTEN connection reconnects, re-LISTENs and emits resync', async ({ task }) => {
+    const schema = await freshSchema(task.name);
+    const applicationName = `listen-${randomUUID().slice(0, 8)}`;
+    const listener = storageOn(schema, {
+      connectionString: urlWithApplicationName(applicationName),
+    });
+    const writer = storageOn(schema);
+    closers.push(
+      () => listener.close(),
+      () => writer.close(),
+    );
+    await Promise.all([listener.init(), writer.init()]);
+    const events: StorageEvent[] = [];
+    await listener.subscribe((event) => events.push(event));
+
+    const listening = await backendsOf(applicationName, `query LIKE 'LISTEN%'`);
+    expect(listening).toHaveLength(1);
+    await terminate(listening);
+    await until(() => events.some((e) => e.type === 'resync'), 'resync');
+    // A new backend is LISTENing, and writes made after the resync are delivered again.
+    const relistening = await backendsOf(applicationName, `query LIKE 'LISTEN%'`);
+    expect(relistening).toHaveLength(1);
+    expect(relistening[0]).not.toBe(listening[0]);
+    const job = newJob();
+    await writer.enqueue(job);
+    await until(
+      () => events.some((e) => e.type === 'ready' && e.name === job.name),
+      'ready after reconnect',
+    );
+  });
+});
+
+describe('transactional enqueue', () => {
+  async function setupPair(testName: string) {
+    const schema = await freshSchema(testName);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 3 });
+    const storage = storageOn(schema, { pool });
+    const observer = storageOn(schema);
+    closers.push(
+      () => pool.end(),
+      () => storage.close(),
+      () => observer.close(),
+    );
+    await Promise.all([storage.init(), observer.init()]);
+    const events: StorageEvent[] = [];
+    await observer.subscribe((event) => events.push(event));
+    return { pool, storage, observer, events };
+  }
+
+  const claimOne = (
+    storage: { claim: typeof import('../src/index.ts').PostgresStorage.prototype.claim },
+    name: string,
+  ) => storage.claim({ names: [name], ownerId: 'w', limit: 1, now: T0, leaseExpiresAt: T0 + 1 });
+
+  it('with a pg client: rollback leaves no job and no event; commit makes it claimable and announced', async ({
+    task,
+  }) => {
+    const { pool, storage, observer, events } = await setupPair(task.name);
+    const client = await pool.connect();
+    try {
+      const rolledBack = newJob();
+      await client.query('BEGIN');
+      await storage.enqueue(rolledBack, { transaction: client });
+      expect(await observer.getJob(rolledBack.id)).toBeUndefined(); // not visible before commit
+      await client.query('ROLLBACK');
+      expect(await observer.getJob(rolledBack.id)).toBeUndefined();
+
+      const committed = newJob();
+      await client.query('BEGIN');
+      await storage.enqueue(committed, { transaction: client });
+      expect(await claimOne(observer, committed.name)).toEqual([]);
+      await client.query('COMMIT');
+      await until(() => events.length > 0, 'ready after commit');
+      expect(events).toEqual([{ type: 'ready', name: committed.name, runAt: T0 }]);
+      expect((await claimOne(observer, committed.name)).map((j) => j.id)).toEqual([committed.id]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('with a drizzle transaction: rollback leaves no job; commit makes it claimable and announced', async ({
+    task,
+  }) => {
+    const { pool, storage, observer, events } = await setupPair(task.name);
+    const db = drizzle(pool);
+    const rolledBack = newJob();
+    const rollback = new Error('rollback on purpose');
+    await expect(
+      db.transaction(async (tx) => {
+        await storage.enqueue(rolledBack, { transaction: tx });
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect(await observer.getJob(rolledBack.id)).toBeUndefined();
+
+    const committed = newJob({ idempotencyKey: 'k' });
+    const result = await db.transaction(async (tx) => {
+      const enqueued = await storage.enqueue(committed, { transaction: tx });
+      expect(await observer.getJob(committed.id)).toBeUndefined();
+      return enqueued;
+    });
+    expect(result.deduplicated).toBe(false);
+    await until(() => events.length > 0, 'ready after commit');
+    expect(events).toEqual([{ type: 'ready', name: committed.name, runAt: T0 }]);
+    expect((await claimOne(observer, committed.name)).map((j) => j.id)).toEqual([committed.id]);
+  });
+
+  it('rejects a transaction it cannot use, storing nothing', async ({ task }) => {
+    const { storage, observer } = await setupPair(task.name);
+    const job = newJob();
+    await expect(storage.enqueue(job, { transaction: { begin() {} } })).rejects.toBeInstanceOf(
+      StorageConfigError,
+    );
+    expect(await observer.getJob(job.id)).toBeUndefined();
+  });
+});
+
+describe('connection loss', () => {
+  it('an idle pooled connection terminated under the adapter does not crash it', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const applicationName = `idle-${randomUUID().slice(0, 8)}`;
+    const storage = storageOn(schema, {
+      poolSize: 1,
+      connectionString: urlWithApplicationName(applicationName),
+    });
+    closers.push(() => storage.close());
+    await storage.init();
+    await terminate(await backendsOf(applicationName));
+    const job = newJob();
+    await storage.enqueue(job);
+    expect((await storage.getJob(job.id))?.status).toBe('pending');
+  });
+
+  it('a claim and an ack whose connection is terminated mid-statement are re-sent and succeed', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const applicationName = `worker-${randomUUID().slice(0, 8)}`;
+    const storage = storageOn(schema, {
+      poolSize: 1,
+      connectionString: urlWithApplicationName(applicationName),
+    });
+    closers.push(() => storage.close());
+    await storage.init();
+    const job = newJob();
+    await storage.enqueue(job);
+
+    // Hold a lock that makes the worker's statement wait, kill its backend while it waits,
+    // then let go: the statement never ran, so only a re-send can make it happen.
+    const blocker = new pg.Client({ connectionString: databaseUrl() });
+    await blocker.connect();
+    closers.push(() => blocker.end());
+    const blockedBackend = async () => {
+      let blocked: number[] = [];
+      await eventually(async () => {
+        blocked = await backendsOf(applicationName, `wait_event_type = 'Lock'`);
+        return blocked.length === 1;
+      }, 'the statement to wait on the lock');
+      return blocked;
+    };
+
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE "${schema}".jobs IN ACCESS EXCLUSIVE MODE`);
+    const claiming = storage.claim({
+      names: [job.name],
+      ownerId: 'w',
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 1_000,
+    });
+    await terminate(await blockedBackend());
+    await blocker.query('ROLLBACK');
+    const claimed = await claiming;
+    expect(claimed.map((j) => j.id)).toEqual([job.id]);
+
+    await blocker.query('BEGIN');
+    await blocker.query(`SELECT 1 FROM "${schema}".jobs WHERE id = $1 FOR UPDATE`, [job.id]);
+    const acking = storage.ack({
+      id: job.id,
+      attempt: claimed[0]!.attempt,
+      ownerId: 'w',
+      kind: 'success',
+      result: '"done"',
+      now: T0 + 5,
+    });
+    await terminate(await blockedBackend());
+    await blocker.query('ROLLBACK');
+    expect(await acking).toBe(true);
+    const done = await storage.getJob(job.id);
+    expect(done).toMatchObject({ status: 'success', result: '"done"', completedAt: T0 + 5 });
+  });
+});

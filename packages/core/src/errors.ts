@@ -50,6 +50,17 @@ export class StorageConfigError extends ReseolioError {
   }
 }
 
+/**
+ * A database operation failed for a reason other than the fenced outcomes the contract
+ * describes (a busy timeout, a broken connection that stayed broken…). Adapters wrap the
+ * driver's error as `cause`.
+ */
+export class StorageError extends ReseolioError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RESEOLIO_STORAGE', message, options);
+  }
+}
+
 /** Registering a name that this instance already registered. */
 export class DuplicateFunctionError extends ReseolioError {
   constructor(name: string) {

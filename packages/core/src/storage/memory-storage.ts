@@ -129,11 +129,12 @@ export class MemoryStorage implements StorageAdapter {
   async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
     this.#assertOpen();
     const result: SweepResult = { requeued: [], dead: [] };
+    // A lease expiring exactly now is still held: only strictly past leases are taken back.
     for (const job of this.#jobs.values()) {
       if (
         job.status !== 'running' ||
         job.leaseExpiresAt === null ||
-        job.leaseExpiresAt > input.now
+        job.leaseExpiresAt >= input.now
       ) {
         continue;
       }

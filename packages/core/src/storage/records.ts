@@ -28,13 +28,14 @@ export interface JobRecord {
   maxAttempts: number;
   idempotencyKey: string | null;
   parentId: string | null;
-  /** The worker holding the lease while `running`. */
+  /** The worker holding the lease while `running`; null in every other status. */
   ownerId: string | null;
+  /** The lease holds while `now <= leaseExpiresAt`; null unless `running`. */
   leaseExpiresAt: number | null;
   createdAt: number;
   /** Not claimable before this time. */
   runAt: number;
-  /** When the current (or last) attempt started. */
+  /** When the current (or last) attempt started; kept across requeue, release and retry. */
   startedAt: number | null;
   /** When the job reached a final status. */
   completedAt: number | null;

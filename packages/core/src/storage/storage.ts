@@ -58,15 +58,18 @@ export interface StorageAdapter {
   /** Ends an attempt; false when the fence no longer matches (nothing was changed). */
   ack(input: AckInput): Promise<boolean>;
   /**
-   * Running jobs whose lease expired before `now` lose that attempt: back to `pending` (runAt
-   * = now) or `dead` when it was their last, with `error` recorded and the owner cleared.
+   * Running jobs whose lease expired strictly before `now` (`leaseExpiresAt < now`) lose that
+   * attempt: back to `pending` (runAt = now; announced as `ready`) or `dead` when it was their
+   * last (completedAt = now; announced as `finished`), with `error` recorded and the owner and
+   * lease cleared. `startedAt` is kept.
    */
   sweepExpiredLeases(input: SweepInput): Promise<SweepResult>;
   /** Cancels a `pending` or `running` job; false when it was already final or unknown. */
   cancel(jobId: string, now: number): Promise<boolean>;
   /**
-   * Makes a `dead` or `cancelled` job `pending` again with `attempt = 0` and `runAt = now`;
-   * false for any other status or an unknown id.
+   * Makes a `dead` or `cancelled` job `pending` again with `attempt = 0`, `runAt = now` and
+   * `completedAt` cleared (the last `error` is kept); false for any other status or an
+   * unknown id.
    */
   retry(jobId: string, now: number): Promise<boolean>;
 
@@ -74,12 +77,16 @@ export interface StorageAdapter {
   purge(input: PurgeInput): Promise<number>;
 
   getJob(jobId: string): Promise<JobRecord | undefined>;
-  /** Newest first (`createdAt` descending, then id). */
+  /**
+   * Newest first (`createdAt` descending, then id descending); `limit` defaults to 100. An empty
+   * `status` array matches nothing.
+   */
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
 
   /**
-   * Delivers `ready` after an enqueue, retry or release makes a job claimable, and `finished`
-   * when a job reaches a final status. In-process at least; across processes when
+   * Delivers `ready` after an enqueue (not a deduplicated one), retry, release or sweep makes a
+   * job claimable, and `finished` when a job reaches a final status (ack, cancel, sweep).
+   * Events are sent only for committed writes. In-process at least; across processes when
    * `capabilities.crossProcessNotify`. Returns an unsubscribe function.
    */
   subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>>;

@@ -1,0 +1,161 @@
+import { Writable } from 'node:stream';
+import { Reseolio } from 'reseolio';
+import { describe, expect, it } from 'vitest';
+import reseolio, { reseolioPlugin } from '../src/index.ts';
+import { fast, gate, listen, makeApp, sqliteUrl, waitFor } from './helpers.ts';
+
+describe('@reseolio/fastify plugin', () => {
+  it('runs a job enqueued by a route and serves its result through the job routes (SQLite file)', async () => {
+    const app = makeApp();
+    await app.register(reseolio, {
+      storage: sqliteUrl(),
+      ...fast,
+      routes: { authorize: (request) => request.headers.authorization === 'Bearer admin' },
+    });
+    const double = app.reseolio.durable('math:double', async (n: number) => ({ doubled: n * 2 }));
+    app.post<{ Body: { n: number } }>('/double', async (request, reply) => {
+      const handle = await double(request.body.n);
+      return reply.code(202).send({ jobId: handle.jobId });
+    });
+    const base = await listen(app);
+
+    const enqueued = await fetch(`${base}/double`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 21 }),
+    });
+    expect(enqueued.status).toBe(202);
+    const { jobId } = (await enqueued.json()) as { jobId: string };
+
+    const result = await fetch(`${base}/jobs/${jobId}/result?waitMs=5000`, {
+      headers: { authorization: 'Bearer admin' },
+    });
+    expect(result.status).toBe(200);
+    expect(await result.json()).toEqual({ jobId, status: 'success', result: { doubled: 42 } });
+  });
+
+  it('lets a running job finish on close and leaves nothing running (SQLite file)', async () => {
+    const storage = sqliteUrl();
+    const app = makeApp();
+    await app.register(reseolio, { storage, ...fast });
+    const release = gate();
+    let finished = false;
+    const slow = app.reseolio.durable('slow', async () => {
+      await release.promise;
+      finished = true;
+      return 'done';
+    });
+    await listen(app);
+    const handle = await slow();
+    await waitFor(async () => (await handle.status()) === 'running');
+
+    const closing = app.close();
+    setTimeout(release.open, 100);
+    await closing;
+
+    expect(finished).toBe(true);
+    expect(app.reseolio.state).toBe('stopped');
+    // The plugin closed the file it opened; a fresh engine reads what it left behind.
+    const reader = new Reseolio({ storage, workerConcurrency: 0 });
+    try {
+      expect(await reader.listJobs({ status: 'running' })).toEqual([]);
+      expect(await reader.getHandle(handle.jobId).status()).toBe('success');
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it('starts workers only when the app is ready', async () => {
+    const app = makeApp();
+    await app.register(reseolio, { storage: 'memory:', ...fast });
+    expect(app.reseolio.state).toBe('initialized');
+    await app.ready();
+    expect(app.reseolio.state).toBe('started');
+  });
+
+  it('makes ready() reject for an unknown storage scheme', async () => {
+    const app = makeApp();
+    app.register(reseolio, { storage: 'mongodb://localhost/jobs' });
+    await expect(app.ready()).rejects.toThrow(/Unknown storage URL scheme "mongodb:"/);
+  });
+
+  it('fails when registered twice', async () => {
+    const app = makeApp();
+    app.register(reseolio, { storage: 'memory:' });
+    app.register(reseolio, { storage: 'memory:' });
+    await expect(app.ready()).rejects.toThrow('@reseolio/fastify has already been registered');
+  });
+
+  it('validates options at registration with messages that say what to do', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ storage: 'memory:', routes: {} }, /give routes\.authorize .* or set public: true/],
+      [
+        { storage: 'memory:', routes: { authorize: 'yes' } },
+        /routes\.authorize must be a function/,
+      ],
+      [
+        { storage: 'memory:', routes: { public: true, authorize: () => true } },
+        /either routes\.authorize or public: true/,
+      ],
+      [{ storage: 'memory:', routes: { public: true, prefix: 'jobs' } }, /routes\.prefix must be/],
+      [{ storage: 'memory:', routes: { public: true, waitMaxMs: -1 } }, /waitMaxMs must be/],
+      [{ storage: 'memory:', stopTimeoutMs: 1.5 }, /stopTimeoutMs must be/],
+      [{ storage: 'memory:', closeInstance: true }, /closeInstance only applies with instance/],
+      [{ instance: {} }, /instance must be a Reseolio engine/],
+      [
+        { instance: new Reseolio({ storage: 'memory:' }), storage: 'memory:' },
+        /either instance or engine options/,
+      ],
+      [{ storage: 'memory:', prefix: '/x' }, /routes: \{ prefix \}/],
+      [{ storage: 'memory:', workerConcurency: 2 }, /workerConcurency/],
+    ];
+    for (const [options, message] of cases) {
+      const app = makeApp();
+      app.register(reseolioPlugin as never, options);
+      await expect(app.ready()).rejects.toThrow(message);
+    }
+  });
+
+  it('leaves a borrowed instance running on close unless closeInstance is set', async () => {
+    const borrowed = new Reseolio({ storage: 'memory:', ...fast });
+    const app = makeApp();
+    await app.register(reseolio, { instance: borrowed });
+    await app.ready();
+    expect(app.reseolio).toBe(borrowed);
+    await app.close();
+    expect(borrowed.state).toBe('started');
+    await borrowed.stop();
+
+    const owned = new Reseolio({ storage: 'memory:', ...fast });
+    const closing = makeApp();
+    await closing.register(reseolio, { instance: owned, closeInstance: true });
+    await closing.ready();
+    await closing.close();
+    expect(owned.state).toBe('stopped');
+  });
+
+  it('logs through the Fastify logger', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const app = makeApp({ logger: { level: 'info', stream } });
+    await app.register(reseolio, { storage: 'memory:', ...fast });
+    app.reseolio.on('job:success', () => {
+      throw new Error('listener bug');
+    });
+    const noop = app.reseolio.durable('noop', async () => {});
+    await app.ready();
+    await (await noop()).result(5000);
+    await waitFor(() => lines.some((line) => line.msg === 'a "job:success" listener threw'));
+    const line = lines.find((l) => l.msg === 'a "job:success" listener threw')!;
+    expect(line).toMatchObject({
+      level: 50,
+      plugin: '@reseolio/fastify',
+      err: { message: 'listener bug' },
+    });
+  });
+});

@@ -1,0 +1,11 @@
+/** Token of the resolved `ReseolioModuleOptions`. */
+export const RESEOLIO_MODULE_OPTIONS = 'RESEOLIO_MODULE_OPTIONS';
+
+/** Token of the `Reseolio` engine; `@InjectReseolio()` is `@Inject(RESEOLIO_ENGINE)`. */
+export const RESEOLIO_ENGINE = 'RESEOLIO_ENGINE';
+
+/** Metadata key `@Durable()` stores its name and options under. */
+export const DURABLE_METADATA = 'RESEOLIO_DURABLE_METADATA';
+
+/** Context of the module's Nest `Logger`. */
+export const RESEOLIO_LOGGER_CONTEXT = 'Reseolio';

@@ -15,8 +15,8 @@ export class ReseolioError extends Error {
 
 /** An option, name or argument was rejected before anything was stored. */
 export class ReseolioValidationError extends ReseolioError {
-  constructor(message: string, code = 'RESEOLIO_INVALID_INPUT') {
-    super(code, message);
+  constructor(message: string, code = 'RESEOLIO_INVALID_INPUT', options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

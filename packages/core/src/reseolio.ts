@@ -179,6 +179,11 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     );
   }
 
+  /** True when this instance registered a durable function under `name`. */
+  isRegistered(name: string): boolean {
+    return this.#registry.has(name);
+  }
+
   /** Joins name parts with `:` (`namespace('orders', 'charge')` → `'orders:charge'`). */
   namespace(...parts: string[]): string {
     if (parts.length === 0) {
@@ -322,9 +327,13 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     return cancelled;
   }
 
-  /** Storage, initialized once and shared by every call. */
+  /**
+   * Storage, initialized once and shared by every call. While `stop()` drains, calls still
+   * work (storage stays open until the drain ends): a web server still finishing its requests
+   * can enqueue, and those jobs wait for another node or the next start.
+   */
   #ready(): Promise<Runtime> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') {
+    if (this.#state === 'stopped' || (this.#state === 'stopping' && this.#runtime === undefined)) {
       return Promise.reject(
         new ReseolioStateError('This Reseolio instance is stopped; create a new one.'),
       );

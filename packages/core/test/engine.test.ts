@@ -423,3 +423,24 @@ describe('bad input stores nothing', () => {
     });
   });
 });
+
+describe('during stop', () => {
+  it('still accepts calls while draining, and refuses them once stopped', async () => {
+    const storage = new MemoryStorage();
+    const engine = new Reseolio({ storage, pollIntervalMs: 50 });
+    const slow = engine.durable('drain:slow', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    });
+    const other = engine.durable('drain:other', async () => 'later');
+    expect(engine.isRegistered('drain:slow')).toBe(true);
+    expect(engine.isRegistered('drain:nope')).toBe(false);
+    await engine.start();
+    const running = await slow();
+    await waitFor(async () => (await running.status()) === 'running');
+    const stopping = engine.stop({ timeoutMs: 5000 });
+    const queued = await other();
+    await stopping;
+    expect(await storage.getJob(queued.jobId)).toMatchObject({ status: 'pending', attempt: 0 });
+    await expect(other()).rejects.toThrow(/stopped/);
+  });
+});

@@ -1,0 +1,52 @@
+import { attachShutdown, reseolioMiddleware, reseolioRouter, wrapAsync } from '@reseolio/express';
+import express from 'express';
+import { Reseolio } from 'reseolio';
+
+export async function start(options: {
+  storage: string; // e.g. 'sqlite:./app.db' or 'postgres://…'
+  adminToken: string;
+  port: number;
+  host?: string;
+  onShutdown?: () => void; // leave out to exit the process after a graceful shutdown
+}) {
+  const reseolio = new Reseolio({ storage: options.storage });
+
+  const sendWelcomeEmail = reseolio.durable(
+    'emails:welcome',
+    async (to: string) => {
+      // Call your email provider here; a throw is retried with backoff.
+      return { sentTo: to };
+    },
+    { maxAttempts: 5 },
+  );
+
+  await reseolio.start();
+
+  const app = express();
+  app.use(express.json());
+  app.use(reseolioMiddleware(reseolio));
+  app.use(
+    '/jobs',
+    reseolioRouter(reseolio, {
+      // Throw → 401, false → 403, true → allowed.
+      authorize: (req) => {
+        const header = req.headers.authorization;
+        if (!header) throw new Error('missing credentials');
+        return header === `Bearer ${options.adminToken}`;
+      },
+    }),
+  );
+
+  app.post(
+    '/signup',
+    wrapAsync(async (req, res) => {
+      const handle = await sendWelcomeEmail(req.body.email);
+      res.status(202).json({ jobId: handle.jobId });
+    }),
+  );
+
+  const server = app.listen(options.port, options.host ?? '0.0.0.0');
+  // SIGTERM/SIGINT: stop accepting connections, drain running jobs, close storage, exit.
+  const shutdown = attachShutdown(server, reseolio, { onShutdown: options.onShutdown });
+  return { server, shutdown };
+}

@@ -1,0 +1,12 @@
+export { reseolioMiddleware } from './middleware.ts';
+export { reseolioRouter } from './router.ts';
+export { attachShutdown } from './shutdown.ts';
+export type {
+  ClosableServer,
+  JobRouterOptions,
+  MiddlewareOptions,
+  ShutdownController,
+  ShutdownInfo,
+  ShutdownOptions,
+} from './types.ts';
+export { wrapAsync } from './wrap-async.ts';

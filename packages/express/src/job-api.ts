@@ -1,0 +1,270 @@
+import {
+  JobCancelledError,
+  JobFailedError,
+  type JobJSON,
+  JobNotFoundError,
+  type JobStatus,
+  type Reseolio,
+  ReseolioStateError,
+  ReseolioValidationError,
+  ResultTimeoutError,
+  toJobJSON,
+} from 'reseolio';
+
+/**
+ * The job routes' behaviour, independent of any framework: each function takes the engine and
+ * already-validated input and returns the HTTP status and JSON body to send. The Fastify and
+ * Express packages keep an identical copy of this file so their routes answer the same way.
+ */
+
+/** What a route answers. */
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Decides whether a request may use the job routes (see `JobRoutesOptions.authorize`). */
+export type AuthorizeFn<Req> = (request: Req) => boolean | Promise<boolean>;
+
+/** The framework-neutral part of the route options, validated. */
+export interface ResolvedJobApiOptions<Req> {
+  /** `null` when the routes were made public on purpose. */
+  authorize: AuthorizeFn<Req> | null;
+  waitMaxMs: number;
+}
+
+/** The longest a `/result` request may wait, in milliseconds, unless `waitMaxMs` says otherwise. */
+export const DEFAULT_WAIT_MAX_MS = 25_000;
+/** `listJobs` bounds, the same as the engine's. */
+export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_LIST_LIMIT = 100;
+export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
+  'pending',
+  'running',
+  'success',
+  'dead',
+  'cancelled',
+]);
+/** setTimeout cannot wait longer than this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ListQuery {
+  status?: JobStatus;
+  name?: string;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Validates `{ authorize, public, waitMaxMs }`. Routes that expose job arguments and results
+ * must never be open by accident, so one of `authorize` or `public: true` is required.
+ */
+export function resolveJobApiOptions<Req>(
+  options: unknown,
+  where: string,
+): ResolvedJobApiOptions<Req> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ReseolioValidationError(
+      `${where} must be an object such as { authorize: (request) => boolean }.`,
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+  const { authorize, public: isPublic, waitMaxMs } = options as Record<string, unknown>;
+  if (authorize !== undefined && typeof authorize !== 'function') {
+    throw new ReseolioValidationError(
+      `${where}.authorize must be a function (request) => boolean | Promise<boolean>.`,
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+  if (isPublic !== undefined && isPublic !== true) {
+    throw new ReseolioValidationError(
+      `${where}.public only accepts true; leave it out and pass authorize to protect the routes.`,
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+  if (authorize === undefined && isPublic !== true) {
+    throw new ReseolioValidationError(
+      `The job routes expose job arguments and results: give ${where}.authorize ` +
+        '(request) => boolean, or set public: true if anyone who can reach them may see jobs.',
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+  if (authorize !== undefined && isPublic === true) {
+    throw new ReseolioValidationError(
+      `Give either ${where}.authorize or public: true, not both.`,
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+  const wait = waitMaxMs ?? DEFAULT_WAIT_MAX_MS;
+  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_TIMER_MS) {
+    throw new ReseolioValidationError(
+      `${where}.waitMaxMs must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${String(waitMaxMs)}.`,
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+  return { authorize: (authorize as AuthorizeFn<Req> | undefined) ?? null, waitMaxMs: wait };
+}
+
+/**
+ * Runs the `authorize` hook. Anything but `true` is 403 (fail closed); a throw means the
+ * caller could not be authenticated, 401. Returns `undefined` when the request may proceed.
+ */
+export async function checkAuthorization<Req>(
+  authorize: AuthorizeFn<Req> | null,
+  request: Req,
+  onThrow: (error: unknown) => void,
+): Promise<ApiResponse | undefined> {
+  if (authorize === null) return undefined;
+  let allowed: unknown;
+  try {
+    allowed = await authorize(request);
+  } catch (error) {
+    onThrow(error);
+    return errorResponse(401, 'RESEOLIO_UNAUTHENTICATED', 'Authentication is required.');
+  }
+  if (allowed === true) return undefined;
+  return errorResponse(403, 'RESEOLIO_FORBIDDEN', 'You are not allowed to access jobs.');
+}
+
+/** `GET /:id` → 200 `{ job }`. */
+export async function getJob(engine: Reseolio, id: string): Promise<ApiResponse> {
+  const details = await engine.getHandle(id).details();
+  return { status: 200, body: { job: toJobJSON(details) } };
+}
+
+/** `GET /?status&name&limit&offset` → 200 `{ jobs, limit, offset }`, newest first. */
+export async function listJobs(engine: Reseolio, query: ListQuery): Promise<ApiResponse> {
+  const jobs = await engine.listJobs(query);
+  return {
+    status: 200,
+    body: { jobs: jobs.map(toJobJSON), limit: query.limit, offset: query.offset },
+  };
+}
+
+/** `POST /:id/retry` → 200 `{ job }` (pending again); 409 unless the job is dead or cancelled. */
+export async function retryJob(engine: Reseolio, id: string): Promise<ApiResponse> {
+  const before = await engine.getHandle(id).details();
+  if (before.status !== 'dead' && before.status !== 'cancelled') {
+    return errorResponse(
+      409,
+      'RESEOLIO_JOB_NOT_RETRYABLE',
+      `Job ${id} is ${before.status}: only dead or cancelled jobs can be retried.`,
+    );
+  }
+  const handle = await engine.retryJob(id);
+  return { status: 200, body: { job: toJobJSON(await handle.details()) } };
+}
+
+/** `POST /:id/cancel` → 200 `{ job }`; 409 when the job had already finished. */
+export async function cancelJob(engine: Reseolio, id: string): Promise<ApiResponse> {
+  const handle = engine.getHandle(id);
+  if (!(await handle.cancel())) {
+    const { status } = await handle.details();
+    return errorResponse(
+      409,
+      'RESEOLIO_JOB_FINISHED',
+      `Job ${id} is already ${status}: only pending or running jobs can be cancelled.`,
+    );
+  }
+  return { status: 200, body: { job: toJobJSON(await handle.details()) } };
+}
+
+/**
+ * `GET /:id/result?waitMs=N`: waits up to `min(N, waitMaxMs)` milliseconds for the job to
+ * finish. 200 `{ jobId, status: 'success', result }`; 202 `{ jobId, status }` while it is not
+ * finished; 409 `{ jobId, status, error, jobError }` when it ended dead or cancelled.
+ */
+export async function jobResult(
+  engine: Reseolio,
+  id: string,
+  waitMs: number,
+  waitMaxMs: number,
+): Promise<ApiResponse> {
+  const handle = engine.getHandle(id);
+  let details = await handle.details();
+  const wait = Math.min(waitMs, waitMaxMs);
+  if (!isFinal(details.status) && wait > 0) {
+    // result() rejects for every ending but success, and on timeout; the re-read below says
+    // which happened, so those rejections carry no information we need.
+    await handle.result(wait).catch((error: unknown) => {
+      if (isRejectionOfWait(error)) return;
+      throw error;
+    });
+    details = await handle.details();
+  }
+  const json: JobJSON = toJobJSON(details);
+  switch (details.status) {
+    case 'success':
+      return { status: 200, body: { jobId: id, status: json.status, result: json.result } };
+    case 'dead':
+      return {
+        status: 409,
+        body: {
+          jobId: id,
+          status: json.status,
+          error: { code: 'RESEOLIO_JOB_FAILED', message: `Job ${id} ended dead.` },
+          jobError: json.error,
+        },
+      };
+    case 'cancelled':
+      return {
+        status: 409,
+        body: {
+          jobId: id,
+          status: json.status,
+          error: { code: 'RESEOLIO_JOB_CANCELLED', message: `Job ${id} was cancelled.` },
+          jobError: null,
+        },
+      };
+    default:
+      return { status: 202, body: { jobId: id, status: json.status } };
+  }
+}
+
+/**
+ * Maps the engine's own errors to a response: unknown job 404, bad input 400, a job in the
+ * wrong state 409, an engine that is shutting down 503. Returns `undefined` for anything
+ * else so the framework's error handler deals with it as with any other failure.
+ */
+export function responseForError(engine: Reseolio, error: unknown): ApiResponse | undefined {
+  if (error instanceof JobNotFoundError) return errorResponse(404, error.code, error.message);
+  if (error instanceof ReseolioValidationError) {
+    return errorResponse(400, 'RESEOLIO_INVALID_INPUT', error.message);
+  }
+  if (error instanceof ReseolioStateError) {
+    const down = engine.state === 'stopping' || engine.state === 'stopped';
+    return errorResponse(down ? 503 : 409, error.code, error.message);
+  }
+  return undefined;
+}
+
+/** Runs one route's action and turns the engine's errors into responses. */
+export async function runJobApi(
+  engine: Reseolio,
+  action: () => Promise<ApiResponse>,
+): Promise<ApiResponse> {
+  try {
+    return await action();
+  } catch (error) {
+    const response = responseForError(engine, error);
+    if (response === undefined) throw error;
+    return response;
+  }
+}
+
+/** The body of every error answer: `{ error: { code, message } }`. */
+export function errorResponse(status: number, code: string, message: string): ApiResponse {
+  return { status, body: { error: { code, message } } };
+}
+
+function isFinal(status: JobStatus): boolean {
+  return status === 'success' || status === 'dead' || status === 'cancelled';
+}
+
+function isRejectionOfWait(error: unknown): boolean {
+  return (
+    error instanceof ResultTimeoutError ||
+    error instanceof JobFailedError ||
+    error instanceof JobCancelledError
+  );
+}

@@ -1,0 +1,192 @@
+import type { ErrorRequestHandler } from 'express';
+import { MemoryStorage, Reseolio } from 'reseolio';
+import { describe, expect, it } from 'vitest';
+import { attachShutdown, reseolioMiddleware, reseolioRouter, wrapAsync } from '../src/index.ts';
+import { call, EXPRESS_VERSIONS, gate, makeEngine, serve, sqliteUrl, waitFor } from './helpers.ts';
+
+const ADMIN = { authorization: 'Bearer admin' };
+const adminOnly = {
+  authorize: (req: { headers: Record<string, unknown> }) =>
+    req.headers.authorization === 'Bearer admin',
+};
+
+/** Sends `{ handled: message }` with the error's status, so tests see what reached it. */
+const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  res.status(err.status ?? 500).json({ handled: err.message, code: err.code });
+};
+
+describe.each(EXPRESS_VERSIONS)('Express $major', ({ express }) => {
+  it('runs a job enqueued by a route and serves its result through the router (SQLite file)', async () => {
+    const engine = makeEngine({ storage: sqliteUrl() });
+    const double = engine.durable('math:double', async (n: number) => ({ doubled: n * 2 }));
+    await engine.start();
+    const app = express();
+    app.use(express.json());
+    app.use(reseolioMiddleware(engine));
+    app.use('/jobs', reseolioRouter(engine, adminOnly));
+    app.post(
+      '/double',
+      wrapAsync(async (req, res) => {
+        expect(req.reseolio).toBe(engine);
+        const handle = await double(req.body.n);
+        res.status(202).json({ jobId: handle.jobId });
+      }),
+    );
+    const { base } = await serve(app);
+
+    const enqueued = await call(base, 'POST', '/double', {}, { n: 21 });
+    expect(enqueued.status).toBe(202);
+    const { jobId } = enqueued.body;
+    expect(await call(base, 'GET', `/jobs/${jobId}/result?waitMs=5000`, ADMIN)).toEqual({
+      status: 200,
+      body: { jobId, status: 'success', result: { doubled: 42 } },
+    });
+  });
+
+  it('shutdown() lets a running job finish, closes the server and leaves nothing running (SQLite file)', async () => {
+    const storage = sqliteUrl();
+    const engine = new Reseolio({ storage, pollIntervalMs: 50 });
+    const release = gate();
+    let finished = false;
+    const slow = engine.durable('slow', async () => {
+      await release.promise;
+      finished = true;
+      return 'done';
+    });
+    await engine.start();
+    const app = express();
+    app.post(
+      '/slow',
+      wrapAsync(async (_req, res) => {
+        res.json({ jobId: (await slow()).jobId });
+      }),
+    );
+    const { server, base } = await serve(app);
+    const shutdowns: unknown[] = [];
+    const controller = attachShutdown(server, engine, {
+      timeoutMs: 5000,
+      onShutdown: (info) => {
+        shutdowns.push(info);
+      },
+    });
+    const { jobId } = (await call(base, 'POST', '/slow')).body;
+    const handle = engine.getHandle(jobId);
+    await waitFor(async () => (await handle.status()) === 'running');
+
+    const done = controller.shutdown();
+    setTimeout(release.open, 100);
+    await done;
+
+    expect(finished).toBe(true);
+    expect(engine.state).toBe('stopped');
+    expect(server.listening).toBe(false);
+    expect(shutdowns).toEqual([{ signal: undefined, error: undefined }]);
+    expect(controller.shutdown()).toBe(done);
+    const reader = new Reseolio({ storage, workerConcurrency: 0 });
+    try {
+      expect(await reader.listJobs({ status: 'running' })).toEqual([]);
+      expect(await reader.getHandle(jobId).status()).toBe('success');
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it('routes async errors to the error handler, from the app and from the router', async () => {
+    const storage = new MemoryStorage();
+    storage.listJobs = async () => {
+      throw new Error('disk on fire');
+    };
+    const engine = makeEngine({ storage });
+    const app = express();
+    app.get(
+      '/boom',
+      wrapAsync(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        throw Object.assign(new Error('async boom'), { status: 418 });
+      }),
+    );
+    app.use('/jobs', reseolioRouter(engine, { public: true }));
+    app.use(errorHandler);
+    const { base } = await serve(app);
+    expect(await call(base, 'GET', '/boom')).toEqual({
+      status: 418,
+      body: { handled: 'async boom' },
+    });
+    expect(await call(base, 'GET', '/jobs')).toEqual({
+      status: 500,
+      body: { handled: 'disk on fire' },
+    });
+  });
+
+  it('attaches req.reseolio once and answers 503 while the engine is stopped unless optional', async () => {
+    const engine = makeEngine();
+    const other = makeEngine();
+    const app = express();
+    app.use(reseolioMiddleware(engine));
+    app.use('/strict', reseolioMiddleware(other));
+    app.use('/optional', reseolioMiddleware(other, { optional: true }));
+    app.get(['/strict', '/optional'], (req, res) => {
+      res.json({ same: req.reseolio === engine, state: req.reseolio.state });
+    });
+    const stopped = makeEngine();
+    await stopped.stop();
+    const down = express();
+    down.use('/strict', reseolioMiddleware(stopped));
+    down.use('/optional', reseolioMiddleware(stopped, { optional: true }));
+    down.get(['/strict', '/optional'], (req, res) => {
+      res.json({ state: req.reseolio.state });
+    });
+    down.use(errorHandler);
+    const up = await serve(app);
+    const stoppedApp = await serve(down);
+
+    expect((await call(up.base, 'GET', '/strict')).body).toEqual({ same: true, state: 'created' });
+    expect(await call(stoppedApp.base, 'GET', '/strict')).toEqual({
+      status: 503,
+      body: {
+        handled: expect.stringMatching(/Reseolio is stopped/),
+        code: 'RESEOLIO_INVALID_STATE',
+      },
+    });
+    expect(await call(stoppedApp.base, 'GET', '/optional')).toEqual({
+      status: 200,
+      body: { state: 'stopped' },
+    });
+  });
+});
+
+describe('validation when building the middleware, router and shutdown helper', () => {
+  it('throws synchronously with messages that say what to do', () => {
+    const engine = makeEngine();
+    expect(() => reseolioMiddleware(undefined as never)).toThrow(
+      /reseolioMiddleware needs a Reseolio engine/,
+    );
+    expect(() => reseolioMiddleware(engine, { optinal: true } as never)).toThrow(
+      /Unknown reseolioMiddleware option "optinal"/,
+    );
+    expect(() => reseolioRouter(engine, {})).toThrow(
+      /give reseolioRouter options\.authorize .* or set public: true/,
+    );
+    expect(() => reseolioRouter(engine, undefined as never)).toThrow(/must be an object/);
+    expect(() => reseolioRouter(engine, { public: true, authorize: () => true })).toThrow(
+      /either reseolioRouter options\.authorize or public: true/,
+    );
+    expect(() => reseolioRouter(engine, { public: true, waitMaxMs: 1.5 })).toThrow(/waitMaxMs/);
+    expect(() => reseolioRouter({} as never, { public: true })).toThrow(/Reseolio engine/);
+    const server = { close: () => {} };
+    expect(() => attachShutdown({} as never, engine)).toThrow(/server returned by app\.listen/);
+    expect(() => attachShutdown(server, engine, { timeoutMs: -1 })).toThrow(/timeoutMs/);
+    expect(() => attachShutdown(server, engine, { signals: 'SIGTERM' as never })).toThrow(
+      /signals must be an array/,
+    );
+  });
+
+  it('adds signal listeners and removes them on detach', () => {
+    const engine = makeEngine();
+    const before = process.listenerCount('SIGTERM');
+    const detach = attachShutdown({ close: () => {} }, engine, { signals: ['SIGTERM'] });
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    detach();
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+});

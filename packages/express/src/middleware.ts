@@ -17,7 +17,8 @@ export function reseolioMiddleware(engine: Reseolio, options?: MiddlewareOptions
       return;
     }
     req.reseolio = engine;
-    if (!optional && (engine.state === 'stopping' || engine.state === 'stopped')) {
+    // A draining engine ('stopping') still accepts calls; only a stopped one cannot.
+    if (!optional && engine.state === 'stopped') {
       next(unavailable(engine.state));
       return;
     }

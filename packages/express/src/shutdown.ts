@@ -43,8 +43,8 @@ export function attachShutdown(
     let error: unknown;
     try {
       // Stops claiming, lets running jobs finish up to the deadline and hands the rest back
-      // (attempt not consumed), then closes owned storage. It also rejects waiting result()
-      // calls, so long-polling /result requests answer 503 instead of holding the server open.
+      // (attempt not consumed), then closes owned storage. Requests still in flight can keep
+      // enqueueing until then; long-polling /result requests answer 503 when it ends.
       await engine.stop({ timeoutMs });
     } catch (stopError) {
       error = stopError;

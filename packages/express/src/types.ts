@@ -13,10 +13,10 @@ declare global {
 /** Options of `reseolioMiddleware(reseolio, options)`. */
 export interface MiddlewareOptions {
   /**
-   * While the engine is stopping or stopped no job can be enqueued, so by default the
-   * middleware passes a 503 error (`status: 503`, code `RESEOLIO_INVALID_STATE`) to `next`
-   * instead of running the handler. `true` attaches the engine and continues anyway, for
-   * routes that only sometimes use it. @default false
+   * A stopped engine cannot enqueue, so by default the middleware passes a 503 error
+   * (`status: 503`, code `RESEOLIO_INVALID_STATE`) to `next` instead of running the handler.
+   * A draining engine (`stopping`) still accepts jobs and is let through. `true` attaches the
+   * engine and continues anyway, for routes that only sometimes use it. @default false
    */
   optional?: boolean;
 }

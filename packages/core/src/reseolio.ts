@@ -340,7 +340,13 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     }
     this.#runtime ??= (async () => {
       const { adapter, owned } = await resolveStorage(this.#options.storage);
-      await adapter.init();
+      try {
+        await adapter.init();
+      } catch (error) {
+        // The adapter may have opened a pool or file before failing: nobody else can close it.
+        if (owned) await adapter.close().catch(() => {});
+        throw error;
+      }
       const waiters = new ResultWaiters(
         adapter,
         this.#options.pollIntervalMs,

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { type Reseolio, ReseolioValidationError } from 'reseolio';
-import { type ResolvedJobApiOptions, resolveJobApiOptions } from './job-api.ts';
+import { type ResolvedJobApiOptions, resolveJobApiOptions } from 'reseolio/http';
 import type { ShutdownInfo } from './types.ts';
 
 /**

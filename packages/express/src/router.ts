@@ -13,7 +13,7 @@ import {
   MAX_LIST_LIMIT,
   retryJob,
   runJobApi,
-} from './job-api.ts';
+} from 'reseolio/http';
 import { assertEngine, resolveRouterOptions } from './options.ts';
 import type { JobRouterOptions } from './types.ts';
 import { wrapAsync } from './wrap-async.ts';

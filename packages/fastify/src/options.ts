@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { type Reseolio, type ReseolioOptions, ReseolioValidationError } from 'reseolio';
-import { type ResolvedJobApiOptions, resolveJobApiOptions } from './job-api.ts';
+import { type ResolvedJobApiOptions, resolveJobApiOptions } from 'reseolio/http';
 import type { ReseolioPluginOptions } from './types.ts';
 
 /** Where the engine comes from and whether `app.close()` stops it. */

@@ -13,7 +13,7 @@ import {
   MAX_LIST_LIMIT,
   retryJob,
   runJobApi,
-} from './job-api.ts';
+} from 'reseolio/http';
 import type { ResolvedRoutesOptions } from './options.ts';
 
 const idParams = {

@@ -1,20 +1,20 @@
 import {
   JobCancelledError,
   JobFailedError,
-  type JobJSON,
   JobNotFoundError,
-  type JobStatus,
-  type Reseolio,
   ReseolioStateError,
   ReseolioValidationError,
   ResultTimeoutError,
-  toJobJSON,
-} from 'reseolio';
+} from '../errors.ts';
+import { type JobJSON, toJobJSON } from '../job-json.ts';
+import type { Reseolio } from '../reseolio.ts';
+import type { JobStatus } from '../storage/records.ts';
 
 /**
  * The job routes' behaviour, independent of any framework: each function takes the engine and
- * already-validated input and returns the HTTP status and JSON body to send. The Fastify and
- * Express packages keep an identical copy of this file so their routes answer the same way.
+ * already-validated input and returns the HTTP status and JSON body to send. The Fastify,
+ * Express and other integrations import it from `reseolio/http`, so their routes answer the
+ * same way by construction.
  */
 
 /** What a route answers. */

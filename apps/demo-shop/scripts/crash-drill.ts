@@ -266,7 +266,7 @@ function settledCount(orders: OrderView[]): number {
   return orders.filter((o) => o.status === 'fulfilled' || o.status === 'cancelled').length;
 }
 
-interface DrillDatabase {
+export interface DrillDatabase {
   url?: string;
   file?: string;
   description: string;
@@ -284,7 +284,7 @@ function freshSqliteFile(): DrillDatabase {
 }
 
 /** A new database on the server of `serverUrl`, so a drill never meets another run's data. */
-async function freshPostgresDatabase(serverUrl: string): Promise<DrillDatabase> {
+export async function freshPostgresDatabase(serverUrl: string): Promise<DrillDatabase> {
   const name = `demo_shop_drill_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();

@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { freshPostgresDatabase } from '../scripts/crash-drill.ts';
+import { buildApp, type ShopApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { type Faults, NO_FAULTS } from '../src/services/faults.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+export function onCleanup(cleanup: () => Promise<void> | void): void {
+  cleanups.push(cleanup);
+}
+
+/** A fresh SQLite file, removed after the test. */
+export function tempSqliteFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-shop-test-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'shop.db');
+}
+
+/** A fresh database on the test PostgreSQL server, dropped after the test. */
+export async function tempPostgresUrl(serverUrl: string): Promise<string> {
+  const database = await freshPostgresDatabase(serverUrl);
+  onCleanup(() => database.drop());
+  return database.url!;
+}
+
+export interface TestShop extends ShopApp {
+  base: string;
+  request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+}
+
+/**
+ * The real shop on a real database, listening on a free port (webhooks go to its own
+ * receiver over HTTP). Fake services start without faults unless the test asks for some.
+ */
+export async function startShop(
+  options: {
+    sqliteFile?: string;
+    databaseUrl?: string;
+    faults?: Partial<Faults>;
+    leaseMs?: number;
+  } = {},
+): Promise<TestShop> {
+  const config = {
+    ...loadConfig({}),
+    port: 0,
+    databaseUrl: options.databaseUrl,
+    sqliteFile: options.sqliteFile ?? tempSqliteFile(),
+    leaseMs: options.leaseMs ?? 30_000,
+    faults: { ...NO_FAULTS, ...options.faults },
+  };
+  const shop = await buildApp(config);
+  onCleanup(() => shop.close());
+  await shop.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = shop.app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    ...shop,
+    base,
+    async request(method, path, body) {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waitFor: condition not met in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Waits until the order is fulfilled or cancelled and returns it with its steps. */
+export async function settledOrder(shop: TestShop, orderId: string, timeoutMs = 20_000) {
+  return waitFor(async () => {
+    const { body } = await shop.request('GET', `/api/orders/${orderId}`);
+    return body.status === 'fulfilled' || body.status === 'cancelled' ? body : undefined;
+  }, timeoutMs);
+}

@@ -1,0 +1,141 @@
+import type { JobDetails } from 'reseolio';
+import { describe, expect, it } from 'vitest';
+import { checkLedger } from '../src/audit.ts';
+import type { Order, ShopSnapshot } from '../src/db/repository.ts';
+
+// The crash drill is only as good as this check: each case breaks one promise on purpose.
+
+const idle = { pending: 0, running: 0, success: 0, dead: 0, cancelled: 0 };
+
+function order(id: string, patch: Partial<Order>): Order {
+  return {
+    id,
+    productId: 'mug',
+    quantity: 1,
+    amountCents: 1200,
+    email: 'a@example.com',
+    card: '4242',
+    address: 'here',
+    status: 'fulfilled',
+    cancelReason: null,
+    paymentId: null,
+    labelUrl: null,
+    sagaJobId: null,
+    createdAt: 0,
+    updatedAt: 0,
+    ...patch,
+  };
+}
+
+/** One fulfilled order with everything in place: the audit finds nothing. */
+function healthy(): ShopSnapshot {
+  return {
+    products: [
+      { id: 'mug', name: 'Mug', priceCents: 1200, stock: 9, initialStock: 10, color: '#000' },
+    ],
+    orders: [order('o1', {})],
+    reservations: [
+      { orderId: 'o1', productId: 'mug', quantity: 1, reservedAt: 0, releasedAt: null },
+    ],
+    payments: [
+      {
+        id: 'p1',
+        idempotencyKey: 'order-o1-charge',
+        orderId: 'o1',
+        amountCents: 1200,
+        status: 'succeeded',
+        replays: 2,
+        createdAt: 0,
+      },
+    ],
+    refunds: [],
+    shipments: [
+      { id: 's1', orderId: 'o1', carrier: 'c', trackingNumber: 't', labelUrl: 'u', createdAt: 0 },
+    ],
+    emails: [
+      {
+        id: 'e1',
+        idempotencyKey: 'k1',
+        to: 'a',
+        template: 'order-confirmation',
+        subject: '',
+        body: '',
+        orderId: 'o1',
+        userId: null,
+        replays: 1,
+        createdAt: 0,
+      },
+    ],
+    webhooks: [
+      {
+        eventId: 'o1:order.fulfilled',
+        orderId: 'o1',
+        type: 'order.fulfilled',
+        payload: '{}',
+        deliveries: 2,
+        receivedAt: 0,
+      },
+    ],
+  };
+}
+
+describe('checkLedger', () => {
+  it('passes a consistent ledger and counts the replays it absorbed', () => {
+    const report = checkLedger(healthy(), idle, []);
+    expect(report.violations).toEqual([]);
+    expect(report).toMatchObject({
+      settled: true,
+      payments: { charged: 1, replaysAbsorbed: 2 },
+      emails: { sent: 1, replaysAbsorbed: 1 },
+      webhooks: { events: 1, redeliveriesDropped: 1 },
+    });
+  });
+
+  it('reports a second charge for one order', () => {
+    const data = healthy();
+    data.payments.push({ ...data.payments[0]!, id: 'p2', idempotencyKey: 'order-o1-charge-retry' });
+    expect(checkLedger(data, idle, []).violations).toContain('order o1 charged 2 times');
+  });
+
+  it('reports a second email of one template to one order', () => {
+    const data = healthy();
+    data.emails.push({ ...data.emails[0]!, id: 'e2', idempotencyKey: 'k2' });
+    expect(checkLedger(data, idle, []).violations).toContain(
+      'email "order-confirmation to o1" sent 2 times',
+    );
+  });
+
+  it('reports a cancelled order whose charge was not refunded or whose stock was kept', () => {
+    const data = healthy();
+    data.orders = [order('o1', { status: 'cancelled', cancelReason: 'shipping: X: down' })];
+    data.shipments = [];
+    expect(checkLedger(data, idle, []).violations).toEqual(
+      expect.arrayContaining([
+        'cancelled order o1 was charged and not refunded',
+        'cancelled order o1 still holds stock',
+        'cancelled order o1 got no cancellation email',
+      ]),
+    );
+  });
+
+  it('reports stock that does not add up', () => {
+    const data = healthy();
+    data.products[0]!.stock = 10;
+    expect(checkLedger(data, idle, []).violations).toContain(
+      'stock of mug is 10, expected 10 − 1 reserved',
+    );
+  });
+
+  it('is not settled while jobs run, and reports a job that gave up outside a cancellation', () => {
+    const data = healthy();
+    expect(checkLedger(data, { ...idle, running: 1 }, []).settled).toBe(false);
+    const dead = {
+      name: 'webhooks:order:deliver',
+      args: ['o1'],
+      error: { name: 'Error', message: '503' },
+    };
+    expect(checkLedger(data, idle, [dead as unknown as JobDetails]).violations).toContain(
+      'job webhooks:order:deliver for o1 gave up: 503',
+    );
+  });
+});

@@ -21,7 +21,7 @@ CREATE TABLE "reseolio"."jobs" (
 	CONSTRAINT "jobs_status_check" CHECK ("reseolio"."jobs"."status" in ('pending', 'running', 'success', 'dead', 'cancelled'))
 );
 --> statement-breakpoint
-CREATE INDEX "jobs_pending_idx" ON "reseolio"."jobs" USING btree ("run_at","created_at") WHERE "reseolio"."jobs"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "jobs_pending_idx" ON "reseolio"."jobs" USING btree ("run_at","created_at","id") WHERE "reseolio"."jobs"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "jobs_running_lease_idx" ON "reseolio"."jobs" USING btree ("lease_expires_at") WHERE "reseolio"."jobs"."status" = 'running';--> statement-breakpoint
 CREATE UNIQUE INDEX "jobs_name_idempotency_key_idx" ON "reseolio"."jobs" USING btree ("name","idempotency_key") WHERE "reseolio"."jobs"."idempotency_key" is not null;--> statement-breakpoint
 CREATE INDEX "jobs_parent_idx" ON "reseolio"."jobs" USING btree ("parent_id") WHERE "reseolio"."jobs"."parent_id" is not null;--> statement-breakpoint

@@ -50,8 +50,9 @@ export const jobs = reseolioSchema.table(
       sql`${t.status} in ('pending', 'running', 'success', 'dead', 'cancelled')`,
     ),
     // Claim scans only pending rows in claim order: its cost stays flat however many
-    // finished jobs pile up, because they are not in this index at all.
-    index('jobs_pending_idx').on(t.runAt, t.createdAt).where(sql`${t.status} = 'pending'`),
+    // finished jobs pile up, because they are not in this index at all. Its columns are the
+    // claim's whole ORDER BY, so a claim reads about `limit` entries and stops.
+    index('jobs_pending_idx').on(t.runAt, t.createdAt, t.id).where(sql`${t.status} = 'pending'`),
     // The lease sweeper looks only at running rows.
     index('jobs_running_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
     // Idempotency is scoped to (function name, key); enqueue's ON CONFLICT targets this index.

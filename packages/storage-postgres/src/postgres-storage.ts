@@ -10,6 +10,7 @@ import {
   type JobRecord,
   type NewJob,
   type PurgeInput,
+  ReseolioStateError,
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
@@ -209,6 +210,8 @@ export class PostgresStorage implements StorageAdapter {
   }
 
   async subscribe(listener: Listener): Promise<() => Promise<void>> {
+    // After close() a new LISTEN connection would leak: nothing would ever close it.
+    if (this.#closed) throw new ReseolioStateError('subscribe() on a closed PostgreSQL storage.');
     this.#listeners.add(listener);
     if (this.#options.listen) {
       try {

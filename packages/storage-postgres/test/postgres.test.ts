@@ -155,6 +155,7 @@ describe('pool ownership', () => {
     await storage.close();
     const error = await storage.getJob(randomUUID()).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(PostgresStorageError);
+    await expect(storage.subscribe(() => {})).rejects.toThrow(/closed/);
     await eventually(async () => (await backendsOf(applicationName)).length === 0, 'disconnect');
   });
 });

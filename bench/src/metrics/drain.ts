@@ -1,0 +1,48 @@
+import type { Engine } from '../engines/types.ts';
+import { payload } from '../engines/types.ts';
+import { nowMs, waitUntil } from '../stats.ts';
+import type { Measurement } from './types.ts';
+
+/** Bulk-enqueues `jobs` no-op jobs with no worker running. */
+export async function fill(engine: Engine, jobs: number): Promise<void> {
+  const producer = await engine.open({ concurrency: 0 });
+  try {
+    await producer.enqueueBulk(Array.from({ length: jobs }, payload));
+  } finally {
+    await producer.close();
+  }
+}
+
+/**
+ * Fills the queue, then starts workers at `concurrency` and times from the first handler
+ * start (engine start-up is not counted) until every job is finished in the database.
+ * A drain that outlives `capMs` reports the rate reached so far, flagged `capped`.
+ */
+export async function drain(
+  engine: Engine,
+  jobs: number,
+  concurrency: number,
+  capMs: number,
+): Promise<Measurement> {
+  await fill(engine, jobs);
+  let first: number | undefined;
+  let ran = 0;
+  const session = await engine.open({
+    concurrency,
+    handler: () => {
+      first ??= nowMs();
+      ran += 1;
+    },
+  });
+  try {
+    const openedAt = nowMs();
+    const allRan = await waitUntil(() => ran >= jobs, capMs);
+    const finished =
+      allRan && (await waitUntil(async () => (await engine.unfinished()) === 0, capMs, 5));
+    const end = nowMs();
+    const elapsed = (end - (first ?? openedAt)) / 1000;
+    return { rate: (finished ? jobs : ran) / elapsed, capped: finished ? 0 : 1 };
+  } finally {
+    await session.close();
+  }
+}

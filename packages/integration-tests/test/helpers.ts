@@ -1,8 +1,14 @@
+// Types inject('databaseUrl'), provided by the shared global setup.
+
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Reseolio, type ReseolioOptions } from 'reseolio';
-import { afterEach } from 'vitest';
+import { createPostgresStorage } from '@reseolio/storage-postgres';
+import type {} from '@reseolio/test-postgres/global-setup';
+import pg from 'pg';
+import { Reseolio, type ReseolioOptions, type StorageAdapter } from 'reseolio';
+import { afterEach, inject } from 'vitest';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -26,7 +32,10 @@ export function sqliteUrl(): string {
  * An engine on `storage` (a fresh SQLite file by default) with quick retries, stopped after
  * the test. The URL form goes through the lazy adapter import, as users' apps do.
  */
-export function engineOn(storage: string = sqliteUrl(), options: ReseolioOptions = {}): Reseolio {
+export function engineOn(
+  storage: string | StorageAdapter = sqliteUrl(),
+  options: ReseolioOptions = {},
+): Reseolio {
   const engine = new Reseolio({
     storage,
     pollIntervalMs: 100,
@@ -52,3 +61,41 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Opens a new connection (an adapter or a URL) to one isolated database. */
+export type OpenStorage = () => string | StorageAdapter;
+
+/** A fresh SQLite file; every engine given its URL opens its own connection to it. */
+export function freshSqliteDatabase(): OpenStorage {
+  const url = sqliteUrl();
+  return () => url;
+}
+
+/**
+ * A fresh schema on the PostgreSQL of DATABASE_URL (or the embedded one), dropped after the
+ * test. Each `open()` is a new adapter with its own pool on that schema; engines borrow them,
+ * and the cleanup closes them after the engines have stopped (cleanups run in reverse order).
+ */
+export function freshPostgresDatabase(): OpenStorage {
+  const connectionString = inject('databaseUrl');
+  const schema = `it_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const adapters: StorageAdapter[] = [];
+  cleanups.push(async () => {
+    for (const adapter of adapters) await adapter.close();
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+  return () => {
+    const adapter = createPostgresStorage({ connectionString, schema, poolSize: 4 });
+    adapters.push(adapter);
+    return adapter;
+  };
+}
+
+/** The real databases every engine scenario runs on; behaviour that differs is a bug. */
+export const BACKENDS = [
+  { backend: 'sqlite', freshDatabase: freshSqliteDatabase },
+  { backend: 'postgres', freshDatabase: freshPostgresDatabase },
+] as const;

@@ -9,72 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { JobFailedError, PayloadTooLargeError } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { makeApp, makeFakes } from './fakes.ts';
-import { engineOn, onCleanup, waitFor } from './helpers.ts';
-
-describe('Pattern 1: fire-and-forget', () => {
-  it('responds at once and the welcome email is still sent', async () => {
-    const { db, emailService, records } = makeFakes();
-    const app = makeApp();
-    const reseolio = engineOn();
-    await reseolio.start();
-
-    const sendWelcomeEmail = reseolio.durable(
-      reseolio.namespace('notifications', 'email', 'welcome'),
-      async (userId: string) => {
-        const user = await db.users.findById(userId);
-        await emailService.send({ to: user.email, subject: 'Welcome!', template: 'welcome' });
-        return { sent: true };
-      },
-      { maxAttempts: 3 },
-    );
-
-    app.post('/signup', async (req, res) => {
-      const user = await db.users.create(req.body);
-      await sendWelcomeEmail(user.id);
-      res.json({ userId: user.id });
-    });
-
-    const res = await app.request('POST', '/signup', { body: { email: 'ada@example.com' } });
-    expect(res.body).toEqual({ userId: 'u1' });
-    await waitFor(() => records.emails.length === 1);
-    expect(records.emails[0]).toEqual({
-      to: 'ada@example.com',
-      subject: 'Welcome!',
-      template: 'welcome',
-    });
-    const [job] = await reseolio.listJobs({ name: 'notifications:email:welcome' });
-    expect(job).toMatchObject({ status: 'success', result: { sent: true }, args: ['u1'] });
-  });
-});
-
-describe('Pattern 2: await result', () => {
-  it('redirects to the URL the durable report job returned', async () => {
-    const { db, pdfGenerator, s3 } = makeFakes();
-    const app = makeApp();
-    const reseolio = engineOn();
-    await reseolio.start();
-
-    const generateReport = reseolio.durable(
-      reseolio.namespace('reports', 'pdf', 'generate'),
-      async (reportId: string) => {
-        const data = await db.reports.getData(reportId);
-        const pdfBuffer = await pdfGenerator.create(data);
-        const url = await s3.upload(`reports/${reportId}.pdf`, pdfBuffer);
-        return { url, pages: data.length };
-      },
-      { timeoutMs: 60000 },
-    );
-
-    app.get('/reports/:id/download', async (req, res) => {
-      const handle = await generateReport(req.params.id);
-      const result = await handle.result(30000);
-      res.redirect(result.url);
-    });
-
-    const res = await app.request('GET', '/reports/:id/download', { params: { id: 'r7' } });
-    expect(res.redirectedTo).toBe('https://s3.example/reports/r7.pdf');
-  });
-});
+import { BACKENDS, engineOn, onCleanup, waitFor } from './helpers.ts';
 
 /** Pattern 3's steps and orchestrator, registered on one engine exactly as the guide does. */
 function registerCheckout(
@@ -185,414 +120,485 @@ const orderBody = {
   address: '1 Main St',
 };
 
-describe('Pattern 3: chained durable functions (saga)', () => {
-  it('runs every step once and fulfils the order', async () => {
-    const fakes = makeFakes();
-    const reseolio = engineOn();
-    const { app } = registerCheckout(reseolio, fakes);
-    await reseolio.start();
-    const res = await app.request('POST', '/checkout', { body: orderBody });
-    const { orderId, jobId, status } = res.body as {
-      orderId: string;
-      jobId: string;
-      status: string;
-    };
-    expect(status).toBe('processing');
-    expect(await reseolio.getHandle(jobId).result(10_000)).toEqual({
-      status: 'fulfilled',
-      shippingLabel: fakes.records.labels[0],
-    });
-    expect(fakes.records.orders.get(orderId)?.status).toBe('fulfilled');
-    expect(fakes.records.charges).toHaveLength(1);
-    expect(fakes.records.emails).toHaveLength(1);
-  });
+describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
+  const openStorage = () => freshDatabase()();
+  describe('Pattern 1: fire-and-forget', () => {
+    it('responds at once and the welcome email is still sent', async () => {
+      const { db, emailService, records } = makeFakes();
+      const app = makeApp();
+      const reseolio = engineOn(openStorage());
+      await reseolio.start();
 
-  it('a second checkout call with the same key returns the same job', async () => {
-    const fakes = makeFakes();
-    const reseolio = engineOn();
-    const { processOrder } = registerCheckout(reseolio, fakes);
-    const handle = await processOrder('o-x', { idempotencyKey: 'checkout-o-x' });
-    const handle2 = await processOrder('o-x', { idempotencyKey: 'checkout-o-x' });
-    expect(handle.jobId === handle2.jobId).toBe(true);
-  });
-
-  it('orchestrator dies after payment enqueued: retried, same payment job, no double charge', async () => {
-    const fakes = makeFakes();
-    const reseolio = engineOn();
-    const { app, crash, runs } = registerCheckout(reseolio, fakes);
-    crash.afterPaymentEnqueued = true;
-    await reseolio.start();
-    const { jobId } = (await app.request('POST', '/checkout', { body: orderBody })).body as {
-      jobId: string;
-    };
-    await reseolio.getHandle(jobId).result(10_000);
-    expect(runs()).toBe(2);
-    expect(fakes.records.charges).toHaveLength(1);
-    expect(await reseolio.listJobs({ name: 'orders:payment:charge' })).toHaveLength(1);
-  });
-
-  it('payment declined twice: the payment job retries with backoff while the orchestrator waits', async () => {
-    const fakes = makeFakes();
-    const reseolio = engineOn();
-    const { app, runs } = registerCheckout(reseolio, fakes);
-    fakes.failures.charge.failNext(2, () => new Error('card declined'));
-    await reseolio.start();
-    const { jobId } = (await app.request('POST', '/checkout', { body: orderBody })).body as {
-      jobId: string;
-    };
-    await reseolio.getHandle(jobId).result(10_000);
-    const [payment] = await reseolio.listJobs({ name: 'orders:payment:charge' });
-    expect(payment).toMatchObject({ status: 'success', attempt: 3 });
-    expect(payment?.error?.message).toBe('card declined');
-    expect(runs()).toBe(1);
-    expect(fakes.records.charges).toHaveLength(1);
-  });
-
-  it('payment succeeds, inventory fails: inventory retries, payment is not charged again', async () => {
-    const fakes = makeFakes();
-    const reseolio = engineOn();
-    const { app } = registerCheckout(reseolio, fakes);
-    fakes.failures.reserve.failNext(3);
-    await reseolio.start();
-    const { jobId } = (await app.request('POST', '/checkout', { body: orderBody })).body as {
-      jobId: string;
-    };
-    await reseolio.getHandle(jobId).result(10_000);
-    const [inventory] = await reseolio.listJobs({ name: 'orders:inventory:reserve' });
-    expect(inventory).toMatchObject({ status: 'success', attempt: 4 });
-    expect(fakes.records.charges).toHaveLength(1);
-  });
-
-  it('crash before the final DB update: children return cached results, the update runs', async () => {
-    const fakes = makeFakes();
-    const reseolio = engineOn();
-    const { app, crash, runs } = registerCheckout(reseolio, fakes);
-    crash.beforeFinalUpdate = true;
-    await reseolio.start();
-    const { jobId, orderId } = (await app.request('POST', '/checkout', { body: orderBody }))
-      .body as {
-      jobId: string;
-      orderId: string;
-    };
-    await reseolio.getHandle(jobId).result(10_000);
-    expect(runs()).toBe(2);
-    expect(fakes.records.charges).toHaveLength(1);
-    expect(fakes.records.reserved).toHaveLength(1);
-    expect(fakes.records.labels).toHaveLength(1);
-    // The un-keyed confirmation email re-attached through its deterministic child key.
-    expect(fakes.records.emails).toHaveLength(1);
-    expect(fakes.records.orders.get(orderId)?.status).toBe('fulfilled');
-  });
-
-  it('the "one big function" anti-pattern really does charge twice on retry', async () => {
-    const { stripe, inventory, records, failures } = makeFakes();
-    const reseolio = engineOn();
-    const processOrder = reseolio.durable('process-order', async (orderId: string) => {
-      await stripe.charges.create({ amount: 1, customer: orderId }, { idempotencyKey: 'none' });
-      await inventory.reserve([orderId]);
-    });
-    failures.reserve.failNext(1);
-    await reseolio.start();
-    await (await processOrder('o1')).result(10_000);
-    expect(records.charges).toHaveLength(2);
-  });
-});
-
-describe('Pattern 4: fan-out', () => {
-  it('processes every size in parallel and gathers the variants', async () => {
-    const reseolio = engineOn();
-    const uploads: string[] = [];
-    const storage = {
-      async download(id: string) {
-        return Buffer.from(id);
-      },
-      async upload(key: string, _body: Buffer) {
-        uploads.push(key);
-        return `https://cdn.example/${key}`;
-      },
-    };
-    const sharp = (input: Buffer) => ({
-      resize: (size: string) => ({
-        toBuffer: async () => Buffer.concat([input, Buffer.from(size)]),
-      }),
-    });
-
-    const processImage = reseolio.durable(
-      reseolio.namespace('media', 'image', 'process'),
-      async (imageId: string, size: string) => {
-        const image = await storage.download(imageId);
-        const resized = await sharp(image).resize(size).toBuffer();
-        const url = await storage.upload(`${imageId}-${size}`, resized);
-        return { size, url };
-      },
-    );
-
-    const processAllSizes = reseolio.durable(
-      reseolio.namespace('media', 'image', 'processAll'),
-      async (imageId: string) => {
-        const sizes = ['thumbnail', 'medium', 'large', 'original'];
-        const handles = await Promise.all(
-          sizes.map((size) =>
-            processImage(imageId, size, { idempotencyKey: `${imageId}-${size}` }),
-          ),
-        );
-        const results = await Promise.all(handles.map((h) => h.result()));
-        return { variants: results };
-      },
-    );
-
-    await reseolio.start();
-    const result = await (await processAllSizes('img1')).result(10_000);
-    expect(result.variants.map((v) => v.size)).toEqual([
-      'thumbnail',
-      'medium',
-      'large',
-      'original',
-    ]);
-    expect(uploads.sort()).toEqual([
-      'img1-large',
-      'img1-medium',
-      'img1-original',
-      'img1-thumbnail',
-    ]);
-  });
-});
-
-describe('Scenario 1: webhook delivery', () => {
-  it('retries a failing endpoint with exponential backoff and signs every delivery', async () => {
-    const received: { signature: string; body: string }[] = [];
-    let failuresLeft = 2;
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => {
-        body += chunk;
-      });
-      req.on('end', () => {
-        received.push({ signature: String(req.headers['x-webhook-signature']), body });
-        res.statusCode = failuresLeft-- > 0 ? 503 : 200;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-
-    const webhooks = new Map([
-      ['wh1', { url, payload: { event: 'order.paid' }, secret: 's3cret', status: 'pending' }],
-    ]);
-    const db = {
-      webhooks: {
-        async findById(id: string) {
-          return webhooks.get(id)!;
+      const sendWelcomeEmail = reseolio.durable(
+        reseolio.namespace('notifications', 'email', 'welcome'),
+        async (userId: string) => {
+          const user = await db.users.findById(userId);
+          await emailService.send({ to: user.email, subject: 'Welcome!', template: 'welcome' });
+          return { sent: true };
         },
-        async update(id: string, patch: object) {
-          Object.assign(webhooks.get(id)!, patch);
-        },
-      },
-    };
-    const sign = (payload: unknown, secret: string) =>
-      createHmac('sha256', secret).update(JSON.stringify(payload)).digest('hex');
+        { maxAttempts: 3 },
+      );
 
-    const reseolio = engineOn();
-    const deliverWebhook = reseolio.durable(
-      reseolio.namespace('webhooks', 'delivery', 'send'),
-      async (webhookId: string) => {
-        const webhook = await db.webhooks.findById(webhookId);
-        const response = await fetch(webhook.url, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            'X-Webhook-Signature': sign(webhook.payload, webhook.secret),
+      app.post('/signup', async (req, res) => {
+        const user = await db.users.create(req.body);
+        await sendWelcomeEmail(user.id);
+        res.json({ userId: user.id });
+      });
+
+      const res = await app.request('POST', '/signup', { body: { email: 'ada@example.com' } });
+      expect(res.body).toEqual({ userId: 'u1' });
+      // The email goes out before the job's success is committed: wait for the latter.
+      const welcomeJobs = () => reseolio.listJobs({ name: 'notifications:email:welcome' });
+      await waitFor(async () => (await welcomeJobs())[0]?.status === 'success');
+      expect(records.emails).toHaveLength(1);
+      expect(records.emails[0]).toEqual({
+        to: 'ada@example.com',
+        subject: 'Welcome!',
+        template: 'welcome',
+      });
+      const [job] = await welcomeJobs();
+      expect(job).toMatchObject({ status: 'success', result: { sent: true }, args: ['u1'] });
+    });
+  });
+
+  describe('Pattern 2: await result', () => {
+    it('redirects to the URL the durable report job returned', async () => {
+      const { db, pdfGenerator, s3 } = makeFakes();
+      const app = makeApp();
+      const reseolio = engineOn(openStorage());
+      await reseolio.start();
+
+      const generateReport = reseolio.durable(
+        reseolio.namespace('reports', 'pdf', 'generate'),
+        async (reportId: string) => {
+          const data = await db.reports.getData(reportId);
+          const pdfBuffer = await pdfGenerator.create(data);
+          const url = await s3.upload(`reports/${reportId}.pdf`, pdfBuffer);
+          return { url, pages: data.length };
+        },
+        { timeoutMs: 60000 },
+      );
+
+      app.get('/reports/:id/download', async (req, res) => {
+        const handle = await generateReport(req.params.id);
+        const result = await handle.result(30000);
+        res.redirect(result.url);
+      });
+
+      const res = await app.request('GET', '/reports/:id/download', { params: { id: 'r7' } });
+      expect(res.redirectedTo).toBe('https://s3.example/reports/r7.pdf');
+    });
+  });
+
+  describe('Pattern 3: chained durable functions (saga)', () => {
+    it('runs every step once and fulfils the order', async () => {
+      const fakes = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const { app } = registerCheckout(reseolio, fakes);
+      await reseolio.start();
+      const res = await app.request('POST', '/checkout', { body: orderBody });
+      const { orderId, jobId, status } = res.body as {
+        orderId: string;
+        jobId: string;
+        status: string;
+      };
+      expect(status).toBe('processing');
+      expect(await reseolio.getHandle(jobId).result(10_000)).toEqual({
+        status: 'fulfilled',
+        shippingLabel: fakes.records.labels[0],
+      });
+      expect(fakes.records.orders.get(orderId)?.status).toBe('fulfilled');
+      expect(fakes.records.charges).toHaveLength(1);
+      expect(fakes.records.emails).toHaveLength(1);
+    });
+
+    it('a second checkout call with the same key returns the same job', async () => {
+      const fakes = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const { processOrder } = registerCheckout(reseolio, fakes);
+      const handle = await processOrder('o-x', { idempotencyKey: 'checkout-o-x' });
+      const handle2 = await processOrder('o-x', { idempotencyKey: 'checkout-o-x' });
+      expect(handle.jobId === handle2.jobId).toBe(true);
+    });
+
+    it('orchestrator dies after payment enqueued: retried, same payment job, no double charge', async () => {
+      const fakes = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const { app, crash, runs } = registerCheckout(reseolio, fakes);
+      crash.afterPaymentEnqueued = true;
+      await reseolio.start();
+      const { jobId } = (await app.request('POST', '/checkout', { body: orderBody })).body as {
+        jobId: string;
+      };
+      await reseolio.getHandle(jobId).result(10_000);
+      expect(runs()).toBe(2);
+      expect(fakes.records.charges).toHaveLength(1);
+      expect(await reseolio.listJobs({ name: 'orders:payment:charge' })).toHaveLength(1);
+    });
+
+    it('payment declined twice: the payment job retries with backoff while the orchestrator waits', async () => {
+      const fakes = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const { app, runs } = registerCheckout(reseolio, fakes);
+      fakes.failures.charge.failNext(2, () => new Error('card declined'));
+      await reseolio.start();
+      const { jobId } = (await app.request('POST', '/checkout', { body: orderBody })).body as {
+        jobId: string;
+      };
+      await reseolio.getHandle(jobId).result(10_000);
+      const [payment] = await reseolio.listJobs({ name: 'orders:payment:charge' });
+      expect(payment).toMatchObject({ status: 'success', attempt: 3 });
+      expect(payment?.error?.message).toBe('card declined');
+      expect(runs()).toBe(1);
+      expect(fakes.records.charges).toHaveLength(1);
+    });
+
+    it('payment succeeds, inventory fails: inventory retries, payment is not charged again', async () => {
+      const fakes = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const { app } = registerCheckout(reseolio, fakes);
+      fakes.failures.reserve.failNext(3);
+      await reseolio.start();
+      const { jobId } = (await app.request('POST', '/checkout', { body: orderBody })).body as {
+        jobId: string;
+      };
+      await reseolio.getHandle(jobId).result(10_000);
+      const [inventory] = await reseolio.listJobs({ name: 'orders:inventory:reserve' });
+      expect(inventory).toMatchObject({ status: 'success', attempt: 4 });
+      expect(fakes.records.charges).toHaveLength(1);
+    });
+
+    it('crash before the final DB update: children return cached results, the update runs', async () => {
+      const fakes = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const { app, crash, runs } = registerCheckout(reseolio, fakes);
+      crash.beforeFinalUpdate = true;
+      await reseolio.start();
+      const { jobId, orderId } = (await app.request('POST', '/checkout', { body: orderBody }))
+        .body as {
+        jobId: string;
+        orderId: string;
+      };
+      await reseolio.getHandle(jobId).result(10_000);
+      expect(runs()).toBe(2);
+      expect(fakes.records.charges).toHaveLength(1);
+      expect(fakes.records.reserved).toHaveLength(1);
+      expect(fakes.records.labels).toHaveLength(1);
+      // The un-keyed confirmation email re-attached through its deterministic child key.
+      expect(fakes.records.emails).toHaveLength(1);
+      expect(fakes.records.orders.get(orderId)?.status).toBe('fulfilled');
+    });
+
+    it('the "one big function" anti-pattern really does charge twice on retry', async () => {
+      const { stripe, inventory, records, failures } = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const processOrder = reseolio.durable('process-order', async (orderId: string) => {
+        await stripe.charges.create({ amount: 1, customer: orderId }, { idempotencyKey: 'none' });
+        await inventory.reserve([orderId]);
+      });
+      failures.reserve.failNext(1);
+      await reseolio.start();
+      await (await processOrder('o1')).result(10_000);
+      expect(records.charges).toHaveLength(2);
+    });
+  });
+
+  describe('Pattern 4: fan-out', () => {
+    it('processes every size in parallel and gathers the variants', async () => {
+      const reseolio = engineOn(openStorage());
+      const uploads: string[] = [];
+      const storage = {
+        async download(id: string) {
+          return Buffer.from(id);
+        },
+        async upload(key: string, _body: Buffer) {
+          uploads.push(key);
+          return `https://cdn.example/${key}`;
+        },
+      };
+      const sharp = (input: Buffer) => ({
+        resize: (size: string) => ({
+          toBuffer: async () => Buffer.concat([input, Buffer.from(size)]),
+        }),
+      });
+
+      const processImage = reseolio.durable(
+        reseolio.namespace('media', 'image', 'process'),
+        async (imageId: string, size: string) => {
+          const image = await storage.download(imageId);
+          const resized = await sharp(image).resize(size).toBuffer();
+          const url = await storage.upload(`${imageId}-${size}`, resized);
+          return { size, url };
+        },
+      );
+
+      const processAllSizes = reseolio.durable(
+        reseolio.namespace('media', 'image', 'processAll'),
+        async (imageId: string) => {
+          const sizes = ['thumbnail', 'medium', 'large', 'original'];
+          const handles = await Promise.all(
+            sizes.map((size) =>
+              processImage(imageId, size, { idempotencyKey: `${imageId}-${size}` }),
+            ),
+          );
+          const results = await Promise.all(handles.map((h) => h.result()));
+          return { variants: results };
+        },
+      );
+
+      await reseolio.start();
+      const result = await (await processAllSizes('img1')).result(10_000);
+      expect(result.variants.map((v) => v.size)).toEqual([
+        'thumbnail',
+        'medium',
+        'large',
+        'original',
+      ]);
+      expect(uploads.sort()).toEqual([
+        'img1-large',
+        'img1-medium',
+        'img1-original',
+        'img1-thumbnail',
+      ]);
+    });
+  });
+
+  describe('Scenario 1: webhook delivery', () => {
+    it('retries a failing endpoint with exponential backoff and signs every delivery', async () => {
+      const received: { signature: string; body: string }[] = [];
+      let failuresLeft = 2;
+      const server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk) => {
+          body += chunk;
+        });
+        req.on('end', () => {
+          received.push({ signature: String(req.headers['x-webhook-signature']), body });
+          res.statusCode = failuresLeft-- > 0 ? 503 : 200;
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+
+      const webhooks = new Map([
+        ['wh1', { url, payload: { event: 'order.paid' }, secret: 's3cret', status: 'pending' }],
+      ]);
+      const db = {
+        webhooks: {
+          async findById(id: string) {
+            return webhooks.get(id)!;
           },
-          body: JSON.stringify(webhook.payload),
-          signal: AbortSignal.timeout(10000),
-        });
-        if (!response.ok) throw new Error(`Webhook failed: ${response.status}`);
-        await db.webhooks.update(webhookId, { deliveredAt: new Date(), status: 'delivered' });
-        return { status: response.status };
-      },
-      { maxAttempts: 10, backoff: 'exponential', initialDelayMs: 50, maxDelayMs: 3600000 },
-    );
-    await reseolio.start();
-    const handle = await deliverWebhook('wh1');
-    expect(await handle.result(10_000)).toEqual({ status: 200 });
-    expect(received).toHaveLength(3);
-    const expected = sign({ event: 'order.paid' }, 's3cret');
-    expect(received.every((r) => r.signature === expected)).toBe(true);
-    expect(webhooks.get('wh1')?.status).toBe('delivered');
-    expect((await handle.details()).error?.message).toBe('Webhook failed: 503');
-  });
-});
+          async update(id: string, patch: object) {
+            Object.assign(webhooks.get(id)!, patch);
+          },
+        },
+      };
+      const sign = (payload: unknown, secret: string) =>
+        createHmac('sha256', secret).update(JSON.stringify(payload)).digest('hex');
 
-describe('Scenario 2: user onboarding pipeline', () => {
-  it('creates the workspace, provisions storage, schedules emails and completes', async () => {
-    const { db, emailService, storageService, records } = makeFakes();
-    const reseolio = engineOn();
-    const createWorkspace = reseolio.durable(
-      reseolio.namespace('onboarding', 'workspace', 'create'),
-      async (userId: string) => {
-        const workspace = await db.workspaces.create({ ownerId: userId });
-        return { workspaceId: workspace.id };
-      },
-    );
-    const provisionStorage = reseolio.durable(
-      reseolio.namespace('onboarding', 'storage', 'provision'),
-      async (userId: string, _workspaceId: string) => {
-        await storageService.createBucket(`user-${userId}`);
-        await storageService.setQuota(`user-${userId}`, '5GB');
-        return { bucket: `user-${userId}` };
-      },
-    );
-    const sendWelcomeSeries = reseolio.durable(
-      reseolio.namespace('onboarding', 'email', 'welcome'),
-      async (userId: string) => {
-        const user = await db.users.findById(userId);
-        await emailService.send(user.email, 'welcome');
-        await emailService.scheduleEmail(user.email, 'tips-day-1', { delay: '1d' });
-        await emailService.scheduleEmail(user.email, 'tips-day-3', { delay: '3d' });
-        return { scheduled: true };
-      },
-    );
-    const onboardUser = reseolio.durable(
-      reseolio.namespace('onboarding', 'user', 'complete'),
-      async (userId: string) => {
-        const wsHandle = await createWorkspace(userId, {
-          idempotencyKey: `onboard-${userId}-workspace`,
-        });
-        const { workspaceId } = await wsHandle.result();
-        const storageHandle = await provisionStorage(userId, workspaceId, {
-          idempotencyKey: `onboard-${userId}-storage`,
-        });
-        await storageHandle.result();
-        await sendWelcomeSeries(userId, { idempotencyKey: `onboard-${userId}-emails` });
-        await db.users.update(userId, { onboardingComplete: true });
-        return { workspaceId, status: 'complete' };
-      },
-    );
-    await reseolio.start();
-    const user = await db.users.create({ email: 'eve@example.com' });
-    expect(await (await onboardUser(user.id)).result(10_000)).toEqual({
-      workspaceId: `w-${user.id}`,
-      status: 'complete',
-    });
-    expect(records.users.get(user.id)?.onboardingComplete).toBe(true);
-    expect(records.buckets).toEqual([`user-${user.id}`]);
-    await waitFor(() => records.emails.length === 3);
-  });
-});
-
-describe('Scenario 3: batch processing with progress tracking', () => {
-  it('fans out every item, tolerates failures with allSettled and records progress', async () => {
-    const items = Array.from({ length: 8 }, (_, i) => ({
-      id: `i${i}`,
-      batchId: 'b1',
-      data: i,
-      status: 'new',
-    }));
-    const batch = { id: 'b1', completedCount: 0, status: 'new', succeeded: 0, failed: 0 };
-    const db = {
-      batchItems: {
-        async findById(id: string) {
-          return items.find((i) => i.id === id)!;
+      const reseolio = engineOn(openStorage());
+      const deliverWebhook = reseolio.durable(
+        reseolio.namespace('webhooks', 'delivery', 'send'),
+        async (webhookId: string) => {
+          const webhook = await db.webhooks.findById(webhookId);
+          const response = await fetch(webhook.url, {
+            method: 'POST',
+            headers: {
+              'Content-Type': 'application/json',
+              'X-Webhook-Signature': sign(webhook.payload, webhook.secret),
+            },
+            body: JSON.stringify(webhook.payload),
+            signal: AbortSignal.timeout(10000),
+          });
+          if (!response.ok) throw new Error(`Webhook failed: ${response.status}`);
+          await db.webhooks.update(webhookId, { deliveredAt: new Date(), status: 'delivered' });
+          return { status: response.status };
         },
-        async findByBatchId(_id: string) {
-          return items;
-        },
-        async update(id: string, patch: object) {
-          Object.assign(items.find((i) => i.id === id)!, patch);
-        },
-      },
-      batches: {
-        async findById(_id: string) {
-          return batch;
-        },
-        async increment(_id: string, field: 'completedCount') {
-          batch[field] += 1;
-        },
-        async update(_id: string, patch: object) {
-          Object.assign(batch, patch);
-        },
-      },
-    };
-    const heavyProcessing = async (data: number) => {
-      if (data === 3) throw new Error('corrupt item');
-      return data * 10;
-    };
-
-    const reseolio = engineOn(undefined, {
-      defaults: { initialDelayMs: 10, jitter: 0, maxAttempts: 2 },
-    });
-    const processBatchItem = reseolio.durable(
-      reseolio.namespace('batch', 'item', 'process'),
-      async (batchId: string, itemId: string) => {
-        const item = await db.batchItems.findById(itemId);
-        const result = await heavyProcessing(item.data);
-        await db.batchItems.update(itemId, { status: 'completed', result });
-        await db.batches.increment(batchId, 'completedCount');
-        return { itemId, result };
-      },
-    );
-    const processBatch = reseolio.durable(
-      reseolio.namespace('batch', 'job', 'process'),
-      async (batchId: string) => {
-        await db.batches.findById(batchId);
-        const batchItems = await db.batchItems.findByBatchId(batchId);
-        const handles = await Promise.all(
-          batchItems.map((item) =>
-            processBatchItem(batchId, item.id, {
-              idempotencyKey: `batch-${batchId}-item-${item.id}`,
-            }),
-          ),
-        );
-        const results = await Promise.allSettled(handles.map((h) => h.result(60000)));
-        const succeeded = results.filter((r) => r.status === 'fulfilled').length;
-        const failed = results.filter((r) => r.status === 'rejected').length;
-        await db.batches.update(batchId, { status: 'completed', succeeded, failed });
-        return { succeeded, failed, total: batchItems.length };
-      },
-    );
-    await reseolio.start();
-    expect(await (await processBatch('b1')).result(10_000)).toEqual({
-      succeeded: 7,
-      failed: 1,
-      total: 8,
-    });
-    expect(batch).toMatchObject({
-      status: 'completed',
-      completedCount: 7,
-      succeeded: 7,
-      failed: 1,
+        { maxAttempts: 10, backoff: 'exponential', initialDelayMs: 50, maxDelayMs: 3600000 },
+      );
+      await reseolio.start();
+      const handle = await deliverWebhook('wh1');
+      expect(await handle.result(10_000)).toEqual({ status: 200 });
+      expect(received).toHaveLength(3);
+      const expected = sign({ event: 'order.paid' }, 's3cret');
+      expect(received.every((r) => r.signature === expected)).toBe(true);
+      expect(webhooks.get('wh1')?.status).toBe('delivered');
+      expect((await handle.details()).error?.message).toBe('Webhook failed: 503');
     });
   });
-});
 
-describe('Key principles', () => {
-  it('per-function timeouts apply to each attempt', async () => {
-    const reseolio = engineOn();
-    const handler = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      return 'done';
-    };
-    const quick = reseolio.durable('principles:quick-api-call', handler, { timeoutMs: 50 });
-    const pdf = reseolio.durable('principles:pdf', handler, { timeoutMs: 60000 });
-    reseolio.durable('principles:workflow', handler, { timeoutMs: 300000 });
-    await reseolio.start();
-    const quickHandle = await quick.enqueue([], { maxAttempts: 1 });
-    const error = await quickHandle.result(10_000).catch((e) => e);
-    expect(error).toBeInstanceOf(JobFailedError);
-    expect(error.errorName).toBe('AttemptTimeoutError');
-    expect(await (await pdf()).result(10_000)).toBe('done');
+  describe('Scenario 2: user onboarding pipeline', () => {
+    it('creates the workspace, provisions storage, schedules emails and completes', async () => {
+      const { db, emailService, storageService, records } = makeFakes();
+      const reseolio = engineOn(openStorage());
+      const createWorkspace = reseolio.durable(
+        reseolio.namespace('onboarding', 'workspace', 'create'),
+        async (userId: string) => {
+          const workspace = await db.workspaces.create({ ownerId: userId });
+          return { workspaceId: workspace.id };
+        },
+      );
+      const provisionStorage = reseolio.durable(
+        reseolio.namespace('onboarding', 'storage', 'provision'),
+        async (userId: string, _workspaceId: string) => {
+          await storageService.createBucket(`user-${userId}`);
+          await storageService.setQuota(`user-${userId}`, '5GB');
+          return { bucket: `user-${userId}` };
+        },
+      );
+      const sendWelcomeSeries = reseolio.durable(
+        reseolio.namespace('onboarding', 'email', 'welcome'),
+        async (userId: string) => {
+          const user = await db.users.findById(userId);
+          await emailService.send(user.email, 'welcome');
+          await emailService.scheduleEmail(user.email, 'tips-day-1', { delay: '1d' });
+          await emailService.scheduleEmail(user.email, 'tips-day-3', { delay: '3d' });
+          return { scheduled: true };
+        },
+      );
+      const onboardUser = reseolio.durable(
+        reseolio.namespace('onboarding', 'user', 'complete'),
+        async (userId: string) => {
+          const wsHandle = await createWorkspace(userId, {
+            idempotencyKey: `onboard-${userId}-workspace`,
+          });
+          const { workspaceId } = await wsHandle.result();
+          const storageHandle = await provisionStorage(userId, workspaceId, {
+            idempotencyKey: `onboard-${userId}-storage`,
+          });
+          await storageHandle.result();
+          await sendWelcomeSeries(userId, { idempotencyKey: `onboard-${userId}-emails` });
+          await db.users.update(userId, { onboardingComplete: true });
+          return { workspaceId, status: 'complete' };
+        },
+      );
+      await reseolio.start();
+      const user = await db.users.create({ email: 'eve@example.com' });
+      expect(await (await onboardUser(user.id)).result(10_000)).toEqual({
+        workspaceId: `w-${user.id}`,
+        status: 'complete',
+      });
+      expect(records.users.get(user.id)?.onboardingComplete).toBe(true);
+      expect(records.buckets).toEqual([`user-${user.id}`]);
+      await waitFor(() => records.emails.length === 3);
+    });
   });
 
-  it('large payloads are refused: pass ids and load data inside the handler', async () => {
-    const reseolio = engineOn();
-    const processOrder = reseolio.durable(
-      'principles:process-order',
-      async (_order: unknown) => {},
-    );
-    const hugeOrder = { lines: 'x'.repeat(2 * 1024 * 1024) };
-    await expect(processOrder({ ...hugeOrder })).rejects.toBeInstanceOf(PayloadTooLargeError);
-    expect(await reseolio.listJobs()).toEqual([]);
-    await expect(processOrder('order-1')).resolves.toBeDefined();
+  describe('Scenario 3: batch processing with progress tracking', () => {
+    it('fans out every item, tolerates failures with allSettled and records progress', async () => {
+      const items = Array.from({ length: 8 }, (_, i) => ({
+        id: `i${i}`,
+        batchId: 'b1',
+        data: i,
+        status: 'new',
+      }));
+      const batch = { id: 'b1', completedCount: 0, status: 'new', succeeded: 0, failed: 0 };
+      const db = {
+        batchItems: {
+          async findById(id: string) {
+            return items.find((i) => i.id === id)!;
+          },
+          async findByBatchId(_id: string) {
+            return items;
+          },
+          async update(id: string, patch: object) {
+            Object.assign(items.find((i) => i.id === id)!, patch);
+          },
+        },
+        batches: {
+          async findById(_id: string) {
+            return batch;
+          },
+          async increment(_id: string, field: 'completedCount') {
+            batch[field] += 1;
+          },
+          async update(_id: string, patch: object) {
+            Object.assign(batch, patch);
+          },
+        },
+      };
+      const heavyProcessing = async (data: number) => {
+        if (data === 3) throw new Error('corrupt item');
+        return data * 10;
+      };
+
+      const reseolio = engineOn(openStorage(), {
+        defaults: { initialDelayMs: 10, jitter: 0, maxAttempts: 2 },
+      });
+      const processBatchItem = reseolio.durable(
+        reseolio.namespace('batch', 'item', 'process'),
+        async (batchId: string, itemId: string) => {
+          const item = await db.batchItems.findById(itemId);
+          const result = await heavyProcessing(item.data);
+          await db.batchItems.update(itemId, { status: 'completed', result });
+          await db.batches.increment(batchId, 'completedCount');
+          return { itemId, result };
+        },
+      );
+      const processBatch = reseolio.durable(
+        reseolio.namespace('batch', 'job', 'process'),
+        async (batchId: string) => {
+          await db.batches.findById(batchId);
+          const batchItems = await db.batchItems.findByBatchId(batchId);
+          const handles = await Promise.all(
+            batchItems.map((item) =>
+              processBatchItem(batchId, item.id, {
+                idempotencyKey: `batch-${batchId}-item-${item.id}`,
+              }),
+            ),
+          );
+          const results = await Promise.allSettled(handles.map((h) => h.result(60000)));
+          const succeeded = results.filter((r) => r.status === 'fulfilled').length;
+          const failed = results.filter((r) => r.status === 'rejected').length;
+          await db.batches.update(batchId, { status: 'completed', succeeded, failed });
+          return { succeeded, failed, total: batchItems.length };
+        },
+      );
+      await reseolio.start();
+      expect(await (await processBatch('b1')).result(10_000)).toEqual({
+        succeeded: 7,
+        failed: 1,
+        total: 8,
+      });
+      expect(batch).toMatchObject({
+        status: 'completed',
+        completedCount: 7,
+        succeeded: 7,
+        failed: 1,
+      });
+    });
+  });
+
+  describe('Key principles', () => {
+    it('per-function timeouts apply to each attempt', async () => {
+      const reseolio = engineOn(openStorage());
+      const handler = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return 'done';
+      };
+      const quick = reseolio.durable('principles:quick-api-call', handler, { timeoutMs: 50 });
+      const pdf = reseolio.durable('principles:pdf', handler, { timeoutMs: 60000 });
+      reseolio.durable('principles:workflow', handler, { timeoutMs: 300000 });
+      await reseolio.start();
+      const quickHandle = await quick.enqueue([], { maxAttempts: 1 });
+      const error = await quickHandle.result(10_000).catch((e) => e);
+      expect(error).toBeInstanceOf(JobFailedError);
+      expect(error.errorName).toBe('AttemptTimeoutError');
+      expect(await (await pdf()).result(10_000)).toBe('done');
+    });
+
+    it('large payloads are refused: pass ids and load data inside the handler', async () => {
+      const reseolio = engineOn(openStorage());
+      const processOrder = reseolio.durable(
+        'principles:process-order',
+        async (_order: unknown) => {},
+      );
+      const hugeOrder = { lines: 'x'.repeat(2 * 1024 * 1024) };
+      await expect(processOrder({ ...hugeOrder })).rejects.toBeInstanceOf(PayloadTooLargeError);
+      expect(await reseolio.listJobs()).toEqual([]);
+      await expect(processOrder('order-1')).resolves.toBeDefined();
+    });
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Reseolio, StorageConfigError } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { startFixture } from './child-process.ts';
-import { engineOn, sqliteUrl, tempDir, waitFor } from './helpers.ts';
+import { engineOn, tempDir, waitFor } from './helpers.ts';
 
 describe('crashes and leases on SQLite (other processes on one file)', () => {
   it('a process killed mid-job: another process finishes it after the lease expires', async () => {

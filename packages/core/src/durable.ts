@@ -10,6 +10,14 @@ export type EnqueueCall = (
   policy: ResolvedRetryPolicy,
 ) => Promise<JobHandle<unknown>>;
 
+/** Persists many calls in one round trip; implemented by the engine. */
+export type EnqueueManyCall = (
+  name: string,
+  argsList: unknown[][],
+  options: CallOptions | undefined,
+  policy: ResolvedRetryPolicy,
+) => Promise<JobHandle<unknown>[]>;
+
 /**
  * The callable a `durable()` registration returns. A trailing plain object with a known
  * per-call key (`idempotencyKey`, `delayMs`, `runAt`, a retry option…) is read as per-call
@@ -20,6 +28,7 @@ export function createDurableFunction<A extends unknown[], R>(
   name: string,
   policy: Readonly<ResolvedRetryPolicy>,
   enqueue: EnqueueCall,
+  enqueueMany: EnqueueManyCall,
 ): DurableFunction<A, R> {
   const call = (...all: unknown[]) => {
     const last = all[all.length - 1];
@@ -36,8 +45,19 @@ export function createDurableFunction<A extends unknown[], R>(
     }
     return enqueue(name, args, options, policy);
   };
+  const enqueueList = (argsList: A[], options?: CallOptions) => {
+    if (!Array.isArray(argsList) || !argsList.every((args) => Array.isArray(args))) {
+      return Promise.reject(
+        new ReseolioValidationError(
+          `${name}.enqueueMany(argsList, options) takes an array of argument arrays, e.g. fn.enqueueMany([[1], [2]]).`,
+        ),
+      );
+    }
+    return enqueueMany(name, argsList, options, policy);
+  };
   Object.defineProperties(call, {
     enqueue: { value: enqueueArgs, enumerable: true },
+    enqueueMany: { value: enqueueList, enumerable: true },
     functionName: { value: name, enumerable: true },
     options: { value: Object.freeze({ ...policy }), enumerable: true },
   });

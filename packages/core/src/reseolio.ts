@@ -22,7 +22,7 @@ import {
 } from './options.ts';
 import { type FinalState, ResultWaiters } from './result-waiters.ts';
 import { serialize } from './serialization.ts';
-import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
+import type { JobFilter, JobRecord, NewJob, StorageEvent } from './storage/records.ts';
 import { resolveStorage } from './storage/resolve-storage.ts';
 import type { StorageAdapter } from './storage/storage.ts';
 import type {
@@ -58,6 +58,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
   readonly #registry = new Map<string, Registration>();
+  readonly #policyTexts = new WeakMap<object, string>();
   #state: ReseolioState = 'created';
   #runtime: Promise<Runtime> | undefined;
   #pool: WorkerPool | undefined;
@@ -174,8 +175,11 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     if (this.#registry.has(name)) throw new DuplicateFunctionError(name);
     this.#registry.set(name, { name, handler: handler as (...args: unknown[]) => unknown });
     this.#pool?.wake();
-    return createDurableFunction<A, Awaited<R>>(name, policy, (n, args, callOptions, base) =>
-      this.#enqueue(n, args, callOptions, base),
+    return createDurableFunction<A, Awaited<R>>(
+      name,
+      policy,
+      (n, args, callOptions, base) => this.#enqueue(n, args, callOptions, base),
+      (n, argsList, callOptions, base) => this.#enqueueMany(n, argsList, callOptions, base),
     );
   }
 
@@ -240,19 +244,68 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     basePolicy: Readonly<ResolvedRetryPolicy>,
   ): Promise<JobHandle<unknown>> {
     // Everything is validated and serialized before storage is touched: bad input stores nothing.
-    const options = callOptions === undefined ? {} : validateCallOptions(callOptions);
+    const options = callOptions === undefined ? EMPTY_OPTIONS : validateCallOptions(callOptions);
+    const job = this.#newJob(name, args, options, basePolicy);
+    const { storage } = await this.#ready();
+    const { job: stored, deduplicated } = await storage.enqueue(
+      job,
+      options.transaction === undefined ? undefined : { transaction: options.transaction },
+    );
+    if (deduplicated) this.#emit('deduplicated', infoOf(stored));
+    else if (options.transaction === undefined) this.#pool?.onReady(name, job.runAt);
+    return new DurableJobHandle(this.#host, stored.id);
+  }
+
+  async #enqueueMany(
+    name: string,
+    argsList: unknown[][],
+    callOptions: CallOptions | undefined,
+    basePolicy: Readonly<ResolvedRetryPolicy>,
+  ): Promise<JobHandle<unknown>[]> {
+    const options = callOptions === undefined ? EMPTY_OPTIONS : validateCallOptions(callOptions);
+    if (options.idempotencyKey !== undefined || options.transaction !== undefined) {
+      throw new ReseolioValidationError(
+        `${name}.enqueueMany() takes no idempotencyKey or transaction (one key cannot name ` +
+          'several jobs); call enqueue() per job for those.',
+        'RESEOLIO_INVALID_OPTION',
+      );
+    }
+    // Every item is validated and serialized first: one bad item stores nothing.
+    const jobs = argsList.map((args) => this.#newJob(name, args, options, basePolicy));
+    if (jobs.length === 0) return [];
+    const { storage } = await this.#ready();
+    const results = await storage.enqueueMany(jobs);
+    let earliest: number | undefined;
+    for (const { job, deduplicated } of results) {
+      if (deduplicated) this.#emit('deduplicated', infoOf(job));
+      else earliest = Math.min(earliest ?? job.runAt, job.runAt);
+    }
+    if (earliest !== undefined) this.#pool?.onReady(name, earliest);
+    return results.map(({ job }) => new DurableJobHandle(this.#host, job.id));
+  }
+
+  /** Validates, serializes and keys one call: the job storage is asked to insert. */
+  #newJob(
+    name: string,
+    args: unknown[],
+    options: CallOptions,
+    basePolicy: Readonly<ResolvedRetryPolicy>,
+  ): NewJob {
     const policy =
-      callOptions === undefined
+      options === EMPTY_OPTIONS || !hasRetryOption(options)
         ? basePolicy
         : resolveRetryPolicy(basePolicy, options, 'call options');
     const argsText = serialize(args, 'argument list');
-    const size = Buffer.byteLength(argsText);
-    if (size > this.#options.maxPayloadBytes) {
-      throw new PayloadTooLargeError(
-        `The arguments of ${name}`,
-        size,
-        this.#options.maxPayloadBytes,
-      );
+    // Cheap check first: a string's UTF-8 size is at most 3 bytes per UTF-16 unit.
+    if (argsText.length * 3 > this.#options.maxPayloadBytes) {
+      const size = Buffer.byteLength(argsText);
+      if (size > this.#options.maxPayloadBytes) {
+        throw new PayloadTooLargeError(
+          `The arguments of ${name}`,
+          size,
+          this.#options.maxPayloadBytes,
+        );
+      }
     }
     const parent = attemptStorage.getStore();
     const inJob = parent !== undefined && parent.engine === this;
@@ -271,24 +324,27 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
           ? options.runAt.getTime()
           : options.runAt
         : now + (options.delayMs ?? 0);
-    const { storage } = await this.#ready();
-    const { job, deduplicated } = await storage.enqueue(
-      {
-        id: uuidv7(now),
-        name,
-        args: argsText,
-        policy: JSON.stringify(policy),
-        maxAttempts: policy.maxAttempts,
-        idempotencyKey,
-        parentId: inJob ? parent.jobId : null,
-        createdAt: now,
-        runAt,
-      },
-      options.transaction === undefined ? undefined : { transaction: options.transaction },
-    );
-    if (deduplicated) this.#emit('deduplicated', infoOf(job));
-    else if (options.transaction === undefined) this.#pool?.onReady(name, runAt);
-    return new DurableJobHandle(this.#host, job.id);
+    return {
+      id: uuidv7(now),
+      name,
+      args: argsText,
+      policy: policy === basePolicy ? this.#policyText(basePolicy) : JSON.stringify(policy),
+      maxAttempts: policy.maxAttempts,
+      idempotencyKey,
+      parentId: inJob ? parent.jobId : null,
+      createdAt: now,
+      runAt,
+    };
+  }
+
+  /** The registration's policy serialized once, not on every call. */
+  #policyText(policy: Readonly<ResolvedRetryPolicy>): string {
+    let text = this.#policyTexts.get(policy);
+    if (text === undefined) {
+      text = JSON.stringify(policy);
+      this.#policyTexts.set(policy, text);
+    }
+    return text;
   }
 
   async #waitFinal(jobId: string, timeoutMs?: number): Promise<FinalState> {
@@ -387,6 +443,20 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       this.#options.logger.error(`a "${event}" listener threw`, error);
     }
   }
+}
+
+const EMPTY_OPTIONS: CallOptions = Object.freeze({});
+const RETRY_KEYS = [
+  'maxAttempts',
+  'backoff',
+  'initialDelayMs',
+  'maxDelayMs',
+  'jitter',
+  'timeoutMs',
+];
+
+function hasRetryOption(options: CallOptions): boolean {
+  return RETRY_KEYS.some((key) => (options as Record<string, unknown>)[key] !== undefined);
 }
 
 function infoOf(job: JobRecord): JobInfo {

@@ -184,6 +184,14 @@ export interface DurableFunction<A extends unknown[], R> {
   (...args: [...A, CallOptions]): Promise<JobHandle<R>>;
   /** The unambiguous form: arguments as an array, options apart. */
   enqueue(args: A, options?: CallOptions): Promise<JobHandle<R>>;
+  /**
+   * Persists one job per argument list in a single storage round trip, and resolves their
+   * handles in the same order. Every item is validated and serialized before anything is
+   * stored: one bad item rejects the call and stores nothing. `options` apply to every job;
+   * `idempotencyKey` and `transaction` are not accepted here (call `fn.enqueue` per job).
+   * Inside a running job, each item gets its deterministic child key, as single calls do.
+   */
+  enqueueMany(argsList: A[], options?: CallOptions): Promise<JobHandle<R>[]>;
   /** The registered name. */
   readonly functionName: string;
   /** The registration's policy with defaults applied. */

@@ -47,6 +47,10 @@ export class MemoryStorage implements StorageAdapter {
     if (options?.transaction !== undefined) {
       throw new ReseolioStateError('MemoryStorage cannot join a caller transaction.');
     }
+    return this.#insert(job);
+  }
+
+  #insert(job: NewJob): EnqueueResult {
     if (job.idempotencyKey !== null) {
       const existingId = this.#keys.get(keyOf(job.name, job.idempotencyKey));
       if (existingId) return { job: { ...this.#jobs.get(existingId)! }, deduplicated: true };
@@ -66,6 +70,12 @@ export class MemoryStorage implements StorageAdapter {
     this.#jobs.set(job.id, record);
     this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
     return { job: { ...record }, deduplicated: false };
+  }
+
+  async enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    this.#assertOpen();
+    // Synchronous from here on: nothing else can interleave, so the batch is all or nothing.
+    return jobs.map((job) => this.#insert(job));
   }
 
   async claim(input: ClaimInput): Promise<JobRecord[]> {
@@ -99,8 +109,17 @@ export class MemoryStorage implements StorageAdapter {
     return held;
   }
 
+  async ackMany(inputs: readonly AckInput[]): Promise<boolean[]> {
+    this.#assertOpen();
+    return inputs.map((input) => this.#ack(input));
+  }
+
   async ack(input: AckInput): Promise<boolean> {
     this.#assertOpen();
+    return this.#ack(input);
+  }
+
+  #ack(input: AckInput): boolean {
     const job = this.#jobs.get(input.id);
     if (!job || !this.#fenced(job, input)) return false;
     job.ownerId = null;

@@ -48,6 +48,14 @@ export interface StorageAdapter {
   /** Inserts a job, or returns the existing one for the same (name, idempotencyKey). */
   enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult>;
   /**
+   * Inserts many jobs at once (one round trip where the database allows) and returns one
+   * result per job, in input order, each what `enqueue` would have returned for it: a job
+   * whose (name, idempotencyKey) already exists, or appears earlier in the same call, is
+   * `deduplicated` to that job. All or nothing: when it throws, none of the jobs was stored.
+   * `ready` is announced for the inserted jobs (adapters may send one event per name).
+   */
+  enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
+  /**
    * Takes up to `limit` pending jobs whose `runAt <= now` and whose name is in `names`,
    * oldest `runAt` first, and leases them: `running`, `ownerId`, `leaseExpiresAt`,
    * `attempt + 1`, `startedAt = now`. Two claimers never receive the same job.
@@ -57,6 +65,13 @@ export interface StorageAdapter {
   heartbeat(input: HeartbeatInput): Promise<string[]>;
   /** Ends an attempt; false when the fence no longer matches (nothing was changed). */
   ack(input: AckInput): Promise<boolean>;
+  /**
+   * Several `ack`s in one round trip (the engine coalesces the outcomes of attempts that end
+   * close together). Each item is fenced and applied exactly as `ack` would apply it, and its
+   * answer is at the same index. Items are independent: one whose fence fails answers false
+   * and does not stop the others. The engine never sends two items for the same job.
+   */
+  ackMany(inputs: readonly AckInput[]): Promise<boolean[]>;
   /**
    * Running jobs whose lease expired strictly before `now` (`leaseExpiresAt < now`) lose that
    * attempt: back to `pending` (runAt = now; announced as `ready`) or `dead` when it was their

@@ -43,6 +43,8 @@ interface Attempt {
   holdsSlot: boolean;
   /** result() calls the job is awaiting right now. */
   waits: number;
+  /** The handler has returned or thrown; only its outcome's write is left. */
+  returned: boolean;
   /**
    * Set once the outcome is no longer ours to write: the lease was lost, the job was
    * cancelled, or shutdown handed it back. The attempt's own ack is then skipped (it would be
@@ -72,6 +74,11 @@ export class WorkerPool {
   #wakeRequested = false;
   #stopping = false;
   #heartbeating = false;
+  /** Outcomes waiting for the next `ackMany`, and whether a flush is scheduled or running. */
+  #ackQueue: PendingAck[] = [];
+  #ackFlushing = false;
+  /** Outcomes written but not yet committed (queued + in flight). */
+  #acksPending = 0;
   #timers: NodeJS.Timeout[] = [];
   #dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   #onIdle: (() => void) | undefined;
@@ -178,7 +185,9 @@ export class WorkerPool {
         });
       }
       this.#onIdle = undefined;
-      const handBack = [...this.#running.values()].filter((a) => !a.settled);
+      // Attempts whose handler already returned are not handed back: their outcome is being
+      // written, and a release queued behind it would only fail its fence.
+      const handBack = [...this.#running.values()].filter((a) => !a.settled && !a.returned);
       await Promise.allSettled(
         handBack.map(async (attempt) => {
           attempt.settled = true;
@@ -188,8 +197,9 @@ export class WorkerPool {
       );
     } finally {
       clearInterval(heartbeat);
-      // Claims that were in flight when stop began must finish before storage may close.
-      while (this.#claiming) await new Promise((r) => setTimeout(r, 5));
+      // Claims and outcome writes in flight when stop began must finish before storage may
+      // close.
+      while (this.#claiming || this.#ackFlushing) await new Promise((r) => setTimeout(r, 5));
     }
   }
 
@@ -199,7 +209,13 @@ export class WorkerPool {
     try {
       while (this.#wakeRequested && !this.#stopping) {
         this.#wakeRequested = false;
-        const free = options.workerConcurrency - this.#activeSlots;
+        // A slot frees when its handler returns, before the outcome is committed, so the next
+        // claim overlaps the previous batch's acks. Outcomes not yet committed count against a
+        // second budget of `workerConcurrency`, so a slow database cannot pile them up.
+        const free = Math.min(
+          options.workerConcurrency - this.#activeSlots,
+          2 * options.workerConcurrency - this.#activeSlots - this.#acksPending,
+        );
         if (free <= 0 || registry.size === 0) break;
         const now = clock.now();
         const jobs = await storage.claim({
@@ -248,6 +264,7 @@ export class WorkerPool {
       controller: new AbortController(),
       holdsSlot: true,
       waits: 0,
+      returned: false,
       settled: false,
     };
     this.#activeSlots += 1;
@@ -292,10 +309,12 @@ export class WorkerPool {
       ]);
     } catch (error) {
       clearTimeout(timeout);
+      this.#handlerReturned(attempt);
       if (!attempt.settled) await this.#fail(attempt, error);
       return;
     }
     clearTimeout(timeout);
+    this.#handlerReturned(attempt);
     if (attempt.settled) return;
     let result: string;
     try {
@@ -330,6 +349,19 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * The handler is done: its slot is free for the next claim while the outcome is written.
+   * The attempt stays in `#running` until the ack commits, so heartbeats keep its lease and
+   * `stop()` waits for the write.
+   */
+  #handlerReturned(attempt: Attempt): void {
+    attempt.returned = true;
+    if (!attempt.holdsSlot) return;
+    attempt.holdsSlot = false;
+    this.#activeSlots -= 1;
+    this.wake();
+  }
+
   async #fail(attempt: Attempt, thrown: unknown): Promise<void> {
     const { record, policy, info } = attempt;
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
@@ -358,27 +390,61 @@ export class WorkerPool {
    * A storage failure is reported and also returns false; the lease then expires and the
    * sweeper gives the job another attempt, so nothing is lost, at worst run again.
    */
-  async #ack(
+  #ack(
     attempt: Attempt,
     outcome: DistributiveOmit<AckInput, 'id' | 'attempt' | 'ownerId'>,
   ): Promise<boolean> {
     const { record } = attempt;
-    try {
-      const ok = await this.#deps.storage.ack({
-        ...outcome,
-        id: record.id,
-        attempt: record.attempt,
-        ownerId: this.#deps.options.workerId,
-      } as AckInput);
-      if (!ok) {
-        this.#deps.options.logger.warn(
-          `job ${record.id} (${record.name}) attempt ${record.attempt}: its lease was lost before the ${outcome.kind} was recorded; the outcome was discarded`,
-        );
+    const input = {
+      ...outcome,
+      id: record.id,
+      attempt: record.attempt,
+      ownerId: this.#deps.options.workerId,
+    } as AckInput;
+    return new Promise<boolean>((resolve) => {
+      this.#ackQueue.push({ input, name: record.name, resolve });
+      this.#acksPending += 1;
+      if (!this.#ackFlushing) {
+        this.#ackFlushing = true;
+        // One event-loop turn of coalescing: attempts that end in the same turn (a claimed
+        // batch of fast jobs) share one write; a lone ack waits well under a millisecond.
+        setImmediate(() => void this.#flushAcks());
       }
-      return ok;
-    } catch (error) {
-      this.#reportError(`recording the ${outcome.kind} of job ${record.id} failed`, error);
-      return false;
+    });
+  }
+
+  /**
+   * Writes queued outcomes with `ackMany`, one batch at a time; outcomes that arrive while a
+   * batch is in flight form the next one. Each answer is per job: true only once that job's
+   * outcome is committed, false when its fence failed (the lease was lost or the job
+   * cancelled: someone else owns the outcome now). A storage failure is reported and answers
+   * false for the whole batch; those leases then expire and the sweeper gives the jobs
+   * another attempt, so nothing is lost, at worst run again.
+   */
+  async #flushAcks(): Promise<void> {
+    try {
+      while (this.#ackQueue.length > 0) {
+        const batch = this.#ackQueue.splice(0, MAX_ACK_BATCH);
+        let answers: boolean[] | undefined;
+        try {
+          answers = await this.#deps.storage.ackMany(batch.map((pending) => pending.input));
+        } catch (error) {
+          this.#reportError(`recording the outcomes of ${batch.length} job(s) failed`, error);
+        }
+        this.#acksPending -= batch.length;
+        batch.forEach(({ input, name, resolve }, i) => {
+          const ok = answers?.[i] === true;
+          if (answers && !ok) {
+            this.#deps.options.logger.warn(
+              `job ${input.id} (${name}) attempt ${input.attempt}: its lease was lost before the ${input.kind} was recorded; the outcome was discarded`,
+            );
+          }
+          resolve(ok);
+        });
+        this.wake();
+      }
+    } finally {
+      this.#ackFlushing = false;
     }
   }
 
@@ -469,6 +535,16 @@ export class WorkerPool {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** An outcome waiting to be written. */
+interface PendingAck {
+  input: AckInput;
+  name: string;
+  resolve(acked: boolean): void;
+}
+
+/** Outcomes per `ackMany` call; bounds statement size and how long one write takes. */
+const MAX_ACK_BATCH = 500;
 
 function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
   timer.unref();

@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import type { ContractContext, StorageContractOptions } from './harness.ts';
 import { ackSuite } from './suites/ack.ts';
+import { batchSuite } from './suites/batch.ts';
 import { cancelRetrySuite } from './suites/cancel-retry.ts';
 import { claimSuite } from './suites/claim.ts';
 import { concurrencySuite } from './suites/concurrency.ts';
@@ -22,6 +23,7 @@ const SUITES = [
   queriesSuite,
   purgeSuite,
   eventsSuite,
+  batchSuite,
 ];
 
 /**

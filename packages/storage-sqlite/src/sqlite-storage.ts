@@ -120,6 +120,27 @@ export class SqliteStorage implements StorageAdapter {
     return result;
   }
 
+  async enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    const { db, statements, key } = this.#ready();
+    // One IMMEDIATE transaction for the batch: all rows or none, one commit, and a later item
+    // with the key of an earlier one finds it through the unique index like any duplicate.
+    const results = db
+      .transaction((): EnqueueResult[] =>
+        jobs.map((job) => {
+          const inserted = statements.insert.get(job);
+          if (inserted !== undefined) return { job: inserted, deduplicated: false };
+          const existing = statements.findByKey.get(job);
+          if (existing === undefined) {
+            throw new ReseolioStateError(`Job ${job.id} was neither inserted nor found.`);
+          }
+          return { job: existing, deduplicated: true };
+        }),
+      )
+      .immediate();
+    announce(key, readyEvents(results));
+    return results;
+  }
+
   async claim(input: ClaimInput): Promise<JobRecord[]> {
     const { db, statements } = this.#ready();
     if (input.names.length === 0 || input.limit <= 0) return [];
@@ -158,36 +179,24 @@ export class SqliteStorage implements StorageAdapter {
 
   async ack(input: AckInput): Promise<boolean> {
     const { db, statements, key } = this.#ready();
-    const fence = { id: input.id, attempt: input.attempt, ownerId: input.ownerId, now: input.now };
-    const event = db
-      .transaction((): StorageEvent | undefined => {
-        switch (input.kind) {
-          case 'success': {
-            const row = statements.ackSuccess.get({ ...fence, result: input.result });
-            return row && { type: 'finished', jobId: input.id, status: 'success' };
-          }
-          case 'retry': {
-            const row = statements.ackRetry.get({
-              ...fence,
-              error: input.error,
-              runAt: input.runAt,
-            });
-            return row && { type: 'ready', name: row.name, runAt: input.runAt };
-          }
-          case 'dead': {
-            const row = statements.ackDead.get({ ...fence, error: input.error });
-            return row && { type: 'finished', jobId: input.id, status: 'dead' };
-          }
-          case 'release': {
-            const row = statements.ackRelease.get(fence);
-            return row && { type: 'ready', name: row.name, runAt: input.now };
-          }
-        }
-      })
-      .immediate();
+    const event = db.transaction(() => ackOne(statements, input)).immediate();
     if (event === undefined) return false;
     announce(key, [event]);
     return true;
+  }
+
+  async ackMany(inputs: readonly AckInput[]): Promise<boolean[]> {
+    const { db, statements, key } = this.#ready();
+    if (inputs.length === 0) return [];
+    // One IMMEDIATE transaction (one commit) for the batch; every item keeps its own fence.
+    const events = db
+      .transaction(() => inputs.map((input) => ackOne(statements, input)))
+      .immediate();
+    announce(
+      key,
+      events.filter((event): event is StorageEvent => event !== undefined),
+    );
+    return events.map((event) => event !== undefined);
   }
 
   async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
@@ -293,6 +302,43 @@ export class SqliteStorage implements StorageAdapter {
     }
     return this.#connection;
   }
+}
+
+/**
+ * Applies one ack inside the caller's transaction; the event to announce once it commits, or
+ * undefined when the fence (id, attempt, owner, running) matched no row.
+ */
+function ackOne(statements: Statements, input: AckInput): StorageEvent | undefined {
+  const fence = { id: input.id, attempt: input.attempt, ownerId: input.ownerId, now: input.now };
+  switch (input.kind) {
+    case 'success': {
+      const row = statements.ackSuccess.get({ ...fence, result: input.result });
+      return row && { type: 'finished', jobId: input.id, status: 'success' };
+    }
+    case 'retry': {
+      const row = statements.ackRetry.get({ ...fence, error: input.error, runAt: input.runAt });
+      return row && { type: 'ready', name: row.name, runAt: input.runAt };
+    }
+    case 'dead': {
+      const row = statements.ackDead.get({ ...fence, error: input.error });
+      return row && { type: 'finished', jobId: input.id, status: 'dead' };
+    }
+    case 'release': {
+      const row = statements.ackRelease.get(fence);
+      return row && { type: 'ready', name: row.name, runAt: input.now };
+    }
+  }
+}
+
+/** One `ready` per function name, at its earliest runAt, for the jobs a batch inserted. */
+function readyEvents(results: readonly EnqueueResult[]): StorageEvent[] {
+  const earliest = new Map<string, number>();
+  for (const { job, deduplicated } of results) {
+    if (deduplicated) continue;
+    const at = earliest.get(job.name);
+    if (at === undefined || job.runAt < at) earliest.set(job.name, job.runAt);
+  }
+  return [...earliest].map(([name, runAt]) => ({ type: 'ready', name, runAt }));
 }
 
 /** Creates the SQLite storage; call `init()` (the engine's `start()` does) before use. */

@@ -34,6 +34,13 @@ export interface PostgresStorageOptions {
    */
   listen?: boolean;
   /**
+   * Run the engine's statements as named prepared statements (parsed and planned once per
+   * connection). Turn it off behind a pooler that cannot keep them, such as PgBouncer before
+   * 1.21 in `pool_mode=transaction`.
+   * @default true
+   */
+  preparedStatements?: boolean;
+  /**
    * Apply the shipped migrations on `init()`. When false, `init()` only checks that the
    * tables exist.
    * @default true
@@ -56,6 +63,7 @@ export interface ResolvedPostgresStorageOptions {
   readonly poolSize: number;
   readonly listen: boolean;
   readonly migrate: boolean;
+  readonly preparedStatements: boolean;
   readonly connectionRetryMs: number;
 }
 
@@ -97,7 +105,7 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
   if (!Number.isInteger(connectionRetryMs) || connectionRetryMs < 0) {
     throw new StorageConfigError('`connectionRetryMs` must be a non-negative integer.');
   }
-  for (const key of ['listen', 'migrate'] as const) {
+  for (const key of ['listen', 'migrate', 'preparedStatements'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') {
       throw new StorageConfigError(`\`${key}\` must be a boolean.`);
     }
@@ -109,6 +117,7 @@ export function resolveOptions(options: PostgresStorageOptions): ResolvedPostgre
     poolSize,
     listen: options.listen ?? true,
     migrate: options.migrate ?? true,
+    preparedStatements: options.preparedStatements ?? true,
     connectionRetryMs,
   };
 }

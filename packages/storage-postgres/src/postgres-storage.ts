@@ -27,10 +27,11 @@ import {
   type ResolvedPostgresStorageOptions,
   resolveOptions,
 } from './options.ts';
-import { ackJob, ackWasApplied } from './queries/ack-job.ts';
+import { ackJob, ackSuccesses, ackWasApplied } from './queries/ack-job.ts';
 import { cancelJob } from './queries/cancel-job.ts';
 import { claimJobs } from './queries/claim-jobs.ts';
 import { enqueueJob } from './queries/enqueue-job.ts';
+import { enqueueJobs } from './queries/enqueue-jobs.ts';
 import { getJob } from './queries/get-job.ts';
 import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
 import { listJobs } from './queries/list-jobs.ts';
@@ -82,7 +83,7 @@ export class PostgresStorage implements StorageAdapter {
     }
     // Also on a borrowed pool: our own queries can leave idle clients in it.
     this.#pool.on('error', this.#onPoolError);
-    this.#exec = poolExecutor(this.#pool);
+    this.#exec = poolExecutor(this.#pool, this.#options.preparedStatements);
     this.capabilities = Object.freeze({
       crossProcessNotify: this.#options.listen,
       multiProcess: true,
@@ -151,6 +152,14 @@ export class PostgresStorage implements StorageAdapter {
     return result;
   }
 
+  async enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    const { results, events } = await this.#run('enqueueMany', () =>
+      enqueueJobs(this.#exec, this.#names, jobs),
+    );
+    this.#emitLocally(events);
+    return results;
+  }
+
   claim(input: ClaimInput): Promise<JobRecord[]> {
     return this.#runRetrying('claim', () => claimJobs(this.#exec, this.#names, input));
   }
@@ -171,6 +180,43 @@ export class PostgresStorage implements StorageAdapter {
     });
     this.#emitLocally(events);
     return acked;
+  }
+
+  /**
+   * Successes, the hot path, go in one statement; the rarer retry, dead and release outcomes
+   * one by one. After a connection error the batch is re-sent (fenced, so safe), and an item
+   * that then fails its fence is checked for its own earlier write, as in `ack`.
+   */
+  async ackMany(inputs: readonly AckInput[]): Promise<boolean[]> {
+    const successes = inputs.filter(
+      (input): input is Extract<AckInput, { kind: 'success' }> => input.kind === 'success',
+    );
+    const acked = new Set<string>();
+    if (successes.length > 0) {
+      const matched = await this.#runRetrying('ackMany', async (retrying) => {
+        const ids = await ackSuccesses(this.#exec, this.#names, successes);
+        if (retrying) {
+          for (const input of successes) {
+            if (!ids.has(input.id) && (await ackWasApplied(this.#exec, this.#names, input))) {
+              ids.add(input.id);
+            }
+          }
+        }
+        return ids;
+      });
+      for (const id of matched) acked.add(id);
+      if (!this.#options.listen) {
+        this.#emitLocally(
+          successes
+            .filter((input) => matched.has(input.id))
+            .map((input) => ({ type: 'finished', jobId: input.id, status: 'success' })),
+        );
+      }
+    }
+    for (const input of inputs) {
+      if (input.kind !== 'success' && (await this.ack(input))) acked.add(input.id);
+    }
+    return inputs.map((input) => acked.has(input.id));
   }
 
   async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Pool } from 'pg';
 
@@ -10,8 +11,23 @@ export type Row = Record<string, unknown>;
  */
 export type SqlExecutor = (text: string, values: readonly unknown[]) => Promise<Row[]>;
 
-export function poolExecutor(pool: Pool): SqlExecutor {
-  return async (text, values) => (await pool.query(text, values as unknown[])).rows;
+/**
+ * Runs statements on the pool. With `prepared`, each distinct text becomes a named prepared
+ * statement: node-postgres parses and plans it once per connection and afterwards sends only
+ * the name and the values. The name is a hash of the text, so two adapters with different
+ * schemas on one borrowed pool never collide.
+ */
+export function poolExecutor(pool: Pool, prepared = true): SqlExecutor {
+  if (!prepared) return async (text, values) => (await pool.query(text, values as unknown[])).rows;
+  const statementNames = new Map<string, string>();
+  return async (text, values) => {
+    let name = statementNames.get(text);
+    if (name === undefined) {
+      name = `reseolio_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      statementNames.set(text, name);
+    }
+    return (await pool.query({ name, text, values: values as unknown[] })).rows;
+  };
 }
 
 interface PgQueryable {

@@ -91,3 +91,42 @@ export async function ackWasApplied(
       return row.status === 'pending' && attempt === input.attempt - 1 && runAt === input.now;
   }
 }
+
+/**
+ * Records many successes in one statement: `unnest` pairs each job with its own fence and
+ * result. The WHERE clause is the same fence as {@link ackJob}'s, row by row, so an item whose
+ * lease was lost matches nothing while the others commit. Each acked row is announced
+ * `finished` in the same statement, so the notifications leave only with the commit.
+ * Returns the ids that matched.
+ */
+export async function ackSuccesses(
+  exec: SqlExecutor,
+  names: SchemaNames,
+  inputs: readonly Extract<AckInput, { kind: 'success' }>[],
+): Promise<Set<string>> {
+  const valid = inputs.filter((input) => isUuid(input.id));
+  if (valid.length === 0) return new Set();
+  const rows = await exec(
+    `
+    WITH acked AS (
+      UPDATE ${names.jobs} AS j
+      SET status = 'success', result = input.result, completed_at = input.completed_at,
+          owner_id = NULL, lease_expires_at = NULL
+      FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::bigint[])
+        AS input(id, attempt, owner_id, result, completed_at)
+      WHERE j.id = input.id AND j.attempt = input.attempt AND j.owner_id = input.owner_id
+        AND j.status = 'running'
+      RETURNING j.id, j.name, j.status, j.run_at
+    )
+    SELECT acked.id, ${announceSql('$6', 'acked')} AS announced FROM acked`,
+    [
+      valid.map((input) => input.id),
+      valid.map((input) => input.attempt),
+      valid.map((input) => input.ownerId),
+      valid.map((input) => input.result),
+      valid.map((input) => input.now),
+      names.channel,
+    ],
+  );
+  return new Set(rows.map((row) => row.id as string));
+}

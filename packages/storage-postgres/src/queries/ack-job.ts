@@ -1,6 +1,6 @@
 import type { AckInput, JobStatus, StorageEvent } from 'reseolio';
 import { isUuid } from '../job-row.ts';
-import { announceSql, eventFor } from '../notify.ts';
+import { announceFinishedBatchSql, announceSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 
@@ -95,8 +95,9 @@ export async function ackWasApplied(
 /**
  * Records many successes in one statement: `unnest` pairs each job with its own fence and
  * result. The WHERE clause is the same fence as {@link ackJob}'s, row by row, so an item whose
- * lease was lost matches nothing while the others commit. Each acked row is announced
- * `finished` in the same statement, so the notifications leave only with the commit.
+ * lease was lost matches nothing while the others commit. The acked rows are announced
+ * `finished` in the same statement, a hundred per notification, so the notifications leave
+ * only with the commit.
  * Returns the ids that matched.
  */
 export async function ackSuccesses(
@@ -116,9 +117,13 @@ export async function ackSuccesses(
         AS input(id, attempt, owner_id, result, completed_at)
       WHERE j.id = input.id AND j.attempt = input.attempt AND j.owner_id = input.owner_id
         AND j.status = 'running'
-      RETURNING j.id, j.name, j.status, j.run_at
+      RETURNING j.id, j.status
+    ), numbered AS (
+      SELECT id, status, row_number() OVER () AS rn FROM acked
+    ), announced AS (
+      ${announceFinishedBatchSql('$6', 'numbered')}
     )
-    SELECT acked.id, ${announceSql('$6', 'acked')} AS announced FROM acked`,
+    SELECT id, (SELECT count(*) FROM announced) AS announced FROM acked`,
     [
       valid.map((input) => input.id),
       valid.map((input) => input.attempt),

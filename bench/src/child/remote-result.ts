@@ -10,7 +10,7 @@ import { nowMs } from '../stats.ts';
 const [key, variant, location, count, capMs] = process.argv.slice(2);
 const engine = engineFromArgs(key!, variant!, location!);
 const session = await engine.open({ concurrency: 0 });
-for (let i = 0; i < 5; i++) await session.awaitResult(await session.enqueue(payload()));
+for (let i = 0; i < 2; i++) await session.awaitResult(await session.enqueue(payload()));
 const samples: number[] = [];
 const deadline = nowMs() + Number(capMs);
 for (let i = 0; i < Number(count) && nowMs() < deadline; i++) {

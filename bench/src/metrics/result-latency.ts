@@ -24,7 +24,7 @@ export const resultLatency: Metric = {
     const session = await engine.open({ concurrency: 10 });
     try {
       const local: number[] = [];
-      for (let i = 0; i < 5; i++) await session.awaitResult(await session.enqueue(payload()));
+      for (let i = 0; i < 2; i++) await session.awaitResult(await session.enqueue(payload()));
       const deadline = nowMs() + cfg.sequentialCapMs;
       for (let i = 0; i < cfg.resultCount && nowMs() < deadline; i++) {
         const started = nowMs();

@@ -135,27 +135,30 @@ export class ReseolioEngine implements Engine {
     }
   }
 
-  #engine(concurrency: number): Reseolio {
-    return new Reseolio({
-      storage: this.#storage(),
+  /** The engine and the storage it borrows (an adapter instance is never closed by `stop()`). */
+  #engine(concurrency: number): { engine: Reseolio; storage: StorageAdapter } {
+    const storage = this.#storage();
+    const engine = new Reseolio({
+      storage,
       workerConcurrency: concurrency,
       pollIntervalMs: this.#s.backend === 'sqlite' && this.#s.variant === 'fast' ? 50 : 1000,
       logger: quiet,
     });
+    return { engine, storage };
   }
 
   async open({ concurrency, handler }: OpenOptions): Promise<EngineSession> {
-    const engine = this.#engine(concurrency);
+    const { engine, storage } = this.#engine(concurrency);
     const run: BenchHandler = handler ?? (() => {});
     const fn = engine.durable('bench', (p: BenchPayload) => run(p));
     await engine.start();
-    return new ReseolioSession(engine, fn);
+    return new ReseolioSession(engine, storage, fn);
   }
 
   async runSaga(orchestrators: number, children: number, capMs: number): Promise<number> {
     // The orchestrator awaits each child's result() in turn: the saga idiom of the guide.
     // While it waits it lends its slot, so 10 slots are enough for any number of sagas.
-    const engine = this.#engine(10);
+    const { engine, storage } = this.#engine(10);
     const child = engine.durable('saga-child', async (step: number) => step);
     const orchestrate = engine.durable('saga-orchestrator', async (steps: number) => {
       for (let step = 0; step < steps; step++) await (await child(step)).result();
@@ -169,6 +172,7 @@ export class ReseolioEngine implements Engine {
     const done = await Promise.race([Promise.all(handles.map((h) => h.result())), cap]);
     const elapsed = performance.now() - started;
     await engine.stop({ timeoutMs: 1000 });
+    await storage.close();
     return done === 'cap' ? Number.NaN : elapsed;
   }
 }
@@ -186,10 +190,16 @@ type BenchFn = DurableFunction<[BenchPayload], void> & {
 
 class ReseolioSession implements EngineSession {
   readonly #engine: Reseolio;
+  readonly #storage: StorageAdapter;
   readonly #fn: BenchFn;
 
-  constructor(engine: Reseolio, fn: DurableFunction<[BenchPayload], void>) {
+  constructor(
+    engine: Reseolio,
+    storage: StorageAdapter,
+    fn: DurableFunction<[BenchPayload], void>,
+  ) {
     this.#engine = engine;
+    this.#storage = storage;
     this.#fn = fn as BenchFn;
   }
 
@@ -220,5 +230,6 @@ class ReseolioSession implements EngineSession {
 
   async close(): Promise<void> {
     await this.#engine.stop({ timeoutMs: 1000 });
+    await this.#storage.close();
   }
 }

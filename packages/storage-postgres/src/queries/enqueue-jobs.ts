@@ -4,13 +4,20 @@ import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 
 /**
- * Inserts a batch of jobs in one statement: the columns travel as arrays and `unnest` turns
- * them back into rows, so 1,000 jobs cost one round trip and one commit.
+ * Inserts a batch of jobs in one statement and one round trip: 1,000 jobs cost one commit.
+ *
+ * The batch travels as ONE json parameter that `json_to_recordset` turns back into typed
+ * rows. Nine parallel arrays (the first version) spent most of the client's time in
+ * node-postgres's array literal escaping (`escapeElement`, per element, in JavaScript) and
+ * made the server parse nine array literals; `JSON.stringify` runs natively and the server's
+ * JSON parser is fast. Bench (5,000 jobs in chunks of 1,000): arrays 0.42x graphile-worker's
+ * `add_jobs`, one json parameter see the commit message. `json`, not `jsonb`: the document is
+ * read once, so building the binary form would be wasted work.
  *
  * Idempotency is per item, as in `enqueueJob`: `ON CONFLICT … DO NOTHING` skips a job whose
  * (name, idempotency_key) exists, including one inserted by an earlier row of this same
- * statement, and a second statement reads the jobs that hold those keys. Only batches that
- * hit a key pay for it.
+ * statement (rows go in input order, `ORDER BY ord`, so the first duplicate wins), and a
+ * second statement reads the jobs that hold those keys. Only batches that hit a key pay for it.
  *
  * The statement is atomic, so either every new job is inserted or none. Wake-ups are one
  * `ready` notification per function name at its earliest `run_at`, not one per job: a
@@ -27,33 +34,24 @@ export async function enqueueJobs(
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
         idempotency_key, parent_id, created_at, run_at)
-      SELECT id, name, 'pending', args, policy, 0, max_attempts, idempotency_key, parent_id,
-        created_at, run_at
-      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
-        $7::uuid[], $8::bigint[], $9::bigint[])
-        WITH ORDINALITY AS input(id, name, args, policy, max_attempts, idempotency_key,
-          parent_id, created_at, run_at, ord)
+      SELECT id, name, 'pending', args, policy, 0, "maxAttempts", "idempotencyKey",
+        "parentId", "createdAt", "runAt"
+      FROM ROWS FROM (json_to_recordset($1::json) AS (id uuid, name text, args text,
+          policy text, "maxAttempts" int, "idempotencyKey" text, "parentId" uuid,
+          "createdAt" bigint, "runAt" bigint)) WITH ORDINALITY
+        AS input(id, name, args, policy, "maxAttempts", "idempotencyKey", "parentId",
+          "createdAt", "runAt", ord)
       ORDER BY ord
       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id, name, run_at
     ), announced AS (
-      SELECT pg_notify($10, json_build_object('type', 'ready', 'name', name,
+      SELECT pg_notify($2, json_build_object('type', 'ready', 'name', name,
         'runAt', min(run_at))::text)
       FROM inserted GROUP BY name
     )
     SELECT id, (SELECT count(*) FROM announced) AS announced FROM inserted`,
-    [
-      jobs.map((j) => j.id),
-      jobs.map((j) => j.name),
-      jobs.map((j) => j.args),
-      jobs.map((j) => j.policy),
-      jobs.map((j) => j.maxAttempts),
-      jobs.map((j) => j.idempotencyKey),
-      jobs.map((j) => j.parentId),
-      jobs.map((j) => j.createdAt),
-      jobs.map((j) => j.runAt),
-      names.channel,
-    ],
+    // `NewJob`'s own keys are the record's column names: the array is sent as it is.
+    [JSON.stringify(jobs), names.channel],
   );
   const inserted = new Set(rows.map((row) => row.id as string));
   const results: EnqueueResult[] = new Array(jobs.length);
@@ -112,15 +110,25 @@ async function readKeyed(
   return byKey;
 }
 
+// Spelled out, not `{ ...job, … }`: the spread of a thousand records was a fifth of the
+// client's time in the bulk-enqueue profile.
 function pendingRecord(job: NewJob): JobRecord {
   return {
-    ...job,
+    id: job.id,
+    name: job.name,
     status: 'pending',
+    args: job.args,
     result: null,
     error: null,
+    policy: job.policy,
     attempt: 0,
+    maxAttempts: job.maxAttempts,
+    idempotencyKey: job.idempotencyKey,
+    parentId: job.parentId,
     ownerId: null,
     leaseExpiresAt: null,
+    createdAt: job.createdAt,
+    runAt: job.runAt,
     startedAt: null,
     completedAt: null,
   };

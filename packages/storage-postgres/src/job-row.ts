@@ -6,13 +6,6 @@ export const JOB_COLUMNS =
   'id, name, status, args, result, error, policy, attempt, max_attempts, idempotency_key, ' +
   'parent_id, owner_id, lease_expires_at, created_at, run_at, started_at, completed_at';
 
-/** The same columns qualified by a table alias, for `UPDATE … FROM … RETURNING`. */
-export function jobColumnsOf(alias: string): string {
-  return JOB_COLUMNS.split(', ')
-    .map((column) => `${alias}.${column}`)
-    .join(', ');
-}
-
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**

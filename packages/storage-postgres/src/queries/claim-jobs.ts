@@ -1,17 +1,30 @@
 import type { ClaimInput, JobRecord } from 'reseolio';
-import { jobColumnsOf, toJobRecord } from '../job-row.ts';
-import type { SchemaNames } from '../schema-names.ts';
+import { toJobRecord } from '../job-row.ts';
+import { quoteIdent, type SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 
 /**
- * Leases up to `limit` due jobs in one statement.
+ * Leases up to `limit` due jobs in one statement, through the `claim_jobs` SQL function
+ * (`drizzle/0001_claim_function.sql`).
  *
- * The CTE picks candidates through the partial `jobs_pending_idx` (only pending rows, in claim
- * order) and locks them `FOR UPDATE SKIP LOCKED`: rows another claimer has locked are skipped,
- * not waited on, so concurrent claimers never block each other and never get the same job.
- * The UPDATE then takes the lease: `running`, the owner, the lease deadline, and `attempt + 1`
- * (the fence every later heartbeat and ack must present). The lock is held until the statement
- * commits, so a row cannot be taken twice between the SELECT and the UPDATE.
+ * The function's CTE picks candidates through the partial `jobs_pending_idx` (only pending
+ * rows, in claim order) and locks them `FOR UPDATE SKIP LOCKED`: rows another claimer has
+ * locked are skipped, not waited on, so concurrent claimers never block each other and never
+ * get the same job. The UPDATE then takes the lease: `running`, the owner, the lease deadline,
+ * and `attempt + 1` (the fence every later heartbeat and ack must present). The lock is held
+ * until the statement commits, so a row cannot be taken twice between the SELECT and the
+ * UPDATE.
+ *
+ * Why a function: its `SET enable_bitmapscan = off, enable_sort = off` leave the planner one
+ * sensible plan, the ordered index scan that stops after `limit` entries. Without them the
+ * plan depends on the statistics, and they are wrong exactly when it matters: a fresh table
+ * has none (PostgreSQL then guesses 0.5 % of rows for `status = 'pending'`), and a table of
+ * finished jobs says almost nothing is pending just before a burst arrives. For a small
+ * estimate a bitmap scan of the whole pending index plus a sort looks cheaper, and every claim
+ * then reads and sorts ALL pending jobs: 7 ms per claim with 20,000 pending against 0.03 ms,
+ * which capped a 20,000-job drain at concurrency 10 at ~1,250 jobs/s (4,000 jobs: ~3,700/s).
+ * A function's settings apply on any connection, borrowed pools included, at no extra round
+ * trip; plpgsql caches the plan per connection like a prepared statement.
  */
 export async function claimJobs(
   exec: SqlExecutor,
@@ -20,20 +33,7 @@ export async function claimJobs(
 ): Promise<JobRecord[]> {
   if (input.names.length === 0 || input.limit <= 0) return [];
   const rows = await exec(
-    `
-    WITH next AS (
-      SELECT id FROM ${names.jobs}
-      WHERE status = 'pending' AND run_at <= $1 AND name = ANY($2::text[])
-      ORDER BY run_at, created_at, id
-      LIMIT $3
-      FOR UPDATE SKIP LOCKED
-    )
-    UPDATE ${names.jobs} AS j
-    SET status = 'running', owner_id = $4, lease_expires_at = $5,
-        attempt = j.attempt + 1, started_at = $1
-    FROM next
-    WHERE j.id = next.id
-    RETURNING ${jobColumnsOf('j')}`,
+    `SELECT * FROM ${quoteIdent(names.schema)}.claim_jobs($1, $2::text[], $3, $4, $5)`,
     [input.now, [...input.names], input.limit, input.ownerId, input.leaseExpiresAt],
   );
   // RETURNING has no order; hand jobs back in claim order.

@@ -6,6 +6,12 @@ import type { SqlExecutor } from '../sql-executor.ts';
  * Retention: deletes at most `limit` final jobs completed before `completedBefore`, found via
  * the partial `jobs_completed_idx`. Bounded batches keep each delete's locks short; rows
  * locked by someone else (a concurrent purge, a retry) are skipped.
+ *
+ * The DELETE takes its ids as an array (`= ANY(ARRAY(…))`), not by joining the CTE: with a
+ * join, the generic plan a prepared statement may switch to guesses a third of the table for
+ * `LIMIT $2` and hashes the whole table to delete one batch (measured: 270 ms per 1,000 rows
+ * with 1,000,000 finished jobs, against under 10 ms). An id array can only be looked up
+ * through the primary key, whatever the estimate.
  */
 export async function purgeJobs(
   exec: SqlExecutor,
@@ -21,8 +27,8 @@ export async function purgeJobs(
       LIMIT $2
       FOR UPDATE SKIP LOCKED
     )
-    DELETE FROM ${names.jobs} AS j USING doomed WHERE j.id = doomed.id
-    RETURNING j.id`,
+    DELETE FROM ${names.jobs} WHERE id = ANY(ARRAY(SELECT id FROM doomed))
+    RETURNING id`,
     [input.completedBefore, input.limit],
   );
   return rows.length;

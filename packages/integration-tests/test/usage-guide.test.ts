@@ -112,6 +112,14 @@ function registerCheckout(
   return { app, crash, processOrder, runs: () => orchestratorRuns };
 }
 
+/** Waits until the saga's fire-and-forget confirmation job has succeeded. */
+async function confirmationSent(reseolio: ReturnType<typeof engineOn>): Promise<void> {
+  await waitFor(async () => {
+    const [job] = await reseolio.listJobs({ name: 'orders:notifications:confirmation' });
+    return job?.status === 'success';
+  });
+}
+
 const orderBody = {
   total: 4200,
   customerId: 'cus_1',
@@ -209,6 +217,8 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
       });
       expect(fakes.records.orders.get(orderId)?.status).toBe('fulfilled');
       expect(fakes.records.charges).toHaveLength(1);
+      // The confirmation is fire-and-forget inside the saga: it may still be running.
+      await confirmationSent(reseolio);
       expect(fakes.records.emails).toHaveLength(1);
     });
 
@@ -285,6 +295,10 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
       expect(fakes.records.reserved).toHaveLength(1);
       expect(fakes.records.labels).toHaveLength(1);
       // The un-keyed confirmation email re-attached through its deterministic child key.
+      await confirmationSent(reseolio);
+      expect(await reseolio.listJobs({ name: 'orders:notifications:confirmation' })).toHaveLength(
+        1,
+      );
       expect(fakes.records.emails).toHaveLength(1);
       expect(fakes.records.orders.get(orderId)?.status).toBe('fulfilled');
     });

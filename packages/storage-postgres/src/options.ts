@@ -47,7 +47,7 @@ export interface PostgresStorageOptions {
    */
   migrate?: boolean;
   /**
-   * How long, in milliseconds, claim, heartbeat, ack and sweep keep retrying after a
+   * How long, in milliseconds, enqueue, claim, heartbeat, ack and sweep keep retrying after a
    * connection error (server restart, terminated backend, network reset) before giving up.
    * Acks are fenced, so re-sending one is safe.
    * @default 30000

@@ -21,7 +21,7 @@ import {
 import { retryOnConnectionError } from './connection-errors.ts';
 import { PostgresStorageError } from './errors.ts';
 import { migrate, tablesExist } from './migrate.ts';
-import { Notifier } from './notify.ts';
+import { eventFor, Notifier } from './notify.ts';
 import {
   type PostgresStorageOptions,
   type ResolvedPostgresStorageOptions,
@@ -132,7 +132,7 @@ export class PostgresStorage implements StorageAdapter {
   }
 
   async enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult> {
-    let exec = this.#exec;
+    let enqueue: () => Promise<EnqueueResult & { events: StorageEvent[] }>;
     if (options?.transaction !== undefined) {
       const joined = transactionExecutor(options.transaction);
       if (!joined) {
@@ -141,11 +141,20 @@ export class PostgresStorage implements StorageAdapter {
             'node-postgres transaction (the `tx` of db.transaction()).',
         );
       }
-      exec = joined;
+      // Not re-sent: after a connection error the caller's transaction is gone anyway.
+      enqueue = () => this.#run('enqueue', () => enqueueJob(joined, this.#names, job));
+    } else {
+      // Re-sent after connection errors (a pooled connection the server closed while idle,
+      // a restart). Safe because the job id is the engine's: if an earlier send committed
+      // and only its reply was lost, the row with this id is there and is ours.
+      enqueue = () =>
+        this.#runRetrying('enqueue', async (retrying) => {
+          const sent = retrying ? await getJob(this.#exec, this.#names, job.id) : undefined;
+          if (sent) return { job: sent, deduplicated: false, events: [eventFor(sent)] };
+          return enqueueJob(this.#exec, this.#names, job);
+        });
     }
-    const { events, ...result } = await this.#run('enqueue', () =>
-      enqueueJob(exec, this.#names, job),
-    );
+    const { events, ...result } = await enqueue();
     // In a caller's transaction with LISTEN off, this runs before the commit: the engine may
     // find nothing yet and falls back to its poll.
     this.#emitLocally(events);

@@ -395,7 +395,7 @@ describe('connection loss', () => {
     expect((await storage.getJob(job.id))?.status).toBe('pending');
   });
 
-  it('a claim and an ack whose connection is terminated mid-statement are re-sent and succeed', async ({
+  it('a claim, an ack and an enqueue whose connection is terminated mid-statement are re-sent and succeed', async ({
     task,
   }) => {
     const schema = await freshSchema(task.name);
@@ -452,5 +452,15 @@ describe('connection loss', () => {
     expect(await acking).toBe(true);
     const done = await storage.getJob(job.id);
     expect(done).toMatchObject({ status: 'success', result: '"done"', completedAt: T0 + 5 });
+
+    // The same for an enqueue: re-sent after its backend dies, stored once, under its own id.
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE "${schema}".jobs IN ACCESS EXCLUSIVE MODE`);
+    const second = newJob();
+    const enqueuing = storage.enqueue(second);
+    await terminate(await blockedBackend());
+    await blocker.query('ROLLBACK');
+    expect(await enqueuing).toMatchObject({ deduplicated: false, job: { id: second.id } });
+    expect(await storage.listJobs({ name: second.name })).toHaveLength(1);
   });
 });

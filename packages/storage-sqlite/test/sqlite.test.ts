@@ -156,16 +156,15 @@ describe('several processes on one file', () => {
     db.close();
   });
 
-  it('three processes claiming 600 jobs claim each exactly once and lose none', async () => {
+  it('three processes claiming 1,200 jobs claim each exactly once and lose none', async () => {
     const filename = tempFile();
     const storage = await open(filename);
     const name = 'multi-process:claim';
-    const ids: string[] = [];
-    for (let i = 0; i < 600; i++) {
-      const job = newJob({ name, createdAt: T0 + i, runAt: T0 });
-      ids.push(job.id);
-      await storage.enqueue(job);
-    }
+    const jobs = Array.from({ length: 1200 }, (_, i) =>
+      newJob({ name, createdAt: T0 + i, runAt: T0 }),
+    );
+    const ids = jobs.map((job) => job.id);
+    await storage.enqueueMany(jobs);
 
     const workers = [0, 1, 2].map((i) => startWorker([filename, 'work', name, `process-${i}`]));
     await Promise.all(workers.map((worker) => lineFrom(worker, (line) => line === 'ready')));
@@ -182,10 +181,14 @@ describe('several processes on one file', () => {
     expect(reports.map((report) => report.rejectedAcks)).toEqual([0, 0, 0]);
     expect(new Set(claimed).size).toBe(claimed.length);
     expect(claimed.sort()).toEqual(ids.sort());
-    // Each process did part of the work (otherwise there was no contention to test).
-    for (const report of reports) expect(report.claimed.length).toBeGreaterThan(0);
-    const done = await storage.listJobs({ name, status: 'success', limit: 1_000 });
-    expect(done).toHaveLength(600);
+    // Several processes did part of the work, or there was no contention to test. (Not all
+    // three: on a loaded machine one may be scheduled only after the others emptied the queue.)
+    expect(reports.filter((report) => report.claimed.length > 0).length).toBeGreaterThanOrEqual(2);
+    const done = [
+      ...(await storage.listJobs({ name, status: 'success', limit: 1_000 })),
+      ...(await storage.listJobs({ name, status: 'success', limit: 1_000, offset: 1_000 })),
+    ];
+    expect(done).toHaveLength(1200);
     expect(done.every((job) => job.attempt === 1)).toBe(true);
   }, 60_000);
 });

@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type {} from '@reseolio/test-postgres/global-setup';
+import { waitFor } from '@reseolio/test-utils';
+import type {} from '@reseolio/test-utils/postgres-global-setup';
 import { afterEach } from 'vitest';
 import { freshPostgresDatabase } from '../scripts/crash-drill.ts';
 import { buildApp, type ShopApp } from '../src/app.ts';
@@ -83,19 +84,6 @@ export async function startShop(
   };
 }
 
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`waitFor: condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** Waits until the order is fulfilled or cancelled and returns it with its steps. */
 export async function settledOrder(shop: TestShop, orderId: string, timeoutMs = 20_000) {
   return waitFor(async () => {
@@ -103,3 +91,5 @@ export async function settledOrder(shop: TestShop, orderId: string, timeoutMs = 
     return body.status === 'fulfilled' || body.status === 'cancelled' ? body : undefined;
   }, timeoutMs);
 }
+
+export { waitFor };

@@ -19,14 +19,4 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.stop({ timeoutMs: 100 })));
 });
 
-/** Polls `check` until it returns true or the deadline passes. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { waitFor } from '@reseolio/test-utils';

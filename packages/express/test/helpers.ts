@@ -57,18 +57,6 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Polls `check` until it returns true or the deadline passes. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A promise with its resolver, to hold a job open until the test lets it go. */
 export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
@@ -98,3 +86,5 @@ export async function call(
   } catch {}
   return { status: response.status, body: parsed };
 }
+
+export { waitFor } from '@reseolio/test-utils';

@@ -34,18 +34,6 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Polls `check` until it returns true or the deadline passes. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A promise with its resolver, to hold a job open until the test lets it go. */
 export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
@@ -54,3 +42,5 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   });
   return { promise, open };
 }
+
+export { waitFor } from '@reseolio/test-utils';

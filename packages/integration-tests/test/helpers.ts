@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresStorage } from '@reseolio/storage-postgres';
-import type {} from '@reseolio/test-postgres/global-setup';
+import type {} from '@reseolio/test-utils/postgres-global-setup';
 import pg from 'pg';
 import { Reseolio, type ReseolioOptions, type StorageAdapter } from 'reseolio';
 import { afterEach, inject } from 'vitest';
@@ -51,17 +51,6 @@ export function onCleanup(cleanup: () => Promise<void> | void): void {
   cleanups.push(cleanup);
 }
 
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Opens a new connection (an adapter or a URL) to one isolated database. */
 export type OpenStorage = () => string | StorageAdapter;
 
@@ -99,3 +88,5 @@ export const BACKENDS = [
   { backend: 'sqlite', freshDatabase: freshSqliteDatabase },
   { backend: 'postgres', freshDatabase: freshPostgresDatabase },
 ] as const;
+
+export { waitFor } from '@reseolio/test-utils';

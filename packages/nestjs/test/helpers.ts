@@ -70,16 +70,6 @@ export async function http<T = unknown>(
   return (text.length > 0 ? JSON.parse(text) : undefined) as T;
 }
 
-/** Polls `check` until it returns true or the deadline passes. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export { waitFor } from '@reseolio/test-utils';

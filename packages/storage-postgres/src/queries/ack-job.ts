@@ -98,6 +98,10 @@ export async function ackWasApplied(
  * lease was lost matches nothing while the others commit. The acked rows are announced
  * `finished` in the same statement, a hundred per notification, so the notifications leave
  * only with the commit.
+ *
+ * Rows are locked in id order before they are written, like `heartbeatJobs` does: the two run
+ * at once over the same jobs, and locking in different orders deadlocks (see there). The
+ * fence is evaluated under the lock, so a row that changed while we waited is re-checked.
  * Returns the ids that matched.
  */
 export async function ackSuccesses(
@@ -109,14 +113,21 @@ export async function ackSuccesses(
   if (valid.length === 0) return new Set();
   const rows = await exec(
     `
-    WITH acked AS (
-      UPDATE ${names.jobs} AS j
-      SET status = 'success', result = input.result, completed_at = input.completed_at,
-          owner_id = NULL, lease_expires_at = NULL
-      FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::bigint[])
-        AS input(id, attempt, owner_id, result, completed_at)
-      WHERE j.id = input.id AND j.attempt = input.attempt AND j.owner_id = input.owner_id
+    WITH locked AS (
+      SELECT j.id, input.result, input.completed_at FROM ${names.jobs} AS j
+      JOIN unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::bigint[])
+          AS input(id, attempt, owner_id, result, completed_at)
+        ON j.id = input.id
+      WHERE j.attempt = input.attempt AND j.owner_id = input.owner_id
         AND j.status = 'running'
+      ORDER BY j.id
+      FOR UPDATE OF j
+    ), acked AS (
+      UPDATE ${names.jobs} AS j
+      SET status = 'success', result = locked.result, completed_at = locked.completed_at,
+          owner_id = NULL, lease_expires_at = NULL
+      FROM locked
+      WHERE j.id = locked.id
       RETURNING j.id, j.status
     ), numbered AS (
       SELECT id, status, row_number() OVER () AS rn FROM acked

@@ -16,8 +16,13 @@ import type { SqlExecutor } from '../sql-executor.ts';
  *
  * Idempotency is per item, as in `enqueueJob`: `ON CONFLICT … DO NOTHING` skips a job whose
  * (name, idempotency_key) exists, including one inserted by an earlier row of this same
- * statement (rows go in input order, `ORDER BY ord`, so the first duplicate wins), and a
- * second statement reads the jobs that hold those keys. Only batches that hit a key pay for it.
+ * statement (rows with one key go in input order, so the first duplicate wins), and a second
+ * statement reads the jobs that hold those keys. Only batches that hit a key pay for it.
+ *
+ * Rows are inserted in (name, key) order: an insert that meets a key another transaction has
+ * just inserted waits for that transaction, so two batches sharing keys in different orders
+ * would each wait for the other (a deadlock, and PostgreSQL aborts one). In one global order,
+ * whoever takes the first shared key first goes through.
  *
  * The statement is atomic, so either every new job is inserted or none. Wake-ups are one
  * `ready` notification per function name at its earliest `run_at`, not one per job: a
@@ -41,7 +46,7 @@ export async function enqueueJobs(
           "createdAt" bigint, "runAt" bigint)) WITH ORDINALITY
         AS input(id, name, args, policy, "maxAttempts", "idempotencyKey", "parentId",
           "createdAt", "runAt", ord)
-      ORDER BY ord
+      ORDER BY name, "idempotencyKey", ord
       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id, name, run_at
     ), announced AS (

@@ -8,6 +8,13 @@ import type { SqlExecutor } from '../sql-executor.ts';
  * the worker holds. Each row is fenced on (id, attempt, owner, running), so a worker whose
  * lease already expired and was re-claimed (attempt moved on) or that was cancelled extends
  * nothing, and learns it from the ids missing in the answer.
+ *
+ * The rows are locked in id order first (`ORDER BY id FOR UPDATE`): the same worker's
+ * `ackSuccesses` updates the same jobs at the same moment (a job stays heartbeated until its
+ * outcome commits) and locks them in id order too. Two multi-row UPDATEs that lock one set of
+ * rows in different orders deadlock, and PostgreSQL then aborts one of them: an aborted ack
+ * let the lease run out and the finished job run again. A row whose ack commits while we
+ * wait for its lock is re-checked on wake-up, no longer `running`, and left out.
  */
 export async function heartbeatJobs(
   exec: SqlExecutor,
@@ -18,11 +25,18 @@ export async function heartbeatJobs(
   if (jobs.length === 0) return [];
   const rows = await exec(
     `
+    WITH locked AS (
+      SELECT j.id FROM ${names.jobs} AS j
+      JOIN unnest($2::uuid[], $3::int[]) AS held(id, attempt)
+        ON j.id = held.id AND j.attempt = held.attempt
+      WHERE j.owner_id = $4 AND j.status = 'running'
+      ORDER BY j.id
+      FOR UPDATE OF j
+    )
     UPDATE ${names.jobs} AS j
     SET lease_expires_at = $1
-    FROM unnest($2::uuid[], $3::int[]) AS held(id, attempt)
-    WHERE j.id = held.id AND j.attempt = held.attempt
-      AND j.owner_id = $4 AND j.status = 'running'
+    FROM locked
+    WHERE j.id = locked.id
     RETURNING j.id`,
     [
       input.leaseExpiresAt,

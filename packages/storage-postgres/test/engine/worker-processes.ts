@@ -17,6 +17,8 @@ export interface WorkerArgs {
   schema: string;
   concurrency: number;
   leaseMs: number;
+  /** How often leases are extended, in ms. Default: a third of `leaseMs` (the engine's). */
+  heartbeatIntervalMs?: number;
   handlerMs: number;
 }
 
@@ -30,6 +32,7 @@ export function startWorker(args: WorkerArgs): Promise<WorkerProcess> {
       args.schema,
       String(args.concurrency),
       String(args.leaseMs),
+      String(args.heartbeatIntervalMs ?? Math.floor(args.leaseMs / 3)),
       String(args.handlerMs),
     ],
     { stdio: 'pipe' },

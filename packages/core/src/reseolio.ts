@@ -22,6 +22,7 @@ import {
 } from './options.ts';
 import { type FinalState, ResultWaiters } from './result-waiters.ts';
 import { serialize } from './serialization.ts';
+import { encodePolicy } from './storage/policy-text.ts';
 import type { JobFilter, JobRecord, NewJob, StorageEvent } from './storage/records.ts';
 import { resolveStorage } from './storage/resolve-storage.ts';
 import type { StorageAdapter } from './storage/storage.ts';
@@ -328,7 +329,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       id: uuidv7(now),
       name,
       args: argsText,
-      policy: policy === basePolicy ? this.#policyText(basePolicy) : JSON.stringify(policy),
+      policy: policy === basePolicy ? this.#policyText(basePolicy) : encodePolicy(policy),
       maxAttempts: policy.maxAttempts,
       idempotencyKey,
       parentId: inJob ? parent.jobId : null,
@@ -341,7 +342,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   #policyText(policy: Readonly<ResolvedRetryPolicy>): string {
     let text = this.#policyTexts.get(policy);
     if (text === undefined) {
-      text = JSON.stringify(policy);
+      text = encodePolicy(policy);
       this.#policyTexts.set(policy, text);
     }
     return text;

@@ -11,6 +11,7 @@ import {
 import type { ResolvedOptions } from '../options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
+import { decodePolicy } from '../storage/policy-text.ts';
 import type { AckInput, JobRecord } from '../storage/records.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
 import type { JobInfo, ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
@@ -260,7 +261,7 @@ export class WorkerPool {
         parentId: record.parentId,
         idempotencyKey: record.idempotencyKey,
       },
-      policy: JSON.parse(record.policy) as ResolvedRetryPolicy,
+      policy: decodePolicy(record.policy, record.maxAttempts),
       controller: new AbortController(),
       holdsSlot: true,
       waits: 0,

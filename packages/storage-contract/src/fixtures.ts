@@ -17,12 +17,26 @@ export function uniqueName(label = 'job'): string {
   return `contract:${label}:${randomUUID().slice(0, 8)}`;
 }
 
+let idSequence = 0;
+
+/**
+ * A UUIDv7-shaped id for a job made at `createdAt`, as the engine makes them: ids sort in
+ * creation order (a per-process sequence orders ids of one millisecond).
+ */
+export function timeOrderedId(createdAt: number): string {
+  const ms = createdAt.toString(16).padStart(12, '0');
+  const seq = (idSequence++).toString(16).padStart(15, '0');
+  const rand = randomUUID().replace(/-/g, '').slice(0, 3);
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-7${seq.slice(0, 3)}-8${seq.slice(3, 6)}-${seq.slice(6)}${rand}`;
+}
+
 export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  const createdAt = overrides.createdAt ?? T0;
   return {
-    id: randomUUID(),
+    id: timeOrderedId(createdAt),
     name: uniqueName(),
     args: '[1,"two",{"three":3}]',
-    policy: '{"backoff":"exponential","initialDelayMs":1000}',
+    policy: '["exponential",1000,60000,0,30000]',
     maxAttempts: 3,
     idempotencyKey: null,
     parentId: null,

@@ -51,8 +51,10 @@ export const jobs = reseolioSchema.table(
     ),
     // Claim scans only pending rows in claim order: its cost stays flat however many
     // finished jobs pile up, because they are not in this index at all. Its columns are the
-    // claim's whole ORDER BY, so a claim reads about `limit` entries and stops.
-    index('jobs_pending_idx').on(t.runAt, t.createdAt, t.id).where(sql`${t.status} = 'pending'`),
+    // claim's whole ORDER BY, so a claim reads about `limit` entries and stops. Ties on
+    // run_at go by id: engine ids are UUIDv7, so that is creation order (no created_at here:
+    // every byte of every index entry is paid on every insert).
+    index('jobs_pending_run_at_idx').on(t.runAt, t.id).where(sql`${t.status} = 'pending'`),
     // The lease sweeper looks only at running rows.
     index('jobs_running_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
     // Idempotency is scoped to (function name, key); enqueue's ON CONFLICT targets this index.
@@ -64,7 +66,7 @@ export const jobs = reseolioSchema.table(
     index('jobs_completed_idx')
       .on(t.completedAt)
       .where(sql`${t.status} in ('success', 'dead', 'cancelled')`),
-    // listJobs pages newest first.
-    index('jobs_created_idx').on(t.createdAt, t.id),
+    // No index for listJobs: it pages newest first by id, on the primary key (UUIDv7 ids
+    // are time-ordered). A (created_at, id) index cost about a tenth of the bulk insert rate.
   ],
 );

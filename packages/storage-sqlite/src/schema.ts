@@ -35,8 +35,8 @@ export const jobs = sqliteTable(
     index('reseolio_jobs_claim_idx').on(t.status, t.runAt, t.createdAt),
     // Sweep: `status = 'running' AND lease_expires_at < now`.
     index('reseolio_jobs_sweep_idx').on(t.status, t.leaseExpiresAt),
-    // listJobs is newest first; purge scans final jobs by completion time.
-    index('reseolio_jobs_created_at_idx').on(t.createdAt),
+    // listJobs pages newest first by id, on the primary key's index (UUIDv7 ids are
+    // time-ordered). Purge scans final jobs by completion time.
     index('reseolio_jobs_parent_id_idx').on(t.parentId),
     index('reseolio_jobs_completed_at_idx').on(t.completedAt),
   ],

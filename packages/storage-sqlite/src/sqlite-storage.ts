@@ -258,7 +258,7 @@ export class SqliteStorage implements StorageAdapter {
       .select()
       .from(jobs)
       .where(and(...conditions))
-      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .orderBy(desc(jobs.id))
       .limit(filter.limit ?? 100)
       .offset(filter.offset ?? 0)
       .all();

@@ -231,7 +231,7 @@ export class MemoryStorage implements StorageAdapter {
           (filter.name === undefined || j.name === filter.name) &&
           (filter.parentId === undefined || j.parentId === filter.parentId),
       )
-      .sort((a, b) => b.createdAt - a.createdAt || cmp(b.id, a.id))
+      .sort((a, b) => cmp(b.id, a.id))
       .slice(offset, offset + (filter.limit ?? 100))
       .map((j) => ({ ...j }));
   }

@@ -43,6 +43,10 @@ export interface JobRecord {
 
 /** What the engine asks storage to create. */
 export interface NewJob {
+  /**
+   * A UUIDv7 made at `createdAt`: ids sort in creation order, which claims (ties on `runAt`)
+   * and `listJobs` rely on.
+   */
   id: string;
   name: string;
   args: string;

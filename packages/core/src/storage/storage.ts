@@ -57,7 +57,7 @@ export interface StorageAdapter {
   enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
   /**
    * Takes up to `limit` pending jobs whose `runAt <= now` and whose name is in `names`,
-   * oldest `runAt` first, and leases them: `running`, `ownerId`, `leaseExpiresAt`,
+   * oldest `runAt` first, then in creation order, and leases them: `running`, `ownerId`, `leaseExpiresAt`,
    * `attempt + 1`, `startedAt = now`. Two claimers never receive the same job.
    */
   claim(input: ClaimInput): Promise<JobRecord[]>;
@@ -93,8 +93,9 @@ export interface StorageAdapter {
 
   getJob(jobId: string): Promise<JobRecord | undefined>;
   /**
-   * Newest first (`createdAt` descending, then id descending); `limit` defaults to 100. An empty
-   * `status` array matches nothing.
+   * Newest first: `id` descending. Job ids are UUIDv7, time-ordered, so this is creation order
+   * and the primary key can serve it (no index on `createdAt` needed). `limit` defaults to
+   * 100. An empty `status` array matches nothing.
    */
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
 

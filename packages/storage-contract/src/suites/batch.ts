@@ -36,6 +36,32 @@ export function batchSuite({ test }: ContractContext): void {
       expect(claimed).toHaveLength(25);
     });
 
+    test('a batch of one function with a parent (what fn.enqueueMany makes) keeps every field and announces its earliest runAt', async ({
+      storage,
+    }) => {
+      // Adapters may store such a batch another way than a mixed one (PostgreSQL does).
+      const parent = newJob();
+      await storage.enqueue(parent);
+      const log = await recordEvents(storage);
+      const name = uniqueName();
+      const jobs = [9, 4, 6].map((offset, i) =>
+        newJob({
+          name,
+          args: JSON.stringify([{ i, text: 'quote " backslash \\ comma , brace }' }]),
+          parentId: parent.id,
+          maxAttempts: 7,
+          createdAt: T0 + i,
+          runAt: T0 + offset,
+        }),
+      );
+      expect(await storage.enqueueMany(jobs)).toEqual(
+        jobs.map((job) => ({ job: pendingRecord(job), deduplicated: false })),
+      );
+      for (const job of jobs) expect(await storage.getJob(job.id)).toEqual(pendingRecord(job));
+      await log.waitFor({ type: 'ready', name, runAt: T0 + 4 });
+      await log.unsubscribe();
+    });
+
     test('enqueueMany of an empty list stores nothing', async ({ storage }) => {
       expect(await storage.enqueueMany([])).toEqual([]);
       expect(await storage.listJobs({})).toEqual([]);

@@ -25,7 +25,9 @@ export function claimSuite({ test }: ContractContext): void {
       expect((await mustGet(storage, cancelled.id)).status).toBe('cancelled');
     });
 
-    test('claim takes the oldest runAt first and breaks ties by createdAt', async ({ storage }) => {
+    test('claim takes the oldest runAt first and breaks ties in creation order', async ({
+      storage,
+    }) => {
       const name = uniqueName();
       // Inserted in a scrambled order so insertion order cannot pass for the right order.
       const third = newJob({ name, runAt: T0 - 100, createdAt: T0 - 50 });

@@ -5,12 +5,12 @@ import type { SqlExecutor } from '../sql-executor.ts';
 
 /**
  * Leases up to `limit` due jobs in one statement, through the `claim_jobs` SQL function
- * (`drizzle/0001_claim_function.sql`).
+ * (`drizzle/0001_claim_function.sql`, replaced in `0002_list_and_claim_by_id.sql`).
  *
- * The function's CTE picks candidates through the partial `jobs_pending_idx` (only pending
- * rows, in claim order) and locks them `FOR UPDATE SKIP LOCKED`: rows another claimer has
- * locked are skipped, not waited on, so concurrent claimers never block each other and never
- * get the same job. The UPDATE then takes the lease: `running`, the owner, the lease deadline,
+ * The function's CTE picks candidates through the partial `jobs_pending_run_at_idx` (only
+ * pending rows, in claim order: `run_at`, then id, which for UUIDv7 ids is creation order)
+ * and locks them `FOR UPDATE SKIP LOCKED`: rows another claimer has locked are skipped, not
+ * waited on, so concurrent claimers never block each other and never get the same job. The UPDATE then takes the lease: `running`, the owner, the lease deadline,
  * and `attempt + 1` (the fence every later heartbeat and ack must present). The lock is held
  * until the statement commits, so a row cannot be taken twice between the SELECT and the
  * UPDATE.
@@ -37,7 +37,5 @@ export async function claimJobs(
     [input.now, [...input.names], input.limit, input.ownerId, input.leaseExpiresAt],
   );
   // RETURNING has no order; hand jobs back in claim order.
-  return rows
-    .map(toJobRecord)
-    .sort((a, b) => a.runAt - b.runAt || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  return rows.map(toJobRecord).sort((a, b) => a.runAt - b.runAt || (a.id < b.id ? -1 : 1));
 }

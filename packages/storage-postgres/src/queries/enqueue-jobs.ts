@@ -2,9 +2,12 @@ import type { EnqueueResult, JobRecord, NewJob, StorageEvent } from 'reseolio';
 import { JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
+import { insertUniformJobs, isUniformUnkeyed } from './insert-uniform-jobs.ts';
 
 /**
  * Inserts a batch of jobs in one statement and one round trip: 1,000 jobs cost one commit.
+ * Batches of one function without idempotency keys (what `fn.enqueueMany` sends) take the
+ * columnar form in `insert-uniform-jobs.ts`; the rest, described here, travel as JSON.
  *
  * The batch travels as ONE json parameter that `json_to_recordset` turns back into typed
  * rows. Nine parallel arrays (the first version) spent most of the client's time in
@@ -34,6 +37,13 @@ export async function enqueueJobs(
   jobs: readonly NewJob[],
 ): Promise<{ results: EnqueueResult[]; events: StorageEvent[] }> {
   if (jobs.length === 0) return { results: [], events: [] };
+  if (isUniformUnkeyed(jobs)) {
+    const earliest = await insertUniformJobs(exec, names, jobs);
+    return {
+      results: jobs.map((job) => ({ job: pendingRecord(job), deduplicated: false })),
+      events: [{ type: 'ready', name: jobs[0]!.name, runAt: earliest }],
+    };
+  }
   const rows = await exec(
     `
     WITH inserted AS (

@@ -3,7 +3,10 @@ import { isUuid, JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 
-/** Newest first (`created_at` descending, then id descending), filtered and paged. */
+/**
+ * Newest first, filtered and paged: by id, descending. Engine ids are UUIDv7 (time-ordered), so
+ * this is creation order, and the primary key serves it without an index of its own.
+ */
 export async function listJobs(
   exec: SqlExecutor,
   names: SchemaNames,
@@ -30,7 +33,7 @@ export async function listJobs(
   const rows = await exec(
     `SELECT ${JOB_COLUMNS} FROM ${names.jobs}
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at DESC, id DESC
+     ORDER BY id DESC
      LIMIT $${values.length - 1} OFFSET $${values.length}`,
     values,
   );

@@ -1,0 +1,1 @@
+DROP INDEX `reseolio_jobs_created_at_idx`;

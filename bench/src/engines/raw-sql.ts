@@ -6,14 +6,17 @@ import type { BenchHandler, BenchPayload, Engine, EngineSession, OpenOptions } f
 /**
  * The floor: the least a PostgreSQL queue must do for the same durability, with no library.
  * Insert one row (and NOTIFY); claim a batch with `FOR UPDATE SKIP LOCKED` through a partial
- * index, taking a lease; run; mark the batch done in one UPDATE after the handlers return.
+ * index, taking a lease, in a commit that does not wait for the WAL flush (a lost claim only
+ * re-runs its job); run; mark the batch done in one synchronous UPDATE after the handlers
+ * return.
  * No retries, no fencing, no payload serialization beyond JSON: a limit, not a product.
  */
 export class RawSqlEngine implements Engine {
   readonly key = 'raw-sql';
   readonly label = 'raw SQL floor';
   readonly variant = 'fast' as const;
-  readonly settings = 'pool 10; claim ≤ free slots per statement; done acks coalesced';
+  readonly settings =
+    'pool 10; claim ≤ free slots per statement, async commit; done acks coalesced';
   readonly bestConcurrency = 100;
   readonly fullFeatured = false;
   readonly childArgs: string[];
@@ -149,7 +152,10 @@ class FloorWorker {
         this.#wanted = false;
         const limit = this.#free;
         const { rows } = await this.#pool.query(
+          // The claim's commit skips the WAL flush (transaction-local), as Reseolio's does: a
+          // claim lost in a crash only runs its job again; the done UPDATE stays synchronous.
           `UPDATE floor_jobs SET status = 1, locked_until = now() + interval '30 seconds'
+           FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
            WHERE id IN (SELECT id FROM floor_jobs WHERE status = 0 ORDER BY id LIMIT $1
                         FOR UPDATE SKIP LOCKED)
            RETURNING id, payload`,

@@ -46,7 +46,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         scaleJobs: 20_000,
         memoryCheckpoints: [10_000, 200_000],
         sequentialCapMs: 60_000,
-        drainCapMs: 120_000,
+        drainCapMs: 60_000,
         memoryCapMs: 300_000,
         only: [],
         metrics: [],

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -31,13 +32,19 @@ export const jobs = sqliteTable(
   (t) => [
     // Dedup: SQLite treats NULLs as distinct here, so jobs without a key never collide.
     uniqueIndex('reseolio_jobs_name_idempotency_key_uq').on(t.name, t.idempotencyKey),
+    // The other indexes are partial: each holds only the rows its query looks at, so a job
+    // enters and leaves each index at most once in its life instead of moving inside every
+    // index on every status change. Against full indexes led by `status` (quick bench pass,
+    // same run): drain at concurrency 10 +13-20 %, bulk insert about 4x.
     // Claim: `status = 'pending' AND run_at <= now ORDER BY run_at, created_at`.
-    index('reseolio_jobs_claim_idx').on(t.status, t.runAt, t.createdAt),
+    index('reseolio_jobs_pending_idx').on(t.runAt, t.createdAt).where(sql`${t.status} = 'pending'`),
     // Sweep: `status = 'running' AND lease_expires_at < now`.
-    index('reseolio_jobs_sweep_idx').on(t.status, t.leaseExpiresAt),
+    index('reseolio_jobs_running_lease_idx')
+      .on(t.leaseExpiresAt)
+      .where(sql`${t.status} = 'running'`),
     // listJobs pages newest first by id, on the primary key's index (UUIDv7 ids are
-    // time-ordered). Purge scans final jobs by completion time.
-    index('reseolio_jobs_parent_id_idx').on(t.parentId),
-    index('reseolio_jobs_completed_at_idx').on(t.completedAt),
+    // time-ordered). Children by parent; purge scans final jobs by completion time.
+    index('reseolio_jobs_parent_idx').on(t.parentId).where(sql`${t.parentId} IS NOT NULL`),
+    index('reseolio_jobs_completed_idx').on(t.completedAt).where(sql`${t.completedAt} IS NOT NULL`),
   ],
 );

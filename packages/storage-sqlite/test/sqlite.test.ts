@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { ReseolioError } from 'reseolio';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
+import { prepareStatements } from '../src/statements.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = fileURLToPath(new URL('./fixtures/claim-worker.mjs', import.meta.url));
@@ -52,6 +53,28 @@ describe('SqliteStorage', () => {
     expect(MIGRATIONS_TABLE).toBe('__reseolio_migrations');
     expect(tables).toEqual(['__reseolio_migrations', 'reseolio_jobs']);
     expect(applied).toHaveLength(SHIPPED_MIGRATIONS);
+  });
+
+  it('plans claims and sweeps on the partial indexes, with no statistics gathered', async () => {
+    const filename = tempFile();
+    await open(filename);
+    const db = new Database(filename);
+    cleanups.push(() => void db.close());
+    const statements = prepareStatements(db);
+    const plan = (sql: string) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(
+          sql.includes('@names')
+            ? { names: '["a"]', now: T0, limit: 10, ownerId: 'w', leaseExpiresAt: T0 }
+            : { now: T0, error: '{}' },
+        )
+        .map((row) => (row as { detail: string }).detail)
+        .join(' | ');
+    // Without the pin, SQLite picked the (name, key) index: every job of that name, sorted.
+    expect(plan(statements.claim.source)).toMatch(/USING (COVERING )?INDEX reseolio_jobs_pending_idx/);
+    expect(plan(statements.claim.source)).not.toMatch(/TEMP B-TREE/);
+    expect(plan(statements.sweep.source)).toMatch(/USING (COVERING )?INDEX reseolio_jobs_running_lease_idx/);
   });
 
   it('sets WAL, busy_timeout and synchronous=NORMAL on the connection', async () => {

@@ -1,1 +1,0 @@
-DROP INDEX `reseolio_jobs_created_at_idx`;

@@ -15,6 +15,7 @@ import { decodePolicy } from '../storage/policy-text.ts';
 import type { AckInput, JobRecord } from '../storage/records.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
 import type { JobInfo, ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
+import { AttemptAbort } from './attempt-abort.ts';
 import { retryDelayMs } from './backoff.ts';
 
 /** A registered handler, as the pool sees it. */
@@ -39,7 +40,7 @@ interface Attempt {
   record: JobRecord;
   info: JobInfo;
   policy: ResolvedRetryPolicy;
-  controller: AbortController;
+  aborter: AttemptAbort;
   /** False while the job waits on a child's result() and has lent its slot out. */
   holdsSlot: boolean;
   /** result() calls the job is awaiting right now. */
@@ -131,7 +132,7 @@ export class WorkerPool {
     const attempt = this.#running.get(jobId);
     if (attempt && status === 'cancelled' && !attempt.settled) {
       attempt.settled = true;
-      attempt.controller.abort(new JobCancelledError(jobId));
+      attempt.aborter.abort(new JobCancelledError(jobId));
     }
   }
 
@@ -192,7 +193,7 @@ export class WorkerPool {
       await Promise.allSettled(
         handBack.map(async (attempt) => {
           attempt.settled = true;
-          attempt.controller.abort(new ShutdownError());
+          attempt.aborter.abort(new ShutdownError());
           await this.#ack(attempt, { kind: 'release', now: this.#deps.clock.now() });
         }),
       );
@@ -262,7 +263,7 @@ export class WorkerPool {
         idempotencyKey: record.idempotencyKey,
       },
       policy: decodePolicy(record.policy, record.maxAttempts),
-      controller: new AbortController(),
+      aborter: new AttemptAbort(),
       holdsSlot: true,
       waits: 0,
       returned: false,
@@ -280,16 +281,10 @@ export class WorkerPool {
   }
 
   async #execute(attempt: Attempt): Promise<void> {
-    const { record, policy, controller } = attempt;
+    const { record, policy, aborter } = attempt;
     const registration = this.#deps.registry.get(record.name)!;
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
-        once: true,
-      });
-    });
-    aborted.catch(() => {});
     const timeout = setTimeout(
-      () => controller.abort(new AttemptTimeoutError(policy.timeoutMs)),
+      () => aborter.abort(new AttemptTimeoutError(policy.timeoutMs)),
       policy.timeoutMs,
     );
     let value: unknown;
@@ -300,13 +295,15 @@ export class WorkerPool {
         name: record.name,
         attempt: record.attempt,
         parentId: record.parentId,
-        signal: controller.signal,
+        get signal() {
+          return aborter.signal;
+        },
         childCalls: new Map(),
         engine: this.#deps.engine,
       };
       value = await Promise.race([
         attemptStorage.run(context, () => registration.handler(...args)),
-        aborted,
+        aborter.promise,
       ]);
     } catch (error) {
       clearTimeout(timeout);
@@ -471,7 +468,7 @@ export class WorkerPool {
           continue;
         attempt.settled = true;
         const current = await storage.getJob(attempt.record.id).catch(() => undefined);
-        attempt.controller.abort(
+        attempt.aborter.abort(
           current?.status === 'cancelled'
             ? new JobCancelledError(attempt.record.id)
             : new LeaseExpiredError(),

@@ -72,9 +72,13 @@ describe('SqliteStorage', () => {
         .map((row) => (row as { detail: string }).detail)
         .join(' | ');
     // Without the pin, SQLite picked the (name, key) index: every job of that name, sorted.
-    expect(plan(statements.claim.source)).toMatch(/USING (COVERING )?INDEX reseolio_jobs_pending_idx/);
+    expect(plan(statements.claim.source)).toMatch(
+      /USING (COVERING )?INDEX reseolio_jobs_pending_idx/,
+    );
     expect(plan(statements.claim.source)).not.toMatch(/TEMP B-TREE/);
-    expect(plan(statements.sweep.source)).toMatch(/USING (COVERING )?INDEX reseolio_jobs_running_lease_idx/);
+    expect(plan(statements.sweep.source)).toMatch(
+      /USING (COVERING )?INDEX reseolio_jobs_running_lease_idx/,
+    );
   });
 
   it('sets WAL, busy_timeout and synchronous=NORMAL on the connection', async () => {

@@ -36,6 +36,12 @@ const RETRY_KEYS: readonly (keyof RetryOptions)[] = [
   'jitter',
   'timeoutMs',
 ];
+
+/** Whether call options override any retry setting (if not, the registration's policy is reused). */
+export function hasRetryOption(options: object): boolean {
+  return RETRY_KEYS.some((key) => (options as Record<string, unknown>)[key] !== undefined);
+}
+
 const ENGINE_KEYS: readonly (keyof ReseolioOptions)[] = [
   'storage',
   'workerConcurrency',

@@ -12,6 +12,7 @@ import {
 import { uuidv7 } from './ids.ts';
 import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
 import {
+  hasRetryOption,
   type ResolvedOptions,
   resolveEngineOptions,
   resolveRetryPolicy,
@@ -447,19 +448,6 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
 }
 
 const EMPTY_OPTIONS: CallOptions = Object.freeze({});
-const RETRY_KEYS = [
-  'maxAttempts',
-  'backoff',
-  'initialDelayMs',
-  'maxDelayMs',
-  'jitter',
-  'timeoutMs',
-];
-
-function hasRetryOption(options: CallOptions): boolean {
-  return RETRY_KEYS.some((key) => (options as Record<string, unknown>)[key] !== undefined);
-}
-
 function infoOf(job: JobRecord): JobInfo {
   return {
     id: job.id,

@@ -101,19 +101,7 @@ export class SqliteStorage implements StorageAdapter {
         'The SQLite storage cannot join a caller transaction; enqueue without `transaction`.',
       );
     }
-    const result = db
-      .transaction((): EnqueueResult => {
-        const inserted = statements.insert.get(job);
-        if (inserted !== undefined) return { job: inserted, deduplicated: false };
-        // The insert hit the unique (name, idempotency_key) index: return the job that holds
-        // it, whatever its status. Same transaction, so it cannot vanish in between.
-        const existing = statements.findByKey.get(job);
-        if (existing === undefined) {
-          throw new ReseolioStateError(`Job ${job.id} was neither inserted nor found.`);
-        }
-        return { job: existing, deduplicated: true };
-      })
-      .immediate();
+    const result = db.transaction(() => insertOrFind(statements, job)).immediate();
     if (!result.deduplicated) {
       announce(key, [{ type: 'ready', name: job.name, runAt: job.runAt }]);
     }
@@ -125,17 +113,7 @@ export class SqliteStorage implements StorageAdapter {
     // One IMMEDIATE transaction for the batch: all rows or none, one commit, and a later item
     // with the key of an earlier one finds it through the unique index like any duplicate.
     const results = db
-      .transaction((): EnqueueResult[] =>
-        jobs.map((job) => {
-          const inserted = statements.insert.get(job);
-          if (inserted !== undefined) return { job: inserted, deduplicated: false };
-          const existing = statements.findByKey.get(job);
-          if (existing === undefined) {
-            throw new ReseolioStateError(`Job ${job.id} was neither inserted nor found.`);
-          }
-          return { job: existing, deduplicated: true };
-        }),
-      )
+      .transaction(() => jobs.map((job) => insertOrFind(statements, job)))
       .immediate();
     announce(key, readyEvents(results));
     return results;
@@ -344,4 +322,18 @@ function readyEvents(results: readonly EnqueueResult[]): StorageEvent[] {
 /** Creates the SQLite storage; call `init()` (the engine's `start()` does) before use. */
 export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   return new SqliteStorage(options);
+}
+
+/**
+ * Inserts `job`, or returns the job that already holds its (name, idempotency_key), whatever
+ * its status. Call inside a transaction, so the holder cannot vanish in between.
+ */
+function insertOrFind(statements: Statements, job: NewJob): EnqueueResult {
+  const inserted = statements.insert.get(job);
+  if (inserted !== undefined) return { job: inserted, deduplicated: false };
+  const existing = statements.findByKey.get(job);
+  if (existing === undefined) {
+    throw new ReseolioStateError(`Job ${job.id} was neither inserted nor found.`);
+  }
+  return { job: existing, deduplicated: true };
 }

@@ -267,6 +267,31 @@ describe('durable functions', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await handle.status()).toBe('pending');
   });
+
+  it('asks storage for work once per announcement, not again for every freed slot', async () => {
+    // Jobs made by another engine, one at a time: each is announced once, so one claim per
+    // job suffices. A worker that re-claimed whenever a slot freed (handler returned, outcome
+    // committed) made three claims per job, two of them finding nothing.
+    const storage = new MemoryStorage();
+    let claims = 0;
+    const claim = storage.claim.bind(storage);
+    storage.claim = (input) => {
+      claims += 1;
+      return claim(input);
+    };
+    const producer = makeEngine({ storage, workerConcurrency: 0, pollIntervalMs: 60_000 });
+    const worker = makeEngine({ storage, pollIntervalMs: 60_000 });
+    const onProducer = producer.durable('counted', async (n: number) => n);
+    worker.durable('counted', async (n: number) => n);
+    await producer.start();
+    await worker.start();
+    await waitFor(() => claims > 0);
+    const before = claims;
+    for (let i = 0; i < 20; i++) expect(await (await onProducer(i)).result(5000)).toBe(i);
+    expect(claims - before).toBeLessThanOrEqual(21);
+    // Work that arrives later is still claimed at once.
+    expect(await (await onProducer(99)).result(5000)).toBe(99);
+  });
 });
 
 describe('orchestration', () => {

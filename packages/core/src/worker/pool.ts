@@ -74,6 +74,14 @@ export class WorkerPool {
   #activeSlots = 0;
   #claiming = false;
   #wakeRequested = false;
+  /**
+   * False once a claim came back short (fewer jobs than it asked for) and nothing has
+   * announced work since: the queue holds nothing due for our names, so a freed slot need not
+   * ask again. Every announcement (`wake()`) sets it; `#signals` counts them, so an
+   * announcement that arrives while a claim is in flight keeps it set.
+   */
+  #mayHaveWork = true;
+  #signals = 0;
   #stopping = false;
   #heartbeating = false;
   /** Outcomes waiting for the next `ackMany`, and whether a flush is scheduled or running. */
@@ -112,8 +120,27 @@ export class WorkerPool {
     this.wake();
   }
 
-  /** Claims now if slots are free (coalesces bursts of wake-ups into one claim loop). */
+  /**
+   * Work may be claimable (an announcement, a poll tick, a new registration): claims now if
+   * slots are free. Bursts of wake-ups coalesce into one claim loop.
+   */
   wake(): void {
+    this.#mayHaveWork = true;
+    this.#signals += 1;
+    this.#requestClaim();
+  }
+
+  /**
+   * A slot (or room in the outcome budget) freed up. Claims only while the queue may still
+   * hold work: without this, every finished job of a sequential workload cost two claims
+   * that found nothing (one when its handler returned, one when its outcome committed), each
+   * a round trip competing with the real work for the database.
+   */
+  #slotFreed(): void {
+    if (this.#mayHaveWork) this.#requestClaim();
+  }
+
+  #requestClaim(): void {
     if (this.#stopping) return;
     this.#wakeRequested = true;
     if (!this.#claiming) void this.#claimLoop();
@@ -144,7 +171,7 @@ export class WorkerPool {
     if (attempt.waits === 1 && attempt.holdsSlot) {
       attempt.holdsSlot = false;
       this.#activeSlots -= 1;
-      this.wake();
+      this.#slotFreed();
     }
   }
 
@@ -219,6 +246,7 @@ export class WorkerPool {
           2 * options.workerConcurrency - this.#activeSlots - this.#acksPending,
         );
         if (free <= 0 || registry.size === 0) break;
+        const signals = this.#signals;
         const now = clock.now();
         const jobs = await storage.claim({
           names: [...registry.keys()],
@@ -228,8 +256,10 @@ export class WorkerPool {
           leaseExpiresAt: now + options.leaseMs,
         });
         for (const job of jobs) this.#start(job);
-        // A full batch suggests more is waiting: go again without waiting for a push.
+        // A full batch suggests more is waiting: go again without waiting for a push. A short
+        // one means nothing else is due, unless an announcement arrived meanwhile.
         if (jobs.length === free) this.#wakeRequested = true;
+        else if (this.#signals === signals) this.#mayHaveWork = false;
       }
     } catch (error) {
       this.#reportError('claiming jobs failed; retrying on the next poll', error);
@@ -276,7 +306,7 @@ export class WorkerPool {
       this.#running.delete(record.id);
       if (attempt.holdsSlot) this.#activeSlots -= 1;
       if (this.#running.size === 0) this.#onIdle?.();
-      this.wake();
+      this.#slotFreed();
     });
   }
 
@@ -357,7 +387,7 @@ export class WorkerPool {
     if (!attempt.holdsSlot) return;
     attempt.holdsSlot = false;
     this.#activeSlots -= 1;
-    this.wake();
+    this.#slotFreed();
   }
 
   async #fail(attempt: Attempt, thrown: unknown): Promise<void> {
@@ -439,7 +469,7 @@ export class WorkerPool {
           }
           resolve(ok);
         });
-        this.wake();
+        this.#slotFreed();
       }
     } finally {
       this.#ackFlushing = false;

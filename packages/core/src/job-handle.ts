@@ -1,5 +1,5 @@
 import { JobCancelledError, JobFailedError } from './errors.ts';
-import type { FinalState } from './result-waiters.ts';
+import type { FinalState, InsertMark } from './result-waiters.ts';
 import { deserialize } from './serialization.ts';
 import type { JobRecord, JobStatus } from './storage/records.ts';
 import type { JobDetails, JobHandle, StoredError } from './types.ts';
@@ -8,22 +8,30 @@ import type { JobDetails, JobHandle, StoredError } from './types.ts';
 export interface HandleHost {
   /** The job's record; throws `JobNotFoundError` for an unknown id. */
   getRecord(jobId: string): Promise<JobRecord>;
-  /** Waits for the job to finish, giving up the caller's slot when it is itself a job. */
-  waitFinal(jobId: string, timeoutMs?: number): Promise<FinalState>;
+  /**
+   * Waits for the job to finish, giving up the caller's slot when it is itself a job.
+   * `inserted`: the job was inserted by this process at that point (saves the first read).
+   */
+  waitFinal(jobId: string, timeoutMs?: number, inserted?: InsertMark): Promise<FinalState>;
   cancel(jobId: string): Promise<boolean>;
 }
 
 export class DurableJobHandle<R> implements JobHandle<R> {
   readonly jobId: string;
   readonly #host: HandleHost;
+  readonly #inserted: InsertMark | undefined;
 
-  constructor(host: HandleHost, jobId: string) {
+  constructor(host: HandleHost, jobId: string, inserted?: InsertMark) {
     this.#host = host;
     this.jobId = jobId;
+    this.#inserted = inserted;
   }
 
   async result(timeoutMs?: number): Promise<R> {
-    return finalValue<R>(this.jobId, await this.#host.waitFinal(this.jobId, timeoutMs));
+    return finalValue<R>(
+      this.jobId,
+      await this.#host.waitFinal(this.jobId, timeoutMs, this.#inserted),
+    );
   }
 
   async status(): Promise<JobStatus> {

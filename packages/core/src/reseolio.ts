@@ -21,10 +21,16 @@ import {
   validateFunctionName,
   validateNamespacePart,
 } from './options.ts';
-import { type FinalState, ResultWaiters } from './result-waiters.ts';
+import { type FinalState, type InsertMark, ResultWaiters } from './result-waiters.ts';
 import { serialize } from './serialization.ts';
 import { encodePolicy } from './storage/policy-text.ts';
-import type { JobFilter, JobRecord, NewJob, StorageEvent } from './storage/records.ts';
+import type {
+  EnqueueResult,
+  JobFilter,
+  JobRecord,
+  NewJob,
+  StorageEvent,
+} from './storage/records.ts';
 import { resolveStorage } from './storage/resolve-storage.ts';
 import type { StorageAdapter } from './storage/storage.ts';
 import type {
@@ -69,7 +75,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   #removeSignalHandlers: (() => void) | undefined;
   readonly #host: HandleHost = {
     getRecord: (jobId) => this.#getRecord(jobId),
-    waitFinal: (jobId, timeoutMs) => this.#waitFinal(jobId, timeoutMs),
+    waitFinal: (jobId, timeoutMs, inserted) => this.#waitFinal(jobId, timeoutMs, inserted),
     cancel: (jobId) => this.#cancel(jobId),
   };
 
@@ -248,14 +254,41 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     // Everything is validated and serialized before storage is touched: bad input stores nothing.
     const options = callOptions === undefined ? EMPTY_OPTIONS : validateCallOptions(callOptions);
     const job = this.#newJob(name, args, options, basePolicy);
-    const { storage } = await this.#ready();
-    const { job: stored, deduplicated } = await storage.enqueue(
-      job,
-      options.transaction === undefined ? undefined : { transaction: options.transaction },
-    );
-    if (deduplicated) this.#emit('deduplicated', infoOf(stored));
-    else if (options.transaction === undefined) this.#pool?.onReady(name, job.runAt);
-    return new DurableJobHandle(this.#host, stored.id);
+    const { storage, waiters } = await this.#ready();
+    if (options.transaction !== undefined) {
+      // Announced by storage once the caller commits; running it before would run a job
+      // that may yet be rolled back.
+      const { job: stored, deduplicated } = await storage.enqueue(job, {
+        transaction: options.transaction,
+      });
+      if (deduplicated) this.#emit('deduplicated', infoOf(stored));
+      return new DurableJobHandle(this.#host, stored.id);
+    }
+    // Due now and a slot free here: insert it already leased to this process and run it at
+    // once, without a claim round trip (see WorkerPool.reserveLocalRun).
+    const pool = this.#pool;
+    const lease = job.runAt <= job.createdAt ? pool?.reserveLocalRun(name) : undefined;
+    let enqueued: EnqueueResult;
+    try {
+      enqueued = await storage.enqueue(job, lease && { lease });
+    } catch (error) {
+      if (lease) pool!.cancelLocalRun();
+      throw error;
+    }
+    const { job: stored, deduplicated } = enqueued;
+    if (lease) {
+      // Checked rather than assumed: a duplicate comes back as the existing job, untouched.
+      const leasedToUs =
+        !deduplicated && stored.status === 'running' && stored.ownerId === lease.ownerId;
+      if (leasedToUs) pool!.runLocal(stored);
+      else pool!.cancelLocalRun();
+    }
+    if (deduplicated) {
+      this.#emit('deduplicated', infoOf(stored));
+      return new DurableJobHandle(this.#host, stored.id);
+    }
+    if (stored.status === 'pending') this.#pool?.onReady(name, job.runAt);
+    return new DurableJobHandle(this.#host, stored.id, waiters.markInserted());
   }
 
   async #enqueueMany(
@@ -275,15 +308,19 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     // Every item is validated and serialized first: one bad item stores nothing.
     const jobs = argsList.map((args) => this.#newJob(name, args, options, basePolicy));
     if (jobs.length === 0) return [];
-    const { storage } = await this.#ready();
+    const { storage, waiters } = await this.#ready();
     const results = await storage.enqueueMany(jobs);
+    const inserted = waiters.markInserted();
     let earliest: number | undefined;
     for (const { job, deduplicated } of results) {
       if (deduplicated) this.#emit('deduplicated', infoOf(job));
       else earliest = Math.min(earliest ?? job.runAt, job.runAt);
     }
     if (earliest !== undefined) this.#pool?.onReady(name, earliest);
-    return results.map(({ job }) => new DurableJobHandle(this.#host, job.id));
+    return results.map(
+      ({ job, deduplicated }) =>
+        new DurableJobHandle(this.#host, job.id, deduplicated ? undefined : inserted),
+    );
   }
 
   /** Validates, serializes and keys one call: the job storage is asked to insert. */
@@ -349,7 +386,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     return text;
   }
 
-  async #waitFinal(jobId: string, timeoutMs?: number): Promise<FinalState> {
+  async #waitFinal(jobId: string, timeoutMs?: number, inserted?: InsertMark): Promise<FinalState> {
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
       throw new ReseolioValidationError(
         `result(timeoutMs) takes an integer >= 0, got ${timeoutMs}.`,
@@ -360,7 +397,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     const suspend = parent !== undefined && parent.engine === this ? this.#pool : undefined;
     suspend?.suspend(parent!.jobId);
     try {
-      return await waiters.wait(jobId, timeoutMs);
+      return await waiters.wait(jobId, timeoutMs, inserted);
     } finally {
       suspend?.resume(parent!.jobId);
     }
@@ -423,11 +460,11 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
         this.#pool?.onReady(event.name, event.runAt);
         break;
       case 'finished':
-        void waiters.check(event.jobId);
+        waiters.finished(event.jobId, event.status, event.outcome);
         this.#pool?.onFinished(event.jobId, event.status);
         break;
       case 'resync':
-        waiters.checkAll();
+        waiters.resync();
         this.#pool?.wake();
         break;
     }

@@ -1,5 +1,5 @@
 import { JobNotFoundError, ResultTimeoutError } from './errors.ts';
-import type { JobRecord, JobStatus } from './storage/records.ts';
+import type { JobOutcome, JobRecord, JobStatus } from './storage/records.ts';
 import type { StorageAdapter } from './storage/storage.ts';
 import type { Logger } from './types.ts';
 
@@ -18,6 +18,18 @@ interface Waiter {
 const FINAL = new Set<JobStatus>(['success', 'dead', 'cancelled']);
 
 /**
+ * Where the stream of finish announcements stood right after this process inserted a job
+ * (see {@link ResultWaiters.markInserted}).
+ */
+export interface InsertMark {
+  resyncs: number;
+  finishesSeen: number;
+}
+
+/** How many recent finishes are remembered for `result()` calls that come after them. */
+const RECENT_FINISHES = 1024;
+
+/**
  * Everyone in this process waiting for a job to finish, by job id. Waiters wake on a push:
  * a local ack settles them directly, a storage `finished` event (from any process, when the
  * adapter can) makes them re-read the job. Polling runs only while someone waits, every
@@ -30,6 +42,15 @@ export class ResultWaiters {
   #pollIntervalMs: number;
   #logger: Logger;
   #pollTimer: NodeJS.Timeout | undefined;
+  /**
+   * The last {@link RECENT_FINISHES} jobs this process saw finish, oldest first. Only ids: a
+   * job may be retried after it finished, so a remembered state could be stale; a job found
+   * here is read.
+   */
+  #recent = new Set<string>();
+  /** Finishes ever added to `#recent`, and resyncs ever received: see `markInserted`. */
+  #finishesSeen = 0;
+  #resyncs = 0;
 
   constructor(storage: StorageAdapter, pollIntervalMs: number, logger: Logger) {
     this.#storage = storage;
@@ -39,8 +60,23 @@ export class ResultWaiters {
       : pollIntervalMs;
   }
 
-  /** Resolves once the job is final; rejects with `ResultTimeoutError` after `timeoutMs`. */
-  wait(jobId: string, timeoutMs?: number): Promise<FinalState> {
+  /**
+   * Taken right after this process inserted a job (committed, not deduplicated). If nothing
+   * was missed since (no resync, and `#recent` still reaches back that far), a `result()` on
+   * it needs no first read: a job inserted then has either finished since, and so sits in
+   * `#recent`, or will announce its finish to the waiter. Only when storage pushes finishes
+   * from every process; otherwise undefined.
+   */
+  markInserted(): InsertMark | undefined {
+    if (!this.#storage.capabilities.crossProcessNotify) return undefined;
+    return { resyncs: this.#resyncs, finishesSeen: this.#finishesSeen };
+  }
+
+  /**
+   * Resolves once the job is final; rejects with `ResultTimeoutError` after `timeoutMs`.
+   * `inserted` is the job's {@link markInserted} mark when this process made it.
+   */
+  wait(jobId: string, timeoutMs?: number, inserted?: InsertMark): Promise<FinalState> {
     return new Promise<FinalState>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
@@ -64,12 +100,46 @@ export class ResultWaiters {
       set.add(waiter);
       this.#ensurePolling();
       // Registered first, read second: a finish between the two still reaches this waiter.
-      void this.check(jobId);
+      if (this.#recent.has(jobId) || !this.#nothingMissedSince(inserted)) void this.check(jobId);
     });
+  }
+
+  #nothingMissedSince(mark: InsertMark | undefined): boolean {
+    return (
+      mark !== undefined &&
+      mark.resyncs === this.#resyncs &&
+      this.#finishesSeen - mark.finishesSeen < RECENT_FINISHES
+    );
+  }
+
+  /**
+   * A job finished (a storage push from any process): settles its waiters with the outcome
+   * the push carried, or reads the job when it carried none.
+   */
+  finished(jobId: string, status: JobStatus, outcome: JobOutcome | undefined): void {
+    this.#remember(jobId);
+    if (outcome && FINAL.has(status)) this.settle(jobId, { status, ...outcome });
+    else void this.check(jobId);
+  }
+
+  /** Events may have been missed (a notification connection came back): read every waiter. */
+  resync(): void {
+    this.#resyncs += 1;
+    this.checkAll();
+  }
+
+  #remember(jobId: string): void {
+    if (this.#recent.has(jobId)) return;
+    this.#finishesSeen += 1;
+    this.#recent.add(jobId);
+    if (this.#recent.size > RECENT_FINISHES) {
+      this.#recent.delete(this.#recent.values().next().value!);
+    }
   }
 
   /** Settles the job's waiters with a state known locally (after this process's own ack). */
   settle(jobId: string, state: FinalState): void {
+    this.#remember(jobId);
     const set = this.#waiting.get(jobId);
     if (!set) return;
     this.#waiting.delete(jobId);

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import {
   AttemptTimeoutError,
@@ -354,6 +355,138 @@ describe('idempotency', () => {
     await handles[0]!.result(5000);
     expect(executions).toBe(1);
     expect(dedups).toHaveLength(19);
+  });
+});
+
+describe('local runs (a job inserted already leased to its caller)', () => {
+  /** MemoryStorage that counts claims and can hold enqueues at a gate. */
+  function countingStorage() {
+    const storage = new MemoryStorage();
+    const counts = { claims: 0, leasedInserts: 0 };
+    let gate: Promise<void> | undefined;
+    const claim = storage.claim.bind(storage);
+    const enqueue = storage.enqueue.bind(storage);
+    storage.claim = (input) => {
+      counts.claims += 1;
+      return claim(input);
+    };
+    storage.enqueue = async (job, options) => {
+      if (options?.lease) counts.leasedInserts += 1;
+      await gate;
+      return enqueue(job, options);
+    };
+    return {
+      storage,
+      counts,
+      hold(): () => void {
+        let open!: () => void;
+        gate = new Promise((resolve) => {
+          open = resolve;
+        });
+        return () => {
+          gate = undefined;
+          open();
+        };
+      },
+    };
+  }
+
+  it('runs a job due now in the calling process without a claim', async () => {
+    const { storage, counts } = countingStorage();
+    const engine = makeEngine({ storage, pollIntervalMs: 60_000 });
+    const starts: JobInfo[] = [];
+    engine.on('job:start', (info) => starts.push(info));
+    const fn = engine.durable('local', async (n: number) => n + 1);
+    await engine.start();
+    await waitFor(() => counts.claims > 0);
+    const claimsBefore = counts.claims;
+    for (let i = 0; i < 10; i++) expect(await (await fn(i)).result(5000)).toBe(i + 1);
+    expect(counts.claims).toBe(claimsBefore);
+    expect(counts.leasedInserts).toBe(10);
+    expect(starts).toHaveLength(10);
+    const [job] = await engine.listJobs({ name: 'local', limit: 1 });
+    expect(job).toMatchObject({ status: 'success', attempt: 1, result: 10 });
+    expect(job!.startedAt).toEqual(job!.createdAt);
+  });
+
+  it("starts the job outside the caller's async context", async () => {
+    const requestContext = new AsyncLocalStorage<string>();
+    const engine = makeEngine({ pollIntervalMs: 60_000 });
+    const seen = engine.durable('context', async () => requestContext.getStore() ?? 'none');
+    await engine.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const handle = await requestContext.run('request-1', () => seen());
+    expect(await handle.result(5000)).toBe('none');
+    expect((await handle.details()).startedAt).toEqual((await handle.details()).createdAt);
+  });
+
+  it('queues new jobs behind a backlog instead of overtaking it', async () => {
+    const { storage } = countingStorage();
+    const engine = makeEngine({ storage, workerConcurrency: 1, pollIntervalMs: 60_000 });
+    const order: string[] = [];
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const blocker = engine.durable('blocker', () => gate);
+    const step = engine.durable('step', async (label: string) => {
+      order.push(label);
+    });
+    await engine.start();
+    const blocking = await blocker();
+    const queued = [await step('a'), await step('b'), await step('c')];
+    openGate();
+    await blocking.result(5000);
+    const late = await step('d');
+    await Promise.all([...queued, late].map((h) => h.result(5000)));
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('frees the reserved slot when the enqueue is a duplicate or fails', async () => {
+    const { storage } = countingStorage();
+    const engine = makeEngine({ storage, workerConcurrency: 1, pollIntervalMs: 60_000 });
+    const fn = engine.durable('keyed', async (n: number) => n);
+    await engine.start();
+    const first = await fn(1, { idempotencyKey: 'k' });
+    expect(await first.result(5000)).toBe(1);
+    const again = await fn(2, { idempotencyKey: 'k' });
+    expect(again.jobId).toBe(first.jobId);
+    const enqueue = storage.enqueue;
+    storage.enqueue = () => Promise.reject(new Error('database down'));
+    await expect(fn(3)).rejects.toThrow('database down');
+    storage.enqueue = enqueue;
+    // With the slot leaked, this job would never run (concurrency 1).
+    expect(await (await fn(4)).result(5000)).toBe(4);
+  });
+
+  it('hands back a job whose leased insert answers after stop() began', async () => {
+    const { storage, hold } = countingStorage();
+    const engine = new Reseolio({ storage, pollIntervalMs: 60_000 });
+    const ran: number[] = [];
+    const fn = engine.durable('late', async (n: number) => {
+      ran.push(n);
+    });
+    await engine.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const open = hold();
+    const calling = fn(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const stopping = engine.stop({ timeoutMs: 1000 });
+    let stopped = false;
+    void stopping.then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(stopped).toBe(false); // waits for the insert in flight
+    open();
+    const handle = await calling;
+    await stopping;
+    expect(ran).toEqual([]);
+    expect(await storage.getJob(handle.jobId)).toMatchObject({
+      status: 'pending',
+      attempt: 0,
+      ownerId: null,
+    });
   });
 });
 

@@ -8,6 +8,7 @@ import { concurrencySuite } from './suites/concurrency.ts';
 import { enqueueSuite } from './suites/enqueue.ts';
 import { eventsSuite } from './suites/events.ts';
 import { leaseSuite } from './suites/lease.ts';
+import { leasedEnqueueSuite } from './suites/leased-enqueue.ts';
 import { lifecycleSuite } from './suites/lifecycle.ts';
 import { purgeSuite } from './suites/purge.ts';
 import { queriesSuite } from './suites/queries.ts';
@@ -18,6 +19,7 @@ const SUITES = [
   claimSuite,
   concurrencySuite,
   leaseSuite,
+  leasedEnqueueSuite,
   ackSuite,
   cancelRetrySuite,
   queriesSuite,

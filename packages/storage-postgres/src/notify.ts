@@ -1,6 +1,6 @@
 import type { ClientConfig } from 'pg';
 import pg from 'pg';
-import type { JobStatus, StorageEvent } from 'reseolio';
+import type { JobOutcome, JobStatus, StorageEvent } from 'reseolio';
 import { quoteIdent } from './schema-names.ts';
 
 /**
@@ -18,43 +18,68 @@ import { quoteIdent } from './schema-names.ts';
  */
 
 /**
+ * PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (and the refusal would abort the
+ * write it is part of), so payloads that carry an outcome fall back to the short form above
+ * this size.
+ */
+export const MAX_PAYLOAD_BYTES = 7999;
+
+/**
  * A SQL expression announcing the row aliased `alias` (it needs `id`, `name`, `status`,
  * `run_at`): `pending` rows are `ready` at `run_at`; final rows are `finished`. The payload is
  * the `StorageEvent` JSON itself. `channelParam` is the placeholder bound to the channel.
+ *
+ * With `outcome`, a finished row's `result` and `error` (the alias needs them too) travel in
+ * the payload when it fits, so a process awaiting the job resolves without reading it.
  */
-export function announceSql(channelParam: string, alias: string): string {
-  return (
-    `pg_notify(${channelParam}, CASE WHEN ${alias}.status = 'pending' ` +
-    `THEN json_build_object('type', 'ready', 'name', ${alias}.name, 'runAt', ${alias}.run_at)::text ` +
-    `ELSE json_build_object('type', 'finished', 'jobId', ${alias}.id, 'status', ${alias}.status)::text END)`
-  );
+export function announceSql(
+  channelParam: string,
+  alias: string,
+  { outcome = false }: { outcome?: boolean } = {},
+): string {
+  const ready = `json_build_object('type', 'ready', 'name', ${alias}.name, 'runAt', ${alias}.run_at)::text`;
+  const finished = `json_build_object('type', 'finished', 'jobId', ${alias}.id, 'status', ${alias}.status)::text`;
+  const final = outcome
+    ? `(SELECT CASE WHEN octet_length(p.full) <= ${MAX_PAYLOAD_BYTES} THEN p.full ELSE ${finished} END ` +
+      `FROM (SELECT json_build_object('type', 'finished', 'jobId', ${alias}.id, 'status', ${alias}.status, ` +
+      `'outcome', json_build_object('result', ${alias}.result, 'error', ${alias}.error))::text AS full) p)`
+    : finished;
+  return `pg_notify(${channelParam}, CASE WHEN ${alias}.status = 'pending' THEN ${ready} ELSE ${final} END)`;
 }
 
-/** The event {@link announceSql} sends for a row, for delivering in-process without LISTEN. */
-export function eventFor(job: {
-  id: string;
-  name: string;
-  status: JobStatus;
-  runAt: number;
-}): StorageEvent {
-  return job.status === 'pending'
-    ? { type: 'ready', name: job.name, runAt: job.runAt }
+/**
+ * The event {@link announceSql} sends for a row, for delivering in-process without LISTEN
+ * (in-process there is no size limit: a finished row's `outcome` always goes along).
+ */
+export function eventFor(
+  job: { id: string; name: string; status: JobStatus; runAt: number },
+  outcome?: JobOutcome,
+): StorageEvent {
+  if (job.status === 'pending') return { type: 'ready', name: job.name, runAt: job.runAt };
+  return outcome
+    ? { type: 'finished', jobId: job.id, status: job.status, outcome }
     : { type: 'finished', jobId: job.id, status: job.status };
 }
 
 /**
  * One notification for up to {@link FINISHED_PER_NOTIFY} jobs that reached the same final
- * status in one statement: `{"type":"finished","jobIds":[…],"status":…}`. A batched ack sends
- * a handful of these instead of one per job, which is most of what NOTIFY costs the server
- * (queue writes, signalling and delivery to every listener) at high throughput. The limit
- * keeps the payload far below PostgreSQL's 8000-byte cap (a UUID is 36 characters).
- * `alias` needs `id`, `status` and an `rn` column numbering its rows from 1.
+ * status in one statement: `{"type":"finished","jobIds":[…],"status":…,"outcomes":[…]}`. A
+ * batched ack sends a handful of these instead of one per job, which is most of what NOTIFY
+ * costs the server (queue writes, signalling and delivery to every listener) at high
+ * throughput. `outcomes` (each job's `result` and `error`, in `jobIds` order) is left out of a
+ * notification it would push past {@link MAX_PAYLOAD_BYTES}; the ids alone always fit (a UUID
+ * is 36 characters). `alias` needs `id`, `status`, `result`, `error` and an `rn` column
+ * numbering its rows from 1.
  */
 export function announceFinishedBatchSql(channelParam: string, alias: string): string {
+  const ids = `'type', 'finished', 'jobIds', json_agg(${alias}.id ORDER BY ${alias}.rn), 'status', ${alias}.status`;
   return (
-    `SELECT pg_notify(${channelParam}, json_build_object('type', 'finished', ` +
-    `'jobIds', json_agg(${alias}.id), 'status', ${alias}.status)::text) ` +
-    `FROM ${alias} GROUP BY ${alias}.status, (${alias}.rn - 1) / ${FINISHED_PER_NOTIFY}`
+    `SELECT pg_notify(${channelParam}, CASE WHEN octet_length(c.full) <= ${MAX_PAYLOAD_BYTES} ` +
+    `THEN c.full ELSE c.short END) FROM (` +
+    `SELECT json_build_object(${ids}, 'outcomes', json_agg(json_build_object('result', ` +
+    `${alias}.result, 'error', ${alias}.error) ORDER BY ${alias}.rn))::text AS full, ` +
+    `json_build_object(${ids})::text AS short ` +
+    `FROM ${alias} GROUP BY ${alias}.status, (${alias}.rn - 1) / ${FINISHED_PER_NOTIFY}) c`
   );
 }
 
@@ -68,19 +93,34 @@ export function parseEvents(payload: string | undefined): StorageEvent[] {
     if (event.type === 'ready' && typeof event.name === 'string') {
       return [{ type: 'ready', name: event.name, runAt: Number(event.runAt) }];
     }
+    const status = event.status as JobStatus;
     if (event.type === 'finished' && typeof event.jobId === 'string') {
-      return [{ type: 'finished', jobId: event.jobId, status: event.status as JobStatus }];
+      return [finishedEvent(event.jobId, status, event.outcome)];
     }
     if (event.type === 'finished' && Array.isArray(event.jobIds)) {
-      const status = event.status as JobStatus;
-      return event.jobIds
-        .filter((id): id is string => typeof id === 'string')
-        .map((jobId) => ({ type: 'finished', jobId, status }));
+      const outcomes = Array.isArray(event.outcomes) ? event.outcomes : [];
+      return event.jobIds.flatMap((jobId, i) =>
+        typeof jobId === 'string' ? [finishedEvent(jobId, status, outcomes[i])] : [],
+      );
     }
   } catch {
     // Someone else's NOTIFY on our channel; ignore it.
   }
   return [];
+}
+
+function finishedEvent(jobId: string, status: JobStatus, outcome: unknown): StorageEvent {
+  const event: StorageEvent = { type: 'finished', jobId, status };
+  if (isOutcome(outcome)) event.outcome = { result: outcome.result, error: outcome.error };
+  return event;
+}
+
+function isOutcome(value: unknown): value is JobOutcome {
+  if (value === null || typeof value !== 'object') return false;
+  const { result, error } = value as Record<string, unknown>;
+  return (
+    (result === null || typeof result === 'string') && (error === null || typeof error === 'string')
+  );
 }
 
 const FIRST_RECONNECT_MS = 100;

@@ -87,6 +87,7 @@ export class PostgresStorage implements StorageAdapter {
     this.capabilities = Object.freeze({
       crossProcessNotify: this.#options.listen,
       multiProcess: true,
+      leasedEnqueue: true,
     });
   }
 
@@ -134,6 +135,10 @@ export class PostgresStorage implements StorageAdapter {
   async enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult> {
     let enqueue: () => Promise<EnqueueResult & { events: StorageEvent[] }>;
     if (options?.transaction !== undefined) {
+      if (options.lease !== undefined) {
+        // A job leased inside a transaction that may roll back would run before it exists.
+        throw new StorageConfigError('enqueue takes `transaction` or `lease`, not both.');
+      }
       const joined = transactionExecutor(options.transaction);
       if (!joined) {
         throw new StorageConfigError(
@@ -150,8 +155,14 @@ export class PostgresStorage implements StorageAdapter {
       enqueue = () =>
         this.#runRetrying('enqueue', async (retrying) => {
           const sent = retrying ? await getJob(this.#exec, this.#names, job.id) : undefined;
-          if (sent) return { job: sent, deduplicated: false, events: [eventFor(sent)] };
-          return enqueueJob(this.#exec, this.#names, job);
+          if (sent) {
+            return {
+              job: sent,
+              deduplicated: false,
+              events: options?.lease ? [] : [eventFor(sent)],
+            };
+          }
+          return enqueueJob(this.#exec, this.#names, job, options?.lease);
         });
     }
     const { events, ...result } = await enqueue();
@@ -201,7 +212,11 @@ export class PostgresStorage implements StorageAdapter {
       (input): input is Extract<AckInput, { kind: 'success' }> => input.kind === 'success',
     );
     const acked = new Set<string>();
-    if (successes.length > 0) {
+    if (successes.length === 1) {
+      // A lone outcome (a sequential workload) takes the plain single-row UPDATE, a fraction
+      // of a millisecond cheaper than the batch statement's unnest, locking and numbering.
+      if (await this.ack(successes[0]!)) acked.add(successes[0]!.id);
+    } else if (successes.length > 1) {
       const matched = await this.#runRetrying('ackMany', async (retrying) => {
         const ids = await ackSuccesses(this.#exec, this.#names, successes);
         if (retrying) {

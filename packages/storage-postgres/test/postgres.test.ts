@@ -242,10 +242,9 @@ describe('errors', () => {
 });
 
 describe('notifications', () => {
-  it('LISTEN delivers ready and finished events across two adapter instances within ms', async ({
-    task,
-  }) => {
-    const schema = await freshSchema(task.name);
+  /** Two adapters on one fresh schema: one to listen, one to write. */
+  async function listenerAndWriter(testName: string) {
+    const schema = await freshSchema(testName);
     const listener = storageOn(schema);
     const writer = storageOn(schema);
     closers.push(
@@ -253,6 +252,13 @@ describe('notifications', () => {
       () => writer.close(),
     );
     await Promise.all([listener.init(), writer.init()]);
+    return { listener, writer };
+  }
+
+  it('LISTEN delivers ready and finished events across two adapter instances within ms', async ({
+    task,
+  }) => {
+    const { listener, writer } = await listenerAndWriter(task.name);
     const events: { event: StorageEvent; at: number }[] = [];
     await listener.subscribe((event) => events.push({ event, at: performance.now() }));
 
@@ -279,7 +285,68 @@ describe('notifications', () => {
       now: T0,
     });
     await until(() => events.length >= 2, 'finished');
-    expect(events[1]!.event).toEqual({ type: 'finished', jobId: job.id, status: 'success' });
+    expect(events[1]!.event).toEqual({
+      type: 'finished',
+      jobId: job.id,
+      status: 'success',
+      outcome: { result: '1', error: null },
+    });
+  });
+
+  it('finished notifications carry the outcome while it fits in a NOTIFY payload', async ({
+    task,
+  }) => {
+    // PostgreSQL refuses payloads of 8000 bytes or more, and the refusal would abort the ack:
+    // a big result must still commit, announced without its outcome (waiters then read it).
+    const { listener, writer } = await listenerAndWriter(task.name);
+    const finished = new Map<string, StorageEvent>();
+    await listener.subscribe((event) => {
+      if (event.type === 'finished') finished.set(event.jobId, event);
+    });
+    const name = `outcome:${randomUUID().slice(0, 8)}`;
+    const jobs = Array.from({ length: 5 }, () => newJob({ name }));
+    await writer.enqueueMany(jobs);
+    const claimed = await writer.claim({
+      names: [name],
+      ownerId: 'w',
+      limit: 5,
+      now: T0,
+      leaseExpiresAt: T0 + 60_000,
+    });
+    const fence = (id: string) => {
+      const job = claimed.find((j) => j.id === id)!;
+      return { id, attempt: job.attempt, ownerId: 'w' };
+    };
+    // Quotes double in JSON: 5,000 of them are 10,000 bytes once escaped.
+    const big = JSON.stringify('"'.repeat(5_000));
+    const [small, large, batchA, batchB, bigBatch] = jobs.map((job) => job.id) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    expect(await writer.ack({ ...fence(small), kind: 'success', result: '"s"', now: T0 })).toBe(
+      true,
+    );
+    expect(await writer.ack({ ...fence(large), kind: 'success', result: big, now: T0 })).toBe(true);
+    expect(
+      await writer.ackMany([
+        { ...fence(batchA), kind: 'success', result: '"a"', now: T0 },
+        { ...fence(batchB), kind: 'success', result: '"b"', now: T0 },
+      ]),
+    ).toEqual([true, true]);
+    expect(
+      await writer.ackMany([{ ...fence(bigBatch), kind: 'success', result: big, now: T0 }]),
+    ).toEqual([true]);
+    await until(() => finished.size === 5, 'five finished events');
+    const outcomeOf = (id: string) => (finished.get(id) as { outcome?: unknown }).outcome;
+    expect(outcomeOf(small)).toEqual({ result: '"s"', error: null });
+    expect(outcomeOf(large)).toBeUndefined();
+    expect(outcomeOf(batchA)).toEqual({ result: '"a"', error: null });
+    expect(outcomeOf(batchB)).toEqual({ result: '"b"', error: null });
+    expect(outcomeOf(bigBatch)).toBeUndefined();
+    expect((await writer.getJob(large))?.result).toBe(big);
   });
 
   it('with listen false nothing LISTENs, events stay in-process and crossProcessNotify is off', async ({
@@ -415,6 +482,28 @@ describe('transactional enqueue', () => {
     await expect(storage.enqueue(job, { transaction: { begin() {} } })).rejects.toBeInstanceOf(
       StorageConfigError,
     );
+    expect(await observer.getJob(job.id)).toBeUndefined();
+  });
+
+  it('refuses a lease inside a caller transaction, storing nothing', async ({ task }) => {
+    // The engine never asks for both: a job leased in a transaction that rolls back would
+    // already be running.
+    const { storage, observer } = await setupPair(task.name);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    const client = await pool.connect();
+    onTestFinished(async () => {
+      client.release(true);
+      await pool.end();
+    });
+    await client.query('BEGIN');
+    const job = newJob();
+    await expect(
+      storage.enqueue(job, {
+        transaction: client,
+        lease: { ownerId: 'w', leaseExpiresAt: T0 + 30_000 },
+      }),
+    ).rejects.toThrow(/`transaction` or `lease`, not both/);
+    await client.query('COMMIT');
     expect(await observer.getJob(job.id)).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import {
   type AckInput,
   type ClaimInput,
+  type EnqueueLease,
   type EnqueueOptions,
   type EnqueueResult,
   type HeartbeatInput,
@@ -56,7 +57,11 @@ export class SqliteStorage implements StorageAdapter {
     this.#options = resolveOptions(options);
     const memory = this.#options.database?.memory ?? this.#options.filename === ':memory:';
     // An in-memory database lives in one connection of one process.
-    this.capabilities = Object.freeze({ crossProcessNotify: false, multiProcess: !memory });
+    this.capabilities = Object.freeze({
+      crossProcessNotify: false,
+      multiProcess: !memory,
+      leasedEnqueue: true,
+    });
   }
 
   async init(): Promise<void> {
@@ -101,8 +106,9 @@ export class SqliteStorage implements StorageAdapter {
         'The SQLite storage cannot join a caller transaction; enqueue without `transaction`.',
       );
     }
-    const result = db.transaction(() => insertOrFind(statements, job)).immediate();
-    if (!result.deduplicated) {
+    const lease = options?.lease;
+    const result = db.transaction(() => insertOrFind(statements, job, lease)).immediate();
+    if (!result.deduplicated && lease === undefined) {
       announce(key, [{ type: 'ready', name: job.name, runAt: job.runAt }]);
     }
     return result;
@@ -291,7 +297,7 @@ function ackOne(statements: Statements, input: AckInput): StorageEvent | undefin
   switch (input.kind) {
     case 'success': {
       const row = statements.ackSuccess.get({ ...fence, result: input.result });
-      return row && { type: 'finished', jobId: input.id, status: 'success' };
+      return row && finishedEvent(input.id, 'success', row);
     }
     case 'retry': {
       const row = statements.ackRetry.get({ ...fence, error: input.error, runAt: input.runAt });
@@ -299,13 +305,22 @@ function ackOne(statements: Statements, input: AckInput): StorageEvent | undefin
     }
     case 'dead': {
       const row = statements.ackDead.get({ ...fence, error: input.error });
-      return row && { type: 'finished', jobId: input.id, status: 'dead' };
+      return row && finishedEvent(input.id, 'dead', row);
     }
     case 'release': {
       const row = statements.ackRelease.get(fence);
       return row && { type: 'ready', name: row.name, runAt: input.now };
     }
   }
+}
+
+/** A finished job's announcement, with its outcome (so waiters need not read the job). */
+function finishedEvent(
+  jobId: string,
+  status: 'success' | 'dead',
+  row: { result: string | null; error: string | null },
+): StorageEvent {
+  return { type: 'finished', jobId, status, outcome: { result: row.result, error: row.error } };
 }
 
 /** One `ready` per function name, at its earliest runAt, for the jobs a batch inserted. */
@@ -325,11 +340,13 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
 }
 
 /**
- * Inserts `job`, or returns the job that already holds its (name, idempotency_key), whatever
- * its status. Call inside a transaction, so the holder cannot vanish in between.
+ * Inserts `job` (leased to `lease.ownerId` when given), or returns the job that already holds
+ * its (name, idempotency_key), whatever its status. Call inside a transaction, so the holder cannot vanish in between.
  */
-function insertOrFind(statements: Statements, job: NewJob): EnqueueResult {
-  const inserted = statements.insert.get(job);
+function insertOrFind(statements: Statements, job: NewJob, lease?: EnqueueLease): EnqueueResult {
+  const inserted = lease
+    ? statements.insertLeased.get({ ...job, ...lease })
+    : statements.insert.get(job);
   if (inserted !== undefined) return { job: inserted, deduplicated: false };
   const existing = statements.findByKey.get(job);
   if (existing === undefined) {

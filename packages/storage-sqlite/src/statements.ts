@@ -21,18 +21,26 @@ const FENCE = `id = @id AND attempt = @attempt AND owner_id = @ownerId AND statu
  */
 export interface Statements {
   insert: Statement<object, JobRecord>;
+  insertLeased: Statement<object, JobRecord>;
   findByKey: Statement<object, JobRecord>;
   getJob: Statement<[string], JobRecord>;
   claim: Statement<object, JobRecord>;
   heartbeat: Statement<object, { id: string }>;
-  ackSuccess: Statement<object, { name: string }>;
+  ackSuccess: Statement<object, FinishedRow>;
   ackRetry: Statement<object, { name: string }>;
-  ackDead: Statement<object, { name: string }>;
+  ackDead: Statement<object, FinishedRow>;
   ackRelease: Statement<object, { name: string }>;
   sweep: Statement<object, { id: string; name: string; status: string }>;
   cancel: Statement<object, { id: string }>;
   retry: Statement<object, { name: string }>;
   purge: Statement<object>;
+}
+
+/** What a finishing ack returns: enough to announce the job with its outcome. */
+interface FinishedRow {
+  name: string;
+  result: string | null;
+  error: string | null;
 }
 
 /** @internal */
@@ -46,6 +54,15 @@ export function prepareStatements(db: Database): Statements {
         idempotency_key, parent_id, created_at, run_at)
       VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
         @parentId, @createdAt, @runAt)
+      ON CONFLICT (name, idempotency_key) DO NOTHING
+      RETURNING ${JOB}`),
+    // The same insert, already leased to the engine that will run it (`EnqueueOptions.lease`):
+    // as if claimed at `createdAt`.
+    insertLeased: db.prepare(`
+      INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
+        idempotency_key, parent_id, owner_id, lease_expires_at, created_at, run_at, started_at)
+      VALUES (@id, @name, 'running', @args, @policy, 1, @maxAttempts, @idempotencyKey,
+        @parentId, @ownerId, @leaseExpiresAt, @createdAt, @runAt, @createdAt)
       ON CONFLICT (name, idempotency_key) DO NOTHING
       RETURNING ${JOB}`),
     findByKey: db.prepare(
@@ -78,7 +95,7 @@ export function prepareStatements(db: Database): Statements {
       UPDATE reseolio_jobs
       SET status = 'success', result = @result, completed_at = @now,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${FENCE} RETURNING name`),
+      WHERE ${FENCE} RETURNING name, result, error`),
     ackRetry: db.prepare(`
       UPDATE reseolio_jobs
       SET status = 'pending', error = @error, run_at = @runAt,
@@ -88,7 +105,7 @@ export function prepareStatements(db: Database): Statements {
       UPDATE reseolio_jobs
       SET status = 'dead', error = @error, completed_at = @now,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${FENCE} RETURNING name`),
+      WHERE ${FENCE} RETURNING name, result, error`),
     // Handing back on shutdown: the attempt the claim counted never really ran to an outcome,
     // so it is given back (attempt - 1) and the job is claimable at once.
     ackRelease: db.prepare(`

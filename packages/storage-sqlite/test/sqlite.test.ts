@@ -133,9 +133,17 @@ describe('SqliteStorage', () => {
     const memory = createSqliteStorage({ filename: ':memory:' });
     cleanups.push(() => memory.close());
     await memory.init();
-    expect(memory.capabilities).toEqual({ crossProcessNotify: false, multiProcess: false });
+    expect(memory.capabilities).toEqual({
+      crossProcessNotify: false,
+      multiProcess: false,
+      leasedEnqueue: true,
+    });
     const file = await open(tempFile());
-    expect(file.capabilities).toEqual({ crossProcessNotify: false, multiProcess: true });
+    expect(file.capabilities).toEqual({
+      crossProcessNotify: false,
+      multiProcess: true,
+      leasedEnqueue: true,
+    });
   });
 
   it('two instances in one process on the same file hear each other, however the path is spelled', async () => {

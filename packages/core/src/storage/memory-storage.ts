@@ -13,7 +13,12 @@ import type {
   SweepInput,
   SweepResult,
 } from './records.ts';
-import type { EnqueueOptions, StorageAdapter, StorageCapabilities } from './storage.ts';
+import type {
+  EnqueueLease,
+  EnqueueOptions,
+  StorageAdapter,
+  StorageCapabilities,
+} from './storage.ts';
 
 const FINAL = new Set(['success', 'dead', 'cancelled']);
 
@@ -27,6 +32,7 @@ export class MemoryStorage implements StorageAdapter {
   readonly capabilities: StorageCapabilities = Object.freeze({
     crossProcessNotify: false,
     multiProcess: false,
+    leasedEnqueue: true,
   });
   #jobs = new Map<string, JobRecord>();
   #keys = new Map<string, string>();
@@ -47,10 +53,10 @@ export class MemoryStorage implements StorageAdapter {
     if (options?.transaction !== undefined) {
       throw new ReseolioStateError('MemoryStorage cannot join a caller transaction.');
     }
-    return this.#insert(job);
+    return this.#insert(job, options?.lease);
   }
 
-  #insert(job: NewJob): EnqueueResult {
+  #insert(job: NewJob, lease?: EnqueueLease): EnqueueResult {
     if (job.idempotencyKey !== null) {
       const existingId = this.#keys.get(keyOf(job.name, job.idempotencyKey));
       if (existingId) return { job: { ...this.#jobs.get(existingId)! }, deduplicated: true };
@@ -58,17 +64,17 @@ export class MemoryStorage implements StorageAdapter {
     }
     const record: JobRecord = {
       ...job,
-      status: 'pending',
+      status: lease ? 'running' : 'pending',
       result: null,
       error: null,
-      attempt: 0,
-      ownerId: null,
-      leaseExpiresAt: null,
-      startedAt: null,
+      attempt: lease ? 1 : 0,
+      ownerId: lease?.ownerId ?? null,
+      leaseExpiresAt: lease?.leaseExpiresAt ?? null,
+      startedAt: lease ? job.createdAt : null,
       completedAt: null,
     };
     this.#jobs.set(job.id, record);
-    this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
+    if (!lease) this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
     return { job: { ...record }, deduplicated: false };
   }
 
@@ -127,11 +133,11 @@ export class MemoryStorage implements StorageAdapter {
     switch (input.kind) {
       case 'success':
         Object.assign(job, { status: 'success', result: input.result, completedAt: input.now });
-        this.#emit({ type: 'finished', jobId: job.id, status: 'success' });
+        this.#emit(finishedWithOutcome(job));
         break;
       case 'dead':
         Object.assign(job, { status: 'dead', error: input.error, completedAt: input.now });
-        this.#emit({ type: 'finished', jobId: job.id, status: 'dead' });
+        this.#emit(finishedWithOutcome(job));
         break;
       case 'retry':
         Object.assign(job, { status: 'pending', error: input.error, runAt: input.runAt });
@@ -259,6 +265,15 @@ export class MemoryStorage implements StorageAdapter {
   #assertOpen(): void {
     if (this.#closed) throw new ReseolioStateError('This MemoryStorage is closed.');
   }
+}
+
+function finishedWithOutcome(job: JobRecord): StorageEvent {
+  return {
+    type: 'finished',
+    jobId: job.id,
+    status: job.status,
+    outcome: { result: job.result, error: job.error },
+  };
 }
 
 function keyOf(name: string, key: string): string {

@@ -133,6 +133,12 @@ export interface PurgeInput {
   limit: number;
 }
 
+/** What a finished job left: its serialized `result` (success) or `error` (dead). */
+export interface JobOutcome {
+  result: string | null;
+  error: string | null;
+}
+
 /**
  * A push from storage: new work may be claimable (`ready`), a job reached a final status
  * (`finished`), or events may have been missed, for instance while a notification connection
@@ -140,5 +146,15 @@ export interface PurgeInput {
  */
 export type StorageEvent =
   | { type: 'ready'; name: string; runAt: number }
-  | { type: 'finished'; jobId: string; status: JobStatus }
+  | {
+      type: 'finished';
+      jobId: string;
+      status: JobStatus;
+      /**
+       * The job's final `result` and `error`, when the adapter sends them along (PostgreSQL
+       * does for acks whose notification stays under its 8000-byte payload limit). A waiter
+       * then resolves without reading the job; without it, it reads the job.
+       */
+      outcome?: JobOutcome;
+    }
   | { type: 'resync' };

@@ -18,6 +18,11 @@ export interface StorageCapabilities {
   readonly crossProcessNotify: boolean;
   /** Several processes may claim from the same database at once. */
   readonly multiProcess: boolean;
+  /**
+   * `enqueue(job, { lease })` inserts the job already leased to the caller. Without it the
+   * engine never passes `lease`, and every job waits for a claim.
+   */
+  readonly leasedEnqueue: boolean;
 }
 
 /** Per-call options for `enqueue`. */
@@ -28,6 +33,24 @@ export interface EnqueueOptions {
    * that cannot join a transaction throw when it is given.
    */
   transaction?: unknown;
+  /**
+   * Insert the job already claimed by `ownerId`, as if `claim` had taken it at
+   * `job.createdAt`: `running`, `attempt` 1, the owner and `leaseExpiresAt` set,
+   * `startedAt = job.createdAt`. It is not announced as `ready` (nobody else may take it) and
+   * no claim returns it while the lease holds. A deduplicated enqueue returns the existing job
+   * untouched, whatever its status. The engine passes it only with
+   * `capabilities.leasedEnqueue`, never together with `transaction`, and only for a job due
+   * now, when the calling process has a free slot to run it in: that saves the claim's round
+   * trip and the wake-up before it.
+   */
+  lease?: EnqueueLease;
+}
+
+/** The lease a job is inserted with (`EnqueueOptions.lease`). */
+export interface EnqueueLease {
+  ownerId: string;
+  /** Epoch ms; the lease holds while `now <= leaseExpiresAt`. */
+  leaseExpiresAt: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
 import { type AttemptContext, attemptStorage } from '../context.ts';
 import {
@@ -13,7 +14,7 @@ import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import { decodePolicy } from '../storage/policy-text.ts';
 import type { AckInput, JobRecord } from '../storage/records.ts';
-import type { StorageAdapter } from '../storage/storage.ts';
+import type { EnqueueLease, StorageAdapter } from '../storage/storage.ts';
 import type { JobInfo, ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
 import { AttemptAbort } from './attempt-abort.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -89,9 +90,16 @@ export class WorkerPool {
   #ackFlushing = false;
   /** Outcomes written but not yet committed (queued + in flight). */
   #acksPending = 0;
+  /** Local runs reserved (`reserveLocalRun`) whose insert has not answered yet. */
+  #reservations = 0;
+  /** Releases of jobs that arrived after stop() began; stop() waits for them. */
+  readonly #handingBack = new Set<Promise<void>>();
   #timers: NodeJS.Timeout[] = [];
   #dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   #onIdle: (() => void) | undefined;
+
+  /** The async context the pool was started in; local runs start their jobs in it. */
+  readonly #scope = new AsyncResource('ReseolioWorkerPool');
 
   constructor(deps: PoolDeps) {
     this.#deps = deps;
@@ -191,6 +199,60 @@ export class WorkerPool {
   }
 
   /**
+   * Asks to run a job of `name` that this process is about to enqueue, due now, right here:
+   * the insert then leases it to us (`EnqueueOptions.lease`) and no claim is needed. Granted
+   * only when a slot is free and the last claim found the queue empty, so a new job never
+   * overtakes older due jobs waiting in storage; under a backlog jobs queue as usual. The slot
+   * is taken now; {@link runLocal} or {@link cancelLocalRun} must follow.
+   */
+  reserveLocalRun(name: string): EnqueueLease | undefined {
+    const { options, registry, storage, clock } = this.#deps;
+    if (
+      this.#stopping ||
+      this.#mayHaveWork ||
+      !storage.capabilities.leasedEnqueue ||
+      !registry.has(name) ||
+      this.#freeSlots() <= 0
+    ) {
+      return undefined;
+    }
+    this.#activeSlots += 1;
+    this.#reservations += 1;
+    return { ownerId: options.workerId, leaseExpiresAt: clock.now() + options.leaseMs };
+  }
+
+  /**
+   * The reserved job was inserted leased to us: run it in the reserved slot. It starts in the
+   * pool's own async context, like a claimed job, not the caller's: a request's
+   * AsyncLocalStorage (a request id, a tracing span) must not leak into a job that outlives it.
+   */
+  runLocal(record: JobRecord): void {
+    this.#reservations -= 1;
+    this.#scope.runInAsyncScope(() => this.#start(record, true));
+  }
+
+  /** The reserved job was not inserted leased to us (a duplicate, an error): free the slot. */
+  cancelLocalRun(): void {
+    this.#reservations -= 1;
+    this.#activeSlots -= 1;
+    this.#slotFreed();
+  }
+
+  /**
+   * Slots a claim may fill now. A slot frees when its handler returns, before the outcome is
+   * committed, so the next claim overlaps the previous batch's acks; outcomes not yet
+   * committed count against a second budget of `workerConcurrency`, so a slow database
+   * cannot pile them up.
+   */
+  #freeSlots(): number {
+    const { workerConcurrency } = this.#deps.options;
+    return Math.min(
+      workerConcurrency - this.#activeSlots,
+      2 * workerConcurrency - this.#activeSlots - this.#acksPending,
+    );
+  }
+
+  /**
    * Stops claiming, lets running jobs finish until `timeoutMs`, then aborts the rest and hands
    * them back (`pending`, attempt not consumed) so another node can take them at once.
    */
@@ -226,9 +288,12 @@ export class WorkerPool {
       );
     } finally {
       clearInterval(heartbeat);
-      // Claims and outcome writes in flight when stop began must finish before storage may
-      // close.
-      while (this.#claiming || this.#ackFlushing) await new Promise((r) => setTimeout(r, 5));
+      // Claims, local inserts and outcome writes in flight when stop began must finish
+      // before storage may close.
+      while (this.#claiming || this.#ackFlushing || this.#reservations > 0) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.allSettled([...this.#handingBack]);
     }
   }
 
@@ -238,13 +303,7 @@ export class WorkerPool {
     try {
       while (this.#wakeRequested && !this.#stopping) {
         this.#wakeRequested = false;
-        // A slot frees when its handler returns, before the outcome is committed, so the next
-        // claim overlaps the previous batch's acks. Outcomes not yet committed count against a
-        // second budget of `workerConcurrency`, so a slow database cannot pile them up.
-        const free = Math.min(
-          options.workerConcurrency - this.#activeSlots,
-          2 * options.workerConcurrency - this.#activeSlots - this.#acksPending,
-        );
+        const free = this.#freeSlots();
         if (free <= 0 || registry.size === 0) break;
         const signals = this.#signals;
         const now = clock.now();
@@ -268,10 +327,16 @@ export class WorkerPool {
     }
   }
 
-  #start(record: JobRecord): void {
+  /**
+   * Runs a leased job. `slotTaken` when the slot was already counted (a local run reserved
+   * it before the insert).
+   */
+  #start(record: JobRecord, slotTaken = false): void {
     if (this.#stopping) {
-      // Claimed while stop() began: hand it straight back.
-      void this.#deps.storage
+      if (slotTaken) this.#activeSlots -= 1;
+      // Leased while stop() began: hand it straight back. stop() waits for the write, so
+      // storage is still open for it.
+      const release = this.#deps.storage
         .ack({
           kind: 'release',
           id: record.id,
@@ -279,7 +344,12 @@ export class WorkerPool {
           ownerId: this.#deps.options.workerId,
           now: this.#deps.clock.now(),
         })
-        .catch((error) => this.#reportError(`handing back job ${record.id} failed`, error));
+        .then(
+          () => {},
+          (error) => this.#reportError(`handing back job ${record.id} failed`, error),
+        )
+        .finally(() => this.#handingBack.delete(release));
+      this.#handingBack.add(release);
       return;
     }
     const attempt: Attempt = {
@@ -299,7 +369,7 @@ export class WorkerPool {
       returned: false,
       settled: false,
     };
-    this.#activeSlots += 1;
+    if (!slotTaken) this.#activeSlots += 1;
     this.#running.set(record.id, attempt);
     this.#deps.emit('job:start', attempt.info);
     void this.#execute(attempt).finally(() => {

@@ -1,6 +1,15 @@
 import { describe, expect } from 'vitest';
 import { recordEvents } from '../event-log.ts';
-import { enqueueRunning, fenceOf, LEASE_EXPIRED_ERROR, LEASE_MS, newJob, T0 } from '../fixtures.ts';
+import {
+  claimExactly,
+  enqueueRunning,
+  fenceOf,
+  LEASE_EXPIRED_ERROR,
+  LEASE_MS,
+  mustGet,
+  newJob,
+  T0,
+} from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
 
 export function eventsSuite({ test, capabilities }: ContractContext): void {
@@ -81,6 +90,53 @@ export function eventsSuite({ test, capabilities }: ContractContext): void {
         { type: 'finished', jobId: died.id, status: 'dead' },
         { type: 'finished', jobId: cancelled.id, status: 'cancelled' },
       ]);
+      await log.unsubscribe();
+    });
+
+    test('a finished event that carries an outcome carries the stored result and error', async ({
+      storage,
+    }) => {
+      // Adapters may send the outcome along (a waiter then needs no read); what they send
+      // must be what a read would return, a success's earlier failed attempt included.
+      const retried = await enqueueRunning(storage);
+      await storage.ack({
+        ...fenceOf(retried),
+        kind: 'retry',
+        error: LEASE_EXPIRED_ERROR,
+        runAt: T0,
+        now: T0,
+      });
+      const succeeded = await claimExactly(storage, retried, { now: T0 + 1 });
+      const died = await enqueueRunning(storage);
+      const batched = [await enqueueRunning(storage), await enqueueRunning(storage)];
+      const log = await recordEvents(storage);
+      await storage.ack({ ...fenceOf(succeeded), kind: 'success', result: '"ok"', now: T0 + 2 });
+      await storage.ack({
+        ...fenceOf(died),
+        kind: 'dead',
+        error: LEASE_EXPIRED_ERROR,
+        now: T0 + 3,
+      });
+      await storage.ackMany(
+        batched.map((job, i) => ({
+          ...fenceOf(job),
+          kind: 'success',
+          result: `${i}`,
+          now: T0 + 4,
+        })),
+      );
+      const finished = [
+        [succeeded, 'success'],
+        [died, 'dead'],
+        ...batched.map((job) => [job, 'success'] as const),
+      ] as const;
+      for (const [job, status] of finished) {
+        await log.waitFor({ type: 'finished', jobId: job.id, status });
+        const outcome = log.outcomes.get(job.id);
+        if (outcome === undefined) continue;
+        const stored = await mustGet(storage, job.id);
+        expect(outcome).toEqual({ result: stored.result, error: stored.error });
+      }
       await log.unsubscribe();
     });
 

@@ -44,20 +44,24 @@ export async function ackJob(
       UPDATE ${names.jobs}
       SET ${ACK_UPDATES[input.kind]}, owner_id = NULL, lease_expires_at = NULL
       WHERE id = $1 AND attempt = $2 AND owner_id = $3 AND status = 'running'
-      RETURNING id, name, status, run_at
+      RETURNING id, name, status, run_at, result, error
     )
-    SELECT acked.*, ${announceSql(input.kind === 'release' ? '$5' : '$6', 'acked')} AS announced
+    SELECT acked.*,
+      ${announceSql(input.kind === 'release' ? '$5' : '$6', 'acked', { outcome: true })} AS announced
     FROM acked`,
     [input.id, input.attempt, input.ownerId, ...ackValues(input), names.channel],
   );
   const row = rows[0];
   if (!row) return { acked: false, events: [] };
-  const event = eventFor({
-    id: row.id as string,
-    name: row.name as string,
-    status: row.status as JobStatus,
-    runAt: Number(row.run_at),
-  });
+  const event = eventFor(
+    {
+      id: row.id as string,
+      name: row.name as string,
+      status: row.status as JobStatus,
+      runAt: Number(row.run_at),
+    },
+    { result: row.result as string | null, error: row.error as string | null },
+  );
   return { acked: true, events: [event] };
 }
 
@@ -128,9 +132,9 @@ export async function ackSuccesses(
           owner_id = NULL, lease_expires_at = NULL
       FROM locked
       WHERE j.id = locked.id
-      RETURNING j.id, j.status
+      RETURNING j.id, j.status, j.result, j.error
     ), numbered AS (
-      SELECT id, status, row_number() OVER () AS rn FROM acked
+      SELECT id, status, result, error, row_number() OVER () AS rn FROM acked
     ), announced AS (
       ${announceFinishedBatchSql('$6', 'numbered')}
     )

@@ -1,4 +1,4 @@
-import type { EnqueueResult, NewJob, StorageEvent } from 'reseolio';
+import type { EnqueueLease, EnqueueResult, NewJob, StorageEvent } from 'reseolio';
 import { JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import { announceSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
@@ -14,39 +14,21 @@ import type { SqlExecutor } from '../sql-executor.ts';
  * deleted (purged) in between, so the pair is retried a few times.
  *
  * The `ready` announcement is part of the INSERT statement, so it is sent only when the row
- * is inserted and delivered only when the (possibly caller-owned) transaction commits.
+ * is inserted and delivered only when the (possibly caller-owned) transaction commits. A job
+ * inserted with a `lease` is already running and is not announced.
  */
 export async function enqueueJob(
   exec: SqlExecutor,
   names: SchemaNames,
   job: NewJob,
+  lease?: EnqueueLease,
 ): Promise<EnqueueResult & { events: StorageEvent[] }> {
-  const insert = `
-    WITH inserted AS (
-      INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, created_at, run_at)
-      VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9)
-      ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${JOB_COLUMNS}
-    )
-    SELECT inserted.*, ${announceSql('$10', 'inserted')} AS announced FROM inserted`;
-  const values = [
-    job.id,
-    job.name,
-    job.args,
-    job.policy,
-    job.maxAttempts,
-    job.idempotencyKey,
-    job.parentId,
-    job.createdAt,
-    job.runAt,
-    names.channel,
-  ];
+  const [insert, values] = lease ? leasedInsert(names, job, lease) : pendingInsert(names, job);
   for (let tries = 0; tries < 3; tries++) {
     const [row] = await exec(insert, values);
     if (row) {
       const record = toJobRecord(row);
-      return { job: record, deduplicated: false, events: [eventFor(record)] };
+      return { job: record, deduplicated: false, events: lease ? [] : [eventFor(record)] };
     }
     const [existing] = await exec(
       `SELECT ${JOB_COLUMNS} FROM ${names.jobs} WHERE name = $1 AND idempotency_key = $2`,
@@ -58,4 +40,46 @@ export async function enqueueJob(
     `enqueue of "${job.name}" with idempotency key "${job.idempotencyKey}" kept conflicting ` +
       'with a row that was deleted before it could be read',
   );
+}
+
+/** `$1`…`$9` of both inserts. */
+function jobValues(job: NewJob): unknown[] {
+  return [
+    job.id,
+    job.name,
+    job.args,
+    job.policy,
+    job.maxAttempts,
+    job.idempotencyKey,
+    job.parentId,
+    job.createdAt,
+    job.runAt,
+  ];
+}
+
+function pendingInsert(names: SchemaNames, job: NewJob): [string, unknown[]] {
+  const insert = `
+    WITH inserted AS (
+      INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
+        idempotency_key, parent_id, created_at, run_at)
+      VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9)
+      ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING ${JOB_COLUMNS}
+    )
+    SELECT inserted.*, ${announceSql('$10', 'inserted')} AS announced FROM inserted`;
+  return [insert, [...jobValues(job), names.channel]];
+}
+
+/**
+ * The job already leased to the engine that will run it (`EnqueueOptions.lease`), as if
+ * claimed at `createdAt`. Nothing is announced: no one else may take it.
+ */
+function leasedInsert(names: SchemaNames, job: NewJob, lease: EnqueueLease): [string, unknown[]] {
+  const insert = `
+    INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
+      idempotency_key, parent_id, created_at, run_at, owner_id, lease_expires_at, started_at)
+    VALUES ($1, $2, 'running', $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $8)
+    ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING ${JOB_COLUMNS}`;
+  return [insert, [...jobValues(job), lease.ownerId, lease.leaseExpiresAt]];
 }

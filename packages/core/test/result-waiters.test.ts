@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ResultWaiters } from '../src/result-waiters.ts';
+import type { JobRecord } from '../src/storage/records.ts';
+import type { StorageAdapter } from '../src/storage/storage.ts';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Just enough storage for the waiters: capabilities and a counted `getJob`. */
+function fakeStorage(crossProcessNotify: boolean) {
+  const records = new Map<string, Partial<JobRecord>>();
+  const reads: string[] = [];
+  const storage = {
+    capabilities: { crossProcessNotify, multiProcess: true, leasedEnqueue: true },
+    async getJob(jobId: string) {
+      reads.push(jobId);
+      return records.get(jobId);
+    },
+  } as unknown as StorageAdapter;
+  return { storage, records, reads };
+}
+
+const waiters: ResultWaiters[] = [];
+function makeWaiters(storage: StorageAdapter): ResultWaiters {
+  const made = new ResultWaiters(storage, 60_000, quiet);
+  waiters.push(made);
+  return made;
+}
+afterEach(() => {
+  for (const w of waiters.splice(0)) w.rejectAll(new Error('test over'));
+});
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('ResultWaiters', () => {
+  it('resolves from the outcome a finished push carries, without reading the job', async () => {
+    const { storage, reads, records } = fakeStorage(true);
+    records.set('a', { status: 'running' });
+    const w = makeWaiters(storage);
+    const waiting = w.wait('a');
+    await tick();
+    expect(reads).toEqual(['a']); // no mark: the first read is needed
+    w.finished('a', 'success', { result: '42', error: null });
+    expect(await waiting).toEqual({ status: 'success', result: '42', error: null });
+    expect(reads).toEqual(['a']);
+  });
+
+  it('reads the job when the push carries no outcome', async () => {
+    const { storage, reads, records } = fakeStorage(true);
+    records.set('a', { status: 'running' });
+    const w = makeWaiters(storage);
+    const waiting = w.wait('a');
+    await tick();
+    records.set('a', { status: 'dead', result: null, error: '{"message":"x"}' });
+    w.finished('a', 'dead', undefined);
+    expect(await waiting).toMatchObject({ status: 'dead', error: '{"message":"x"}' });
+    expect(reads).toEqual(['a', 'a']);
+  });
+
+  it('skips the first read for a job this process just inserted, and only then', async () => {
+    const { storage, reads, records } = fakeStorage(true);
+    records.set('fresh', { status: 'pending' });
+    records.set('done', { status: 'success', result: '1', error: null });
+    records.set('resynced', { status: 'pending' });
+    const w = makeWaiters(storage);
+
+    const mark = w.markInserted();
+    const fresh = w.wait('fresh', undefined, mark);
+    await tick();
+    expect(reads).toEqual([]);
+    w.finished('fresh', 'success', { result: '2', error: null });
+    expect(await fresh).toMatchObject({ result: '2' });
+
+    // Finished before result() was called: remembered, so it is read (not waited on forever).
+    const doneMark = w.markInserted();
+    w.finished('done', 'success', undefined);
+    expect(await w.wait('done', undefined, doneMark)).toMatchObject({ result: '1' });
+    expect(reads).toEqual(['done']);
+
+    // A resync since the insert means finishes may have been missed: read.
+    const resyncMark = w.markInserted();
+    w.resync();
+    const resynced = w.wait('resynced', undefined, resyncMark);
+    await tick();
+    expect(reads).toEqual(['done', 'resynced']);
+    records.set('resynced', { status: 'cancelled', result: null, error: null });
+    w.finished('resynced', 'cancelled', undefined);
+    expect(await resynced).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('reads again once more finishes passed than it remembers', async () => {
+    const { storage, reads, records } = fakeStorage(true);
+    records.set('old', { status: 'success', result: '"x"', error: null });
+    const w = makeWaiters(storage);
+    const mark = w.markInserted();
+    w.finished('old', 'success', undefined);
+    for (let i = 0; i < 1024; i++) w.finished(`other-${i}`, 'success', undefined);
+    // 'old' fell out of the remembered finishes: only a read can tell it finished.
+    expect(await w.wait('old', undefined, mark)).toMatchObject({ result: '"x"' });
+    expect(reads).toEqual(['old']);
+  });
+
+  it('never skips the read when storage cannot push finishes from other processes', async () => {
+    const { storage, reads, records } = fakeStorage(false);
+    records.set('a', { status: 'success', result: '1', error: null });
+    const w = makeWaiters(storage);
+    expect(w.markInserted()).toBeUndefined();
+    expect(await w.wait('a', undefined, w.markInserted())).toMatchObject({ result: '1' });
+    expect(reads).toEqual(['a']);
+  });
+});

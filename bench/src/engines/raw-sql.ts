@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { sql } from '../db.ts';
-import { ResultPoller } from './poll-result.ts';
 import type { BenchHandler, BenchPayload, Engine, EngineSession, OpenOptions } from './types.ts';
 
 /**
  * The floor: the least a PostgreSQL queue must do for the same durability, with no library.
+ * Every hot statement is a named prepared statement (planned once per connection).
  * Insert one row (and NOTIFY); claim a batch with `FOR UPDATE SKIP LOCKED` through a partial
  * index, taking a lease, in a commit that does not wait for the WAL flush (a lost claim only
  * re-runs its job); run; mark the batch done in one synchronous UPDATE after the handlers
@@ -63,18 +63,23 @@ export class RawSqlEngine implements Engine {
     return rows[0].n as number;
   }
 
-  async open({ concurrency, handler }: OpenOptions): Promise<EngineSession> {
+  async open({ concurrency, handler, announceDone = false }: OpenOptions): Promise<EngineSession> {
     const pool = new pg.Pool({ connectionString: this.#url, max: 10 });
     const worker =
-      concurrency > 0 ? new FloorWorker(this.#url, pool, concurrency, handler ?? (() => {})) : null;
+      concurrency > 0
+        ? new FloorWorker(this.#url, pool, concurrency, handler ?? (() => {}), announceDone)
+        : null;
     await worker?.start();
+    const done = new DoneListener(this.#url);
+    await done.start();
     return {
       enqueue: async (p) => {
-        const { rows } = await pool.query(
-          `WITH i AS (INSERT INTO floor_jobs (payload) VALUES ($1) RETURNING id)
+        const { rows } = await pool.query({
+          name: 'floor_enqueue',
+          text: `WITH i AS (INSERT INTO floor_jobs (payload) VALUES ($1) RETURNING id)
            SELECT id, pg_notify('floor_jobs', '') FROM i`,
-          [p],
-        );
+          values: [p],
+        });
         return String(rows[0].id);
       },
       enqueueBulk: async (payloads) => {
@@ -87,12 +92,10 @@ export class RawSqlEngine implements Engine {
           );
         }
       },
-      awaitResult: (id) =>
-        new ResultPoller(this.#url, 'SELECT 1 FROM floor_jobs WHERE id = $1 AND status < 2').wait(
-          id,
-        ),
+      awaitResult: (id) => done.wait(id),
       close: async () => {
         await worker?.stop();
+        await done.stop();
         await pool.end();
       },
     };
@@ -115,10 +118,19 @@ class FloorWorker {
   #stopped = false;
   #poll: NodeJS.Timeout | undefined;
 
-  constructor(url: string, pool: pg.Pool, slots: number, handler: BenchHandler) {
+  readonly #announceDone: boolean;
+
+  constructor(
+    url: string,
+    pool: pg.Pool,
+    slots: number,
+    handler: BenchHandler,
+    announceDone: boolean,
+  ) {
     this.#pool = pool;
     this.#free = slots;
     this.#handler = handler;
+    this.#announceDone = announceDone;
     this.#listener = new pg.Client({ connectionString: url });
   }
 
@@ -151,16 +163,17 @@ class FloorWorker {
       while (this.#wanted && this.#free > 0 && !this.#stopped) {
         this.#wanted = false;
         const limit = this.#free;
-        const { rows } = await this.#pool.query(
+        const { rows } = await this.#pool.query({
+          name: 'floor_claim',
           // The claim's commit skips the WAL flush (transaction-local), as Reseolio's does: a
           // claim lost in a crash only runs its job again; the done UPDATE stays synchronous.
-          `UPDATE floor_jobs SET status = 1, locked_until = now() + interval '30 seconds'
+          text: `UPDATE floor_jobs SET status = 1, locked_until = now() + interval '30 seconds'
            FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
            WHERE id IN (SELECT id FROM floor_jobs WHERE status = 0 ORDER BY id LIMIT $1
                         FOR UPDATE SKIP LOCKED)
            RETURNING id, payload`,
-          [limit],
-        );
+          values: [limit],
+        });
         this.#free -= rows.length;
         for (const row of rows) this.#run(String(row.id), row.payload as BenchPayload);
         if (rows.length === limit) this.#wanted = true;
@@ -184,14 +197,62 @@ class FloorWorker {
     try {
       while (this.#done.length > 0) {
         const ids = this.#done.splice(0);
-        await this.#pool.query('UPDATE floor_jobs SET status = 2 WHERE id = ANY($1::bigint[])', [
-          ids,
-        ]);
+        await this.#pool.query({
+          name: this.#announceDone ? 'floor_done_announced' : 'floor_done',
+          text: this.#announceDone
+            ? // Announced in the same statement, so only once committed; ≤ 100 ids stay far
+              // below NOTIFY's 8000-byte payload limit.
+              `WITH d AS (UPDATE floor_jobs SET status = 2 WHERE id = ANY($1::bigint[])
+                 RETURNING id), n AS (SELECT id, row_number() OVER () AS rn FROM d)
+               SELECT pg_notify('floor_done', string_agg(id::text, ',')) FROM n
+               GROUP BY (rn - 1) / 100`
+            : 'UPDATE floor_jobs SET status = 2 WHERE id = ANY($1::bigint[])',
+          values: [ids],
+        });
         this.#free += ids.length;
         this.#wake();
       }
     } finally {
       this.#flushing = false;
     }
+  }
+}
+
+/**
+ * Awaits results the cheapest way: LISTEN for the ids the workers announce done, from the
+ * session's start, so a job finished before `wait()` was called is already known.
+ */
+class DoneListener {
+  readonly #client: pg.Client;
+  readonly #finished = new Set<string>();
+  readonly #waiting = new Map<string, () => void>();
+
+  constructor(url: string) {
+    this.#client = new pg.Client({ connectionString: url });
+  }
+
+  async start(): Promise<void> {
+    await this.#client.connect();
+    this.#client.on('notification', (message) => {
+      for (const id of (message.payload ?? '').split(',')) {
+        const resolve = this.#waiting.get(id);
+        if (resolve) {
+          this.#waiting.delete(id);
+          resolve();
+        } else {
+          this.#finished.add(id);
+        }
+      }
+    });
+    await this.#client.query('LISTEN floor_done');
+  }
+
+  wait(id: string): Promise<void> {
+    if (this.#finished.delete(id)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.set(id, resolve));
+  }
+
+  async stop(): Promise<void> {
+    await this.#client.end();
   }
 }

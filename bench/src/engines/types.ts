@@ -27,6 +27,11 @@ export interface OpenOptions {
   /** Jobs run at once in this process; 0 = producer only. */
   concurrency: number;
   handler?: BenchHandler;
+  /**
+   * Someone awaits results (the result metric): the raw-SQL floor's workers then announce
+   * finished jobs, which it otherwise skips as work nobody needs. The engines ignore it.
+   */
+  announceDone?: boolean;
 }
 
 /** One engine under one group of settings. */
@@ -41,7 +46,7 @@ export interface Engine {
   readonly settings: string;
   /** The concurrency of this engine's best throughput setting. */
   readonly bestConcurrency: number;
-  /** False for the raw-SQL floor, which has no result API, no sagas and no resident worker. */
+  /** False for the raw-SQL floor: no sagas, no memory profile (it awaits results only by NOTIFY). */
   readonly fullFeatured: boolean;
   /** Creates the engine's database and schema (once per run). */
   prepare(): Promise<void>;

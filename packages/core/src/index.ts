@@ -7,7 +7,7 @@ export { Reseolio, type ReseolioState } from './reseolio.ts';
 export { deserialize, serialize } from './serialization.ts';
 export { MemoryStorage } from './storage/memory-storage.ts';
 export type * from './storage/records.ts';
-export { FINAL_STATUSES } from './storage/records.ts';
+export { FINAL_STATUSES, insertedRecord } from './storage/records.ts';
 export type * from './storage/storage.ts';
 export type * from './types.ts';
 export { CALL_OPTION_KEYS } from './types.ts';

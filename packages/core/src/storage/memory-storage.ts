@@ -13,6 +13,7 @@ import type {
   SweepInput,
   SweepResult,
 } from './records.ts';
+import { insertedRecord } from './records.ts';
 import type {
   EnqueueLease,
   EnqueueOptions,
@@ -62,17 +63,7 @@ export class MemoryStorage implements StorageAdapter {
       if (existingId) return { job: { ...this.#jobs.get(existingId)! }, deduplicated: true };
       this.#keys.set(keyOf(job.name, job.idempotencyKey), job.id);
     }
-    const record: JobRecord = {
-      ...job,
-      status: lease ? 'running' : 'pending',
-      result: null,
-      error: null,
-      attempt: lease ? 1 : 0,
-      ownerId: lease?.ownerId ?? null,
-      leaseExpiresAt: lease?.leaseExpiresAt ?? null,
-      startedAt: lease ? job.createdAt : null,
-      completedAt: null,
-    };
+    const record = insertedRecord(job, lease);
     this.#jobs.set(job.id, record);
     if (!lease) this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
     return { job: { ...record }, deduplicated: false };

@@ -1,3 +1,5 @@
+import type { EnqueueLease } from './storage.ts';
+
 /**
  * Plain data that crosses the storage seam. Every time is an epoch-millisecond number chosen
  * by the engine: storage never reads the clock, so the contract suite can drive time.
@@ -56,6 +58,25 @@ export interface NewJob {
   parentId: string | null;
   createdAt: number;
   runAt: number;
+}
+
+/**
+ * The record storage holds right after inserting `job`: `pending`, or with a `lease` already
+ * running at attempt 1 as if claimed at `createdAt` (see `EnqueueOptions.lease`). Adapters
+ * may build the reply to `enqueue` from it instead of reading the row back.
+ */
+export function insertedRecord(job: NewJob, lease?: EnqueueLease): JobRecord {
+  return {
+    ...job,
+    status: lease ? 'running' : 'pending',
+    result: null,
+    error: null,
+    attempt: lease ? 1 : 0,
+    ownerId: lease?.ownerId ?? null,
+    leaseExpiresAt: lease?.leaseExpiresAt ?? null,
+    startedAt: lease ? job.createdAt : null,
+    completedAt: null,
+  };
 }
 
 export interface EnqueueResult {

@@ -1,4 +1,10 @@
-import type { EnqueueLease, EnqueueResult, NewJob, StorageEvent } from 'reseolio';
+import {
+  type EnqueueLease,
+  type EnqueueResult,
+  insertedRecord,
+  type NewJob,
+  type StorageEvent,
+} from 'reseolio';
 import { JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import { announceSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
@@ -25,9 +31,10 @@ export async function enqueueJob(
 ): Promise<EnqueueResult & { events: StorageEvent[] }> {
   const [insert, values] = lease ? leasedInsert(names, job, lease) : pendingInsert(names, job);
   for (let tries = 0; tries < 3; tries++) {
-    const [row] = await exec(insert, values);
-    if (row) {
-      const record = toJobRecord(row);
+    // An inserted row is exactly the job we sent, so it is not read back (its arguments can
+    // be large): the reply is built from the job itself.
+    if ((await exec(insert, values)).length > 0) {
+      const record = insertedRecord(job, lease);
       return { job: record, deduplicated: false, events: lease ? [] : [eventFor(record)] };
     }
     const [existing] = await exec(
@@ -64,9 +71,9 @@ function pendingInsert(names: SchemaNames, job: NewJob): [string, unknown[]] {
         idempotency_key, parent_id, created_at, run_at)
       VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9)
       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING ${JOB_COLUMNS}
+      RETURNING id, name, status, run_at
     )
-    SELECT inserted.*, ${announceSql('$10', 'inserted')} AS announced FROM inserted`;
+    SELECT ${announceSql('$10', 'inserted')} AS announced FROM inserted`;
   return [insert, [...jobValues(job), names.channel]];
 }
 
@@ -80,6 +87,6 @@ function leasedInsert(names: SchemaNames, job: NewJob, lease: EnqueueLease): [st
       idempotency_key, parent_id, created_at, run_at, owner_id, lease_expires_at, started_at)
     VALUES ($1, $2, 'running', $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $8)
     ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING ${JOB_COLUMNS}`;
+    RETURNING id`;
   return [insert, [...jobValues(job), lease.ownerId, lease.leaseExpiresAt]];
 }

@@ -201,8 +201,8 @@ export class WorkerPool {
   /**
    * Asks to run a job of `name` that this process is about to enqueue, due now, right here:
    * the insert then leases it to us (`EnqueueOptions.lease`) and no claim is needed. Granted
-   * only when a slot is free and the last claim found the queue empty, so a new job never
-   * overtakes older due jobs waiting in storage; under a backlog jobs queue as usual. The slot
+   * only when a slot is free and the last claim found the queue empty, so a new job does not
+   * overtake older due jobs this process knows of; under a backlog jobs queue as usual. The slot
    * is taken now; {@link runLocal} or {@link cancelLocalRun} must follow.
    */
   reserveLocalRun(name: string): EnqueueLease | undefined {
@@ -228,7 +228,9 @@ export class WorkerPool {
    */
   runLocal(record: JobRecord): void {
     this.#reservations -= 1;
-    this.#scope.runInAsyncScope(() => this.#start(record, true));
+    // #start counts the slot itself: give the reserved one back to it, in the same tick.
+    this.#activeSlots -= 1;
+    this.#scope.runInAsyncScope(() => this.#start(record));
   }
 
   /** The reserved job was not inserted leased to us (a duplicate, an error): free the slot. */
@@ -327,13 +329,9 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * Runs a leased job. `slotTaken` when the slot was already counted (a local run reserved
-   * it before the insert).
-   */
-  #start(record: JobRecord, slotTaken = false): void {
+  /** Runs a job leased to this process, in a slot it takes. */
+  #start(record: JobRecord): void {
     if (this.#stopping) {
-      if (slotTaken) this.#activeSlots -= 1;
       // Leased while stop() began: hand it straight back. stop() waits for the write, so
       // storage is still open for it.
       const release = this.#deps.storage
@@ -369,7 +367,7 @@ export class WorkerPool {
       returned: false,
       settled: false,
     };
-    if (!slotTaken) this.#activeSlots += 1;
+    this.#activeSlots += 1;
     this.#running.set(record.id, attempt);
     this.#deps.emit('job:start', attempt.info);
     void this.#execute(attempt).finally(() => {

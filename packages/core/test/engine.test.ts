@@ -293,6 +293,34 @@ describe('durable functions', () => {
     // Work that arrives later is still claimed at once.
     expect(await (await onProducer(99)).result(5000)).toBe(99);
   });
+
+  it('fills every slot freed in one turn with one claim', async () => {
+    // A backlog of fast jobs: a claimed batch's handlers all return in the same turn. Claiming
+    // at the first freed slot made claims of one job (10, 9, 1, 1, 10, 9, … at concurrency
+    // 10: nearly twice the claims, half of them for one job).
+    const storage = new MemoryStorage();
+    const sizes: number[] = [];
+    const claim = storage.claim.bind(storage);
+    storage.claim = async (input) => {
+      const claimed = await claim(input);
+      sizes.push(claimed.length);
+      return claimed;
+    };
+    const producer = makeEngine({ storage, workerConcurrency: 0, pollIntervalMs: 60_000 });
+    const enqueue = producer.durable('backlog', async () => {});
+    await producer.start();
+    await enqueue.enqueueMany(Array.from({ length: 100 }, () => [] as []));
+    const worker = makeEngine({ storage, workerConcurrency: 10, pollIntervalMs: 60_000 });
+    let ran = 0;
+    worker.durable('backlog', async () => {
+      ran += 1;
+    });
+    await worker.start();
+    await waitFor(() => ran === 100);
+    // Ten full claims, and at most one that finds the queue empty.
+    expect(sizes.filter((n) => n > 0)).toEqual(Array(10).fill(10));
+    expect(sizes.length).toBeLessThanOrEqual(11);
+  });
 });
 
 describe('orchestration', () => {

@@ -73,6 +73,7 @@ export class WorkerPool {
   readonly #deps: PoolDeps;
   readonly #running = new Map<string, Attempt>();
   #activeSlots = 0;
+  /** A claim loop is running, or is scheduled to run on the next turn (`#requestClaim`). */
   #claiming = false;
   #wakeRequested = false;
   /**
@@ -151,7 +152,14 @@ export class WorkerPool {
   #requestClaim(): void {
     if (this.#stopping) return;
     this.#wakeRequested = true;
-    if (!this.#claiming) void this.#claimLoop();
+    if (this.#claiming) return;
+    this.#claiming = true;
+    // One event-loop turn of coalescing, as for acks. The handlers of a claimed batch of fast
+    // jobs return one by one in the same turn; claiming at the first freed slot cost a claim
+    // of one job for it, then one for the next few (measured on SQLite at concurrency 10: 3.8
+    // claims per 20 jobs, half of them for a single job). After the turn, one claim fills
+    // every slot that freed. An announcement waits no more than that turn.
+    setImmediate(() => void this.#claimLoop());
   }
 
   /** Storage says a job of `name` becomes claimable at `runAt`. */
@@ -299,9 +307,9 @@ export class WorkerPool {
     }
   }
 
+  /** Runs with `#claiming` already set by `#requestClaim`; clears it when done. */
   async #claimLoop(): Promise<void> {
     const { storage, options, registry, clock } = this.#deps;
-    this.#claiming = true;
     try {
       while (this.#wakeRequested && !this.#stopping) {
         this.#wakeRequested = false;

@@ -24,7 +24,7 @@ export interface Statements {
   insertLeased: Statement<object, JobRecord>;
   findByKey: Statement<object, JobRecord>;
   getJob: Statement<[string], JobRecord>;
-  claim: Statement<object, JobRecord>;
+  claim: Statement<object, ClaimedRow>;
   heartbeat: Statement<object, { id: string }>;
   ackSuccess: Statement<object, FinishedRow>;
   ackRetry: Statement<object, { name: string }>;
@@ -34,6 +34,53 @@ export interface Statements {
   cancel: Statement<object, { id: string }>;
   retry: Statement<object, { name: string }>;
   purge: Statement<object>;
+}
+
+/**
+ * A claimed job's columns that the claim does not already know (status, owner, lease and
+ * start are what it just set; result and completed_at are null on every claimable job), as
+ * an array: `.raw()` rows skip building a 17-property object per job in the driver, which
+ * cost a claim of 10 jobs about a fifth of its time. {@link claimedRecord} makes the record.
+ */
+export type ClaimedRow = [
+  id: string,
+  name: string,
+  args: string,
+  error: string | null,
+  policy: string,
+  attempt: number,
+  maxAttempts: number,
+  idempotencyKey: string | null,
+  parentId: string | null,
+  createdAt: number,
+  runAt: number,
+];
+
+/** The claimed job's record, from its {@link ClaimedRow} and what the claim set. */
+export function claimedRecord(
+  row: ClaimedRow,
+  claim: { ownerId: string; leaseExpiresAt: number; now: number },
+): JobRecord {
+  const [id, name, args, error, policy, attempt, maxAttempts, idempotencyKey, parentId] = row;
+  return {
+    id,
+    name,
+    status: 'running',
+    args,
+    result: null,
+    error,
+    policy,
+    attempt,
+    maxAttempts,
+    idempotencyKey,
+    parentId,
+    ownerId: claim.ownerId,
+    leaseExpiresAt: claim.leaseExpiresAt,
+    createdAt: row[9],
+    runAt: row[10],
+    startedAt: claim.now,
+    completedAt: null,
+  };
 }
 
 /** What a finishing ack returns: enough to announce the job with its outcome. */
@@ -77,7 +124,8 @@ export function prepareStatements(db: Database): Statements {
     // INDEXED BY pins the partial pending index: without statistics (nobody runs ANALYZE on
     // an embedded database) the planner prefers the (name, key) index, reading every job of
     // that name, finished ones included, and sorting them.
-    claim: db.prepare(`
+    claim: db
+      .prepare<object, ClaimedRow>(`
       UPDATE reseolio_jobs
       SET status = 'running', owner_id = @ownerId, lease_expires_at = @leaseExpiresAt,
         started_at = @now, attempt = attempt + 1
@@ -87,7 +135,9 @@ export function prepareStatements(db: Database): Statements {
           AND name IN (SELECT value FROM json_each(@names))
         ORDER BY run_at, created_at
         LIMIT @limit)
-      RETURNING ${JOB}`),
+      RETURNING id, name, args, error, policy, attempt, max_attempts, idempotency_key,
+        parent_id, created_at, run_at`)
+      .raw(),
     heartbeat: db.prepare(`
       UPDATE reseolio_jobs SET lease_expires_at = @leaseExpiresAt WHERE ${FENCE} RETURNING id`),
 

@@ -133,5 +133,46 @@ export function claimSuite({ test }: ContractContext): void {
       ).toEqual([]);
       expect(await mustGet(storage, job.id)).toMatchObject({ ownerId: OWNER, attempt: 1 });
     });
+
+    test('a job claimed again (after a failed attempt, after retry()) comes back as stored', async ({
+      storage,
+    }) => {
+      // An adapter may build the claimed record partly from what the claim set (SQLite does):
+      // what a job carries from earlier attempts (its last error, a cleared completedAt) must
+      // come back exactly as stored.
+      const job = newJob({ runAt: T0 - 1_000, maxAttempts: 3 });
+      await storage.enqueue(job);
+      const claimAt = async (now: number) => {
+        const claimed = await storage.claim({
+          names: [job.name],
+          ownerId: OWNER,
+          limit: 1,
+          now,
+          leaseExpiresAt: now + LEASE_MS,
+        });
+        expect(claimed).toHaveLength(1);
+        expect(claimed[0]).toEqual(await storage.getJob(job.id));
+        return claimed[0]!;
+      };
+      const first = await claimAt(T0);
+      const fence = { id: job.id, attempt: first.attempt, ownerId: OWNER };
+      expect(
+        await storage.ack({ ...fence, kind: 'retry', error: '{"m":"first"}', runAt: T0, now: T0 }),
+      ).toBe(true);
+      const second = await claimAt(T0 + 1);
+      expect(second).toMatchObject({ attempt: 2, error: '{"m":"first"}' });
+      expect(
+        await storage.ack({
+          ...fence,
+          attempt: second.attempt,
+          kind: 'dead',
+          error: '{"m":"second"}',
+          now: T0 + 2,
+        }),
+      ).toBe(true);
+      expect(await storage.retry(job.id, T0 + 3)).toBe(true);
+      const third = await claimAt(T0 + 4);
+      expect(third).toMatchObject({ attempt: 1, completedAt: null, result: null });
+    });
   });
 }

@@ -61,7 +61,19 @@ export function claimedRecord(
   row: ClaimedRow,
   claim: { ownerId: string; leaseExpiresAt: number; now: number },
 ): JobRecord {
-  const [id, name, args, error, policy, attempt, maxAttempts, idempotencyKey, parentId] = row;
+  const [
+    id,
+    name,
+    args,
+    error,
+    policy,
+    attempt,
+    maxAttempts,
+    idempotencyKey,
+    parentId,
+    createdAt,
+    runAt,
+  ] = row;
   return {
     id,
     name,
@@ -76,8 +88,8 @@ export function claimedRecord(
     parentId,
     ownerId: claim.ownerId,
     leaseExpiresAt: claim.leaseExpiresAt,
-    createdAt: row[9],
-    runAt: row[10],
+    createdAt,
+    runAt,
     startedAt: claim.now,
     completedAt: null,
   };

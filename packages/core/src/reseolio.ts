@@ -11,6 +11,7 @@ import {
 } from './errors.ts';
 import { uuidv7 } from './ids.ts';
 import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
+import { infoOf } from './job-info.ts';
 import {
   hasRetryOption,
   type ResolvedOptions,
@@ -39,7 +40,6 @@ import type {
   DurableOptions,
   JobDetails,
   JobHandle,
-  JobInfo,
   ReseolioEvents,
   ReseolioOptions,
   ResolvedRetryPolicy,
@@ -485,13 +485,3 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
 }
 
 const EMPTY_OPTIONS: CallOptions = Object.freeze({});
-function infoOf(job: JobRecord): JobInfo {
-  return {
-    id: job.id,
-    name: job.name,
-    attempt: job.attempt,
-    maxAttempts: job.maxAttempts,
-    parentId: job.parentId,
-    idempotencyKey: job.idempotencyKey,
-  };
-}

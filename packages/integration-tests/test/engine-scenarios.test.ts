@@ -1,8 +1,13 @@
 /** The engine's guarantees on every real backend, across instances on one database. */
 
-import { PayloadTooLargeError, ReseolioValidationError, SerializationError } from 'reseolio';
+import {
+  currentJob,
+  PayloadTooLargeError,
+  ReseolioValidationError,
+  SerializationError,
+} from 'reseolio';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, engineOn } from './helpers.ts';
+import { BACKENDS, engineOn, waitFor } from './helpers.ts';
 
 describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
   it('an orchestrator fanning out 50 children with workerConcurrency 2 finishes', async () => {
@@ -47,6 +52,49 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     const children = await reseolio.listJobs({ parentId: handle.jobId });
     expect(children.map((c) => c.name).sort()).toEqual(['saga:charge', 'saga:email']);
   });
+  it('cancel and retryJob from another instance while the job runs: the cancelled run cannot record its result', async () => {
+    // Without pushes across processes (SQLite; PostgreSQL without LISTEN) the worker does not
+    // hear of the cancel, and after retryJob it claims the job again at the same attempt
+    // number under the same owner id. Only the new claim's lease token fences the first run
+    // out: with (attempt, owner) as the fence, its late 'run 1' became the job's result.
+    const open = freshDatabase();
+    const warnings: string[] = [];
+    const worker = engineOn(open({ listen: false }), {
+      pollIntervalMs: 50,
+      logger: { ...console, debug() {}, warn: (message: string) => warnings.push(message) },
+    });
+    const operator = engineOn(open({ listen: false }), { workerConcurrency: 0 });
+    const gates: (() => void)[] = [];
+    const aborted: boolean[] = [];
+    const work = worker.durable('fence:cancel-retry', async () => {
+      const run = gates.length;
+      const { signal } = currentJob();
+      await new Promise<void>((resolve) => gates.push(resolve));
+      aborted[run] = signal.aborted;
+      return `run ${run + 1}`;
+    });
+    await worker.start();
+    const handle = await work();
+    await waitFor(() => gates.length === 1);
+    expect(await operator.getHandle(handle.jobId).cancel()).toBe(true);
+    await operator.retryJob(handle.jobId);
+    await waitFor(() => gates.length === 2);
+    expect(await handle.details()).toMatchObject({ status: 'running', attempt: 1 });
+
+    gates[0]!();
+    // The first run's outcome is settled one way or another: discarded at its ack, aborted by
+    // a heartbeat that found its lease gone, or (the bug) recorded.
+    await waitFor(
+      async () =>
+        warnings.some((w) => /lease was lost/.test(w)) ||
+        aborted[0] === true ||
+        (await handle.status()) !== 'running',
+    );
+    gates[1]!();
+    expect(await handle.result(10_000)).toBe('run 2');
+    expect(await handle.details()).toMatchObject({ status: 'success', attempt: 1 });
+  });
+
   it('20 concurrent calls with one idempotency key from two instances: one job, one execution', async () => {
     const open = freshDatabase();
     const a = engineOn(open());

@@ -51,8 +51,12 @@ export function onCleanup(cleanup: () => Promise<void> | void): void {
   cleanups.push(cleanup);
 }
 
-/** Opens a new connection (an adapter or a URL) to one isolated database. */
-export type OpenStorage = () => string | StorageAdapter;
+/**
+ * Opens a new connection (an adapter or a URL) to one isolated database. `listen: false` opens
+ * a PostgreSQL adapter without LISTEN, so that, as on SQLite, no other process's writes are
+ * pushed to it (ignored by SQLite, which never pushes across processes).
+ */
+export type OpenStorage = (options?: { listen?: boolean }) => string | StorageAdapter;
 
 /** A fresh SQLite file; every engine given its URL opens its own connection to it. */
 export function freshSqliteDatabase(): OpenStorage {
@@ -76,8 +80,8 @@ export function freshPostgresDatabase(): OpenStorage {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   });
-  return () => {
-    const adapter = createPostgresStorage({ connectionString, schema, poolSize: 4 });
+  return ({ listen = true } = {}) => {
+    const adapter = createPostgresStorage({ connectionString, schema, poolSize: 4, listen });
     adapters.push(adapter);
     return adapter;
   };

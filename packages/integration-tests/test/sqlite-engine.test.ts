@@ -29,6 +29,41 @@ describe('crashes and leases on SQLite (other processes on one file)', () => {
     });
   });
 
+  it("the node that sweeps a dead process's lease emits job:error, then job:retry or job:dead", async () => {
+    // Alerting built on events must see crashes too: the lost attempt is reported by the node
+    // that finds it, whether or not it registered the function.
+    const file = join(tempDir(), 'jobs.db');
+    const producer = engineOn(`sqlite:${file}`, { workerConcurrency: 0 });
+    const enqueue = producer.durable('crash:job', async () => 'unused');
+    const retried = await enqueue.enqueue([], { maxAttempts: 2 });
+    const last = await enqueue.enqueue([], { maxAttempts: 1 });
+    const worker = startFixture('sqlite-worker.mjs', [file, 'hang']);
+    await worker.waitForLine(/^started /);
+    await worker.waitForLine(/^started /);
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+
+    const sweeper = engineOn(`sqlite:${file}`, { leaseMs: 400, pollIntervalMs: 50 });
+    sweeper.durable('other:job', async () => 'unrelated');
+    const events: string[] = [];
+    for (const event of ['job:error', 'job:retry', 'job:dead'] as const) {
+      sweeper.on(event, (info, error) =>
+        events.push(`${event} ${info.id} ${info.attempt}/${info.maxAttempts} ${error.name}`),
+      );
+    }
+    await sweeper.start();
+    await waitFor(() => events.length === 4);
+    expect(events.sort()).toEqual(
+      [
+        `job:error ${retried.jobId} 1/2 LeaseExpiredError`,
+        `job:retry ${retried.jobId} 1/2 LeaseExpiredError`,
+        `job:error ${last.jobId} 1/1 LeaseExpiredError`,
+        `job:dead ${last.jobId} 1/1 LeaseExpiredError`,
+      ].sort(),
+    );
+    await expect(last.result(1_000)).rejects.toThrow(/LeaseExpiredError/);
+  });
+
   it('a late ack from an attempt that lost its lease changes nothing', async () => {
     const file = join(tempDir(), 'jobs.db');
     const taker = engineOn(`sqlite:${file}`, {

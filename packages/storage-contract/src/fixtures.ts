@@ -55,14 +55,21 @@ export function pendingRecord(job: NewJob): JobRecord {
     error: null,
     attempt: 0,
     ownerId: null,
+    leaseToken: null,
     leaseExpiresAt: null,
     startedAt: null,
     completedAt: null,
   };
 }
 
+/** A fresh fence for one claim, as the engine makes one per claim call. */
+export function newLeaseToken(): string {
+  return randomUUID();
+}
+
 export interface ClaimAs {
   ownerId?: string;
+  leaseToken?: string;
   now?: number;
   leaseExpiresAt?: number;
 }
@@ -82,9 +89,15 @@ export async function enqueueRunning(
 export async function claimExactly(
   storage: StorageAdapter,
   job: { id: string; name: string },
-  { ownerId = OWNER, now = T0, leaseExpiresAt = now + LEASE_MS }: ClaimAs = {},
+  {
+    ownerId = OWNER,
+    leaseToken = newLeaseToken(),
+    now = T0,
+    leaseExpiresAt = now + LEASE_MS,
+  }: ClaimAs = {},
 ): Promise<JobRecord> {
   const claimed = await storage.claim({
+    leaseToken,
     names: [job.name],
     ownerId,
     limit: 1,
@@ -107,8 +120,10 @@ export async function mustGet(storage: StorageAdapter, id: string): Promise<JobR
   return job;
 }
 
-/** The fence of a running record: the (id, attempt, owner) every ack must quote. */
+/** The fence of a running record: the (id, lease token) every ack must quote. */
 export function fenceOf(job: JobRecord): AttemptFence {
-  if (job.ownerId === null) throw new Error(`job ${job.id} is not running (no owner)`);
-  return { id: job.id, attempt: job.attempt, ownerId: job.ownerId };
+  if (job.status !== 'running' || job.leaseToken === null) {
+    throw new Error(`job ${job.id} is not running under a lease token`);
+  }
+  return { id: job.id, leaseToken: job.leaseToken };
 }

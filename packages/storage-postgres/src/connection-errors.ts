@@ -1,7 +1,8 @@
 /**
  * Which errors mean "the connection went away" rather than "the statement is wrong". Those are
- * worth re-sending on a fresh connection: claim and heartbeat are naturally repeatable, acks
- * are fenced on (id, attempt, owner, running), and the sweep is a set operation.
+ * worth re-sending on a fresh connection: acks are fenced on (id, lease token, running), and
+ * the sweep is a set operation. Claims and heartbeats are not re-sent: their lease times would
+ * be stale (see `PostgresStorage.claim`).
  */
 
 const NODE_NETWORK_CODES = new Set([

@@ -180,12 +180,27 @@ export class PostgresStorage implements StorageAdapter {
     return results;
   }
 
+  /**
+   * Not re-sent after a connection error, unlike acks: a claim carries the `now` and
+   * `leaseExpiresAt` the engine computed before sending it, and re-sending them after an
+   * outage committed leases that had already expired (then another node took the job while
+   * it ran here). The engine claims again at its next wake-up, with fresh times.
+   */
   claim(input: ClaimInput): Promise<JobRecord[]> {
-    return this.#runRetrying('claim', () => claimJobs(this.#exec, this.#names, input));
+    return this.#run('claim', () => claimJobs(this.#exec, this.#names, input));
   }
 
+  /** Not re-sent after a connection error, for the same reason as `claim`: its lease is stale. */
   heartbeat(input: HeartbeatInput): Promise<string[]> {
-    return this.#runRetrying('heartbeat', () => heartbeatJobs(this.#exec, this.#names, input));
+    return this.#run('heartbeat', () => heartbeatJobs(this.#exec, this.#names, input));
+  }
+
+  /** PostgreSQL's `clock_timestamp()` in epoch ms: the clock every node of this database shares. */
+  async currentTime(): Promise<number> {
+    const [row] = await this.#run('currentTime', () =>
+      this.#exec('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now', []),
+    );
+    return Number(row!.now);
   }
 
   async ack(input: AckInput): Promise<boolean> {
@@ -346,7 +361,9 @@ export class PostgresStorage implements StorageAdapter {
   /**
    * Runs a worker-path operation, re-sending it after connection errors for up to
    * `connectionRetryMs`, so a dropped connection or a restarting server does not lose a
-   * completion. Safe because every one of these is fenced or repeatable.
+   * completion. Safe because every one of these is fenced or repeatable, and none carries a
+   * time that goes stale: an ack's times are what it records, and a sweep's `now` only
+   * sweeps less when late.
    */
   async #runRetrying<T>(operation: string, fn: (retrying: boolean) => Promise<T>): Promise<T> {
     try {

@@ -38,6 +38,7 @@ export const jobs = reseolioSchema.table(
     idempotencyKey: text('idempotency_key'),
     parentId: uuid('parent_id'),
     ownerId: text('owner_id'),
+    leaseToken: text('lease_token'),
     leaseExpiresAt: bigint('lease_expires_at', { mode: 'number' }),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     runAt: bigint('run_at', { mode: 'number' }).notNull(),

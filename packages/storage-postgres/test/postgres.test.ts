@@ -159,7 +159,7 @@ describe('pool ownership', () => {
     try {
       const before = (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit;
       await client.query('BEGIN');
-      await client.query(`SELECT id FROM "${schema}".claim_jobs($1, $2, 1, 'w', $3)`, [
+      await client.query(`SELECT id FROM "${schema}".claim_jobs($1, $2, 1, 'w', 'token', $3)`, [
         T0,
         [job.name],
         T0 + 1000,
@@ -175,6 +175,7 @@ describe('pool ownership', () => {
     await storage.enqueue(newJob({ name: job.name }));
     expect(
       await storage.claim({
+        leaseToken: randomUUID(),
         names: [job.name],
         ownerId: 'w',
         limit: 1,
@@ -270,6 +271,7 @@ describe('notifications', () => {
     expect(events[0]!.at - sentAt).toBeLessThan(250);
 
     const [claimed] = await writer.claim({
+      leaseToken: randomUUID(),
       names: [job.name],
       ownerId: 'w',
       limit: 1,
@@ -278,8 +280,7 @@ describe('notifications', () => {
     });
     await writer.ack({
       id: job.id,
-      attempt: claimed!.attempt,
-      ownerId: 'w',
+      leaseToken: claimed!.leaseToken!,
       kind: 'success',
       result: '1',
       now: T0,
@@ -307,6 +308,7 @@ describe('notifications', () => {
     const jobs = Array.from({ length: 5 }, () => newJob({ name }));
     await writer.enqueueMany(jobs);
     const claimed = await writer.claim({
+      leaseToken: randomUUID(),
       names: [name],
       ownerId: 'w',
       limit: 5,
@@ -315,7 +317,7 @@ describe('notifications', () => {
     });
     const fence = (id: string) => {
       const job = claimed.find((j) => j.id === id)!;
-      return { id, attempt: job.attempt, ownerId: 'w' };
+      return { id, leaseToken: job.leaseToken! };
     };
     // Quotes double in JSON: 5,000 of them are 10,000 bytes once escaped.
     const big = JSON.stringify('"'.repeat(5_000));
@@ -421,7 +423,15 @@ describe('transactional enqueue', () => {
   const claimOne = (
     storage: { claim: typeof import('../src/index.ts').PostgresStorage.prototype.claim },
     name: string,
-  ) => storage.claim({ names: [name], ownerId: 'w', limit: 1, now: T0, leaseExpiresAt: T0 + 1 });
+  ) =>
+    storage.claim({
+      names: [name],
+      ownerId: 'w',
+      leaseToken: randomUUID(),
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 1,
+    });
 
   it('with a pg client: rollback leaves no job and no event; commit makes it claimable and announced', async ({
     task,
@@ -500,7 +510,7 @@ describe('transactional enqueue', () => {
     await expect(
       storage.enqueue(job, {
         transaction: client,
-        lease: { ownerId: 'w', leaseExpiresAt: T0 + 30_000 },
+        lease: { ownerId: 'w', leaseToken: randomUUID(), leaseExpiresAt: T0 + 30_000 },
       }),
     ).rejects.toThrow(/`transaction` or `lease`, not both/);
     await client.query('COMMIT');
@@ -526,7 +536,72 @@ describe('connection loss', () => {
     expect((await storage.getJob(job.id))?.status).toBe('pending');
   });
 
-  it('a claim, an ack and an enqueue whose connection is terminated mid-statement are re-sent and succeed', async ({
+  it('a claim or heartbeat whose connection is terminated mid-statement is not re-sent with its stale lease', async ({
+    task,
+  }) => {
+    // Both carry a lease deadline computed before they were sent. Re-sent after an outage, a
+    // claim committed a lease that had already expired (another node then ran the job while
+    // it ran here). They fail instead, and the engine sends new ones with fresh times.
+    const schema = await freshSchema(task.name);
+    const applicationName = `stale-${randomUUID().slice(0, 8)}`;
+    const storage = storageOn(schema, {
+      poolSize: 1,
+      connectionString: urlWithApplicationName(applicationName),
+    });
+    closers.push(() => storage.close());
+    await storage.init();
+    const job = newJob();
+    await storage.enqueue(job);
+    const blocker = new pg.Client({ connectionString: databaseUrl() });
+    await blocker.connect();
+    closers.push(() => blocker.end());
+    const killWhenBlocked = async () => {
+      let blocked: number[] = [];
+      await eventually(async () => {
+        blocked = await backendsOf(applicationName, `wait_event_type = 'Lock'`);
+        return blocked.length === 1;
+      }, 'the statement to wait on the lock');
+      await terminate(blocked);
+    };
+
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE "${schema}".jobs IN ACCESS EXCLUSIVE MODE`);
+    const claiming = storage.claim({
+      leaseToken: randomUUID(),
+      names: [job.name],
+      ownerId: 'w',
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 1_000,
+    });
+    const claimFailed = expect(claiming).rejects.toThrow(PostgresStorageError);
+    await killWhenBlocked();
+    await blocker.query('ROLLBACK');
+    await claimFailed;
+    expect(await storage.getJob(job.id)).toMatchObject({ status: 'pending', attempt: 0 });
+
+    const [claimed] = await storage.claim({
+      leaseToken: randomUUID(),
+      names: [job.name],
+      ownerId: 'w',
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 1_000,
+    });
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE "${schema}".jobs IN ACCESS EXCLUSIVE MODE`);
+    const heartbeating = storage.heartbeat({
+      jobs: [{ id: job.id, leaseToken: claimed!.leaseToken! }],
+      leaseExpiresAt: T0 + 2_000,
+    });
+    const heartbeatFailed = expect(heartbeating).rejects.toThrow(PostgresStorageError);
+    await killWhenBlocked();
+    await blocker.query('ROLLBACK');
+    await heartbeatFailed;
+    expect((await storage.getJob(job.id))?.leaseExpiresAt).toBe(T0 + 1_000);
+  });
+
+  it('an ack and an enqueue whose connection is terminated mid-statement are re-sent and succeed', async ({
     task,
   }) => {
     const schema = await freshSchema(task.name);
@@ -554,26 +629,21 @@ describe('connection loss', () => {
       return blocked;
     };
 
-    await blocker.query('BEGIN');
-    await blocker.query(`LOCK TABLE "${schema}".jobs IN ACCESS EXCLUSIVE MODE`);
-    const claiming = storage.claim({
+    const claimed = await storage.claim({
+      leaseToken: randomUUID(),
       names: [job.name],
       ownerId: 'w',
       limit: 1,
       now: T0,
       leaseExpiresAt: T0 + 1_000,
     });
-    await terminate(await blockedBackend());
-    await blocker.query('ROLLBACK');
-    const claimed = await claiming;
     expect(claimed.map((j) => j.id)).toEqual([job.id]);
 
     await blocker.query('BEGIN');
     await blocker.query(`SELECT 1 FROM "${schema}".jobs WHERE id = $1 FOR UPDATE`, [job.id]);
     const acking = storage.ack({
       id: job.id,
-      attempt: claimed[0]!.attempt,
-      ownerId: 'w',
+      leaseToken: claimed[0]!.leaseToken!,
       kind: 'success',
       result: '"done"',
       now: T0 + 5,
@@ -618,6 +688,7 @@ describe('lock order', () => {
       await storage.enqueueMany(Array.from({ length: JOBS }, () => newJob({ name })));
       const now = T0 + round;
       const claimed = await storage.claim({
+        leaseToken: randomUUID(),
         names: [name],
         ownerId: 'w',
         limit: JOBS,
@@ -625,15 +696,14 @@ describe('lock order', () => {
         leaseExpiresAt: now + 60_000,
       });
       expect(claimed).toHaveLength(JOBS);
-      const held = claimed.map((job) => ({ id: job.id, attempt: job.attempt }));
+      const held = claimed.map((job) => ({ id: job.id, leaseToken: job.leaseToken! }));
       const [heartbeat, acked] = await Promise.all([
-        storage.heartbeat({ jobs: held, ownerId: 'w', leaseExpiresAt: now + 120_000 }),
+        storage.heartbeat({ jobs: held, leaseExpiresAt: now + 120_000 }),
         storage.ackMany(
           claimed.toReversed().map((job) => ({
             kind: 'success' as const,
             id: job.id,
-            attempt: job.attempt,
-            ownerId: 'w',
+            leaseToken: job.leaseToken!,
             result: '1',
             now,
           })),

@@ -23,6 +23,7 @@ export const jobs = sqliteTable(
     idempotencyKey: text('idempotency_key'),
     parentId: text('parent_id'),
     ownerId: text('owner_id'),
+    leaseToken: text('lease_token'),
     leaseExpiresAt: integer('lease_expires_at'),
     createdAt: integer('created_at').notNull(),
     runAt: integer('run_at').notNull(),

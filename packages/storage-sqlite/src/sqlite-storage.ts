@@ -76,11 +76,10 @@ function prepareTransactions(db: Database, statements: Statements): HotTransacti
       inputs.map((input) => ackOne(statements, input)),
     ),
     heartbeat: db.transaction((input: HeartbeatInput) =>
-      input.jobs.flatMap(({ id, attempt }) => {
+      input.jobs.flatMap(({ id, leaseToken }) => {
         const row = statements.heartbeat.get({
           id,
-          attempt,
-          ownerId: input.ownerId,
+          leaseToken,
           leaseExpiresAt: input.leaseExpiresAt,
         });
         return row === undefined ? [] : [row.id];
@@ -178,6 +177,7 @@ export class SqliteStorage implements StorageAdapter {
     if (input.names.length === 0 || input.limit <= 0) return [];
     const rows = transactions.claim.immediate({
       ownerId: input.ownerId,
+      leaseToken: input.leaseToken,
       leaseExpiresAt: input.leaseExpiresAt,
       now: input.now,
       names: JSON.stringify(input.names),
@@ -220,10 +220,10 @@ export class SqliteStorage implements StorageAdapter {
     const events: StorageEvent[] = [];
     for (const row of rows) {
       if (row.status === 'dead') {
-        result.dead.push(row.id);
+        result.dead.push(row);
         events.push({ type: 'finished', jobId: row.id, status: 'dead' });
       } else {
-        result.requeued.push(row.id);
+        result.requeued.push(row);
         events.push({ type: 'ready', name: row.name, runAt: input.now });
       }
     }
@@ -320,10 +320,10 @@ export class SqliteStorage implements StorageAdapter {
 
 /**
  * Applies one ack inside the caller's transaction; the event to announce once it commits, or
- * undefined when the fence (id, attempt, owner, running) matched no row.
+ * undefined when the fence (id, lease token, running) matched no row.
  */
 function ackOne(statements: Statements, input: AckInput): StorageEvent | undefined {
-  const fence = { id: input.id, attempt: input.attempt, ownerId: input.ownerId, now: input.now };
+  const fence = { id: input.id, leaseToken: input.leaseToken, now: input.now };
   switch (input.kind) {
     case 'success': {
       const row = statements.ackSuccess.get({ ...fence, result: input.result });

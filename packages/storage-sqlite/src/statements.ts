@@ -4,15 +4,16 @@ import type { JobRecord } from 'reseolio';
 /** Columns aliased to `JobRecord` fields, so rows need no mapping. */
 const JOB = `id, name, status, args, result, error, policy, attempt,
   max_attempts AS maxAttempts, idempotency_key AS idempotencyKey, parent_id AS parentId,
-  owner_id AS ownerId, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
+  owner_id AS ownerId, lease_token AS leaseToken, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
   run_at AS runAt, started_at AS startedAt, completed_at AS completedAt`;
 
 /**
- * The fence every write on behalf of an attempt carries: the row must still be the same
- * attempt, held by the same owner, and still running. A worker whose lease was swept, whose
- * job was cancelled, or which acks twice matches no row, so its late write changes nothing.
+ * The fence every write on behalf of an attempt carries: the row must still hold the lease
+ * token its claim wrote, and still be running. Every claim writes a fresh token, so a worker
+ * whose lease was swept, whose job was cancelled (and maybe retried and claimed again), that
+ * handed it back, or which acks twice matches no row: its late write changes nothing.
  */
-const FENCE = `id = @id AND attempt = @attempt AND owner_id = @ownerId AND status = 'running'`;
+const FENCE = `id = @id AND lease_token = @leaseToken AND status = 'running'`;
 
 /**
  * Prepared statements for the hot paths (enqueue, claim, ack, heartbeat, sweep), compiled
@@ -30,7 +31,7 @@ export interface Statements {
   ackRetry: Statement<object, { name: string }>;
   ackDead: Statement<object, FinishedRow>;
   ackRelease: Statement<object, { name: string }>;
-  sweep: Statement<object, { id: string; name: string; status: string }>;
+  sweep: Statement<object, JobRecord>;
   cancel: Statement<object, { id: string }>;
   retry: Statement<object, { name: string }>;
   purge: Statement<object>;
@@ -59,7 +60,7 @@ export type ClaimedRow = [
 /** The claimed job's record, from its {@link ClaimedRow} and what the claim set. */
 export function claimedRecord(
   row: ClaimedRow,
-  claim: { ownerId: string; leaseExpiresAt: number; now: number },
+  claim: { ownerId: string; leaseToken: string; leaseExpiresAt: number; now: number },
 ): JobRecord {
   const [
     id,
@@ -87,6 +88,7 @@ export function claimedRecord(
     idempotencyKey,
     parentId,
     ownerId: claim.ownerId,
+    leaseToken: claim.leaseToken,
     leaseExpiresAt: claim.leaseExpiresAt,
     createdAt,
     runAt,
@@ -119,9 +121,10 @@ export function prepareStatements(db: Database): Statements {
     // as if claimed at `createdAt`.
     insertLeased: db.prepare(`
       INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, owner_id, lease_expires_at, created_at, run_at, started_at)
+        idempotency_key, parent_id, owner_id, lease_token, lease_expires_at, created_at, run_at,
+        started_at)
       VALUES (@id, @name, 'running', @args, @policy, 1, @maxAttempts, @idempotencyKey,
-        @parentId, @ownerId, @leaseExpiresAt, @createdAt, @runAt, @createdAt)
+        @parentId, @ownerId, @leaseToken, @leaseExpiresAt, @createdAt, @runAt, @createdAt)
       ON CONFLICT (name, idempotency_key) DO NOTHING
       RETURNING ${JOB}`),
     findByKey: db.prepare(
@@ -139,8 +142,8 @@ export function prepareStatements(db: Database): Statements {
     claim: db
       .prepare<object, ClaimedRow>(`
       UPDATE reseolio_jobs
-      SET status = 'running', owner_id = @ownerId, lease_expires_at = @leaseExpiresAt,
-        started_at = @now, attempt = attempt + 1
+      SET status = 'running', owner_id = @ownerId, lease_token = @leaseToken,
+        lease_expires_at = @leaseExpiresAt, started_at = @now, attempt = attempt + 1
       WHERE id IN (
         SELECT id FROM reseolio_jobs INDEXED BY reseolio_jobs_pending_idx
         WHERE status = 'pending' AND run_at <= @now
@@ -186,7 +189,7 @@ export function prepareStatements(db: Database): Statements {
         completed_at = CASE WHEN attempt >= max_attempts THEN @now ELSE NULL END,
         error = @error, owner_id = NULL, lease_expires_at = NULL
       WHERE status = 'running' AND lease_expires_at < @now
-      RETURNING id, name, status`),
+      RETURNING ${JOB}`),
 
     cancel: db.prepare(`
       UPDATE reseolio_jobs

@@ -66,7 +66,14 @@ describe('SqliteStorage', () => {
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all(
           sql.includes('@names')
-            ? { names: '["a"]', now: T0, limit: 10, ownerId: 'w', leaseExpiresAt: T0 }
+            ? {
+                names: '["a"]',
+                now: T0,
+                limit: 10,
+                ownerId: 'w',
+                leaseToken: 't',
+                leaseExpiresAt: T0,
+              }
             : { now: T0, error: '{}' },
         )
         .map((row) => (row as { detail: string }).detail)

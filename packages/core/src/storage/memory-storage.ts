@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ReseolioStateError } from '../errors.ts';
 import type {
   AckInput,
+  AttemptFence,
   ClaimInput,
   EnqueueResult,
   HeartbeatInput,
@@ -86,6 +87,7 @@ export class MemoryStorage implements StorageAdapter {
     for (const job of due) {
       job.status = 'running';
       job.ownerId = input.ownerId;
+      job.leaseToken = input.leaseToken;
       job.leaseExpiresAt = input.leaseExpiresAt;
       job.attempt += 1;
       job.startedAt = input.now;
@@ -96,11 +98,11 @@ export class MemoryStorage implements StorageAdapter {
   async heartbeat(input: HeartbeatInput): Promise<string[]> {
     this.#assertOpen();
     const held: string[] = [];
-    for (const { id, attempt } of input.jobs) {
-      const job = this.#jobs.get(id);
-      if (job && this.#fenced(job, { id, attempt, ownerId: input.ownerId })) {
+    for (const fence of input.jobs) {
+      const job = this.#jobs.get(fence.id);
+      if (job && fenced(job, fence)) {
         job.leaseExpiresAt = input.leaseExpiresAt;
-        held.push(id);
+        held.push(fence.id);
       }
     }
     return held;
@@ -118,7 +120,7 @@ export class MemoryStorage implements StorageAdapter {
 
   #ack(input: AckInput): boolean {
     const job = this.#jobs.get(input.id);
-    if (!job || !this.#fenced(job, input)) return false;
+    if (!job || !fenced(job, input)) return false;
     job.ownerId = null;
     job.leaseExpiresAt = null;
     switch (input.kind) {
@@ -159,11 +161,11 @@ export class MemoryStorage implements StorageAdapter {
       job.error = input.error;
       if (job.attempt >= job.maxAttempts) {
         Object.assign(job, { status: 'dead', completedAt: input.now });
-        result.dead.push(job.id);
+        result.dead.push({ ...job });
         this.#emit({ type: 'finished', jobId: job.id, status: 'dead' });
       } else {
         Object.assign(job, { status: 'pending', runAt: input.now });
-        result.requeued.push(job.id);
+        result.requeued.push({ ...job });
         this.#emit({ type: 'ready', name: job.name, runAt: input.now });
       }
     }
@@ -241,13 +243,6 @@ export class MemoryStorage implements StorageAdapter {
     };
   }
 
-  /** Every write on behalf of an attempt must match the attempt that holds the lease. */
-  #fenced(job: JobRecord, fence: { id: string; attempt: number; ownerId: string }): boolean {
-    return (
-      job.status === 'running' && job.attempt === fence.attempt && job.ownerId === fence.ownerId
-    );
-  }
-
   #emit(event: StorageEvent): void {
     // Deliver after the caller's await resumes, as a real database notification would.
     queueMicrotask(() => this.#events.emit('event', event));
@@ -256,6 +251,11 @@ export class MemoryStorage implements StorageAdapter {
   #assertOpen(): void {
     if (this.#closed) throw new ReseolioStateError('This MemoryStorage is closed.');
   }
+}
+
+/** Every write on behalf of an attempt must match the claim that holds the lease. */
+function fenced(job: JobRecord, fence: AttemptFence): boolean {
+  return job.status === 'running' && job.leaseToken === fence.leaseToken;
 }
 
 function finishedWithOutcome(job: JobRecord): StorageEvent {

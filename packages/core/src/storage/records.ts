@@ -32,6 +32,14 @@ export interface JobRecord {
   parentId: string | null;
   /** The worker holding the lease while `running`; null in every other status. */
   ownerId: string | null;
+  /**
+   * The fence of the last claim: a fresh random token written by every claim (and leased
+   * enqueue), never derived from `attempt` or `ownerId`, so a claim undone by a database crash,
+   * a hand-back or a cancel followed by `retry` can never hand the same fence out twice. Kept
+   * after the attempt ends (it names the claim whose outcome the row holds); null before the
+   * first claim.
+   */
+  leaseToken: string | null;
   /** The lease holds while `now <= leaseExpiresAt`; null unless `running`. */
   leaseExpiresAt: number | null;
   createdAt: number;
@@ -73,6 +81,7 @@ export function insertedRecord(job: NewJob, lease?: EnqueueLease): JobRecord {
     error: null,
     attempt: lease ? 1 : 0,
     ownerId: lease?.ownerId ?? null,
+    leaseToken: lease?.leaseToken ?? null,
     leaseExpiresAt: lease?.leaseExpiresAt ?? null,
     startedAt: lease ? job.createdAt : null,
     completedAt: null,
@@ -89,6 +98,11 @@ export interface ClaimInput {
   /** Only jobs with one of these names are claimed; an empty list claims nothing. */
   names: readonly string[];
   ownerId: string;
+  /**
+   * Written as `leaseToken` on every job this claim takes. The engine makes a fresh random
+   * token for each claim call, so (job id, token) is unique per claim of a job.
+   */
+  leaseToken: string;
   /** At most this many jobs. */
   limit: number;
   now: number;
@@ -96,21 +110,23 @@ export interface ClaimInput {
 }
 
 export interface HeartbeatInput {
-  jobs: readonly { id: string; attempt: number }[];
-  ownerId: string;
+  /** The attempts to extend, each by its fence. */
+  jobs: readonly AttemptFence[];
   leaseExpiresAt: number;
 }
 
-/** Identifies one attempt of one job held by one owner: every write by a worker is fenced on it. */
+/**
+ * Identifies one claim of one job: every write on behalf of an attempt (heartbeat, ack,
+ * hand-back) matches only a row with this id, this `leaseToken` and status `running`.
+ */
 export interface AttemptFence {
   id: string;
-  attempt: number;
-  ownerId: string;
+  leaseToken: string;
 }
 
 /**
- * How an attempt ends. Fenced on (id, attempt, ownerId, status `running`): an ack from an
- * attempt that lost its lease matches no row and changes nothing.
+ * How an attempt ends. Fenced on (id, leaseToken, status `running`): an ack from an attempt
+ * that lost its lease matches no row and changes nothing. The token stays on the row.
  * - `success`: final, stores `result`.
  * - `retry`: back to `pending` at `runAt`, stores `error`.
  * - `dead`: final, stores `error`.
@@ -131,10 +147,10 @@ export interface SweepInput {
 }
 
 export interface SweepResult {
-  /** Expired jobs put back to `pending` for another attempt. */
-  requeued: string[];
-  /** Expired jobs that had used their last attempt and are now `dead`. */
-  dead: string[];
+  /** Expired jobs put back to `pending` for another attempt, as they are after the sweep. */
+  requeued: JobRecord[];
+  /** Expired jobs that had used their last attempt and are now `dead`, as they are after the sweep. */
+  dead: JobRecord[];
 }
 
 export interface JobFilter {

@@ -49,6 +49,8 @@ export interface EnqueueOptions {
 /** The lease a job is inserted with (`EnqueueOptions.lease`). */
 export interface EnqueueLease {
   ownerId: string;
+  /** The fence written as the job's `leaseToken` (see `ClaimInput.leaseToken`). */
+  leaseToken: string;
   /** Epoch ms; the lease holds while `now <= leaseExpiresAt`. */
   leaseExpiresAt: number;
 }
@@ -80,13 +82,17 @@ export interface StorageAdapter {
   enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
   /**
    * Takes up to `limit` pending jobs whose `runAt <= now` and whose name is in `names`,
-   * oldest `runAt` first, then in creation order, and leases them: `running`, `ownerId`, `leaseExpiresAt`,
-   * `attempt + 1`, `startedAt = now`. Two claimers never receive the same job.
+   * oldest `runAt` first, then in creation order, and leases them: `running`, `ownerId`,
+   * `leaseToken`, `leaseExpiresAt`, `attempt + 1`, `startedAt = now`. Two claimers never
+   * receive the same job.
    */
   claim(input: ClaimInput): Promise<JobRecord[]>;
-  /** Extends the leases this owner still holds; returns the ids it still holds. */
+  /** Extends the leases whose fence still matches; returns the ids it extended. */
   heartbeat(input: HeartbeatInput): Promise<string[]>;
-  /** Ends an attempt; false when the fence no longer matches (nothing was changed). */
+  /**
+   * Ends an attempt; false when the fence (id, leaseToken, `running`) no longer matches
+   * (nothing was changed). The owner and lease are cleared; `leaseToken` stays.
+   */
   ack(input: AckInput): Promise<boolean>;
   /**
    * Several `ack`s in one round trip (the engine coalesces the outcomes of attempts that end
@@ -99,11 +105,20 @@ export interface StorageAdapter {
    * Running jobs whose lease expired strictly before `now` (`leaseExpiresAt < now`) lose that
    * attempt: back to `pending` (runAt = now; announced as `ready`) or `dead` when it was their
    * last (completedAt = now; announced as `finished`), with `error` recorded and the owner and
-   * lease cleared. `startedAt` is kept.
+   * lease cleared. `startedAt` and `leaseToken` are kept. Returns the swept jobs as they are
+   * after the sweep, so the sweeping engine can report each lost attempt.
    */
   sweepExpiredLeases(input: SweepInput): Promise<SweepResult>;
   /** Cancels a `pending` or `running` job; false when it was already final or unknown. */
   cancel(jobId: string, now: number): Promise<boolean>;
+  /**
+   * The database's current time in epoch ms, when the database has a clock that every node
+   * shares (PostgreSQL's `clock_timestamp()`). The engine measures its offset to it at start
+   * and periodically and stamps every time it passes in with the corrected clock, so nodes
+   * with skewed clocks agree on leases and due times. Absent when every user of the database
+   * shares the engine's own clock (SQLite: one machine).
+   */
+  currentTime?(): Promise<number>;
   /**
    * Makes a `dead` or `cancelled` job `pending` again with `attempt = 0`, `runAt = now` and
    * `completedAt` cleared (the last `error` is kept); false for any other status or an

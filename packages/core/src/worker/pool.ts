@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { type AttemptContext, attemptStorage } from '../context.ts';
 import {
@@ -9,11 +10,12 @@ import {
   PayloadTooLargeError,
   ReseolioError,
 } from '../errors.ts';
+import { infoOf } from '../job-info.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import { decodePolicy } from '../storage/policy-text.ts';
-import type { AckInput, JobRecord } from '../storage/records.ts';
+import type { AckInput, AttemptFence, JobRecord } from '../storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from '../storage/storage.ts';
 import type { JobInfo, ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
 import { AttemptAbort } from './attempt-abort.ts';
@@ -39,6 +41,8 @@ export interface PoolDeps {
 /** One attempt this process is running. */
 interface Attempt {
   record: JobRecord;
+  /** What every write for this attempt quotes: the job id and its claim's lease token. */
+  fence: AttemptFence;
   info: JobInfo;
   policy: ResolvedRetryPolicy;
   aborter: AttemptAbort;
@@ -226,7 +230,11 @@ export class WorkerPool {
     }
     this.#activeSlots += 1;
     this.#reservations += 1;
-    return { ownerId: options.workerId, leaseExpiresAt: clock.now() + options.leaseMs };
+    return {
+      ownerId: options.workerId,
+      leaseToken: randomUUID(),
+      leaseExpiresAt: clock.now() + options.leaseMs,
+    };
   }
 
   /**
@@ -320,6 +328,9 @@ export class WorkerPool {
         const jobs = await storage.claim({
           names: [...registry.keys()],
           ownerId: options.workerId,
+          // A fresh fence for every claim: (job id, token) is never handed out twice, even when
+          // a database crash undoes this claim and the same job is claimed again by us.
+          leaseToken: randomUUID(),
           limit: free,
           now,
           leaseExpiresAt: now + options.leaseMs,
@@ -343,13 +354,7 @@ export class WorkerPool {
       // Leased while stop() began: hand it straight back. stop() waits for the write, so
       // storage is still open for it.
       const release = this.#deps.storage
-        .ack({
-          kind: 'release',
-          id: record.id,
-          attempt: record.attempt,
-          ownerId: this.#deps.options.workerId,
-          now: this.#deps.clock.now(),
-        })
+        .ack({ kind: 'release', ...fenceOf(record), now: this.#deps.clock.now() })
         .then(
           () => {},
           (error) => this.#reportError(`handing back job ${record.id} failed`, error),
@@ -360,14 +365,8 @@ export class WorkerPool {
     }
     const attempt: Attempt = {
       record,
-      info: {
-        id: record.id,
-        name: record.name,
-        attempt: record.attempt,
-        maxAttempts: record.maxAttempts,
-        parentId: record.parentId,
-        idempotencyKey: record.idempotencyKey,
-      },
+      fence: fenceOf(record),
+      info: infoOf(record),
       policy: decodePolicy(record.policy, record.maxAttempts),
       aborter: new AttemptAbort(),
       holdsSlot: true,
@@ -489,24 +488,18 @@ export class WorkerPool {
   }
 
   /**
-   * Writes an attempt's outcome, fenced on (id, attempt, owner). False means the fence did
-   * not match (the lease was lost or the job cancelled): someone else owns the outcome now.
+   * Writes an attempt's outcome, fenced on (id, lease token). False means the fence did not
+   * match (the lease was lost or the job cancelled): someone else owns the outcome now.
    * A storage failure is reported and also returns false; the lease then expires and the
    * sweeper gives the job another attempt, so nothing is lost, at worst run again.
    */
   #ack(
     attempt: Attempt,
-    outcome: DistributiveOmit<AckInput, 'id' | 'attempt' | 'ownerId'>,
+    outcome: DistributiveOmit<AckInput, keyof AttemptFence>,
   ): Promise<boolean> {
-    const { record } = attempt;
-    const input = {
-      ...outcome,
-      id: record.id,
-      attempt: record.attempt,
-      ownerId: this.#deps.options.workerId,
-    } as AckInput;
+    const input = { ...outcome, ...attempt.fence } as AckInput;
     return new Promise<boolean>((resolve) => {
-      this.#ackQueue.push({ input, name: record.name, resolve });
+      this.#ackQueue.push({ input, record: attempt.record, resolve });
       this.#acksPending += 1;
       if (!this.#ackFlushing) {
         this.#ackFlushing = true;
@@ -536,11 +529,11 @@ export class WorkerPool {
           this.#reportError(`recording the outcomes of ${batch.length} job(s) failed`, error);
         }
         this.#acksPending -= batch.length;
-        batch.forEach(({ input, name, resolve }, i) => {
+        batch.forEach(({ input, record, resolve }, i) => {
           const ok = answers?.[i] === true;
           if (answers && !ok) {
             this.#deps.options.logger.warn(
-              `job ${input.id} (${name}) attempt ${input.attempt}: its lease was lost before the ${input.kind} was recorded; the outcome was discarded`,
+              `job ${record.id} (${record.name}) attempt ${record.attempt}: its lease was lost before the ${input.kind} was recorded; the outcome was discarded`,
             );
           }
           resolve(ok);
@@ -562,8 +555,7 @@ export class WorkerPool {
       if (attempts.length === 0) return;
       const held = new Set(
         await storage.heartbeat({
-          jobs: attempts.map((a) => ({ id: a.record.id, attempt: a.record.attempt })),
-          ownerId: options.workerId,
+          jobs: attempts.map((a) => a.fence),
           leaseExpiresAt: clock.now() + options.leaseMs,
         }),
       );
@@ -587,15 +579,32 @@ export class WorkerPool {
     }
   }
 
-  /** Gives jobs of dead processes (expired leases) another attempt, or ends them. */
+  /**
+   * Gives jobs of dead processes (expired leases) another attempt, or ends them. The lost
+   * attempt failed like any other, so this node, the one that found it, emits its events
+   * (`job:error`, then `job:retry` or `job:dead`), whatever node ran it and whether or not
+   * this node registered its function: alerting built on events must see crashes too.
+   */
   async #sweep(): Promise<void> {
+    const { storage, clock, waiters, emit } = this.#deps;
     try {
-      const swept = await this.#deps.storage.sweepExpiredLeases({
-        now: this.#deps.clock.now(),
-        error: JSON.stringify(errorToStored(new LeaseExpiredError())),
+      const lost = new LeaseExpiredError();
+      const swept = await storage.sweepExpiredLeases({
+        now: clock.now(),
+        error: JSON.stringify(errorToStored(lost)),
       });
       if (swept.requeued.length > 0) this.wake();
-      for (const jobId of swept.dead) void this.#deps.waiters.check(jobId);
+      for (const record of swept.requeued) {
+        const info = infoOf(record);
+        emit('job:error', info, lost);
+        emit('job:retry', info, lost, new Date(record.runAt));
+      }
+      for (const record of swept.dead) {
+        const info = infoOf(record);
+        void waiters.check(record.id);
+        emit('job:error', info, lost);
+        emit('job:dead', info, lost);
+      }
     } catch (error) {
       this.#reportError('sweeping expired leases failed', error);
     }
@@ -643,12 +652,23 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** An outcome waiting to be written. */
 interface PendingAck {
   input: AckInput;
-  name: string;
+  record: JobRecord;
   resolve(acked: boolean): void;
 }
 
 /** Outcomes per `ackMany` call; bounds statement size and how long one write takes. */
 const MAX_ACK_BATCH = 500;
+
+/** The fence of a job leased to this process: its id and the token its claim wrote. */
+function fenceOf(record: JobRecord): AttemptFence {
+  if (record.leaseToken === null) {
+    throw new ReseolioError(
+      'RESEOLIO_STORAGE_CONTRACT',
+      `The storage adapter returned job ${record.id} as leased without a leaseToken.`,
+    );
+  }
+  return { id: record.id, leaseToken: record.leaseToken };
+}
 
 function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
   timer.unref();

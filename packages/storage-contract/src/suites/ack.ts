@@ -1,12 +1,14 @@
 import type { AckInput, AttemptFence, JobRecord, StorageAdapter } from 'reseolio';
 import { describe, expect } from 'vitest';
 import {
+  claimExactly,
   enqueueRunning,
   fenceOf,
   LEASE_EXPIRED_ERROR,
   LEASE_MS,
   mustGet,
   newJob,
+  newLeaseToken,
   OTHER_OWNER,
   OWNER,
   T0,
@@ -79,10 +81,12 @@ export function ackSuite({ test }: ContractContext): void {
       expect(await storage.getJob(running.id)).toEqual(expected);
       // Not claimable before runAt, claimable at runAt as the next attempt.
       const input = { names: [running.name], ownerId: OWNER, limit: 1 };
+      const missed = { ...input, leaseToken: newLeaseToken() };
       expect(
-        await storage.claim({ ...input, now: now + 1_999, leaseExpiresAt: now + LEASE_MS }),
+        await storage.claim({ ...missed, now: now + 1_999, leaseExpiresAt: now + LEASE_MS }),
       ).toEqual([]);
       const again = await storage.claim({
+        leaseToken: newLeaseToken(),
         ...input,
         now: now + 2_000,
         leaseExpiresAt: now + LEASE_MS,
@@ -121,6 +125,7 @@ export function ackSuite({ test }: ContractContext): void {
         leaseExpiresAt: null,
       });
       const again = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [running.name],
         ownerId: OTHER_OWNER,
         limit: 1,
@@ -130,18 +135,56 @@ export function ackSuite({ test }: ContractContext): void {
       expect(again.map((j) => [j.id, j.attempt])).toEqual([[running.id, 1]]);
     });
 
-    test('acks quoting the wrong attempt are rejected and change nothing', async ({ storage }) => {
+    test('acks quoting another lease token are rejected and change nothing', async ({
+      storage,
+    }) => {
       const running = await enqueueRunning(storage);
-      const wrong = { ...fenceOf(running), attempt: running.attempt + 1 };
+      const wrong = { ...fenceOf(running), leaseToken: newLeaseToken() };
       await expectAllRejected(storage, everyKind(wrong, T0 + 1), running);
-      const older = { ...fenceOf(running), attempt: running.attempt - 1 };
-      await expectAllRejected(storage, everyKind(older, T0 + 1), running);
     });
 
-    test('acks quoting the wrong owner are rejected and change nothing', async ({ storage }) => {
-      const running = await enqueueRunning(storage);
-      const wrong = { ...fenceOf(running), ownerId: OTHER_OWNER };
-      await expectAllRejected(storage, everyKind(wrong, T0 + 1), running);
+    test('a claim writes the token it is given, and every claim of a job writes its own', async ({
+      storage,
+    }) => {
+      const first = await enqueueRunning(storage, {}, { leaseToken: 'token-one' });
+      expect(first.leaseToken).toBe('token-one');
+      expect((await mustGet(storage, first.id)).leaseToken).toBe('token-one');
+      await storage.ack({ ...fenceOf(first), kind: 'release', now: T0 + 1 });
+      // The token stays on the row after the attempt ends: it names the claim that ended it.
+      expect((await mustGet(storage, first.id)).leaseToken).toBe('token-one');
+      const second = await claimExactly(storage, first, { leaseToken: 'token-two', now: T0 + 1 });
+      expect(second.leaseToken).toBe('token-two');
+    });
+
+    test('a late ack from a handed-back attempt changes nothing after the same owner claims it again at the same attempt', async ({
+      storage,
+    }) => {
+      const handedBack = await enqueueRunning(storage);
+      expect(await storage.ack({ ...fenceOf(handedBack), kind: 'release', now: T0 + 1 })).toBe(
+        true,
+      );
+      // The hand-back gave the attempt back: the new claim has the same attempt number and
+      // owner as the old one. Only the token tells them apart.
+      const again = await claimExactly(storage, handedBack, { now: T0 + 2 });
+      expect([again.attempt, again.ownerId]).toEqual([handedBack.attempt, handedBack.ownerId]);
+      await expectAllRejected(storage, everyKind(fenceOf(handedBack), T0 + 3), again);
+      expect(
+        await storage.heartbeat({ jobs: [fenceOf(handedBack)], leaseExpiresAt: T0 + 9 }),
+      ).toEqual([]);
+    });
+
+    test('a late ack from a cancelled attempt changes nothing after retry and a new claim at the same attempt', async ({
+      storage,
+    }) => {
+      const cancelled = await enqueueRunning(storage);
+      expect(await storage.cancel(cancelled.id, T0 + 1)).toBe(true);
+      expect(await storage.retry(cancelled.id, T0 + 2)).toBe(true);
+      const again = await claimExactly(storage, cancelled, { now: T0 + 3 });
+      expect([again.attempt, again.ownerId]).toEqual([cancelled.attempt, cancelled.ownerId]);
+      await expectAllRejected(storage, everyKind(fenceOf(cancelled), T0 + 4), again);
+      expect(
+        await storage.heartbeat({ jobs: [fenceOf(cancelled)], leaseExpiresAt: T0 + 9 }),
+      ).toEqual([]);
     });
 
     test('a late ack from an attempt whose lease was swept changes nothing', async ({
@@ -156,6 +199,7 @@ export function ackSuite({ test }: ContractContext): void {
       // Even once another owner holds the next attempt, the lost attempt stays fenced out,
       // including if its (reused) owner id comes back.
       const [retaken] = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [lost.name],
         ownerId: OWNER,
         limit: 1,
@@ -179,7 +223,7 @@ export function ackSuite({ test }: ContractContext): void {
       const pendingRecord = await mustGet(storage, pending.id);
       await expectAllRejected(
         storage,
-        everyKind({ id: pending.id, attempt: 0, ownerId: OWNER }, T0 + 1),
+        everyKind({ id: pending.id, leaseToken: newLeaseToken() }, T0 + 1),
         pendingRecord,
       );
 
@@ -191,7 +235,7 @@ export function ackSuite({ test }: ContractContext): void {
 
     test('an ack for an unknown job returns false', async ({ storage }) => {
       for (const ack of everyKind(
-        { id: '00000000-0000-4000-8000-000000000000', attempt: 1, ownerId: OWNER },
+        { id: '00000000-0000-4000-8000-000000000000', leaseToken: newLeaseToken() },
         T0,
       )) {
         expect(await storage.ack(ack)).toBe(false);

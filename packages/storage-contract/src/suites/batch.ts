@@ -6,6 +6,7 @@ import {
   LEASE_EXPIRED_ERROR,
   mustGet,
   newJob,
+  newLeaseToken,
   OTHER_OWNER,
   pendingRecord,
   T0,
@@ -27,6 +28,7 @@ export function batchSuite({ test }: ContractContext): void {
       );
       for (const job of jobs) expect(await storage.getJob(job.id)).toEqual(pendingRecord(job));
       const claimed = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [name],
         ownerId: 'w',
         limit: 100,
@@ -152,7 +154,13 @@ export function batchSuite({ test }: ContractContext): void {
         },
         { ...fenceOf(dead), kind: 'dead', error: LEASE_EXPIRED_ERROR, now: T0 + 10 },
         { ...fenceOf(released), kind: 'release', now: T0 + 10 },
-        { ...fenceOf(stolen), ownerId: OTHER_OWNER, kind: 'success', result: '1', now: T0 + 10 },
+        {
+          ...fenceOf(stolen),
+          leaseToken: newLeaseToken(),
+          kind: 'success',
+          result: '1',
+          now: T0 + 10,
+        },
       ]);
       expect(answers).toEqual([true, true, true, true, false]);
       expect(await mustGet(storage, ok.id)).toMatchObject({

@@ -1,5 +1,15 @@
 import { describe, expect } from 'vitest';
-import { LEASE_MS, mustGet, newJob, OWNER, pendingRecord, T0, uniqueName } from '../fixtures.ts';
+import {
+  fenceOf,
+  LEASE_MS,
+  mustGet,
+  newJob,
+  newLeaseToken,
+  OWNER,
+  pendingRecord,
+  T0,
+  uniqueName,
+} from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
 
 export function claimSuite({ test }: ContractContext): void {
@@ -14,6 +24,7 @@ export function claimSuite({ test }: ContractContext): void {
       await storage.cancel(cancelled.id, T0 - 500);
 
       const claimed = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [name],
         ownerId: OWNER,
         limit: 10,
@@ -39,6 +50,7 @@ export function claimSuite({ test }: ContractContext): void {
       const order: string[] = [];
       for (let i = 0; i < 4; i++) {
         const claimed = await storage.claim({
+          leaseToken: newLeaseToken(),
           names: [name],
           ownerId: OWNER,
           limit: 1,
@@ -56,6 +68,7 @@ export function claimSuite({ test }: ContractContext): void {
       const jobs = Array.from({ length: 5 }, (_, i) => newJob({ name, runAt: T0 - 10 + i }));
       for (const job of jobs) await storage.enqueue(job);
       const claimed = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [name],
         ownerId: OWNER,
         limit: 2,
@@ -70,6 +83,7 @@ export function claimSuite({ test }: ContractContext): void {
       const [a, b, c] = [newJob(), newJob(), newJob()];
       for (const job of [a, b, c]) await storage.enqueue(job);
       const claimed = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [a.name, c.name, uniqueName('unregistered')],
         ownerId: OWNER,
         limit: 10,
@@ -84,6 +98,7 @@ export function claimSuite({ test }: ContractContext): void {
       const job = newJob();
       await storage.enqueue(job);
       const claimed = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [],
         ownerId: OWNER,
         limit: 10,
@@ -94,13 +109,15 @@ export function claimSuite({ test }: ContractContext): void {
       expect(await storage.getJob(job.id)).toEqual(pendingRecord(job));
     });
 
-    test('a claimed job is running, owned, leased, started now and on its next attempt', async ({
+    test("a claimed job is running, owned, leased under the claim's token, started now and on its next attempt", async ({
       storage,
     }) => {
       const job = newJob({ runAt: T0 - 1_000 });
       await storage.enqueue(job);
       const now = T0 + 7;
+      const leaseToken = newLeaseToken();
       const claimed = await storage.claim({
+        leaseToken,
         names: [job.name],
         ownerId: OWNER,
         limit: 1,
@@ -111,6 +128,7 @@ export function claimSuite({ test }: ContractContext): void {
         ...pendingRecord(job),
         status: 'running',
         ownerId: OWNER,
+        leaseToken,
         leaseExpiresAt: now + LEASE_MS,
         startedAt: now,
         attempt: 1,
@@ -125,12 +143,11 @@ export function claimSuite({ test }: ContractContext): void {
       const job = newJob();
       await storage.enqueue(job);
       const input = { names: [job.name], limit: 10, leaseExpiresAt: T0 + LEASE_MS };
-      expect(await storage.claim({ ...input, ownerId: OWNER, now: T0 })).toHaveLength(1);
-      expect(await storage.claim({ ...input, ownerId: 'worker-b', now: T0 + 1 })).toEqual([]);
+      const as = (ownerId: string) => ({ ...input, ownerId, leaseToken: newLeaseToken() });
+      expect(await storage.claim({ ...as(OWNER), now: T0 })).toHaveLength(1);
+      expect(await storage.claim({ ...as('worker-b'), now: T0 + 1 })).toEqual([]);
       // Even past the lease: only the sweeper turns an expired running job back into pending.
-      expect(
-        await storage.claim({ ...input, ownerId: 'worker-c', now: T0 + 2 * LEASE_MS }),
-      ).toEqual([]);
+      expect(await storage.claim({ ...as('worker-c'), now: T0 + 2 * LEASE_MS })).toEqual([]);
       expect(await mustGet(storage, job.id)).toMatchObject({ ownerId: OWNER, attempt: 1 });
     });
 
@@ -144,6 +161,7 @@ export function claimSuite({ test }: ContractContext): void {
       await storage.enqueue(job);
       const claimAt = async (now: number) => {
         const claimed = await storage.claim({
+          leaseToken: newLeaseToken(),
           names: [job.name],
           ownerId: OWNER,
           limit: 1,
@@ -155,16 +173,20 @@ export function claimSuite({ test }: ContractContext): void {
         return claimed[0]!;
       };
       const first = await claimAt(T0);
-      const fence = { id: job.id, attempt: first.attempt, ownerId: OWNER };
       expect(
-        await storage.ack({ ...fence, kind: 'retry', error: '{"m":"first"}', runAt: T0, now: T0 }),
+        await storage.ack({
+          ...fenceOf(first),
+          kind: 'retry',
+          error: '{"m":"first"}',
+          runAt: T0,
+          now: T0,
+        }),
       ).toBe(true);
       const second = await claimAt(T0 + 1);
       expect(second).toMatchObject({ attempt: 2, error: '{"m":"first"}' });
       expect(
         await storage.ack({
-          ...fence,
-          attempt: second.attempt,
+          ...fenceOf(second),
           kind: 'dead',
           error: '{"m":"second"}',
           now: T0 + 2,

@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { LEASE_MS, newJob, T0, uniqueName } from '../fixtures.ts';
+import { LEASE_MS, newJob, newLeaseToken, T0, uniqueName } from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
 
 const JOBS = 200;
@@ -27,6 +27,7 @@ export function concurrencySuite({ test }: ContractContext): void {
           const mine: string[] = [];
           for (;;) {
             const claimed = await instance.claim({
+              leaseToken: newLeaseToken(),
               names: [name],
               ownerId: `claimer-${i}`,
               limit: 7,

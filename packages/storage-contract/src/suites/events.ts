@@ -8,6 +8,7 @@ import {
   LEASE_MS,
   mustGet,
   newJob,
+  newLeaseToken,
   T0,
 } from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
@@ -160,7 +161,7 @@ export function eventsSuite({ test, capabilities }: ContractContext): void {
       expect(
         await storage.ack({
           ...fenceOf(running),
-          ownerId: 'stranger',
+          leaseToken: 'a-token-nobody-holds',
           kind: 'success',
           result: '1',
           now: T0,
@@ -197,6 +198,7 @@ export function eventsSuite({ test, capabilities }: ContractContext): void {
           await storage.enqueue(job);
           await log.waitFor({ type: 'ready', name: job.name, runAt: job.runAt });
           const [running] = await storage.claim({
+            leaseToken: newLeaseToken(),
             names: [job.name],
             ownerId: 'worker-a',
             limit: 1,

@@ -6,6 +6,7 @@ import {
   LEASE_MS,
   mustGet,
   newJob,
+  newLeaseToken,
   OTHER_OWNER,
   OWNER,
   pendingRecord,
@@ -15,11 +16,9 @@ import type { ContractContext } from '../harness.ts';
 
 export function leaseSuite({ test }: ContractContext): void {
   describe('lease', () => {
-    test('heartbeat extends only the leases this owner holds at that attempt', async ({
-      storage,
-    }) => {
+    test('heartbeat extends only the leases whose token still matches', async ({ storage }) => {
       const mine = await enqueueRunning(storage);
-      const wrongAttempt = await enqueueRunning(storage);
+      const wrongToken = await enqueueRunning(storage);
       const theirs = await enqueueRunning(storage, {}, { ownerId: OTHER_OWNER });
       const pending = newJob();
       await storage.enqueue(pending);
@@ -27,28 +26,26 @@ export function leaseSuite({ test }: ContractContext): void {
       await storage.ack({ ...fenceOf(finished), kind: 'success', result: 'null', now: T0 + 1 });
 
       const extended = await storage.heartbeat({
-        ownerId: OWNER,
         leaseExpiresAt: T0 + 2 * LEASE_MS,
         jobs: [
-          { id: mine.id, attempt: 1 },
-          { id: wrongAttempt.id, attempt: 2 },
-          { id: theirs.id, attempt: 1 },
-          { id: pending.id, attempt: 0 },
-          { id: finished.id, attempt: 1 },
-          { id: '00000000-0000-4000-8000-000000000000', attempt: 1 },
+          fenceOf(mine),
+          { id: wrongToken.id, leaseToken: newLeaseToken() },
+          // Another owner's job under our token: the token is checked per job.
+          { id: theirs.id, leaseToken: mine.leaseToken! },
+          { id: pending.id, leaseToken: newLeaseToken() },
+          { id: finished.id, leaseToken: finished.leaseToken! },
+          { id: '00000000-0000-4000-8000-000000000000', leaseToken: newLeaseToken() },
         ],
       });
       expect(extended).toEqual([mine.id]);
       expect(await storage.getJob(mine.id)).toEqual({ ...mine, leaseExpiresAt: T0 + 2 * LEASE_MS });
-      expect(await storage.getJob(wrongAttempt.id)).toEqual(wrongAttempt);
+      expect(await storage.getJob(wrongToken.id)).toEqual(wrongToken);
       expect(await storage.getJob(theirs.id)).toEqual(theirs);
       expect(await storage.getJob(pending.id)).toEqual(pendingRecord(pending));
     });
 
     test('heartbeat with no jobs returns an empty list', async ({ storage }) => {
-      expect(
-        await storage.heartbeat({ ownerId: OWNER, leaseExpiresAt: T0 + LEASE_MS, jobs: [] }),
-      ).toEqual([]);
+      expect(await storage.heartbeat({ leaseExpiresAt: T0 + LEASE_MS, jobs: [] })).toEqual([]);
     });
 
     test('sweeping an expired lease puts the job back to pending now with the error recorded', async ({
@@ -57,7 +54,7 @@ export function leaseSuite({ test }: ContractContext): void {
       const running = await enqueueRunning(storage, { maxAttempts: 3 });
       const now = running.leaseExpiresAt! + 1;
       const swept = await storage.sweepExpiredLeases({ now, error: LEASE_EXPIRED_ERROR });
-      expect(swept).toEqual({ requeued: [running.id], dead: [] });
+      expect(swept).toEqual({ requeued: [await mustGet(storage, running.id)], dead: [] });
       expect(await storage.getJob(running.id)).toEqual({
         ...running,
         status: 'pending',
@@ -68,6 +65,7 @@ export function leaseSuite({ test }: ContractContext): void {
       });
       // The requeued job is claimable again, as its next attempt.
       const again = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [running.name],
         ownerId: OTHER_OWNER,
         limit: 1,
@@ -85,7 +83,7 @@ export function leaseSuite({ test }: ContractContext): void {
       const running = await enqueueRunning(storage, { maxAttempts: 1 });
       const now = running.leaseExpiresAt! + 1;
       const swept = await storage.sweepExpiredLeases({ now, error: LEASE_EXPIRED_ERROR });
-      expect(swept).toEqual({ requeued: [], dead: [running.id] });
+      expect(swept).toEqual({ requeued: [], dead: [await mustGet(storage, running.id)] });
       expect(await storage.getJob(running.id)).toEqual({
         ...running,
         status: 'dead',
@@ -119,7 +117,10 @@ export function leaseSuite({ test }: ContractContext): void {
         now: T0 + LEASE_MS + 1,
         error: LEASE_EXPIRED_ERROR,
       });
-      expect(swept).toEqual({ requeued: [retryable.id], dead: [lastAttempt.id] });
+      expect(swept).toEqual({
+        requeued: [await mustGet(storage, retryable.id)],
+        dead: [await mustGet(storage, lastAttempt.id)],
+      });
       expect((await mustGet(storage, alive.id)).status).toBe('running');
     });
 
@@ -127,9 +128,8 @@ export function leaseSuite({ test }: ContractContext): void {
       const running = await enqueueRunning(storage);
       await storage.sweepExpiredLeases({ now: T0 + LEASE_MS + 1, error: LEASE_EXPIRED_ERROR });
       const extended = await storage.heartbeat({
-        ownerId: OWNER,
         leaseExpiresAt: T0 + 3 * LEASE_MS,
-        jobs: [{ id: running.id, attempt: 1 }],
+        jobs: [fenceOf(running)],
       });
       expect(extended).toEqual([]);
       expect((await mustGet(storage, running.id)).leaseExpiresAt).toBeNull();

@@ -6,6 +6,7 @@ import {
   LEASE_MS,
   mustGet,
   newJob,
+  newLeaseToken,
   OTHER_OWNER,
   OWNER,
   pendingRecord,
@@ -13,7 +14,7 @@ import {
 } from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
 
-const LEASE = { ownerId: OWNER, leaseExpiresAt: T0 + LEASE_MS };
+const LEASE = { ownerId: OWNER, leaseToken: 'leased-enqueue-token', leaseExpiresAt: T0 + LEASE_MS };
 
 /**
  * `enqueue(job, { lease })`: the engine inserts a job it will run itself already leased, as
@@ -31,6 +32,7 @@ export function leasedEnqueueSuite({ test, capabilities }: ContractContext): voi
         status: 'running' as const,
         attempt: 1,
         ownerId: OWNER,
+        leaseToken: LEASE.leaseToken,
         leaseExpiresAt: LEASE.leaseExpiresAt,
         startedAt: T0 + 3,
       };
@@ -54,6 +56,7 @@ export function leasedEnqueueSuite({ test, capabilities }: ContractContext): voi
       expect(log.events).toEqual([{ type: 'ready', name: marker.name, runAt: marker.runAt }]);
       await log.unsubscribe();
       const claimed = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [leased.name],
         ownerId: OTHER_OWNER,
         limit: 10,
@@ -69,17 +72,20 @@ export function leasedEnqueueSuite({ test, capabilities }: ContractContext): voi
       const { job } = await storage.enqueue(newJob(), { lease: LEASE });
       expect(
         await storage.heartbeat({
-          ownerId: OWNER,
           leaseExpiresAt: T0 + 2 * LEASE_MS,
-          jobs: [{ id: job.id, attempt: 1 }],
+          jobs: [{ id: job.id, leaseToken: LEASE.leaseToken }],
         }),
       ).toEqual([job.id]);
       const fence = fenceOf(job);
+      expect(fence.leaseToken).toBe(LEASE.leaseToken);
       expect(
-        await storage.ack({ ...fence, ownerId: OTHER_OWNER, kind: 'success', result: '1', now: 5 }),
-      ).toBe(false);
-      expect(
-        await storage.ack({ ...fence, attempt: 0, kind: 'success', result: '1', now: 5 }),
+        await storage.ack({
+          ...fence,
+          leaseToken: newLeaseToken(),
+          kind: 'success',
+          result: '1',
+          now: 5,
+        }),
       ).toBe(false);
       expect(await storage.ack({ ...fence, kind: 'success', result: '"ok"', now: T0 + 9 })).toBe(
         true,
@@ -100,7 +106,7 @@ export function leasedEnqueueSuite({ test, capabilities }: ContractContext): voi
       const { job } = await storage.enqueue(newJob({ maxAttempts: 2 }), { lease: LEASE });
       const now = LEASE.leaseExpiresAt + 1;
       expect(await storage.sweepExpiredLeases({ now, error: LEASE_EXPIRED_ERROR })).toEqual({
-        requeued: [job.id],
+        requeued: [await mustGet(storage, job.id)],
         dead: [],
       });
       expect(await mustGet(storage, job.id)).toMatchObject({
@@ -111,6 +117,7 @@ export function leasedEnqueueSuite({ test, capabilities }: ContractContext): voi
         runAt: now,
       });
       const [again] = await storage.claim({
+        leaseToken: newLeaseToken(),
         names: [job.name],
         ownerId: OTHER_OWNER,
         limit: 1,

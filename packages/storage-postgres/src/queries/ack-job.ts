@@ -4,13 +4,14 @@ import { announceFinishedBatchSql, announceSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 
-/** What each kind of ack writes; `$4`/`$5` are bound by {@link ackJob}. */
+/** What each kind of ack writes; `$3`/`$4` are bound by {@link ackJob}. */
 const ACK_UPDATES: Record<AckInput['kind'], string> = {
-  success: `status = 'success', result = $4, completed_at = $5`,
-  retry: `status = 'pending', error = $4, run_at = $5`,
-  dead: `status = 'dead', error = $4, completed_at = $5`,
+  success: `status = 'success', result = $3, completed_at = $4`,
+  retry: `status = 'pending', error = $3, run_at = $4`,
+  dead: `status = 'dead', error = $3, completed_at = $4`,
   // Handed back on shutdown: claimable at once, and the attempt the claim counted is undone.
-  release: `status = 'pending', run_at = $4, attempt = attempt - 1`,
+  // The next claim writes a new token, so giving the attempt number back reuses no fence.
+  release: `status = 'pending', run_at = $3, attempt = attempt - 1`,
 };
 
 function ackValues(input: AckInput): unknown[] {
@@ -27,10 +28,11 @@ function ackValues(input: AckInput): unknown[] {
 }
 
 /**
- * Ends an attempt. The WHERE clause is the fence: (id, attempt, owner, `running`). A worker
- * whose lease expired, whose job was swept, re-claimed by someone else (attempt moved on) or
- * cancelled matches no row, so its late ack changes nothing and it is told so (false).
- * The owner and lease are cleared: nobody holds a job that is not running.
+ * Ends an attempt. The WHERE clause is the fence: (id, lease token, `running`). A worker whose
+ * lease expired, whose job was swept, re-claimed (a new token, even by the same worker after a
+ * crash undid its claim) or cancelled matches no row, so its late ack changes nothing and it
+ * is told so (false). The owner and lease are cleared: nobody holds a job that is not
+ * running. The token stays, naming the claim whose outcome the row now holds.
  */
 export async function ackJob(
   exec: SqlExecutor,
@@ -43,13 +45,13 @@ export async function ackJob(
     WITH acked AS (
       UPDATE ${names.jobs}
       SET ${ACK_UPDATES[input.kind]}, owner_id = NULL, lease_expires_at = NULL
-      WHERE id = $1 AND attempt = $2 AND owner_id = $3 AND status = 'running'
+      WHERE id = $1 AND lease_token = $2 AND status = 'running'
       RETURNING id, name, status, run_at, result, error
     )
     SELECT acked.*,
-      ${announceSql(input.kind === 'release' ? '$5' : '$6', 'acked', { outcome: true })} AS announced
+      ${announceSql(input.kind === 'release' ? '$4' : '$5', 'acked', { outcome: true })} AS announced
     FROM acked`,
-    [input.id, input.attempt, input.ownerId, ...ackValues(input), names.channel],
+    [input.id, input.leaseToken, ...ackValues(input), names.channel],
   );
   const row = rows[0];
   if (!row) return { acked: false, events: [] };
@@ -67,9 +69,10 @@ export async function ackJob(
 
 /**
  * After a connection error, an ack may have committed with its reply lost; re-sending it then
- * fails the fence. This reads whether the row shows exactly what this ack wrote (its status,
- * attempt and the time it set), so the caller can still answer true. Someone else's later
- * write makes it answer false, which is also what the engine should then believe.
+ * fails the fence. This reads whether the row shows exactly what this ack wrote (its status
+ * and the time it set, under this ack's lease token, which only this claim ever wrote), so the
+ * caller can still answer true. Someone else's later write makes it answer false, which is
+ * also what the engine should then believe.
  */
 export async function ackWasApplied(
   exec: SqlExecutor,
@@ -78,21 +81,20 @@ export async function ackWasApplied(
 ): Promise<boolean> {
   if (!isUuid(input.id)) return false;
   const [row] = await exec(
-    `SELECT status, attempt, run_at, completed_at FROM ${names.jobs} WHERE id = $1`,
-    [input.id],
+    `SELECT status, run_at, completed_at FROM ${names.jobs} WHERE id = $1 AND lease_token = $2`,
+    [input.id, input.leaseToken],
   );
   if (!row) return false;
-  const attempt = Number(row.attempt);
   const runAt = Number(row.run_at);
   const completedAt = row.completed_at == null ? null : Number(row.completed_at);
   switch (input.kind) {
     case 'success':
     case 'dead':
-      return row.status === input.kind && attempt === input.attempt && completedAt === input.now;
+      return row.status === input.kind && completedAt === input.now;
     case 'retry':
-      return row.status === 'pending' && attempt === input.attempt && runAt === input.runAt;
+      return row.status === 'pending' && runAt === input.runAt;
     case 'release':
-      return row.status === 'pending' && attempt === input.attempt - 1 && runAt === input.now;
+      return row.status === 'pending' && runAt === input.now;
   }
 }
 
@@ -119,11 +121,10 @@ export async function ackSuccesses(
     `
     WITH locked AS (
       SELECT j.id, input.result, input.completed_at FROM ${names.jobs} AS j
-      JOIN unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::bigint[])
-          AS input(id, attempt, owner_id, result, completed_at)
+      JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
+          AS input(id, lease_token, result, completed_at)
         ON j.id = input.id
-      WHERE j.attempt = input.attempt AND j.owner_id = input.owner_id
-        AND j.status = 'running'
+      WHERE j.lease_token = input.lease_token AND j.status = 'running'
       ORDER BY j.id
       FOR UPDATE OF j
     ), acked AS (
@@ -136,13 +137,12 @@ export async function ackSuccesses(
     ), numbered AS (
       SELECT id, status, result, error, row_number() OVER () AS rn FROM acked
     ), announced AS (
-      ${announceFinishedBatchSql('$6', 'numbered')}
+      ${announceFinishedBatchSql('$5', 'numbered')}
     )
     SELECT id, (SELECT count(*) FROM announced) AS announced FROM acked`,
     [
       valid.map((input) => input.id),
-      valid.map((input) => input.attempt),
-      valid.map((input) => input.ownerId),
+      valid.map((input) => input.leaseToken),
       valid.map((input) => input.result),
       valid.map((input) => input.now),
       names.channel,

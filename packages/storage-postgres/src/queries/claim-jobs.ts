@@ -5,13 +5,15 @@ import type { SqlExecutor } from '../sql-executor.ts';
 
 /**
  * Leases up to `limit` due jobs in one statement, through the `claim_jobs` SQL function
- * (`drizzle/0001_claim_function.sql`, replaced in `0002_list_and_claim_by_id.sql`).
+ * (`drizzle/0001_claim_function.sql`, replaced in `0002_list_and_claim_by_id.sql` and
+ * `0003_lease_token.sql`).
  *
  * The function's CTE picks candidates through the partial `jobs_pending_run_at_idx` (only
  * pending rows, in claim order: `run_at`, then id, which for UUIDv7 ids is creation order)
  * and locks them `FOR UPDATE SKIP LOCKED`: rows another claimer has locked are skipped, not
  * waited on, so concurrent claimers never block each other and never get the same job. The UPDATE then takes the lease: `running`, the owner, the lease deadline,
- * and `attempt + 1` (the fence every later heartbeat and ack must present). The lock is held
+ * `attempt + 1` and the claim's fresh lease token (the fence every later heartbeat and ack
+ * must present: see `drizzle/0003_lease_token.sql`). The lock is held
  * until the statement commits, so a row cannot be taken twice between the SELECT and the
  * UPDATE.
  *
@@ -28,7 +30,8 @@ import type { SqlExecutor } from '../sql-executor.ts';
  *
  * The claim commits without waiting for the WAL flush (`synchronous_commit` off, for the
  * claim's transaction only). A claim lost in a server crash only makes its job pending again,
- * to run again as after any crash mid-attempt; every outcome's commit is synchronous and
+ * to run again as after any crash mid-attempt, under a new token: the execution that started
+ * from the lost claim holds a token no row has, so none of its writes can land; every outcome's commit is synchronous and
  * flushes the claim before it. The reasoning and the measurement are in `0002`'s header.
  */
 export async function claimJobs(
@@ -38,8 +41,15 @@ export async function claimJobs(
 ): Promise<JobRecord[]> {
   if (input.names.length === 0 || input.limit <= 0) return [];
   const rows = await exec(
-    `SELECT * FROM ${quoteIdent(names.schema)}.claim_jobs($1, $2::text[], $3, $4, $5)`,
-    [input.now, [...input.names], input.limit, input.ownerId, input.leaseExpiresAt],
+    `SELECT * FROM ${quoteIdent(names.schema)}.claim_jobs($1, $2::text[], $3, $4, $5, $6)`,
+    [
+      input.now,
+      [...input.names],
+      input.limit,
+      input.ownerId,
+      input.leaseToken,
+      input.leaseExpiresAt,
+    ],
   );
   // RETURNING has no order; hand jobs back in claim order.
   return rows.map(toJobRecord).sort((a, b) => a.runAt - b.runAt || (a.id < b.id ? -1 : 1));

@@ -84,9 +84,10 @@ function pendingInsert(names: SchemaNames, job: NewJob): [string, unknown[]] {
 function leasedInsert(names: SchemaNames, job: NewJob, lease: EnqueueLease): [string, unknown[]] {
   const insert = `
     INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
-      idempotency_key, parent_id, created_at, run_at, owner_id, lease_expires_at, started_at)
-    VALUES ($1, $2, 'running', $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $8)
+      idempotency_key, parent_id, created_at, run_at, owner_id, lease_token, lease_expires_at,
+      started_at)
+    VALUES ($1, $2, 'running', $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $8)
     ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id`;
-  return [insert, [...jobValues(job), lease.ownerId, lease.leaseExpiresAt]];
+  return [insert, [...jobValues(job), lease.ownerId, lease.leaseToken, lease.leaseExpiresAt]];
 }

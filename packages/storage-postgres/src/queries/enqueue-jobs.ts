@@ -141,6 +141,7 @@ function pendingRecord(job: NewJob): JobRecord {
     idempotencyKey: job.idempotencyKey,
     parentId: job.parentId,
     ownerId: null,
+    leaseToken: null,
     leaseExpiresAt: null,
     createdAt: job.createdAt,
     runAt: job.runAt,

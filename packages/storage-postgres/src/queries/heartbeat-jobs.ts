@@ -4,9 +4,9 @@ import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 
 /**
- * Extends the leases of many jobs in one statement: `unnest` pairs each id with the attempt
- * the worker holds. Each row is fenced on (id, attempt, owner, running), so a worker whose
- * lease already expired and was re-claimed (attempt moved on) or that was cancelled extends
+ * Extends the leases of many jobs in one statement: `unnest` pairs each id with the lease
+ * token the worker holds. Each row is fenced on (id, lease token, running), so a worker whose
+ * lease already expired and was re-claimed (a new token) or that was cancelled extends
  * nothing, and learns it from the ids missing in the answer.
  *
  * The rows are locked in id order first (`ORDER BY id FOR UPDATE`): the same worker's
@@ -27,9 +27,9 @@ export async function heartbeatJobs(
     `
     WITH locked AS (
       SELECT j.id FROM ${names.jobs} AS j
-      JOIN unnest($2::uuid[], $3::int[]) AS held(id, attempt)
-        ON j.id = held.id AND j.attempt = held.attempt
-      WHERE j.owner_id = $4 AND j.status = 'running'
+      JOIN unnest($2::uuid[], $3::text[]) AS held(id, lease_token)
+        ON j.id = held.id AND j.lease_token = held.lease_token
+      WHERE j.status = 'running'
       ORDER BY j.id
       FOR UPDATE OF j
     )
@@ -38,12 +38,7 @@ export async function heartbeatJobs(
     FROM locked
     WHERE j.id = locked.id
     RETURNING j.id`,
-    [
-      input.leaseExpiresAt,
-      jobs.map((job) => job.id),
-      jobs.map((job) => job.attempt),
-      input.ownerId,
-    ],
+    [input.leaseExpiresAt, jobs.map((job) => job.id), jobs.map((job) => job.leaseToken)],
   );
   return rows.map((row) => row.id as string);
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `reseolio_jobs` ADD `lease_token` text;

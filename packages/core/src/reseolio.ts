@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from './clock.ts';
 import { attemptStorage } from './context.ts';
+import { CLOCK_SYNC_INTERVAL_MS, DatabaseClock } from './database-clock.ts';
 import { createDurableFunction } from './durable.ts';
 import {
   DuplicateFunctionError,
   JobNotFoundError,
   PayloadTooLargeError,
+  ReseolioError,
   ReseolioStateError,
   ReseolioValidationError,
 } from './errors.ts';
@@ -55,6 +57,8 @@ interface Runtime {
   ownsStorage: boolean;
   waiters: ResultWaiters;
   unsubscribe: () => Promise<void>;
+  /** Re-measures the offset to the database's clock now and then; cleared by stop(). */
+  clockSync: NodeJS.Timeout;
 }
 
 /**
@@ -64,7 +68,7 @@ interface Runtime {
  */
 export class Reseolio extends EventEmitter<ReseolioEvents> {
   readonly #options: ResolvedOptions;
-  readonly #clock: Clock;
+  readonly #clock: DatabaseClock;
   readonly #registry = new Map<string, Registration>();
   readonly #policyTexts = new WeakMap<object, string>();
   #state: ReseolioState = 'created';
@@ -82,7 +86,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   constructor(options: ReseolioOptions = {}, /** @internal */ clock: Clock = systemClock) {
     super();
     this.#options = resolveEngineOptions(options);
-    this.#clock = clock;
+    // Every time the engine stamps (leases, sweeps, due times, ids) is on the database's clock.
+    this.#clock = new DatabaseClock(clock, this.#options.logger);
   }
 
   get state(): ReseolioState {
@@ -102,8 +107,19 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     await this.#ready();
   }
 
-  /** Initializes storage, then starts claiming jobs (unless `workerConcurrency` is 0). */
+  /**
+   * Initializes storage, then starts claiming jobs (unless `workerConcurrency` is 0). When it
+   * fails (the database is unreachable), the next call tries again. An instance does not
+   * start again after `stop()`: that rejects with `ReseolioStateError` (create a new one).
+   */
   start(): Promise<void> {
+    if (this.#stopping !== undefined) {
+      return Promise.reject(
+        new ReseolioStateError(
+          `Cannot start: this Reseolio instance is ${this.#state}; create a new instance to start again.`,
+        ),
+      );
+    }
     this.#starting ??= (async () => {
       const runtime = await this.#ready();
       if (this.#state !== 'initialized')
@@ -125,7 +141,10 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       }
       this.#state = 'started';
       this.#emit('ready');
-    })();
+    })().catch((error: unknown) => {
+      this.#starting = undefined; // the next start() tries again
+      throw error;
+    });
     return this.#starting;
   }
 
@@ -149,6 +168,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       await this.#pool?.stop(timeoutMs);
       const runtime = await this.#runtime?.catch(() => undefined);
       if (runtime) {
+        clearInterval(runtime.clockSync);
         runtime.waiters.rejectAll(
           new ReseolioStateError('The engine stopped while this result() was waiting.'),
         );
@@ -425,7 +445,9 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   /**
    * Storage, initialized once and shared by every call. While `stop()` drains, calls still
    * work (storage stays open until the drain ends): a web server still finishing its requests
-   * can enqueue, and those jobs wait for another node or the next start.
+   * can enqueue, and those jobs wait for another node or the next start. A failed
+   * initialization is not kept: the next call tries again, so an app whose database (or
+   * SQLite folder) was missing at boot recovers once it is back.
    */
   #ready(): Promise<Runtime> {
     if (this.#state === 'stopped' || (this.#state === 'stopping' && this.#runtime === undefined)) {
@@ -433,25 +455,47 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
         new ReseolioStateError('This Reseolio instance is stopped; create a new one.'),
       );
     }
-    this.#runtime ??= (async () => {
+    if (this.#runtime !== undefined) return this.#runtime;
+    const runtime = (async (): Promise<Runtime> => {
       const { adapter, owned } = await resolveStorage(this.#options.storage);
-      try {
-        await adapter.init();
-      } catch (error) {
-        // The adapter may have opened a pool or file before failing: nobody else can close it.
-        if (owned) await adapter.close().catch(() => {});
-        throw error;
-      }
       const waiters = new ResultWaiters(
         adapter,
         this.#options.pollIntervalMs,
         this.#options.logger,
       );
-      const unsubscribe = await adapter.subscribe((event) => this.#onStorageEvent(event, waiters));
+      let unsubscribe: () => Promise<void>;
+      try {
+        await adapter.init();
+        // Before anything is stamped: leases and due times must be on the database's clock.
+        await this.#clock.sync(adapter);
+        unsubscribe = await adapter.subscribe((event) => this.#onStorageEvent(event, waiters));
+      } catch (error) {
+        // The adapter may have opened a pool or file before failing: nobody else can close it.
+        if (owned) await adapter.close().catch(() => {});
+        throw error;
+      }
+      const clockSync = setInterval(() => {
+        this.#clock.sync(adapter).catch((error: unknown) => {
+          this.#emit(
+            'error',
+            new ReseolioError(
+              'RESEOLIO_BACKGROUND_ERROR',
+              `measuring the database's clock failed; keeping the last offset (${this.#clock.offsetMs} ms)`,
+              { cause: error },
+            ),
+          );
+        });
+      }, CLOCK_SYNC_INTERVAL_MS);
+      clockSync.unref();
       if (this.#state === 'created') this.#state = 'initialized';
-      return { storage: adapter, ownsStorage: owned, waiters, unsubscribe };
+      return { storage: adapter, ownsStorage: owned, waiters, unsubscribe, clockSync };
     })();
-    return this.#runtime;
+    this.#runtime = runtime;
+    runtime.catch(() => {
+      // Not kept: the next call initializes again.
+      if (this.#runtime === runtime) this.#runtime = undefined;
+    });
+    return runtime;
   }
 
   #onStorageEvent(event: StorageEvent, waiters: ResultWaiters): void {

@@ -630,3 +630,124 @@ describe('during stop', () => {
     await expect(other()).rejects.toThrow(/stopped/);
   });
 });
+
+describe('lifecycle', () => {
+  /** Memory storage whose first `failures` inits fail, as a database that is still down. */
+  class FlakyStorage extends MemoryStorage {
+    failures: number;
+    inits = 0;
+    constructor(failures: number) {
+      super();
+      this.failures = failures;
+    }
+    override async init(): Promise<void> {
+      this.inits += 1;
+      if (this.inits <= this.failures) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      return super.init();
+    }
+  }
+
+  it('tries init again after a failed one: calls, result() and start() recover', async () => {
+    const storage = new FlakyStorage(2);
+    const engine = new Reseolio({ storage, pollIntervalMs: 50 });
+    const fn = engine.durable('lifecycle:flaky', async (n: number) => n + 1);
+    await expect(engine.init()).rejects.toThrow(/ECONNREFUSED/);
+    await expect(fn(1)).rejects.toThrow(/ECONNREFUSED/);
+    const handle = await fn(1);
+    await engine.start();
+    expect(await handle.result(5_000)).toBe(2);
+    expect(storage.inits).toBe(3);
+    await engine.stop();
+  });
+
+  it('tries start() again after a failed one', async () => {
+    const storage = new FlakyStorage(1);
+    const engine = new Reseolio({ storage, pollIntervalMs: 50 });
+    const fn = engine.durable('lifecycle:start', async () => 'ran');
+    await expect(engine.start()).rejects.toThrow(/ECONNREFUSED/);
+    await engine.start();
+    expect(engine.state).toBe('started');
+    expect(await (await fn()).result(5_000)).toBe('ran');
+    await engine.stop();
+  });
+
+  it('refuses start() after stop() instead of silently doing nothing', async () => {
+    const started = new Reseolio({ storage: new MemoryStorage() });
+    await started.start();
+    await started.stop();
+    await expect(started.start()).rejects.toThrow(
+      /Cannot start: this Reseolio instance is stopped; create a new instance/,
+    );
+    const neverStarted = new Reseolio({ storage: new MemoryStorage() });
+    await neverStarted.stop();
+    await expect(neverStarted.start()).rejects.toBeInstanceOf(ReseolioError);
+  });
+});
+
+describe("the database's clock", () => {
+  /** Memory storage with a clock of its own, as PostgreSQL's `clock_timestamp()`. */
+  class ClockedStorage extends MemoryStorage {
+    readonly databaseNow = () => Date.now();
+    async currentTime(): Promise<number> {
+      return this.databaseNow();
+    }
+  }
+  const skewedBy = (ms: number) => ({ now: () => Date.now() + ms });
+
+  it('stamps jobs and leases on the database clock whatever the process clock says', async () => {
+    for (const skew of [40_000, -40_000]) {
+      const storage = new ClockedStorage();
+      const warnings: string[] = [];
+      const logger = { ...console, warn: (message: string) => warnings.push(message) };
+      const engine = new Reseolio({ storage, pollIntervalMs: 50, logger }, skewedBy(skew));
+      const fn = engine.durable('clock:stamp', async () => 'ok');
+      await engine.start();
+      const before = Date.now();
+      const handle = await fn();
+      expect(await handle.result(5_000)).toBe('ok');
+      const record = (await storage.getJob(handle.jobId))!;
+      // Within a generous bound of the real time, nowhere near the 40 s skew.
+      expect(Math.abs(record.createdAt - before)).toBeLessThan(5_000);
+      expect(Math.abs(record.startedAt! - before)).toBeLessThan(5_000);
+      expect(warnings.join('\n')).toMatch(
+        new RegExp(`clock is \\d+ ms ${skew > 0 ? 'ahead of' : 'behind'} the database's`),
+      );
+      await engine.stop();
+    }
+  });
+
+  it('does not run a delayed job early on a node whose clock is ahead', async () => {
+    const storage = new ClockedStorage();
+    const ahead = new Reseolio(
+      { storage, pollIntervalMs: 20, logger: { ...console, warn() {} } },
+      skewedBy(40_000),
+    );
+    let claims = 0;
+    const claim = storage.claim.bind(storage);
+    storage.claim = async (input) => {
+      claims += 1;
+      return claim(input);
+    };
+    ahead.durable('clock:delayed', async () => 'ran');
+    await ahead.start();
+    // Made by a node whose clock is right: due 30 s from now, 10 s before the other's "now".
+    const producer = new Reseolio({ storage, workerConcurrency: 0 });
+    const fn = producer.durable('clock:delayed', async () => 'ran');
+    const handle = await fn.enqueue([], { delayMs: 30_000 });
+    // Many claims come and go (one per poll), none of which may take the job.
+    await waitFor(() => claims >= 10);
+    expect(await handle.status()).toBe('pending');
+    await ahead.stop();
+    await producer.stop();
+  });
+
+  it('keeps the process clock when storage has no clock of its own (SQLite, memory)', async () => {
+    const storage = new MemoryStorage();
+    const engine = new Reseolio({ storage }, skewedBy(40_000));
+    const fn = engine.durable('clock:none', async () => 'ok');
+    const handle = await fn.enqueue([], { delayMs: 1_000 });
+    const record = (await storage.getJob(handle.jobId))!;
+    expect(record.createdAt - Date.now()).toBeGreaterThan(30_000);
+    await engine.stop();
+  });
+});

@@ -53,7 +53,7 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     expect(children.map((c) => c.name).sort()).toEqual(['saga:charge', 'saga:email']);
   });
   it('cancel and retryJob from another instance while the job runs: the cancelled run cannot record its result', async () => {
-    // Without pushes across processes (SQLite; PostgreSQL without LISTEN) the worker does not
+    // On PostgreSQL without LISTEN (and on SQLite from another process) the worker does not
     // hear of the cancel, and after retryJob it claims the job again at the same attempt
     // number under the same owner id. Only the new claim's lease token fences the first run
     // out: with (attempt, owner) as the fence, its late 'run 1' became the job's result.

@@ -1,0 +1,14 @@
+import { createPostgresStorage } from '/work/wt-pgbouncer/packages/storage-postgres/dist/index.js';
+import { Reseolio } from '/work/wt-pgbouncer/packages/core/dist/index.js';
+const url = 'postgres://postgres@127.0.0.1:16432/test';
+const mig = createPostgresStorage({ connectionString: url, schema: 'pgbx_prep', listen: false, preparedStatements: false }); await mig.init(); await mig.close();
+const storages = [0,1].map(() => createPostgresStorage({ connectionString: url, schema: 'pgbx_prep', listen: false, migrate: false, poolSize: 4 }));
+const engines = storages.map(storage => new Reseolio({ storage, workerConcurrency: 4, pollIntervalMs: 50, logger: { debug(){}, info(){}, warn(m){console.log('warn', m)}, error(m, ...x){ console.log('error', m, String(x[0]?.cause?.message ?? x[0]?.message ?? '')) } } }));
+const fns = engines.map(e => e.durable('p:d', async (n) => n * 2));
+await Promise.all(engines.map(e => e.start()));
+let errors = 0, ok = 0;
+await Promise.all(Array.from({length: 200}, (_, i) => fns[i % 2](i).then(h => h.result(5000)).then(() => ok++, (e) => { errors++; if (errors < 4) console.log('ERR', e.message, e.cause?.message); })));
+console.log({ ok, errors });
+await Promise.all(engines.map(e => e.stop()));
+await Promise.all(storages.map(s => s.close()));
+process.exit(0);

@@ -1,4 +1,5 @@
 /** The engine's guarantees on real SQLite files, across instances and processes. */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Reseolio, StorageConfigError } from 'reseolio';
 import { describe, expect, it } from 'vitest';
@@ -89,6 +90,19 @@ describe('crashes and leases on SQLite (other processes on one file)', () => {
     } finally {
       await other.stop();
     }
+  });
+});
+
+describe('a database that is missing at boot', () => {
+  it('works once its folder exists: a failed init is not kept', async () => {
+    const folder = join(tempDir(), 'not-yet');
+    const engine = engineOn(`sqlite:${join(folder, 'jobs.db')}`, { pollIntervalMs: 50 });
+    const fn = engine.durable('boot:later', async () => 'ran');
+    await expect(engine.start()).rejects.toBeInstanceOf(StorageConfigError);
+    await expect(fn()).rejects.toBeInstanceOf(StorageConfigError);
+    mkdirSync(folder);
+    await engine.start();
+    expect(await (await fn()).result(5_000)).toBe('ran');
   });
 });
 

@@ -9,6 +9,7 @@ export { MemoryStorage } from './storage/memory-storage.ts';
 export type * from './storage/records.ts';
 export { FINAL_STATUSES, insertedRecord } from './storage/records.ts';
 export type * from './storage/storage.ts';
+export { MAX_STATE_BATCH } from './storage/storage.ts';
 export type * from './types.ts';
 export { CALL_OPTION_KEYS } from './types.ts';
 export { retryDelayMs } from './worker/backoff.ts';

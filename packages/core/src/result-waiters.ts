@@ -1,6 +1,6 @@
 import { JobNotFoundError, ResultTimeoutError } from './errors.ts';
-import type { JobOutcome, JobRecord, JobStatus } from './storage/records.ts';
-import type { StorageAdapter } from './storage/storage.ts';
+import type { JobOutcome, JobState, JobStatus } from './storage/records.ts';
+import { MAX_STATE_BATCH, type StorageAdapter } from './storage/storage.ts';
 import type { Logger } from './types.ts';
 
 /** What a waiter needs of a finished job. */
@@ -32,9 +32,14 @@ const RECENT_FINISHES = 1024;
 /**
  * Everyone in this process waiting for a job to finish, by job id. Waiters wake on a push:
  * a local ack settles them directly, a storage `finished` event (from any process, when the
- * adapter can) makes them re-read the job. Polling runs only while someone waits, every
- * `pollIntervalMs` when storage cannot push across processes and 5× slower as a safety net
- * when it can.
+ * adapter can) settles them with the outcome it carries, or makes them re-read the job.
+ * Polling runs only while someone waits, every `pollIntervalMs` when storage cannot push
+ * across processes and 5× slower as a safety net when it can.
+ *
+ * Every read goes through one queue, read in batches (`getJobStates`, up to
+ * {@link MAX_STATE_BATCH} jobs per round trip, one round trip at a time): 10,000 waiters
+ * cost 20 reads per poll, not 10,000 reads in a burst that delays this process's heartbeats
+ * and acks behind them on the pool.
  */
 export class ResultWaiters {
   #waiting = new Map<string, Set<Waiter>>();
@@ -51,6 +56,9 @@ export class ResultWaiters {
   /** Finishes ever added to `#recent`, and resyncs ever received: see `markInserted`. */
   #finishesSeen = 0;
   #resyncs = 0;
+  /** Jobs to read at the next batch; a read is scheduled or running while `#reading`. */
+  #toRead = new Set<string>();
+  #reading = false;
 
   constructor(storage: StorageAdapter, pollIntervalMs: number, logger: Logger) {
     this.#storage = storage;
@@ -100,7 +108,7 @@ export class ResultWaiters {
       set.add(waiter);
       this.#ensurePolling();
       // Registered first, read second: a finish between the two still reaches this waiter.
-      if (this.#recent.has(jobId) || !this.#nothingMissedSince(inserted)) void this.check(jobId);
+      if (this.#recent.has(jobId) || !this.#nothingMissedSince(inserted)) this.check(jobId);
     });
   }
 
@@ -119,7 +127,7 @@ export class ResultWaiters {
   finished(jobId: string, status: JobStatus, outcome: JobOutcome | undefined): void {
     this.#remember(jobId);
     if (outcome && FINAL.has(status)) this.settle(jobId, { status, ...outcome });
-    else void this.check(jobId);
+    else this.check(jobId);
   }
 
   /** Events may have been missed (a notification connection came back): read every waiter. */
@@ -147,26 +155,64 @@ export class ResultWaiters {
     this.#stopPollingIfIdle();
   }
 
-  /** Re-reads one job if someone waits for it. */
-  async check(jobId: string): Promise<void> {
+  /** Re-reads one job, in the next batch, if someone waits for it. */
+  check(jobId: string): void {
     if (!this.#waiting.has(jobId)) return;
-    let record: JobRecord | undefined;
-    try {
-      record = await this.#storage.getJob(jobId);
-    } catch (error) {
-      this.#logger.warn(`reading job ${jobId} for a result() failed; will retry`, error);
-      return;
-    }
-    if (!record) {
-      this.#rejectJob(jobId, new JobNotFoundError(jobId));
-    } else if (FINAL.has(record.status)) {
-      this.settle(jobId, { status: record.status, result: record.result, error: record.error });
-    }
+    this.#toRead.add(jobId);
+    this.#scheduleRead();
   }
 
   /** Re-reads every awaited job (after a resync or on the polling tick). */
   checkAll(): void {
-    for (const jobId of this.#waiting.keys()) void this.check(jobId);
+    for (const jobId of this.#waiting.keys()) this.#toRead.add(jobId);
+    this.#scheduleRead();
+  }
+
+  /** One turn of coalescing: every check made in this turn shares the batch. */
+  #scheduleRead(): void {
+    if (this.#reading || this.#toRead.size === 0) return;
+    this.#reading = true;
+    setImmediate(() => void this.#readQueued());
+  }
+
+  /**
+   * Reads queued jobs a batch at a time until none is left; checks made while a batch is in
+   * flight join the next one (so a finish announced during a read that saw `running` is read
+   * again). A failed read drops the queue: the next poll tick queues every waiter again.
+   */
+  async #readQueued(): Promise<void> {
+    try {
+      while (this.#toRead.size > 0) {
+        const batch: string[] = [];
+        for (const jobId of this.#toRead) {
+          this.#toRead.delete(jobId);
+          if (this.#waiting.has(jobId)) batch.push(jobId);
+          if (batch.length === MAX_STATE_BATCH) break;
+        }
+        if (batch.length === 0) continue;
+        let states: JobState[];
+        try {
+          states = await this.#storage.getJobStates(batch);
+        } catch (error) {
+          this.#toRead.clear();
+          this.#logger.warn(
+            `reading ${batch.length} job(s) for result() failed; will retry on the next poll`,
+            error,
+          );
+          return;
+        }
+        const byId = new Map(states.map((state) => [state.id, state]));
+        for (const jobId of batch) {
+          const state = byId.get(jobId);
+          if (!state) this.#rejectJob(jobId, new JobNotFoundError(jobId));
+          else if (FINAL.has(state.status)) {
+            this.settle(jobId, { status: state.status, result: state.result, error: state.error });
+          }
+        }
+      }
+    } finally {
+      this.#reading = false;
+    }
   }
 
   #rejectJob(jobId: string, error: Error): void {

@@ -1,22 +1,38 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { JobNotFoundError } from '../src/errors.ts';
 import { ResultWaiters } from '../src/result-waiters.ts';
 import type { JobRecord } from '../src/storage/records.ts';
 import type { StorageAdapter } from '../src/storage/storage.ts';
+import { waitFor } from './helpers.ts';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Just enough storage for the waiters: capabilities and a counted `getJob`. */
+/** Just enough storage for the waiters: capabilities and a counted `getJobStates`. */
 function fakeStorage(crossProcessNotify: boolean) {
   const records = new Map<string, Partial<JobRecord>>();
   const reads: string[] = [];
+  const batches: number[] = [];
   const storage = {
     capabilities: { crossProcessNotify, multiProcess: true, leasedEnqueue: true },
-    async getJob(jobId: string) {
-      reads.push(jobId);
-      return records.get(jobId);
+    async getJobStates(jobIds: readonly string[]) {
+      reads.push(...jobIds);
+      batches.push(jobIds.length);
+      return jobIds.flatMap((id) => {
+        const record = records.get(id);
+        return record
+          ? [
+              {
+                id,
+                status: record.status,
+                result: record.result ?? null,
+                error: record.error ?? null,
+              },
+            ]
+          : [];
+      });
     },
   } as unknown as StorageAdapter;
-  return { storage, records, reads };
+  return { storage, records, reads, batches };
 }
 
 const waiters: ResultWaiters[] = [];
@@ -106,5 +122,27 @@ describe('ResultWaiters', () => {
     expect(w.markInserted()).toBeUndefined();
     expect(await w.wait('a', undefined, w.markInserted())).toMatchObject({ result: '1' });
     expect(reads).toEqual(['a']);
+  });
+
+  it('reads many waiters in batches of at most 500, one round trip at a time', async () => {
+    // 2,000 result() calls on jobs made elsewhere: each needs a first read. One read per
+    // waiter made 2,000 reads at once, and every poll tick as many again.
+    const { storage, records, batches } = fakeStorage(true);
+    const ids = Array.from({ length: 2_000 }, (_, i) => `job-${i}`);
+    for (const id of ids) records.set(id, { status: 'running' });
+    const w = makeWaiters(storage);
+    const waiting = ids.map((id) => w.wait(id));
+    await waitFor(() => batches.reduce((a, b) => a + b, 0) === 2_000);
+    expect(batches).toEqual([500, 500, 500, 500]);
+    for (const id of ids) records.set(id, { status: 'success', result: '1', error: null });
+    w.checkAll();
+    expect(await Promise.all(waiting)).toHaveLength(2_000);
+    expect(batches).toHaveLength(8);
+  });
+
+  it('rejects waiters of unknown jobs with JobNotFoundError', async () => {
+    const { storage } = fakeStorage(false);
+    const w = makeWaiters(storage);
+    await expect(w.wait('missing')).rejects.toBeInstanceOf(JobNotFoundError);
   });
 });

@@ -8,6 +8,7 @@ import {
   type HeartbeatInput,
   type JobFilter,
   type JobRecord,
+  type JobState,
   type NewJob,
   type PurgeInput,
   ReseolioStateError,
@@ -32,7 +33,7 @@ import { cancelJob } from './queries/cancel-job.ts';
 import { claimJobs } from './queries/claim-jobs.ts';
 import { enqueueJob } from './queries/enqueue-job.ts';
 import { enqueueJobs } from './queries/enqueue-jobs.ts';
-import { getJob } from './queries/get-job.ts';
+import { getJob, getJobStates } from './queries/get-job.ts';
 import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
 import { listJobs } from './queries/list-jobs.ts';
 import { purgeJobs } from './queries/purge-jobs.ts';
@@ -288,6 +289,10 @@ export class PostgresStorage implements StorageAdapter {
 
   getJob(jobId: string): Promise<JobRecord | undefined> {
     return this.#run('getJob', () => getJob(this.#exec, this.#names, jobId));
+  }
+
+  getJobStates(jobIds: readonly string[]): Promise<JobState[]> {
+    return this.#run('getJobStates', () => getJobStates(this.#exec, this.#names, jobIds));
   }
 
   listJobs(filter: JobFilter): Promise<JobRecord[]> {

@@ -10,6 +10,7 @@ import {
   type HeartbeatInput,
   type JobFilter,
   type JobRecord,
+  type JobState,
   type NewJob,
   type PurgeInput,
   ReseolioStateError,
@@ -255,6 +256,11 @@ export class SqliteStorage implements StorageAdapter {
 
   async getJob(jobId: string): Promise<JobRecord | undefined> {
     return this.#ready().statements.getJob.get(jobId);
+  }
+
+  async getJobStates(jobIds: readonly string[]): Promise<JobState[]> {
+    if (jobIds.length === 0) return [];
+    return this.#ready().statements.getJobStates.all(JSON.stringify(jobIds));
   }
 
   async listJobs(filter: JobFilter): Promise<JobRecord[]> {

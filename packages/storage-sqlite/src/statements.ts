@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { JobRecord } from 'reseolio';
+import type { JobRecord, JobState } from 'reseolio';
 
 /** Columns aliased to `JobRecord` fields, so rows need no mapping. */
 const JOB = `id, name, status, args, result, error, policy, attempt,
@@ -25,6 +25,7 @@ export interface Statements {
   insertLeased: Statement<object, JobRecord>;
   findByKey: Statement<object, JobRecord>;
   getJob: Statement<[string], JobRecord>;
+  getJobStates: Statement<[string], JobState>;
   claim: Statement<object, ClaimedRow>;
   heartbeat: Statement<object, { id: string }>;
   ackSuccess: Statement<object, FinishedRow>;
@@ -131,6 +132,11 @@ export function prepareStatements(db: Database): Statements {
       `SELECT ${JOB} FROM reseolio_jobs WHERE name = @name AND idempotency_key = @idempotencyKey`,
     ),
     getJob: db.prepare(`SELECT ${JOB} FROM reseolio_jobs WHERE id = ?`),
+    // The ids arrive as one JSON array, so one prepared statement serves any batch size.
+    getJobStates: db.prepare(
+      `SELECT id, status, result, error FROM reseolio_jobs
+       WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
 
     // One statement selects and leases the batch. It runs inside BEGIN IMMEDIATE, so the
     // write lock is held from the SELECT on: no other process can lease the same rows in

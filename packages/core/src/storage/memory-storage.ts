@@ -8,6 +8,7 @@ import type {
   HeartbeatInput,
   JobFilter,
   JobRecord,
+  JobState,
   NewJob,
   PurgeInput,
   StorageEvent,
@@ -217,6 +218,14 @@ export class MemoryStorage implements StorageAdapter {
     this.#assertOpen();
     const job = this.#jobs.get(jobId);
     return job ? { ...job } : undefined;
+  }
+
+  async getJobStates(jobIds: readonly string[]): Promise<JobState[]> {
+    this.#assertOpen();
+    return jobIds.flatMap((id) => {
+      const job = this.#jobs.get(id);
+      return job ? [{ id, status: job.status, result: job.result, error: job.error }] : [];
+    });
   }
 
   async listJobs(filter: JobFilter): Promise<JobRecord[]> {

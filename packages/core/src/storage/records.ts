@@ -176,6 +176,12 @@ export interface JobOutcome {
   error: string | null;
 }
 
+/** A job's status and outcome columns: what a `result()` waiter needs to know. */
+export interface JobState extends JobOutcome {
+  id: string;
+  status: JobStatus;
+}
+
 /**
  * A push from storage: new work may be claimable (`ready`), a job reached a final status
  * (`finished`), or events may have been missed, for instance while a notification connection

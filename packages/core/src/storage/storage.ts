@@ -5,12 +5,16 @@ import type {
   HeartbeatInput,
   JobFilter,
   JobRecord,
+  JobState,
   NewJob,
   PurgeInput,
   StorageEvent,
   SweepInput,
   SweepResult,
 } from './records.ts';
+
+/** The most ids the engine passes to one `getJobStates` call. */
+export const MAX_STATE_BATCH = 500;
 
 /** What an adapter can do beyond the contract; core adapts to it instead of `instanceof`. */
 export interface StorageCapabilities {
@@ -130,6 +134,12 @@ export interface StorageAdapter {
   purge(input: PurgeInput): Promise<number>;
 
   getJob(jobId: string): Promise<JobRecord | undefined>;
+  /**
+   * The status, result and error of many jobs in one round trip (no arguments: waiters read
+   * this, and arguments can be large). Unknown ids, UUIDs or not, are left out; the order is
+   * unspecified. The engine sends at most {@link MAX_STATE_BATCH} ids per call.
+   */
+  getJobStates(jobIds: readonly string[]): Promise<JobState[]>;
   /**
    * Newest first: `id` descending. Job ids are UUIDv7, time-ordered, so this is creation order
    * and the primary key can serve it (no index on `createdAt` needed). `limit` defaults to

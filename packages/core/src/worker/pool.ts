@@ -601,7 +601,7 @@ export class WorkerPool {
       }
       for (const record of swept.dead) {
         const info = infoOf(record);
-        void waiters.check(record.id);
+        waiters.check(record.id);
         emit('job:error', info, lost);
         emit('job:dead', info, lost);
       }

@@ -9,6 +9,35 @@ export function queriesSuite({ test }: ContractContext): void {
       expect(await storage.getJob('nope')).toBeUndefined();
     });
 
+    test('getJobStates returns the status and outcome of the known ids, in one call', async ({
+      storage,
+    }) => {
+      const pending = newJob();
+      await storage.enqueue(pending);
+      const running = await enqueueRunning(storage);
+      const succeeded = await enqueueRunning(storage);
+      await storage.ack({ ...fenceOf(succeeded), kind: 'success', result: '"ok"', now: T0 + 1 });
+      const died = await enqueueRunning(storage);
+      await storage.ack({ ...fenceOf(died), kind: 'dead', error: '{"m":"x"}', now: T0 + 1 });
+      const states = await storage.getJobStates([
+        pending.id,
+        running.id,
+        succeeded.id,
+        died.id,
+        '00000000-0000-4000-8000-000000000000',
+        'not-a-uuid',
+      ]);
+      expect(states.sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(
+        [
+          { id: pending.id, status: 'pending', result: null, error: null },
+          { id: running.id, status: 'running', result: null, error: null },
+          { id: succeeded.id, status: 'success', result: '"ok"', error: null },
+          { id: died.id, status: 'dead', result: null, error: '{"m":"x"}' },
+        ].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      );
+      expect(await storage.getJobStates([])).toEqual([]);
+    });
+
     test('listJobs returns jobs newest first', async ({ storage }) => {
       const jobs = [3, 1, 4, 2].map((i) => newJob({ createdAt: T0 + i }));
       for (const job of jobs) await storage.enqueue(job);

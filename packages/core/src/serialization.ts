@@ -10,8 +10,9 @@ import type { StoredError } from './types.ts';
  * and -0 tagged), undefined (also as an array item; holes stay holes), BigInt, Date (an invalid
  * one too), Map, Set, RegExp (source and flags), URL, Buffer, Uint8Array and every other typed
  * array, ArrayBuffer, DataView (only the bytes a view shows are stored, little-endian), errors
- * (as `Error` with name, message, code, stack and cause), arrays, plain objects and objects with
- * a null prototype. Getters are read once and stored as their value.
+ * (as `Error` with name, message, code, stack and cause), arrays, plain objects (also those of
+ * another realm) and objects with a null prototype. Getters are read at call time and stored
+ * as their value.
  *
  * What is refused, with the path to the bad value and nothing stored: functions, symbols
  * (values and enumerable keys), circular references, instances of classes (subclasses of the
@@ -20,8 +21,9 @@ import type { StoredError } from './types.ts';
  * `MAX_PAYLOAD_DEPTH`.
  *
  * What is knowingly not kept: non-index properties of arrays and non-enumerable properties (as
- * with JSON), a RegExp's `lastIndex`, extra properties of errors, and identity: a value reached
- * twice is stored twice and decodes as two copies.
+ * with JSON; finding them would cost an `Object.keys` per array on the plain fast path),
+ * properties added to built-ins (a Date, a Map, an error), a RegExp's `lastIndex`, and
+ * identity: a value reached twice is stored twice and decodes as two copies.
  *
  * Decoding never lets data choose a prototype: a key named `__proto__` stays an own property.
  */
@@ -233,8 +235,11 @@ function tooDeep(object: object, walk: Walk): SerializationError {
 function encodeObject(object: object, walk: Walk): unknown {
   const proto = Object.getPrototypeOf(object);
   if (Array.isArray(object)) {
-    if (proto === Array.prototype) return encodeArray(object, walk);
-  } else if (proto === Object.prototype) {
+    // Any realm's Array.prototype is itself an array; a subclass's prototype is not. Arrays
+    // and objects of another realm (a vm context, a Jest environment: `await res.json()`
+    // there) are plain data too.
+    if (proto === Array.prototype || Array.isArray(proto)) return encodeArray(object, walk);
+  } else if (proto === Object.prototype || isObjectPrototypeOfAnotherRealm(proto)) {
     const out = encodeProperties(object, walk);
     return Object.hasOwn(object, TAG) ? { [TAG]: 'object', v: out } : out;
   } else if (proto === null) {
@@ -246,6 +251,15 @@ function encodeObject(object: object, walk: Walk): unknown {
   if (builtIn !== undefined) return builtIn(object, walk);
   if (object instanceof Error) return { [TAG]: 'error', v: encode(errorToStored(object), walk) };
   throw refused(walk, classInstanceProblem(object, proto));
+}
+
+/** True for the `Object.prototype` of another realm: the end of its chain, made by `Object`. */
+function isObjectPrototypeOfAnotherRealm(proto: object | null): boolean {
+  if (proto === null || Object.getPrototypeOf(proto) !== null) return false;
+  const ctor = Object.hasOwn(proto, 'constructor')
+    ? (proto as { constructor?: unknown }).constructor
+    : undefined;
+  return typeof ctor === 'function' && ctor.name === 'Object' && Object.hasOwn(ctor, 'fromEntries');
 }
 
 function encodeArray(array: unknown[], walk: Walk): unknown[] {

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { deserialize, MAX_PAYLOAD_DEPTH, SerializationError, serialize } from '../src/index.ts';
 
@@ -387,6 +388,19 @@ describe('values that cannot round-trip are refused with their path', () => {
     );
     const hidden = Object.defineProperty({ a: 1 }, Symbol('k'), { value: 1, enumerable: false });
     expect(roundTrip(hidden)).toEqual({ a: 1 });
+  });
+
+  it('takes plain objects and arrays of another realm as plain data', () => {
+    const foreign = runInNewContext('({ a: [1, { b: 2 }], c: null })');
+    expect(Object.getPrototypeOf(foreign)).not.toBe(Object.prototype);
+    const back = roundTrip([foreign, new Date(0)]) as [Record<string, unknown>, Date];
+    expect(Object.getPrototypeOf(back[0])).toBe(Object.prototype);
+    expect(back[0]).toEqual({ a: [1, { b: 2 }], c: null });
+    expect(Array.isArray(back[0].a)).toBe(true);
+    // Other built-ins of another realm are not recognized: refused, never changed.
+    expect(() => serialize([runInNewContext('new Map()')], 'args')).toThrow(
+      /^args\[0\] is an instance of Map/,
+    );
   });
 
   it('names keys that are not identifiers unambiguously', () => {

@@ -451,13 +451,15 @@ function classInstanceProblem(object: object, proto: object): string {
     );
   }
   const name = ctor.name === '' ? 'an anonymous class' : ctor.name;
+  // A DTO or entity whose own fields are all it holds copies with a spread; one with toJSON()
+  // (Decimal, ObjectId, Luxon…) usually means its JSON form, which the caller should choose.
   const hint =
     typeof (object as { toJSON?: unknown }).toJSON === 'function'
-      ? ' (its toJSON() result, if that is what the handler needs)'
-      : '';
+      ? 'its toJSON() result if that is what the handler needs'
+      : '`{ ...value }` copies its own fields';
   return (
     `is an instance of ${name}, which would come back as a plain object without its ` +
-    `prototype (methods, getters, instanceof). Pass a plain object${hint}, or an id, instead.`
+    `prototype (methods, getters, instanceof). Pass a plain object instead (${hint}), or an id.`
   );
 }
 

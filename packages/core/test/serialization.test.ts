@@ -303,7 +303,7 @@ describe('values JSON would change', () => {
     expect(back[0]).toBeInstanceOf(RegExp);
   });
 
-  it('reads getters once and stores their value', () => {
+  it('reads getters at call time and stores their value', () => {
     const value = {
       get total() {
         return 42;

@@ -20,10 +20,14 @@ export class ReseolioValidationError extends ReseolioError {
   }
 }
 
-/** An argument list or a result cannot be stored faithfully (a function, a symbol…). */
+/**
+ * An argument list or a result cannot be stored faithfully (a function, a symbol, a class
+ * instance, a cycle…; the message names the path to the value), or a stored payload cannot be
+ * read back.
+ */
 export class SerializationError extends ReseolioError {
-  constructor(message: string) {
-    super('RESEOLIO_UNSERIALIZABLE', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RESEOLIO_UNSERIALIZABLE', message, options);
   }
 }
 

@@ -4,7 +4,7 @@ export * from './errors.ts';
 export { type JobJSON, toJobJSON, toJSONValue } from './job-json.ts';
 export { DEFAULT_RETRY_POLICY } from './options.ts';
 export { Reseolio, type ReseolioState } from './reseolio.ts';
-export { deserialize, serialize } from './serialization.ts';
+export { deserialize, MAX_PAYLOAD_DEPTH, serialize } from './serialization.ts';
 export { MemoryStorage } from './storage/memory-storage.ts';
 export type * from './storage/records.ts';
 export { FINAL_STATUSES, insertedRecord } from './storage/records.ts';

@@ -20,9 +20,12 @@ export interface JobJSON {
 }
 
 /**
- * Converts job details to JSON-safe data: dates become ISO strings, BigInt a decimal string,
- * Map an object of entries (or an entry list when keys are not strings), Set an array, bytes
- * base64. Stacks are left out: they reveal paths and belong in logs, not in HTTP responses.
+ * Converts job details to JSON-safe data: dates become ISO strings (an invalid one null),
+ * BigInt a decimal string, NaN and ±Infinity strings, Map an object of entries (or an entry
+ * list when keys are not strings), Set an array, Uint8Array, Buffer, ArrayBuffer and DataView
+ * base64, other typed arrays arrays of numbers (of decimal strings for BigInt64Array and
+ * BigUint64Array), URL its href. Keys stay data: an own `__proto__` key is written as a key.
+ * Stacks are left out: they reveal paths and belong in logs, not in HTTP responses.
  */
 export function toJobJSON(details: JobDetails): JobJSON {
   return {
@@ -54,11 +57,19 @@ export function toJSONValue(value: unknown): unknown {
   if (value instanceof Set) return [...value].map(toJSONValue);
   if (value instanceof Map) {
     const entries = [...value];
+    // Object.fromEntries defines own properties: a "__proto__" key stays a key.
     return entries.every(([k]) => typeof k === 'string')
       ? Object.fromEntries(entries.map(([k, v]) => [k, toJSONValue(v)]))
       : entries.map(([k, v]) => [toJSONValue(k), toJSONValue(v)]);
   }
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value instanceof Uint8Array || value instanceof DataView) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  }
+  if (ArrayBuffer.isView(value)) {
+    return Array.from(value as unknown as ArrayLike<number | bigint>, toJSONValue);
+  }
+  if (value instanceof ArrayBuffer) return Buffer.from(value).toString('base64');
+  if (value instanceof URL) return value.href;
   if (value instanceof RegExp) return value.toString();
   if (value instanceof Error) return { name: value.name, message: value.message };
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJSONValue(v)]));

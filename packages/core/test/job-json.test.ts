@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toJobJSON } from '../src/index.ts';
+import { toJobJSON, toJSONValue } from '../src/index.ts';
 
 describe('toJobJSON', () => {
   it('makes details JSON-safe and drops stacks', () => {
@@ -40,5 +40,39 @@ describe('toJobJSON', () => {
       startedAt: null,
       completedAt: '1970-01-01T00:00:01.000Z',
     });
+  });
+});
+
+describe('toJSONValue', () => {
+  it('writes binary data, URLs and invalid dates as JSON a client can read', () => {
+    const bytes = new Uint8Array([9, 1, 2, 3, 9]);
+    const json = toJSONValue({
+      floats: new Float64Array([1.5, Number.NaN]),
+      big: new BigInt64Array([-1n]),
+      view: new DataView(bytes.buffer, 1, 3),
+      part: bytes.subarray(1, 4),
+      buffer: new Uint8Array([1, 2, 3]).buffer,
+      url: new URL('https://example.com/x'),
+      never: new Date(Number.NaN),
+    });
+    expect(JSON.parse(JSON.stringify(json))).toEqual({
+      floats: [1.5, 'NaN'],
+      big: ['-1'],
+      view: 'AQID',
+      part: 'AQID',
+      buffer: 'AQID',
+      url: 'https://example.com/x',
+      never: null,
+    });
+  });
+
+  it('keeps an own __proto__ key as a key, never as a prototype', () => {
+    const json = toJSONValue(JSON.parse('{"__proto__":{"isAdmin":true}}')) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.getPrototypeOf(json)).toBe(Object.prototype);
+    expect(json.isAdmin).toBeUndefined();
+    expect(JSON.stringify(json)).toBe('{"__proto__":{"isAdmin":true}}');
   });
 });

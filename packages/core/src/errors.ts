@@ -1,3 +1,5 @@
+import { describeValue } from './describe-value.ts';
+
 /**
  * Every error Reseolio throws on purpose is a `ReseolioError` with a stable `code`, so callers
  * can branch on `err.code` without matching messages. Messages say what to do next.
@@ -88,7 +90,11 @@ export class JobNotFoundError extends ReseolioError {
   readonly jobId: string;
 
   constructor(jobId: string) {
-    super('RESEOLIO_JOB_NOT_FOUND', `No job with id "${jobId}" exists in this storage.`);
+    // Any string reaches here (getHandle, the job routes' `:id`): shown shortened.
+    super(
+      'RESEOLIO_JOB_NOT_FOUND',
+      `No job with id ${describeValue(jobId)} exists in this storage.`,
+    );
     this.jobId = jobId;
   }
 }
@@ -101,7 +107,7 @@ export class NonRetryableError extends Error {
   readonly retryable = false as const;
   readonly code?: string;
 
-  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+  constructor(message: string, options?: { cause?: unknown; code?: string | undefined }) {
     super(message, options);
     this.name = 'NonRetryableError';
     if (options?.code !== undefined) this.code = options.code;
@@ -116,7 +122,7 @@ export class JobFailedError extends ReseolioError {
   /** The `code` of the error the last attempt threw, when it had one. */
   readonly errorCode: string | undefined;
 
-  constructor(jobId: string, error: { name: string; message: string; code?: string }) {
+  constructor(jobId: string, error: { name: string; message: string; code?: string | undefined }) {
     super('RESEOLIO_JOB_FAILED', `Job ${jobId} failed: ${error.name}: ${error.message}`);
     this.jobId = jobId;
     this.errorName = error.name;

@@ -1,5 +1,6 @@
 export type { Clock } from './clock.ts';
 export { currentJob } from './context.ts';
+export { describeValue } from './describe-value.ts';
 export * from './errors.ts';
 export { type JobJSON, toJobJSON, toJSONValue } from './job-json.ts';
 export { DEFAULT_RETRY_POLICY } from './options.ts';

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
-import { ReseolioValidationError } from './errors.ts';
+import { describeValue } from './describe-value.ts';
+import { ReseolioValidationError, StorageConfigError } from './errors.ts';
+import type { JobFilter, JobStatus } from './storage/records.ts';
 import type { StorageAdapter } from './storage/storage.ts';
 import {
   type BackoffKind,
@@ -25,8 +27,35 @@ export const DEFAULT_RETRY_POLICY: Readonly<ResolvedRetryPolicy> = Object.freeze
   timeoutMs: 30_000,
 });
 
-/** setTimeout cannot wait longer than this (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The latest time Reseolio stores, in epoch milliseconds: 9999-12-31T23:59:59.999Z. Every
+ * stored time is an integer from 0 (1970-01-01T00:00:00.000Z) to this. Beyond year 9999
+ * `Date` loses its ISO form, and beyond ±8.64e15 it is an Invalid Date: such a job could be
+ * stored but never shown (`details()`, the job routes) again.
+ */
+export const MAX_TIME_MS = 253_402_300_799_999;
+/**
+ * The longest wait that is a timer (attempt timeouts, `result(timeoutMs)`, `stop()`'s drain,
+ * leases and polling), in milliseconds: about 24.8 days. Node's `setTimeout` fires at once,
+ * with only a warning, when asked to wait longer.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest delay between two attempts, in milliseconds (365 days). */
+export const MAX_RETRY_DELAY_MS = 365 * 24 * 60 * 60 * 1000;
+/**
+ * The longest idempotency key, in UTF-16 code units. PostgreSQL indexes (name, key) in a
+ * B-tree, whose entries must stay under about 2700 bytes: 512 units are at most 1536 bytes of
+ * UTF-8, which leaves room for the 200-character name.
+ */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 512;
+/** `listJobs` page bounds. The offset bound is where both SQL databases still agree. */
+export const MAX_LIST_LIMIT = 1000;
+export const MAX_LIST_OFFSET = Number.MAX_SAFE_INTEGER;
+const DEFAULT_STORAGE = 'sqlite:./reseolio.db';
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+const DEFAULT_LIST_LIMIT = 100;
+const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'success', 'dead', 'cancelled'];
+const TIMER_RANGE = 'about 24.8 days, the longest a Node.js timer waits';
 const BACKOFF_KINDS: readonly BackoffKind[] = ['exponential', 'linear', 'fixed'];
 const RETRY_KEYS: readonly (keyof RetryOptions)[] = [
   'maxAttempts',
@@ -80,10 +109,7 @@ const consoleLogger: Logger = {
 export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOptions {
   assertPlainObject(options, 'Reseolio options');
   assertKnownKeys(options as Record<string, unknown>, ENGINE_KEYS, 'Reseolio option');
-  const storage = options.storage ?? 'sqlite:./reseolio.db';
-  if (typeof storage !== 'string' && (typeof storage !== 'object' || storage === null)) {
-    throw invalid('storage', storage, 'a storage URL string or a StorageAdapter instance');
-  }
+  const storage = resolveStorageOption(options);
   const leaseMs = integer(options, 'leaseMs', 30_000, 100, MAX_TIMER_MS);
   const heartbeatIntervalMs = integer(
     options,
@@ -100,8 +126,18 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
   }
   const workerId =
     options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 200) {
-    throw invalid('workerId', workerId, 'a non-empty string of at most 200 characters');
+  // Stored as the owner of every lease this process takes, so it must be storable text.
+  if (
+    typeof workerId !== 'string' ||
+    workerId.length === 0 ||
+    workerId.length > 200 ||
+    unstorableText(workerId) !== undefined
+  ) {
+    throw invalid(
+      'workerId',
+      workerId,
+      'a non-empty string of at most 200 characters, without NUL or unpaired surrogates',
+    );
   }
   if (options.handleSignals !== undefined && typeof options.handleSignals !== 'boolean') {
     throw invalid('handleSignals', options.handleSignals, 'true or false');
@@ -113,6 +149,8 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
     heartbeatIntervalMs,
     pollIntervalMs: integer(options, 'pollIntervalMs', 1000, 10, MAX_TIMER_MS),
     maxPayloadBytes: integer(options, 'maxPayloadBytes', 1 << 20, 1, 2 ** 30),
+    // Only moves a purge cut-off (now - retentionMs) into the past; nothing stores it, so any
+    // safe integer works and a huge one keeps jobs as long as 0 does.
     retentionMs: integer(
       options,
       'retentionMs',
@@ -127,6 +165,33 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
   };
 }
 
+/**
+ * `storage` left out means the embedded default. Given but empty (`undefined`, `null`, `''`)
+ * is almost always an unset environment variable (`storage: process.env.DATABASE_URL`):
+ * falling back to a local SQLite file then would run production jobs on the wrong database
+ * without a word, so it is an error.
+ */
+function resolveStorageOption(options: ReseolioOptions): string | StorageAdapter {
+  if (!Object.hasOwn(options, 'storage')) return DEFAULT_STORAGE;
+  const storage: unknown = options.storage;
+  if (
+    storage === undefined ||
+    storage === null ||
+    (typeof storage === 'string' && storage.trim() === '')
+  ) {
+    throw new StorageConfigError(
+      `The Reseolio option "storage" is ${describeValue(storage)}; was it read from an unset ` +
+        'environment variable (storage: process.env.DATABASE_URL)? Pass a storage URL such as ' +
+        "'postgres://user@host/db' or 'sqlite:./jobs.db', or an adapter instance; or leave the " +
+        `option out to use the SQLite default '${DEFAULT_STORAGE}'.`,
+    );
+  }
+  if (typeof storage !== 'string' && typeof storage !== 'object') {
+    throw invalid('storage', storage, 'a storage URL string or a StorageAdapter instance');
+  }
+  return storage as string | StorageAdapter;
+}
+
 /** Merges `overrides` (validated) over an already valid policy. */
 export function resolveRetryPolicy(
   base: Readonly<ResolvedRetryPolicy>,
@@ -138,7 +203,8 @@ export function resolveRetryPolicy(
     maxAttempts: integer(o, 'maxAttempts', base.maxAttempts, 1, 10_000, where),
     backoff: base.backoff,
     initialDelayMs: integer(o, 'initialDelayMs', base.initialDelayMs, 0, MAX_TIMER_MS, where),
-    maxDelayMs: integer(o, 'maxDelayMs', base.maxDelayMs, 0, Number.MAX_SAFE_INTEGER, where),
+    // A retry is stored as now + delay: the cap keeps that a real date.
+    maxDelayMs: integer(o, 'maxDelayMs', base.maxDelayMs, 0, MAX_RETRY_DELAY_MS, where),
     jitter: base.jitter,
     timeoutMs: integer(o, 'timeoutMs', base.timeoutMs, 1, MAX_TIMER_MS, where),
   };
@@ -170,32 +236,25 @@ export function validateDurableOptions(options: unknown): RetryOptions {
   return options as RetryOptions;
 }
 
-/** Validates per-call options; returns the retry part separately. */
+/** Validates per-call options (the retry part is validated when it is merged). */
 export function validateCallOptions(options: CallOptions): CallOptions {
   assertPlainObject(options, 'call options');
   assertKnownKeys(options as Record<string, unknown>, CALL_OPTION_KEYS, 'call option');
   const { idempotencyKey, delayMs, runAt } = options;
-  if (idempotencyKey !== undefined) {
-    if (
-      typeof idempotencyKey !== 'string' ||
-      idempotencyKey.length === 0 ||
-      idempotencyKey.length > 512
-    ) {
+  if (idempotencyKey !== undefined) validateIdempotencyKey(idempotencyKey);
+  if (delayMs !== undefined) integer(options, 'delayMs', 0, 0, MAX_TIME_MS, 'call options');
+  if (runAt !== undefined) {
+    // Fractions are refused rather than truncated: storage keeps whole milliseconds, and a
+    // fraction usually means seconds and milliseconds were mixed up somewhere.
+    const ms = runAt instanceof Date ? runAt.getTime() : runAt;
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
       throw invalid(
-        'idempotencyKey',
-        idempotencyKey,
-        'a non-empty string of at most 512 characters',
+        'runAt',
+        runAt,
+        `a valid Date or an integer of epoch milliseconds from 0 (${new Date(0).toISOString()}) ` +
+          `to ${MAX_TIME_MS} (${new Date(MAX_TIME_MS).toISOString()})`,
         'call options',
       );
-    }
-  }
-  if (delayMs !== undefined && !(Number.isInteger(delayMs) && delayMs >= 0)) {
-    throw invalid('delayMs', delayMs, 'an integer number of milliseconds >= 0', 'call options');
-  }
-  if (runAt !== undefined) {
-    const ms = runAt instanceof Date ? runAt.getTime() : runAt;
-    if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-      throw invalid('runAt', runAt, 'a valid Date or epoch milliseconds', 'call options');
     }
   }
   if (delayMs !== undefined && runAt !== undefined) {
@@ -207,6 +266,145 @@ export function validateCallOptions(options: CallOptions): CallOptions {
   return options;
 }
 
+/**
+ * When a job becomes due, in epoch milliseconds, for options already validated by
+ * {@link validateCallOptions}. `delayMs` is checked once more against `now`: the sum must
+ * stay a storable time too.
+ */
+export function runAtOf(options: CallOptions, now: number): number {
+  const { runAt, delayMs = 0 } = options;
+  if (runAt !== undefined) return runAt instanceof Date ? runAt.getTime() : runAt;
+  if (now + delayMs > MAX_TIME_MS) {
+    throw invalid(
+      'delayMs',
+      delayMs,
+      `an integer from 0 to ${MAX_TIME_MS - now}, so that now + delayMs stays at most ` +
+        `${new Date(MAX_TIME_MS).toISOString()}`,
+      'call options',
+    );
+  }
+  return now + delayMs;
+}
+
+/**
+ * Idempotency keys are compared by storage, so a key must mean the same on every adapter.
+ * PostgreSQL cannot store NUL in text, and its driver encodes an unpaired surrogate as U+FFFD,
+ * which makes distinct keys equal ('\uD800' and '\uDBFF' would be one job); SQLite keeps
+ * both as given. Refusing them here gives one answer everywhere.
+ */
+function validateIdempotencyKey(key: unknown): void {
+  const expected =
+    `a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, without NUL ` +
+    'or unpaired surrogates: build keys from ids you control, such as "charge-" + the order id';
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw invalid('idempotencyKey', key, expected, 'call options');
+  }
+  const problem = unstorableText(key);
+  if (problem !== undefined) {
+    throw new ReseolioValidationError(
+      `Invalid call options "idempotencyKey": got ${describeValue(key)}, which ${problem}. ` +
+        `Expected ${expected}.`,
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+}
+
+/** An unpaired UTF-16 surrogate: half of a pair, which is not a Unicode character. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why `text` would not be stored as given by every adapter, or `undefined` when it would.
+ * PostgreSQL refuses NUL in text and turns unpaired surrogates into U+FFFD; SQLite keeps both.
+ */
+export function unstorableText(text: string): string | undefined {
+  if (text.includes('\u0000')) {
+    return 'contains a NUL character (\\u0000), which PostgreSQL cannot store in text';
+  }
+  if (LONE_SURROGATE.test(text)) {
+    return (
+      'contains an unpaired surrogate (half of a UTF-16 pair, not a Unicode character), ' +
+      'which PostgreSQL would store as U+FFFD'
+    );
+  }
+  return undefined;
+}
+
+/**
+ * The keys of a trailing argument that are not call options, when it was read as call options
+ * (it has at least one call-option key). Non-empty means it was most likely the handler's own
+ * object argument.
+ */
+export function foreignCallOptionKeys(value: object): string[] {
+  return Object.keys(value).filter((key) => !(CALL_OPTION_KEYS as readonly string[]).includes(key));
+}
+
+/** `result(timeoutMs)`: an integer of milliseconds that a timer can wait, or `undefined`. */
+export function validateResultTimeout(timeoutMs: unknown): void {
+  if (timeoutMs === undefined) return;
+  if (
+    typeof timeoutMs !== 'number' ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < 0 ||
+    timeoutMs > MAX_TIMER_MS
+  ) {
+    throw invalid(
+      'timeoutMs',
+      timeoutMs,
+      `an integer from 0 to ${MAX_TIMER_MS} milliseconds (${TIMER_RANGE}); leave it out to wait ` +
+        'as long as the job takes',
+      'result()',
+    );
+  }
+}
+
+/** `stop({ timeoutMs })`: the drain deadline in milliseconds. */
+export function resolveStopTimeout(options: unknown): number {
+  if (options === undefined) return DEFAULT_STOP_TIMEOUT_MS;
+  assertPlainObject(options, 'stop() options');
+  assertKnownKeys(options as Record<string, unknown>, ['timeoutMs'], 'stop() option');
+  return integer(
+    options,
+    'timeoutMs',
+    DEFAULT_STOP_TIMEOUT_MS,
+    0,
+    MAX_TIMER_MS,
+    'stop() options',
+    ` milliseconds (${TIMER_RANGE})`,
+  );
+}
+/** `listJobs(filter)`: validated, without `undefined` entries, `limit` and `offset` filled. */
+export function resolveListFilter(filter: unknown): JobFilter & { limit: number; offset: number } {
+  if (filter === undefined) return { limit: DEFAULT_LIST_LIMIT, offset: 0 };
+  assertPlainObject(filter, 'listJobs() filter');
+  const f = filter as Record<string, unknown>;
+  assertKnownKeys(f, ['status', 'name', 'parentId', 'limit', 'offset'], 'listJobs() filter');
+  const resolved: JobFilter & { limit: number; offset: number } = {
+    limit: integer(f, 'limit', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT, 'listJobs() filter'),
+    offset: integer(f, 'offset', 0, 0, MAX_LIST_OFFSET, 'listJobs() filter'),
+  };
+  if (f.status !== undefined) {
+    const statuses = Array.isArray(f.status) ? f.status : [f.status];
+    if (!statuses.every((s) => JOB_STATUSES.includes(s as JobStatus))) {
+      throw invalid(
+        'status',
+        f.status,
+        `one of ${JOB_STATUSES.map((s) => `'${s}'`).join(', ')}, or an array of them`,
+        'listJobs() filter',
+      );
+    }
+    resolved.status = f.status as JobStatus | JobStatus[];
+  }
+  // Compared by storage: text that an adapter cannot store as given must not reach it.
+  for (const key of ['name', 'parentId'] as const) {
+    const value = f[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || unstorableText(value) !== undefined) {
+      throw invalid(key, value, 'a string without NUL or unpaired surrogates', 'listJobs() filter');
+    }
+    resolved[key] = value;
+  }
+  return resolved;
+}
 /** True when a trailing argument should be read as per-call options. */
 export function isCallOptions(value: unknown): value is CallOptions {
   if (!isPlainObject(value)) return false;
@@ -222,7 +420,10 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 const NAME_PATTERN = /^[A-Za-z0-9_.\-@]+(:[A-Za-z0-9_.\-@]+)*$/;
 const PART_PATTERN = /^[A-Za-z0-9_.\-@]+$/;
 
-/** A durable function name: 1–200 characters of letters, digits, `_ . - @`, joined by `:`. */
+/**
+ * A durable function name: 1–200 characters of letters, digits, `_ . - @`, joined by `:`.
+ * ASCII only, so NUL and unpaired surrogates (which adapters store differently) never pass.
+ */
 export function validateFunctionName(name: unknown): string {
   if (
     typeof name !== 'string' ||
@@ -231,7 +432,7 @@ export function validateFunctionName(name: unknown): string {
     !NAME_PATTERN.test(name)
   ) {
     throw new ReseolioValidationError(
-      `Invalid durable function name ${JSON.stringify(name)}: use 1-200 characters of letters, ` +
+      `Invalid durable function name ${describeValue(name)}: use 1-200 characters of letters, ` +
         "digits, '_', '.', '-', '@', in parts joined by ':' (reseolio.namespace('orders', 'charge')).",
       'RESEOLIO_INVALID_NAME',
     );
@@ -240,16 +441,21 @@ export function validateFunctionName(name: unknown): string {
 }
 
 export function validateNamespacePart(part: unknown, index: number): string {
-  if (typeof part !== 'string' || !PART_PATTERN.test(part)) {
+  // A whole name is at most 200 characters, so a longer part can never make one.
+  if (typeof part !== 'string' || part.length > 200 || !PART_PATTERN.test(part)) {
     throw new ReseolioValidationError(
-      `Invalid namespace part ${index + 1} ${JSON.stringify(part)}: parts are non-empty and use ` +
-        "letters, digits, '_', '.', '-', '@' (no ':' or '/').",
+      `Invalid namespace part ${index + 1} ${describeValue(part)}: parts are 1-200 characters ` +
+        "of letters, digits, '_', '.', '-', '@' (no ':' or '/').",
       'RESEOLIO_INVALID_NAME',
     );
   }
   return part;
 }
 
+/**
+ * An optional integer option: `undefined` gives `fallback`. The range is inclusive; `unit`
+ * follows it in the message.
+ */
 function integer(
   options: Record<string, unknown> | object,
   key: string,
@@ -257,32 +463,25 @@ function integer(
   min: number,
   max: number,
   where = 'Reseolio options',
+  unit = key.endsWith('Ms') ? ' milliseconds' : '',
 ): number {
   const value = (options as Record<string, unknown>)[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(key, value, `an integer from ${min} to ${max}`, where);
+    throw invalid(key, value, `an integer from ${min} to ${max}${unit}`, where);
   }
   return value;
 }
 
+/** The error for one bad option: where, which key, the value given (shortened), what fits. */
 function invalid(key: string, value: unknown, expected: string, where = 'Reseolio options') {
-  let shown: string;
-  try {
-    shown =
-      typeof value === 'object' && value !== null
-        ? Object.prototype.toString.call(value)
-        : String(value);
-  } catch {
-    shown = typeof value;
-  }
   return new ReseolioValidationError(
-    `Invalid ${where} "${key}": got ${shown}, expected ${expected}.`,
+    `Invalid ${where} "${key}": got ${describeValue(value)}, expected ${expected}.`,
     'RESEOLIO_INVALID_OPTION',
   );
 }
 
-function assertPlainObject(value: unknown, what: string): void {
+function assertPlainObject(value: unknown, what: string): asserts value is object {
   if (!isPlainObject(value)) {
     throw new ReseolioValidationError(`${what} must be a plain object.`, 'RESEOLIO_INVALID_OPTION');
   }
@@ -296,7 +495,7 @@ function assertKnownKeys(
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new ReseolioValidationError(
-        `Unknown ${what} "${key}". Known: ${known.join(', ')}.`,
+        `Unknown ${what} ${describeValue(key)}. Known: ${known.join(', ')}.`,
         'RESEOLIO_INVALID_OPTION',
       );
     }

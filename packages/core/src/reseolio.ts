@@ -18,11 +18,15 @@ import {
   hasRetryOption,
   type ResolvedOptions,
   resolveEngineOptions,
+  resolveListFilter,
   resolveRetryPolicy,
+  resolveStopTimeout,
+  runAtOf,
   validateCallOptions,
   validateDurableOptions,
   validateFunctionName,
   validateNamespacePart,
+  validateResultTimeout,
 } from './options.ts';
 import { type FinalState, type InsertMark, ResultWaiters } from './result-waiters.ts';
 import { serialize } from './serialization.ts';
@@ -152,14 +156,15 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
    * Stops claiming, lets running jobs finish for up to `timeoutMs` milliseconds, then aborts
    * the rest and hands them back for another node (attempt not consumed). Closes storage if
    * the engine opened it. Pending `result()` calls in this process reject.
-   * @param options.timeoutMs drain deadline in milliseconds. @default 10000
+   * @param options.timeoutMs drain deadline in milliseconds, from 0 to 2147483647 (about
+   *   24.8 days). @default 10000
    */
-  stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(
-        new ReseolioValidationError(`stop({ timeoutMs }) takes an integer >= 0, got ${timeoutMs}.`),
-      );
+  stop(options?: { timeoutMs?: number | undefined }): Promise<void> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = resolveStopTimeout(options);
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#stopping ??= (async () => {
       this.#state = 'stopping';
@@ -235,22 +240,14 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     return new DurableJobHandle<R>(this.#host, jobId);
   }
 
-  /** Jobs, newest first. `limit` defaults to 100 (at most 1000). */
-  async listJobs(filter: JobFilter = {}): Promise<JobDetails[]> {
-    const limit = filter.limit ?? 100;
-    const offset = filter.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new ReseolioValidationError(
-        `listJobs limit must be an integer from 1 to 1000, got ${limit}.`,
-      );
-    }
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new ReseolioValidationError(`listJobs offset must be an integer >= 0, got ${offset}.`);
-    }
+  /**
+   * Jobs, newest first. `limit` defaults to 100 (1 to 1000), `offset` to 0 (at most
+   * `Number.MAX_SAFE_INTEGER`).
+   */
+  async listJobs(filter?: JobFilter): Promise<JobDetails[]> {
+    const resolved = resolveListFilter(filter);
     const { storage } = await this.#ready();
-    return (await storage.listJobs({ ...filter, limit, offset })).map((record) =>
-      toDetails(record),
-    );
+    return (await storage.listJobs(resolved)).map((record) => toDetails(record));
   }
 
   /** Runs a `dead` or `cancelled` job again from attempt 1; returns its handle. */
@@ -377,12 +374,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       idempotencyKey = `child:${parent.jobId}:${order}`;
     }
     const now = this.#clock.now();
-    const runAt =
-      options.runAt !== undefined
-        ? options.runAt instanceof Date
-          ? options.runAt.getTime()
-          : options.runAt
-        : now + (options.delayMs ?? 0);
+    const runAt = runAtOf(options, now);
     return {
       id: uuidv7(now),
       name,
@@ -407,11 +399,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   }
 
   async #waitFinal(jobId: string, timeoutMs?: number, inserted?: InsertMark): Promise<FinalState> {
-    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
-      throw new ReseolioValidationError(
-        `result(timeoutMs) takes an integer >= 0, got ${timeoutMs}.`,
-      );
-    }
+    validateResultTimeout(timeoutMs);
     const { waiters } = await this.#ready();
     const parent = attemptStorage.getStore();
     const suspend = parent !== undefined && parent.engine === this ? this.#pool : undefined;

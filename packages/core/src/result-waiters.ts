@@ -3,6 +3,9 @@ import type { JobOutcome, JobState, JobStatus } from './storage/records.ts';
 import { MAX_STATE_BATCH, type StorageAdapter } from './storage/storage.ts';
 import type { Logger } from './types.ts';
 
+/** setTimeout and setInterval cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What a waiter needs of a finished job. */
 export interface FinalState {
   status: JobStatus;
@@ -63,8 +66,9 @@ export class ResultWaiters {
   constructor(storage: StorageAdapter, pollIntervalMs: number, logger: Logger) {
     this.#storage = storage;
     this.#logger = logger;
+    // Capped at the longest timer: past it, setInterval fires every millisecond instead.
     this.#pollIntervalMs = storage.capabilities.crossProcessNotify
-      ? pollIntervalMs * 5
+      ? Math.min(pollIntervalMs * 5, MAX_TIMER_MS)
       : pollIntervalMs;
   }
 

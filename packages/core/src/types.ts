@@ -6,27 +6,34 @@ export type BackoffKind = 'exponential' | 'linear' | 'fixed';
 
 /** Retry and timeout policy of a durable function; every field has a default. */
 export interface RetryOptions {
-  /** Total attempts, the first included. @default 3 */
-  maxAttempts?: number;
+  /** Total attempts, the first included: an integer from 1 to 10000. @default 3 */
+  maxAttempts?: number | undefined;
   /**
    * Delay growth after the n-th failed attempt: `fixed` waits `initialDelayMs`, `linear`
    * `initialDelayMs * n`, `exponential` `initialDelayMs * 2^(n-1)`. @default 'exponential'
    */
-  backoff?: BackoffKind;
-  /** Base delay before the second attempt, in milliseconds. @default 1000 */
-  initialDelayMs?: number;
-  /** Upper bound of any delay between attempts, in milliseconds. @default 60000 */
-  maxDelayMs?: number;
+  backoff?: BackoffKind | undefined;
+  /**
+   * Base delay before the second attempt, in milliseconds: an integer from 0 to 2147483647
+   * (about 24.8 days). @default 1000
+   */
+  initialDelayMs?: number | undefined;
+  /**
+   * Upper bound of any delay between attempts, in milliseconds: an integer from 0 to
+   * 31536000000 (365 days). @default 60000
+   */
+  maxDelayMs?: number | undefined;
   /**
    * Random spread of each delay as a fraction: 0.1 means ±10 %. 0 disables jitter.
    * @default 0.1
    */
-  jitter?: number;
+  jitter?: number | undefined;
   /**
-   * Time allowed for one attempt, in milliseconds. On expiry the job's `signal` aborts and the
+   * Time allowed for one attempt, in milliseconds: an integer from 1 to 2147483647 (about
+   * 24.8 days, the longest a Node.js timer waits). On expiry the job's `signal` aborts and the
    * attempt counts as failed (and is retried if attempts remain). @default 30000
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** Options given when a durable function is registered. */
@@ -51,12 +58,21 @@ export interface CallOptions extends RetryOptions {
    * Calls with the same key and function name return the same job, whatever its status.
    * Inside a running job, calls without a key get a deterministic one (parent id, child name,
    * call order) so a retried orchestrator re-attaches to the children it already started.
+   * 1 to 512 characters, without NUL (`\u0000`) or unpaired surrogates, which not every
+   * database stores as given. `undefined` is the same as leaving it out.
    */
-  idempotencyKey?: string;
-  /** Do not run before this many milliseconds from now. */
-  delayMs?: number;
-  /** Do not run before this time (a `Date` or epoch milliseconds). */
-  runAt?: Date | number;
+  idempotencyKey?: string | undefined;
+  /**
+   * Do not run before this many milliseconds from now: an integer >= 0, with now + `delayMs`
+   * at most 9999-12-31T23:59:59.999Z. @default 0
+   */
+  delayMs?: number | undefined;
+  /**
+   * Do not run before this time: a valid `Date`, or an integer of epoch milliseconds from 0
+   * (1970-01-01T00:00:00.000Z) to 253402300799999 (9999-12-31T23:59:59.999Z); fractions are
+   * refused. A time in the past runs now. Give `delayMs` or `runAt`, not both.
+   */
+  runAt?: Date | number | undefined;
   /**
    * A transaction of the caller's to enqueue in (adapter-specific: a `pg` client or a drizzle
    * transaction on PostgreSQL), so the job commits or rolls back with the caller's writes.
@@ -93,52 +109,67 @@ export interface ReseolioOptions {
    * `'sqlite:./file.db'`, `'sqlite://./file.db'`, `'sqlite::memory:'` (need
    * `@reseolio/storage-sqlite`), `'memory:'` (in-process, for tests), or an adapter instance.
    * An adapter made from a URL is owned and closed by `stop()`; an instance passed in is
-   * borrowed and left open.
+   * borrowed and left open. URL schemes are case-insensitive.
+   *
+   * Leave the option out for the default. Passing it as `undefined`, `null` or `''` (say,
+   * `process.env.DATABASE_URL` while the variable is unset) throws `StorageConfigError`
+   * rather than falling back to a local file.
    * @default 'sqlite:./reseolio.db'
    */
   storage?: string | StorageAdapter;
-  /** Jobs this process runs at once; 0 makes an enqueue-only node. @default 10 */
-  workerConcurrency?: number;
+  /** Jobs this process runs at once (0 to 10000); 0 makes an enqueue-only node. @default 10 */
+  workerConcurrency?: number | undefined;
   /**
    * How long a claimed job stays this process's without a heartbeat, in milliseconds. After
-   * that any node may take it again, and the lost attempt counts as failed. @default 30000
+   * that any node may take it again, and the lost attempt counts as failed. An integer from
+   * 100 to 2147483647. @default 30000
    */
-  leaseMs?: number;
-  /** Time between lease heartbeats, in milliseconds. @default leaseMs / 3 */
-  heartbeatIntervalMs?: number;
+  leaseMs?: number | undefined;
+  /**
+   * Time between lease heartbeats, in milliseconds: an integer from 1 to `leaseMs - 1`.
+   * @default leaseMs / 3
+   */
+  heartbeatIntervalMs?: number | undefined;
   /**
    * Fallback polling for new jobs and for results, in milliseconds. Wake-ups are pushed by
    * storage; polling only catches what a push cannot reach (other processes on SQLite).
-   * @default 1000
+   * An integer from 10 to 2147483647. @default 1000
    */
-  pollIntervalMs?: number;
-  /** Serialized arguments (and results) larger than this are refused, in bytes. @default 1048576 */
-  maxPayloadBytes?: number;
+  pollIntervalMs?: number | undefined;
+  /**
+   * Serialized arguments (and results) larger than this are refused, in bytes (1 to 2^30).
+   * @default 1048576
+   */
+  maxPayloadBytes?: number | undefined;
   /**
    * Finished jobs (success, dead, cancelled) are deleted this long after they finish, in
-   * milliseconds. 0 keeps them forever. @default 604800000 (7 days)
+   * milliseconds: an integer from 0 to `Number.MAX_SAFE_INTEGER`. 0 keeps them forever.
+   * @default 604800000 (7 days)
    */
-  retentionMs?: number;
+  retentionMs?: number | undefined;
   /** Retry policy for every function unless its registration or a call says otherwise. */
-  defaults?: RetryOptions;
-  /** A stable id for this process in leases; defaults to host, pid and a random suffix. */
-  workerId?: string;
+  defaults?: RetryOptions | undefined;
+  /**
+   * A stable id for this process in leases (1 to 200 characters, without NUL or unpaired
+   * surrogates); defaults to host, pid and a random suffix.
+   */
+  workerId?: string | undefined;
   /** Where the engine logs. @default warnings and errors to `console` */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /**
    * Stop gracefully on SIGTERM and SIGINT. Off by default: embedders (Fastify, Nest, Express
    * helpers) handle signals themselves. @default false
    */
-  handleSignals?: boolean;
+  handleSignals?: boolean | undefined;
 }
 
 /** The last failed attempt's error as stored. */
 export interface StoredError {
   name: string;
   message: string;
-  code?: string;
-  stack?: string;
-  cause?: StoredError;
+  code?: string | undefined;
+  stack?: string | undefined;
+  cause?: StoredError | undefined;
 }
 
 /** Everything known about a job, with real numbers and `Date`s. */
@@ -168,7 +199,9 @@ export interface JobHandle<R = unknown> {
   /**
    * Resolves the job's return value once it succeeds. Rejects with `JobFailedError` when it
    * ends dead, `JobCancelledError` when cancelled, or `ResultTimeoutError` after `timeoutMs`
-   * milliseconds (the job keeps running). Without `timeoutMs` it waits as long as it takes.
+   * milliseconds (the job keeps running): an integer from 0 to 2147483647 (about 24.8 days,
+   * the longest a Node.js timer waits; larger values are refused, not shortened). Without
+   * `timeoutMs` it waits as long as it takes.
    * Inside a running job, the waiting job gives up its concurrency slot while it waits.
    */
   result(timeoutMs?: number): Promise<R>;

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { type Reseolio, ReseolioValidationError } from 'reseolio';
+import { describeValue, type Reseolio, ReseolioValidationError } from 'reseolio';
 import { type ResolvedJobApiOptions, resolveJobApiOptions } from 'reseolio/http';
 import type { ShutdownInfo } from './types.ts';
 
@@ -16,6 +16,8 @@ export interface ResolvedShutdownOptions {
 
 const DEFAULT_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Both waits are timers, which cannot wait longer (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Duck-typed rather than `instanceof`: two copies of `reseolio` in one app (a bundling
@@ -57,9 +59,15 @@ export function resolveShutdownOptions(options: unknown): ResolvedShutdownOption
     throw invalid(`attachShutdown signals must be an array of signal names such as ['SIGTERM'].`);
   }
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0) {
+  if (
+    typeof timeoutMs !== 'number' ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < 0 ||
+    timeoutMs > MAX_TIMER_MS
+  ) {
     throw invalid(
-      `attachShutdown timeoutMs must be an integer number of milliseconds >= 0, got ${String(o.timeoutMs)}.`,
+      `attachShutdown timeoutMs must be an integer number of milliseconds from 0 to ` +
+        `${MAX_TIMER_MS} (about 24.8 days), got ${describeValue(o.timeoutMs)}.`,
     );
   }
   if (o.onShutdown !== undefined && typeof o.onShutdown !== 'function') {
@@ -82,7 +90,9 @@ function plainObject(value: unknown, what: string): Record<string, unknown> {
 function knownKeys(o: Record<string, unknown>, keys: string[], where: string): void {
   for (const key of Object.keys(o)) {
     if (!keys.includes(key)) {
-      throw invalid(`Unknown ${where} option "${key}"; known options: ${keys.join(', ')}.`);
+      throw invalid(
+        `Unknown ${where} option ${describeValue(key)}; known options: ${keys.join(', ')}.`,
+      );
     }
   }
 }

@@ -18,7 +18,7 @@ export interface MiddlewareOptions {
    * A draining engine (`stopping`) still accepts jobs and is let through. `true` attaches the
    * engine and continues anyway, for routes that only sometimes use it. @default false
    */
-  optional?: boolean;
+  optional?: boolean | undefined;
 }
 
 /**
@@ -43,14 +43,14 @@ export interface JobRouterOptions {
    * other value answers 403. Throw to signal the caller is not authenticated: 401 (the error
    * is never sent). No job data reaches a refused caller.
    */
-  authorize?: (req: Request) => boolean | Promise<boolean>;
+  authorize?: ((req: Request) => boolean | Promise<boolean>) | undefined;
   /** Serve the routes without `authorize`. Required to make that choice explicit. */
-  public?: true;
+  public?: true | undefined;
   /**
    * Upper bound of `waitMs` on `GET /:id/result`, in milliseconds; larger values are capped.
-   * Keep it below your proxies' idle timeout. @default 25000
+   * Keep it below your proxies' idle timeout. An integer from 0 to 2147483647. @default 25000
    */
-  waitMaxMs?: number;
+  waitMaxMs?: number | undefined;
 }
 
 /** What `onShutdown` learns about the shutdown that just finished. */
@@ -64,18 +64,19 @@ export interface ShutdownInfo {
 /** Options of `attachShutdown(server, reseolio, options)`. */
 export interface ShutdownOptions {
   /** Signals that start the shutdown. @default ['SIGTERM', 'SIGINT'] */
-  signals?: NodeJS.Signals[];
+  signals?: NodeJS.Signals[] | undefined;
   /**
    * How long running jobs may finish (`engine.stop({ timeoutMs })`), and how long open
-   * connections may finish their requests before they are closed, in milliseconds.
+   * connections may finish their requests before they are closed, in milliseconds: an
+   * integer from 0 to 2147483647 (about 24.8 days, the longest a Node.js timer waits).
    * @default 10000
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Called once everything is closed, instead of `process.exit()`. Without it the process
    * exits with code 0, or 1 when stopping failed.
    */
-  onShutdown?: (info: ShutdownInfo) => void | Promise<void>;
+  onShutdown?: ((info: ShutdownInfo) => void | Promise<void>) | undefined;
 }
 
 /**

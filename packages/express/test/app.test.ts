@@ -181,6 +181,30 @@ describe('validation when building the middleware, router and shutdown helper', 
     );
   });
 
+  it('bounds the shutdown timeout to the longest timer', () => {
+    const engine = makeEngine();
+    // setTimeout fires at once past 2147483647 ms: the drain would end before it began.
+    expect(() => attachShutdown({ close: () => {} }, engine, { timeoutMs: 2 ** 31 })).toThrow(
+      'attachShutdown timeoutMs must be an integer number of milliseconds from 0 to 2147483647',
+    );
+  });
+
+  it('takes options set to undefined as left out', () => {
+    const engine = makeEngine();
+    const before = process.listenerCount('SIGTERM');
+    const detach = attachShutdown({ close: () => {} }, engine, {
+      signals: undefined,
+      timeoutMs: undefined,
+      onShutdown: undefined,
+    });
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    detach();
+    expect(() => reseolioMiddleware(engine, { optional: undefined })).not.toThrow();
+    expect(() =>
+      reseolioRouter(engine, { public: true, authorize: undefined, waitMaxMs: undefined }),
+    ).not.toThrow();
+  });
+
   it('adds signal listeners and removes them on detach', () => {
     const engine = makeEngine();
     const before = process.listenerCount('SIGTERM');

@@ -202,12 +202,18 @@ describe.each(EXPRESS_VERSIONS)('job router on Express $major', ({ express }) =>
       'offset=-1',
       'status=sleeping',
       'status=dead&status=success',
+      'offset=100000000000000000000', // past what PostgreSQL's bigint OFFSET takes
+      'name=orders%00', // NUL: an error on PostgreSQL, no match on SQLite
     ]) {
       expect(await call('GET', `/jobs?${query}`, ADMIN)).toMatchObject({
         status: 400,
         body: { error: { code: 'RESEOLIO_INVALID_INPUT' } },
       });
     }
+    const long = await call('GET', `/jobs/${'x'.repeat(5000)}`, ADMIN);
+    expect(long.status).toBe(404);
+    expect(long.body.error.message).toContain('(5000 characters)');
+    expect(long.body.error.message.length).toBeLessThan(300);
     expect((await call('GET', '/jobs/nope/result?waitMs=-5', ADMIN)).status).toBe(400);
     expect((await call('GET', '/jobs/nope/result?waitMs=1.5', ADMIN)).status).toBe(400);
   });

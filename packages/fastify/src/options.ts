@@ -1,5 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import { type Reseolio, type ReseolioOptions, ReseolioValidationError } from 'reseolio';
+import {
+  describeValue,
+  type Reseolio,
+  type ReseolioOptions,
+  ReseolioValidationError,
+} from 'reseolio';
 import { type ResolvedJobApiOptions, resolveJobApiOptions } from 'reseolio/http';
 import type { ReseolioPluginOptions } from './types.ts';
 
@@ -20,6 +25,8 @@ export interface ResolvedPluginOptions {
 
 const PLUGIN_KEYS = new Set(['instance', 'closeInstance', 'routes', 'stopTimeoutMs']);
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** `engine.stop()` waits with a timer, which cannot wait longer (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Validates the plugin's own options and splits off the engine's. Engine options themselves
@@ -38,9 +45,14 @@ export function resolvePluginOptions(
       "@reseolio/fastify does not take a prefix: set the job routes' prefix with routes: { prefix }.",
     );
   }
+  // An engine option set to undefined is left out, like everywhere else, except `storage`:
+  // given but empty (an unset environment variable) it must reach the engine, which refuses
+  // it rather than falling back to a local SQLite file.
   const engineOptions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(all)) {
-    if (!PLUGIN_KEYS.has(key) && value !== undefined) engineOptions[key] = value;
+    if (!PLUGIN_KEYS.has(key) && (value !== undefined || key === 'storage')) {
+      engineOptions[key] = value;
+    }
   }
   return {
     engine: resolveEngineSource(all, engineOptions),
@@ -65,7 +77,8 @@ function resolveEngineSource(
   if (!isEngine(instance)) {
     throw invalid('instance must be a Reseolio engine (new Reseolio({ ... })).');
   }
-  const extra = Object.keys(engineOptions);
+  // Beside an instance, an engine option set to undefined says nothing: it is ignored.
+  const extra = Object.keys(engineOptions).filter((key) => engineOptions[key] !== undefined);
   if (extra.length > 0) {
     throw invalid(
       `Give either instance or engine options, not both (got ${extra.join(', ')}): ` +
@@ -83,16 +96,17 @@ function resolveRoutes(routes: unknown): ResolvedRoutesOptions | null {
   const api = resolveJobApiOptions<FastifyRequest>(routes, 'routes');
   const prefix = (routes as { prefix?: unknown }).prefix ?? '/jobs';
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
-    throw invalid(`routes.prefix must be a path starting with "/", got ${String(prefix)}.`);
+    throw invalid(`routes.prefix must be a path starting with "/", got ${describeValue(prefix)}.`);
   }
   return { ...api, prefix };
 }
 
 function resolveStopTimeout(value: unknown): number {
   if (value === undefined) return DEFAULT_STOP_TIMEOUT_MS;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
     throw invalid(
-      `stopTimeoutMs must be an integer number of milliseconds >= 0, got ${String(value)}.`,
+      `stopTimeoutMs must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS} ` +
+        `(about 24.8 days), got ${describeValue(value)}.`,
     );
   }
   return value;

@@ -25,40 +25,43 @@ declare module 'fastify' {
  */
 export interface JobRoutesOptions {
   /** Where the routes are mounted. @default '/jobs' */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Runs before every job route, before params are validated. Return `true` to allow; any
    * other value answers 403. Throw to signal the caller is not authenticated: 401 (the error
    * is logged at warn level, never sent). No job data reaches a refused caller.
    */
-  authorize?: (request: FastifyRequest) => boolean | Promise<boolean>;
+  authorize?: ((request: FastifyRequest) => boolean | Promise<boolean>) | undefined;
   /** Serve the routes without `authorize`. Required to make that choice explicit. */
-  public?: true;
+  public?: true | undefined;
   /**
    * Upper bound of `waitMs` on `GET /:id/result`, in milliseconds; larger values are capped.
-   * Keep it below your proxies' idle timeout. @default 25000
+   * Keep it below your proxies' idle timeout. An integer from 0 to 2147483647. @default 25000
    */
-  waitMaxMs?: number;
+  waitMaxMs?: number | undefined;
 }
 
 /** Options every form of the plugin accepts. */
 export interface ReseolioPluginCommonOptions {
   /** Serve the job routes. Off by default. */
-  routes?: JobRoutesOptions | false;
+  routes?: JobRoutesOptions | false | undefined;
   /**
    * How long `app.close()` lets running jobs finish before handing them back to storage for
-   * another node, in milliseconds (`engine.stop({ timeoutMs })`). @default 10000
+   * another node, in milliseconds (`engine.stop({ timeoutMs })`): an integer from 0 to
+   * 2147483647 (about 24.8 days, the longest a Node.js timer waits). @default 10000
    */
-  stopTimeoutMs?: number;
+  stopTimeoutMs?: number | undefined;
 }
 
 /**
  * The plugin builds and owns the engine from these options (see `ReseolioOptions` in
  * `reseolio`); it is stopped, and storage it opened closed, on `app.close()`. Unless
- * `logger` is given, the engine logs through `app.log`.
+ * `logger` is given, the engine logs through `app.log`. As with `new Reseolio()`, leave
+ * `storage` out for the SQLite default: given as `undefined` (an unset environment variable)
+ * it is an error.
  */
 export type ReseolioPluginEngineOptions = ReseolioOptions &
-  ReseolioPluginCommonOptions & { instance?: never; closeInstance?: never };
+  ReseolioPluginCommonOptions & { instance?: undefined; closeInstance?: undefined };
 
 /**
  * The plugin borrows an engine made by the app. It is started when the app is ready, but
@@ -67,8 +70,8 @@ export type ReseolioPluginEngineOptions = ReseolioOptions &
 export type ReseolioPluginInstanceOptions = ReseolioPluginCommonOptions & {
   instance: Reseolio;
   /** Stop the borrowed engine on `app.close()`. @default false */
-  closeInstance?: boolean;
-} & { [K in keyof ReseolioOptions]?: never };
+  closeInstance?: boolean | undefined;
+} & { [K in keyof ReseolioOptions]?: undefined };
 
 /** `app.register(reseolio, options)`. */
 export type ReseolioPluginOptions = ReseolioPluginEngineOptions | ReseolioPluginInstanceOptions;

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { Reseolio } from 'reseolio';
+import { Reseolio, StorageConfigError } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import reseolio, { reseolioPlugin } from '../src/index.ts';
 import { fast, gate, listen, makeApp, sqliteUrl, waitFor } from './helpers.ts';
@@ -114,6 +114,41 @@ describe('@reseolio/fastify plugin', () => {
       app.register(reseolioPlugin as never, options);
       await expect(app.ready()).rejects.toThrow(message);
     }
+  });
+
+  it('refuses storage given as undefined (an unset env variable) instead of using ./reseolio.db', async () => {
+    const app = makeApp();
+    app.register(reseolio, { storage: undefined as unknown as string });
+    await expect(app.ready()).rejects.toBeInstanceOf(StorageConfigError);
+    await expect(app.ready()).rejects.toThrow('unset environment variable');
+  });
+
+  it('bounds stopTimeoutMs to the longest timer, and takes undefined options as left out', async () => {
+    const tooLong = makeApp();
+    tooLong.register(reseolio, { storage: 'memory:', stopTimeoutMs: 2 ** 31 });
+    await expect(tooLong.ready()).rejects.toThrow(
+      'stopTimeoutMs must be an integer number of milliseconds from 0 to 2147483647',
+    );
+    const app = makeApp();
+    await app.register(reseolio, {
+      storage: 'memory:',
+      stopTimeoutMs: undefined,
+      routes: undefined,
+      logger: undefined,
+      instance: undefined,
+      closeInstance: undefined,
+    });
+    const borrowed = new Reseolio({ storage: 'memory:' });
+    const withInstance = makeApp();
+    await withInstance.register(reseolio, {
+      instance: borrowed,
+      storage: undefined,
+      closeInstance: undefined,
+    });
+    await withInstance.ready();
+    expect(withInstance.reseolio).toBe(borrowed);
+    await withInstance.close();
+    await borrowed.stop();
   });
 
   it('leaves a borrowed instance running on close unless closeInstance is set', async () => {

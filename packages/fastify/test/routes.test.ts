@@ -193,6 +193,8 @@ describe('job routes', () => {
       'offset=-1',
       'status=sleeping',
       'status=dead&status=success',
+      'offset=100000000000000000000', // past what PostgreSQL's bigint OFFSET takes
+      'name=orders%00', // NUL: an error on PostgreSQL, no match on SQLite
     ]) {
       expect(await call('GET', `/jobs?${query}`, ADMIN)).toMatchObject({
         status: 400,

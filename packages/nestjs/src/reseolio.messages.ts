@@ -1,5 +1,7 @@
 /** Every user-facing string of the module; each one says what to do next. */
 
+import { describeValue } from 'reseolio';
+
 export const DUPLICATE_DURABLE = (name: string, first: string, second: string) =>
   `@Durable() name "${name}" is used by both ${first} and ${second}. Names identify jobs across ` +
   `deploys, so each method needs its own: pass one explicitly, e.g. @Durable('${name}-2').`;
@@ -44,4 +46,5 @@ function describe(value: unknown): string {
 }
 
 export const INVALID_DRAIN_TIMEOUT = (value: unknown) =>
-  `ReseolioModule option "drainTimeoutMs" takes an integer >= 0 (milliseconds), got ${String(value)}.`;
+  'ReseolioModule option "drainTimeoutMs" takes an integer from 0 to 2147483647 (milliseconds, ' +
+  `about 24.8 days: the longest a Node.js timer waits), got ${describeValue(value)}.`;

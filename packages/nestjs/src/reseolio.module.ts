@@ -19,6 +19,9 @@ import {
 import { ReseolioOrchestrator } from './reseolio.orchestrator.ts';
 import { ReseolioMetadataAccessor } from './reseolio-metadata.accessor.ts';
 
+/** engine.stop() waits with a timer, which cannot wait longer (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Provides the Reseolio engine to the whole application (`global`), registers `@Durable()`
  * methods at module init, starts workers on bootstrap and drains them on shutdown (call
@@ -42,7 +45,10 @@ export class ReseolioModule {
 async function createEngine(options: ReseolioModuleOptions): Promise<Reseolio> {
   if (options.instance !== undefined) {
     const { instance, ...rest } = options;
-    const extra = Object.keys(rest);
+    // An engine option set to undefined says nothing beside an instance: it is ignored.
+    const extra = Object.entries(rest)
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => key);
     if (extra.length > 0) {
       throw new ReseolioValidationError(
         INSTANCE_WITH_ENGINE_OPTIONS(extra),
@@ -56,7 +62,10 @@ async function createEngine(options: ReseolioModuleOptions): Promise<Reseolio> {
     return instance;
   }
   const { instance: _instance, drainTimeoutMs, ...engineOptions } = options;
-  if (drainTimeoutMs !== undefined && !(Number.isInteger(drainTimeoutMs) && drainTimeoutMs >= 0)) {
+  if (
+    drainTimeoutMs !== undefined &&
+    !(Number.isInteger(drainTimeoutMs) && drainTimeoutMs >= 0 && drainTimeoutMs <= MAX_TIMER_MS)
+  ) {
     throw new ReseolioValidationError(
       INVALID_DRAIN_TIMEOUT(drainTimeoutMs),
       'RESEOLIO_INVALID_OPTION',

@@ -131,6 +131,18 @@ describe('forRootAsync', () => {
     expect(await app.get(GreeterService).greet('cy', { timeoutMs: 1 })).toBe('hello cy');
   });
 
+  it('refuses a storage read from an unset config value instead of using ./reseolio.db', async () => {
+    const env: Record<string, string | undefined> = {}; // DATABASE_URL not set
+    await expect(
+      createApp([
+        ReseolioModule.forRootAsync({ useFactory: () => ({ storage: env.DATABASE_URL }) }),
+      ]),
+    ).rejects.toMatchObject({
+      code: 'RESEOLIO_STORAGE_CONFIG',
+      message: expect.stringContaining('unset environment variable'),
+    });
+  });
+
   it('refuses async options without a factory', () => {
     expect(() => ReseolioModule.forRootAsync({ imports: [] })).toThrow(
       /needs one of useFactory, useClass or useExisting/,
@@ -234,6 +246,29 @@ describe('@Durable methods', () => {
       code: 'RESEOLIO_INVALID_NAME',
       message: expect.stringMatching(/^Cannot register Billing\$Service\.bill .*explicit name/s),
     });
+  });
+
+  it('refuses a drainTimeoutMs longer than a timer can wait', async () => {
+    await expect(
+      createApp([ReseolioModule.forRoot({ storage: 'memory:', drainTimeoutMs: 2 ** 31 })]),
+    ).rejects.toMatchObject({
+      code: 'RESEOLIO_INVALID_OPTION',
+      message: expect.stringContaining('from 0 to 2147483647 (milliseconds'),
+    });
+  });
+
+  it('ignores engine options set to undefined beside a borrowed instance', async () => {
+    const engine = new Reseolio({ storage: 'memory:' });
+    const app = await createApp([
+      ReseolioModule.forRoot({
+        instance: engine,
+        storage: undefined,
+        drainTimeoutMs: undefined,
+      } as ReseolioModuleOptions),
+    ]);
+    expect(app.get(RESEOLIO_ENGINE)).toBe(engine);
+    await app.close();
+    await engine.stop();
   });
 
   it('refuses a drainTimeoutMs that is not an integer >= 0', async () => {

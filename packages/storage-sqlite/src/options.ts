@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { StorageConfigError } from 'reseolio';
+import { describeValue, StorageConfigError } from 'reseolio';
 
 /** How to open the SQLite storage. */
 export interface SqliteStorageOptions {
@@ -8,19 +8,20 @@ export interface SqliteStorageOptions {
    * for a private in-memory database (one process, one adapter, gone on close). Ignored when
    * `database` is given. The file is created if missing.
    */
-  filename?: string;
+  filename?: string | undefined;
   /**
    * How long, in milliseconds, a statement waits for another connection's write lock before
    * failing with `SQLITE_BUSY`. Several processes share one file, so this must cover the
-   * longest write transaction any of them runs.
+   * longest write transaction any of them runs. An integer from 0 to 2147483647 (SQLite keeps
+   * it in a 32-bit integer: a larger value would silently become 0, no waiting at all).
    * @default 5000
    */
-  busyTimeoutMs?: number;
+  busyTimeoutMs?: number | undefined;
   /**
    * An already open better-sqlite3 database to use instead of opening `filename`. It is
    * borrowed: the adapter sets its pragmas and creates its tables, but never closes it.
    */
-  database?: Database;
+  database?: Database | undefined;
 }
 
 /** @internal Options after validation and defaults. */
@@ -31,6 +32,8 @@ export interface ResolvedSqliteStorageOptions {
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** SQLite's busy_timeout is a C int: anything larger wraps around (to 0, no waiting). */
+const MAX_BUSY_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** @internal */
 export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteStorageOptions {
@@ -40,9 +43,14 @@ export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteSto
       'createSqliteStorage needs `filename` (a path or ":memory:") or an open `database`.',
     );
   }
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+  if (
+    !Number.isInteger(busyTimeoutMs) ||
+    busyTimeoutMs < 0 ||
+    busyTimeoutMs > MAX_BUSY_TIMEOUT_MS
+  ) {
     throw new StorageConfigError(
-      `busyTimeoutMs must be a non-negative integer of milliseconds, got ${String(busyTimeoutMs)}.`,
+      `busyTimeoutMs must be an integer from 0 to ${MAX_BUSY_TIMEOUT_MS} milliseconds, got ` +
+        `${describeValue(busyTimeoutMs)}.`,
     );
   }
   return { filename: database?.name ?? filename ?? '', busyTimeoutMs, database };

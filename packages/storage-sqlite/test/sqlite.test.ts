@@ -136,6 +136,26 @@ describe('SqliteStorage', () => {
     );
   });
 
+  it('refuses a busy timeout that SQLite would wrap to 0, and takes undefined as left out', async () => {
+    // PRAGMA busy_timeout is a C int: 2147483648 would read back as 0, no waiting at all.
+    expect(() => createSqliteStorage({ filename: 'x.db', busyTimeoutMs: 2 ** 31 })).toThrow(
+      'busyTimeoutMs must be an integer from 0 to 2147483647 milliseconds, got 2147483648.',
+    );
+    const database = new Database(':memory:');
+    cleanups.push(() => void database.close());
+    const storage = createSqliteStorage({ database, busyTimeoutMs: 2 ** 31 - 1 });
+    cleanups.push(() => storage.close());
+    await storage.init();
+    expect(database.pragma('busy_timeout', { simple: true })).toBe(2 ** 31 - 1);
+    const defaults = createSqliteStorage({
+      filename: ':memory:',
+      busyTimeoutMs: undefined,
+      database: undefined,
+    });
+    cleanups.push(() => defaults.close());
+    await defaults.init();
+  });
+
   it('reports multiProcess for files and not for :memory:', async () => {
     const memory = createSqliteStorage({ filename: ':memory:' });
     cleanups.push(() => memory.close());

@@ -1,3 +1,4 @@
+import { describeValue } from '../describe-value.ts';
 import {
   JobCancelledError,
   JobFailedError,
@@ -49,8 +50,8 @@ export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ListQuery {
-  status?: JobStatus;
-  name?: string;
+  status?: JobStatus | undefined;
+  name?: string | undefined;
   limit: number;
   offset: number;
 }
@@ -98,7 +99,7 @@ export function resolveJobApiOptions<Req>(
   const wait = waitMaxMs ?? DEFAULT_WAIT_MAX_MS;
   if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_TIMER_MS) {
     throw new ReseolioValidationError(
-      `${where}.waitMaxMs must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${String(waitMaxMs)}.`,
+      `${where}.waitMaxMs must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describeValue(waitMaxMs)}.`,
       'RESEOLIO_INVALID_OPTION',
     );
   }

@@ -154,13 +154,13 @@ export interface SweepResult {
 }
 
 export interface JobFilter {
-  status?: JobStatus | readonly JobStatus[];
-  name?: string;
-  parentId?: string;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
+  status?: JobStatus | readonly JobStatus[] | undefined;
+  name?: string | undefined;
+  parentId?: string | undefined;
+  /** 1 to 1000. @default 100 */
+  limit?: number | undefined;
+  /** 0 to `Number.MAX_SAFE_INTEGER`. @default 0 */
+  offset?: number | undefined;
 }
 
 export interface PurgeInput {
@@ -198,6 +198,6 @@ export type StorageEvent =
        * does for acks whose notification stays under its 8000-byte payload limit). A waiter
        * then resolves without reading the job; without it, it reads the job.
        */
-      outcome?: JobOutcome;
+      outcome?: JobOutcome | undefined;
     }
   | { type: 'resync' };

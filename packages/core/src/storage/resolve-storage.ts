@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeValue, redactUrl } from '../describe-value.ts';
 import { StorageConfigError } from '../errors.ts';
 import { MemoryStorage } from './memory-storage.ts';
 import type { StorageAdapter } from './storage.ts';
@@ -22,7 +23,9 @@ export async function resolveStorage(storage: string | StorageAdapter): Promise<
     assertAdapter(storage);
     return { adapter: storage, owned: false };
   }
-  if (storage === 'memory:') return { adapter: new MemoryStorage(), owned: true };
+  // URL schemes are case-insensitive (RFC 3986): 'POSTGRES://' and 'SQLite:' route like
+  // their lowercase forms, and the adapters accept them too.
+  if (storage.toLowerCase() === 'memory:') return { adapter: new MemoryStorage(), owned: true };
   if (/^postgres(ql)?:\/\//i.test(storage)) {
     const mod = await importAdapter('@reseolio/storage-postgres');
     return {
@@ -37,7 +40,7 @@ export async function resolveStorage(storage: string | StorageAdapter): Promise<
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(storage)?.[1];
   throw new StorageConfigError(
-    `Unknown storage URL ${scheme ? `scheme "${scheme}:"` : `"${storage}"`}. Use ` +
+    `Unknown storage URL ${scheme ? `scheme ${describeValue(`${scheme}:`, 40)}` : describeValue(redactUrl(storage))}. Use ` +
       "'postgres://user@host/db', 'sqlite:./file.db', 'sqlite::memory:' or a storage adapter instance.",
   );
 }
@@ -49,7 +52,7 @@ export function sqliteFilename(url: string): string {
   if (rest === ':memory:') return rest;
   if (rest.length === 0) {
     throw new StorageConfigError(
-      `The SQLite URL "${url}" has no file name: use 'sqlite:./file.db'.`,
+      `The SQLite URL ${describeValue(url)} has no file name: use 'sqlite:./file.db'.`,
     );
   }
   return rest;

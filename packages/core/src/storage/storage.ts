@@ -47,7 +47,7 @@ export interface EnqueueOptions {
    * now, when the calling process has a free slot to run it in: that saves the claim's round
    * trip and the wake-up before it.
    */
-  lease?: EnqueueLease;
+  lease?: EnqueueLease | undefined;
 }
 
 /** The lease a job is inserted with (`EnqueueOptions.lease`). */

@@ -8,7 +8,7 @@ export interface DurableDecoratorOptions extends DurableOptions {
    * @default `${ClassName}:${methodName}`, which changes when the class or method is renamed
    *   or a minifier rewrites class names
    */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** What `@Durable()` stores on the method, read by the explorer at module init. */

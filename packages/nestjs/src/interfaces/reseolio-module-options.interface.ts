@@ -14,10 +14,11 @@ export interface ReseolioOwnedEngineOptions extends ReseolioOptions {
   instance?: undefined;
   /**
    * How long shutdown waits for running jobs before aborting them and handing them back to
-   * storage (pending, attempt not consumed), in milliseconds.
+   * storage (pending, attempt not consumed), in milliseconds: an integer from 0 to 2147483647
+   * (about 24.8 days, the longest a Node.js timer waits).
    * @default 10000
    */
-  drainTimeoutMs?: number;
+  drainTimeoutMs?: number | undefined;
 }
 
 /**
@@ -41,13 +42,17 @@ export interface ReseolioOptionsFactory {
 }
 
 /** Options of `ReseolioModule.forRootAsync()`; give one of `useFactory`, `useClass`, `useExisting`. */
-export interface ReseolioModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+export interface ReseolioModuleAsyncOptions {
+  /** Modules whose providers `inject`, `useClass` or `useExisting` need. */
+  imports?: ModuleMetadata['imports'] | undefined;
   /** Builds the options from the providers listed in `inject`. */
-  useFactory?: (...args: any[]) => ReseolioModuleOptions | Promise<ReseolioModuleOptions>;
+  useFactory?:
+    | ((...args: any[]) => ReseolioModuleOptions | Promise<ReseolioModuleOptions>)
+    | undefined;
   /** Providers handed to `useFactory`, in order. */
-  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  inject?: (InjectionToken | OptionalFactoryDependency)[] | undefined;
   /** A class the module instantiates to get the options. */
-  useClass?: Type<ReseolioOptionsFactory>;
+  useClass?: Type<ReseolioOptionsFactory> | undefined;
   /** An existing provider (from `imports`) to get the options from. */
-  useExisting?: Type<ReseolioOptionsFactory>;
+  useExisting?: Type<ReseolioOptionsFactory> | undefined;
 }

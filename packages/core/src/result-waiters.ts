@@ -62,6 +62,8 @@ export class ResultWaiters {
   /** Jobs to read at the next batch; a read is scheduled or running while `#reading`. */
   #toRead = new Set<string>();
   #reading = false;
+  /** Finish pushes since the last poll tick (see `#pollTick`). */
+  #pushesSinceTick = 0;
 
   constructor(storage: StorageAdapter, pollIntervalMs: number, logger: Logger) {
     this.#storage = storage;
@@ -129,6 +131,7 @@ export class ResultWaiters {
    * the push carried, or reads the job when it carried none.
    */
   finished(jobId: string, status: JobStatus, outcome: JobOutcome | undefined): void {
+    this.#pushesSinceTick += 1;
     this.#remember(jobId);
     if (outcome && FINAL.has(status)) this.settle(jobId, { status, ...outcome });
     else this.check(jobId);
@@ -243,7 +246,20 @@ export class ResultWaiters {
 
   #ensurePolling(): void {
     if (this.#pollTimer) return;
-    this.#pollTimer = setInterval(() => this.checkAll(), this.#pollIntervalMs);
+    this.#pollTimer = setInterval(() => this.#pollTick(), this.#pollIntervalMs);
+  }
+
+  /**
+   * The safety net. When storage pushes finishes from every process, a push that arrived
+   * since the last tick shows the stream is alive (and a reconnect sends `resync`), so the
+   * tick reads nothing: waiters cost nothing while pushes arrive. Only a silent stream, or
+   * storage that cannot push across processes, is read.
+   */
+  #pollTick(): void {
+    const pushed = this.#pushesSinceTick;
+    this.#pushesSinceTick = 0;
+    if (pushed > 0 && this.#storage.capabilities.crossProcessNotify) return;
+    this.checkAll();
   }
 
   #stopPollingIfIdle(): void {

@@ -62,6 +62,24 @@ describe('durable functions', () => {
     expect(seen).toContainEqual([{ delayMs: 1 }]);
   });
 
+  it('sets no overflowing timer for a job due in more than 24.8 days', async () => {
+    // setTimeout past 2^31 - 1 ms fires at once, with a TimeoutOverflowWarning.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const engine = makeEngine();
+      const fn = engine.durable('far:future', async () => 'later');
+      await engine.start();
+      const handle = await fn.enqueue([], { delayMs: 40 * 24 * 3600_000 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await handle.status()).toBe('pending');
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('does not run a delayed job before its time', async () => {
     const engine = makeEngine();
     let ranAt = 0;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobNotFoundError } from '../src/errors.ts';
 import { ResultWaiters } from '../src/result-waiters.ts';
 import type { JobRecord } from '../src/storage/records.ts';
@@ -144,5 +144,31 @@ describe('ResultWaiters', () => {
     const { storage } = fakeStorage(false);
     const w = makeWaiters(storage);
     await expect(w.wait('missing')).rejects.toBeInstanceOf(JobNotFoundError);
+  });
+
+  it('skips the safety-net read while finish pushes arrive, and reads once they stop', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { storage, records, batches } = fakeStorage(true);
+      records.set('slow', { status: 'running' });
+      const w = new ResultWaiters(storage, 100, quiet);
+      waiters.push(w);
+      const waiting = w.wait('slow', undefined, w.markInserted());
+      // Pushes keep arriving (other jobs finishing): each tick finds one and reads nothing.
+      for (let round = 0; round < 5; round++) {
+        w.finished(`other-${round}`, 'success', { result: '1', error: null });
+        vi.advanceTimersByTime(500);
+        await tick();
+      }
+      expect(batches).toEqual([]);
+      // The stream goes quiet: the next tick reads the waiter.
+      records.set('slow', { status: 'success', result: '2', error: null });
+      vi.advanceTimersByTime(500);
+      await tick();
+      expect(await waiting).toMatchObject({ result: '2' });
+      expect(batches).toEqual([1]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -21,14 +21,14 @@ const admin = new pg.Client({ connectionString: DATABASE_URL });
 await admin.connect();
 await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
 
-const producer = new Reseolio({
-  storage: createPostgresStorage({ connectionString: DATABASE_URL, schema: SCHEMA }),
-  workerConcurrency: 0,
-});
+const producerStorage = createPostgresStorage({ connectionString: DATABASE_URL, schema: SCHEMA });
+const producer = new Reseolio({ storage: producerStorage, workerConcurrency: 0 });
 const fn = producer.durable('waiters:probe', async () => 'never runs here');
 const handles = [];
 for (let i = 0; i < WAITERS; i += 1000) {
-  handles.push(...(await fn.enqueueMany(Array.from({ length: Math.min(1000, WAITERS - i) }, () => []))));
+  handles.push(
+    ...(await fn.enqueueMany(Array.from({ length: Math.min(1000, WAITERS - i) }, () => []))),
+  );
 }
 
 const storage = createPostgresStorage({ connectionString: DATABASE_URL, schema: SCHEMA });
@@ -44,7 +44,12 @@ for (const method of ['getJob', 'getJobStates'] as const) {
 const waiter = new Reseolio({ storage, workerConcurrency: 0 });
 await waiter.init();
 const started = performance.now();
-const pending = handles.map((h) => waiter.getHandle(h.jobId).result().catch(() => undefined));
+const pending = handles.map((h) =>
+  waiter
+    .getHandle(h.jobId)
+    .result()
+    .catch(() => undefined),
+);
 await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
 const seconds = (performance.now() - started) / 1000;
 console.log(
@@ -54,5 +59,8 @@ console.log(
 await waiter.stop();
 await Promise.all(pending);
 await producer.stop();
+// Adapters passed in are borrowed by the engines: closing them is ours to do.
+await storage.close();
+await producerStorage.close();
 await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
 await admin.end();

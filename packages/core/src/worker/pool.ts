@@ -11,7 +11,7 @@ import {
   ReseolioError,
 } from '../errors.ts';
 import { infoOf } from '../job-info.ts';
-import type { ResolvedOptions } from '../options.ts';
+import { MAX_TIMER_MS, type ResolvedOptions } from '../options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import { decodePolicy } from '../storage/policy-text.ts';
@@ -630,7 +630,9 @@ export class WorkerPool {
         this.#dueTimer = undefined;
         this.wake();
       },
-      Math.max(0, at - this.#deps.clock.now()),
+      // A job due in more than 24.8 days would overflow setTimeout (Node fires it at once):
+      // wake at the cap instead, find nothing due, and set the timer again from there.
+      Math.min(Math.max(0, at - this.#deps.clock.now()), MAX_TIMER_MS),
     );
     this.#dueTimer = { at, timer: unref(timer) };
   }

@@ -48,9 +48,10 @@ export interface PostgresStorageOptions {
    */
   migrate?: boolean | undefined;
   /**
-   * How long, in milliseconds, enqueue, claim, heartbeat, ack and sweep keep retrying after a
-   * connection error (server restart, terminated backend, network reset) before giving up.
-   * Acks are fenced, so re-sending one is safe. An integer from 0 to 2147483647.
+   * How long, in milliseconds, enqueue, ack and sweep keep retrying after a connection error
+   * (server restart, terminated backend, network reset) before giving up. Acks are fenced, so
+   * re-sending one is safe. Claims and heartbeats are never re-sent (their lease times would be
+   * stale); the engine sends new ones. An integer from 0 to 2147483647.
    * @default 30000
    */
   connectionRetryMs?: number | undefined;

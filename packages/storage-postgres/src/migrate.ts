@@ -35,6 +35,14 @@ import { quoteIdent, type SchemaNames } from './schema-names.ts';
  * (or the end of the session), so it cannot be left behind. It works the same over a direct
  * connection.
  *
+ * The lock alone is not enough: PostgreSQL brings a session's catalog caches up to date when a
+ * transaction starts and when it first locks a relation, not when it is granted an advisory
+ * lock. A migrator that waited for the lock inside its transaction could still believe missing
+ * the schema that the previous holder created meanwhile (its session looked it up before the
+ * wait), so its `CREATE SCHEMA IF NOT EXISTS` would insert it again and fail on pg_namespace's
+ * unique index. So right after the advisory lock it locks a relation, which catches up with
+ * everything committed while it waited.
+ *
  * One transaction for all pending migrations, not one each: a first install or an upgrade
  * lands whole or not at all (no half-migrated schema, and a failed install leaves not even
  * the schema), with one lock and one check. This requires every shipped statement to be
@@ -176,6 +184,11 @@ async function applyPending(
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
     migrationLockName(names),
   ]);
+  // Then catch up with the catalog changes committed while we waited (see the header): the
+  // first lock this transaction takes on a relation makes PostgreSQL process them. Nothing
+  // before this point touches pg_description; ACCESS SHARE needs only SELECT, which every role
+  // has on it by default, and conflicts with nothing but ACCESS EXCLUSIVE.
+  await client.query('LOCK TABLE pg_catalog.pg_description IN ACCESS SHARE MODE');
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(names.schema)}`);
   await client.query(
     `CREATE TABLE IF NOT EXISTS ${names.migrations} (

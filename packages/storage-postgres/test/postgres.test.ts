@@ -192,6 +192,48 @@ describe('migrations', () => {
     expect(await waitingMigrationLocks(schema)).toBe(0);
   });
 
+  it('a migrator that waited on the lock sees everything the holder committed meanwhile', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const warmUp = await freshSchema(`${task.name} warm-up`);
+    const names = schemaNames(schema);
+    // The holder: one connection, so its session lock and its migration share one session.
+    const holder = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    closers.push(() => holder.end());
+    // The waiter: one connection that has already worked (a fresh backend loads its catalog
+    // caches on first use, which would hide stale ones).
+    const waiter = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    closers.push(() => waiter.end());
+    await migrate(waiter, schemaNames(warmUp));
+
+    await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
+      migrationLockName(names),
+    ]);
+    // The waiter finds the schema missing, opens its transaction and waits on the lock.
+    let outcome: unknown;
+    const waiting = migrate(waiter, names).then(
+      () => {
+        outcome = 'ok';
+      },
+      (err: unknown) => {
+        outcome = err;
+      },
+    );
+    await eventually(async () => (await waitingMigrationLocks(schema)) === 1, 'a lock waiter');
+    expect(outcome).toBeUndefined();
+    // Meanwhile the holder creates the schema and applies everything, then lets go.
+    await migrate(holder, names);
+    await holder.query('SELECT pg_advisory_unlock_all()');
+    // The waiter must act on what is committed now, not on what its session saw before it
+    // got the lock: no second CREATE SCHEMA (a unique violation on pg_namespace).
+    await waiting;
+    expect(outcome).toBe('ok');
+    const applied = await adminQuery(`SELECT tag FROM "${schema}".__reseolio_migrations`);
+    expect(applied.rows.map((row) => row.tag)).toEqual((await loadMigrations()).map((m) => m.tag));
+    expect(await heldMigrationLocks(schema)).toBe(0);
+  });
+
   it('init with migrate false on an empty schema says to run the migrations', async ({ task }) => {
     const schema = await freshSchema(task.name);
     const storage = storageOn(schema, { migrate: false });

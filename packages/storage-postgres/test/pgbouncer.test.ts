@@ -399,67 +399,62 @@ describe.skipIf(SKIP)('through PgBouncer (pool_mode = transaction)', () => {
     }, 300_000);
   });
 
-  // FINDING (issue 11): migration serialises migrators with a session `pg_advisory_lock` held
-  // on one client. In transaction pooling every statement may run on a different server
-  // connection: the lock, the migration and the unlock land on different sessions, so
-  // concurrent migrators are not serialised (duplicate DDL errors) and a lock is left behind
-  // on a pooled server connection, where it blocks every later `init()` of that schema that
-  // lands on another server connection (until PgBouncer closes that connection). This test
-  // states the correct behaviour; it is `it.fails` until `migrate()` is fixed. Run it as a
-  // plain test with RESEOLIO_PGBOUNCER_STRICT=1.
-  const knownBroken = process.env.RESEOLIO_PGBOUNCER_STRICT === '1' ? it : it.fails;
-  knownBroken(
-    'init() of several processes at once on a fresh schema: all succeed, no advisory lock is left',
-    async ({ task }) => {
-      // Terminating the servers at the end drops any lock this test leaves behind.
-      onTestFinished(terminateBouncerServers);
-      for (let round = 0; round < 10; round++) {
-        const schema = await freshSchema(`${task.name} ${round}`);
-        const storages = Array.from({ length: 6 }, () => storageThrough(schema, { poolSize: 1 }));
-        onTestFinished(async () => {
-          // A hung init() holds its client until its backend is gone.
-          await terminateBouncerServers();
-          await Promise.all(storages.map((s) => s.close()));
-        });
-        const outcomes: (string | undefined)[] = [];
-        let settled = 0;
-        for (const [i, s] of storages.entries()) {
-          s.init().then(
-            () => {
-              outcomes[i] = 'ok';
-              settled++;
-            },
-            (err: Error) => {
-              outcomes[i] = `${err.message}: ${(err.cause as Error | undefined)?.message}`;
-              settled++;
-            },
-          );
-        }
-        // Either every init() settles, or the ones left are stuck for good: each waits for
-        // the lock while the session holding it sits idle in PgBouncer's pool, where only an
-        // unlock sent by one of them could release it.
-        let stuck: unknown[] | undefined;
-        await waitFor(async () => {
-          if (settled === storages.length) return true;
-          stuck = await stuckOnAdvisoryLock(storages.length - settled);
-          return stuck !== undefined;
-        }, 60_000);
-        if (stuck) {
-          throw new Error(
-            `round ${round}: ${storages.length - settled} init() calls hang; settled: ` +
-              `${JSON.stringify(outcomes)}; advisory locks of PgBouncer's server connections: ` +
-              JSON.stringify(stuck),
-          );
-        }
-        expect(outcomes, `round ${round}`).toEqual(storages.map(() => 'ok'));
-        expect(await advisoryLocksOnBouncerServers(), `round ${round}`).toEqual([]);
-        expect(await count(`SELECT count(*) FROM "${schema}".__reseolio_migrations`)).toBe(
-          MIGRATIONS,
+  // Issue 11: migration used to serialise migrators with a session `pg_advisory_lock` held on
+  // one client. In transaction pooling every statement may run on a different server
+  // connection, so the lock, the migration and the unlock landed on different sessions:
+  // concurrent migrators were not serialised (duplicate DDL errors) and a lock could be left
+  // on a pooled server connection, hanging every later `init()` of that schema. Migrations
+  // now run in one transaction under `pg_advisory_xact_lock`.
+  it('init() of several processes at once on a fresh schema: all succeed, no advisory lock is left', async ({
+    task,
+  }) => {
+    // Terminating the servers at the end drops any lock this test leaves behind.
+    onTestFinished(terminateBouncerServers);
+    for (let round = 0; round < 10; round++) {
+      const schema = await freshSchema(`${task.name} ${round}`);
+      const storages = Array.from({ length: 6 }, () => storageThrough(schema, { poolSize: 1 }));
+      onTestFinished(async () => {
+        // A hung init() holds its client until its backend is gone.
+        await terminateBouncerServers();
+        await Promise.all(storages.map((s) => s.close()));
+      });
+      const outcomes: (string | undefined)[] = [];
+      let settled = 0;
+      for (const [i, s] of storages.entries()) {
+        s.init().then(
+          () => {
+            outcomes[i] = 'ok';
+            settled++;
+          },
+          (err: Error) => {
+            outcomes[i] = `${err.message}: ${(err.cause as Error | undefined)?.message}`;
+            settled++;
+          },
         );
       }
-    },
-    300_000,
-  );
+      // Either every init() settles, or the ones left are stuck for good: each waits for
+      // the lock while the session holding it sits idle in PgBouncer's pool, where only an
+      // unlock sent by one of them could release it.
+      let stuck: unknown[] | undefined;
+      await waitFor(async () => {
+        if (settled === storages.length) return true;
+        stuck = await stuckOnAdvisoryLock(storages.length - settled);
+        return stuck !== undefined;
+      }, 60_000);
+      if (stuck) {
+        throw new Error(
+          `round ${round}: ${storages.length - settled} init() calls hang; settled: ` +
+            `${JSON.stringify(outcomes)}; advisory locks of PgBouncer's server connections: ` +
+            JSON.stringify(stuck),
+        );
+      }
+      expect(outcomes, `round ${round}`).toEqual(storages.map(() => 'ok'));
+      expect(await advisoryLocksOnBouncerServers(), `round ${round}`).toEqual([]);
+      expect(await count(`SELECT count(*) FROM "${schema}".__reseolio_migrations`)).toBe(
+        MIGRATIONS,
+      );
+    }
+  }, 300_000);
 });
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./fixtures/pgbouncer-worker.mjs', import.meta.url));

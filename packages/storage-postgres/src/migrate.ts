@@ -18,11 +18,42 @@ import { quoteIdent, type SchemaNames } from './schema-names.ts';
  *   schema-less SQL instead would rely on `search_path`, which a borrowed pool may set to
  *   anything.
  * - record applied migrations in `<schema>.__reseolio_migrations`, inside our own schema.
- * - serialise migrators with a session `pg_advisory_lock` held on one dedicated connection for
- *   the whole run. A transaction-scoped lock would not do: each migration commits on its own,
- *   and the lock must cover the check of what is applied as well as every apply. Processes
- *   that wait on the lock then find everything applied and do nothing, so any number of
- *   processes may call `init()` at once on an empty database.
+ * - apply every pending migration in one transaction that first takes
+ *   `pg_advisory_xact_lock` on a key derived from the schema, then creates the schema and the
+ *   migrations table if missing, reads what is applied, applies the rest, records them and
+ *   commits. Concurrent migrators queue on the lock; the next one in finds everything applied
+ *   and commits nothing, so any number of processes may call `init()` at once on an empty
+ *   database.
+ *
+ * Why a transaction lock and not a session `pg_advisory_lock` around the whole run, as earlier
+ * versions took: behind a transaction-mode pooler (PgBouncer `pool_mode = transaction`) every
+ * statement outside a transaction may run on a different server connection, so a session lock,
+ * the statements it is meant to cover and the unlock land on different sessions. It then
+ * serialises nothing, and a lock taken on one server connection and unlocked on another stays
+ * held by an idle pooled connection, hanging later migrators. A transaction keeps one server
+ * connection from BEGIN to COMMIT, and a transaction lock is released by COMMIT or ROLLBACK
+ * (or the end of the session), so it cannot be left behind. It works the same over a direct
+ * connection.
+ *
+ * The lock alone is not enough: PostgreSQL brings a session's catalog caches up to date when a
+ * transaction starts and when it first locks a relation, not when it is granted an advisory
+ * lock. A migrator that waited for the lock inside its transaction could still believe missing
+ * the schema that the previous holder created meanwhile (its session looked it up before the
+ * wait), so its `CREATE SCHEMA IF NOT EXISTS` would insert it again and fail on pg_namespace's
+ * unique index. So right after the advisory lock it locks a relation, which catches up with
+ * everything committed while it waited.
+ *
+ * One transaction for all pending migrations, not one each: a first install or an upgrade
+ * lands whole or not at all (no half-migrated schema, and a failed install leaves not even
+ * the schema), with one lock and one check. This requires every shipped statement to be
+ * allowed in a transaction block and to be compatible with earlier migrations of the same
+ * transaction: no `CREATE INDEX CONCURRENTLY` or `VACUUM`, no `ALTER TYPE … ADD VALUE` whose
+ * value a later migration uses (a test refuses shipped SQL containing any of them).
+ *
+ * Before taking the lock, one plain `SELECT` of the migrations table tells whether anything is
+ * pending; when nothing is (every start but the first after an upgrade), no lock is taken and
+ * no transaction is opened. On a never-migrated schema that read fails with undefined_table,
+ * which PostgreSQL logs once per starting process.
  */
 
 const MIGRATIONS_DIR = new URL('../drizzle/', import.meta.url);
@@ -91,37 +122,73 @@ export function rewriteSchema(statement: string, schema: string): string {
   }
 }
 
-export async function migrate(pool: Pool, names: SchemaNames): Promise<void> {
-  const migrations = await loadMigrations();
+/** Applies the pending migrations; `migrations` defaults to the shipped ones (tests pass others). */
+export async function migrate(
+  pool: Pool,
+  names: SchemaNames,
+  migrations?: readonly Migration[],
+): Promise<void> {
+  const shipped = migrations ?? (await loadMigrations());
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    // Keyed on the schema, so installs in different schemas migrate independently.
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
-      `reseolio:migrate:${names.schema}`,
-    ]);
+    // Fast path, one statement and no lock: every process after the first finds all applied.
+    const applied = await appliedMigrations(client, names);
+    if (applied !== undefined && shipped.every((m) => applied.has(m.idx))) return;
+    await client.query('BEGIN');
     try {
-      await applyPending(client, names, migrations);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
-        `reseolio:migrate:${names.schema}`,
-      ]);
+      await applyPending(client, names, shipped);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
     }
   } catch (err) {
     broken = err as Error;
     throw err;
   } finally {
-    // A client that failed mid-way is destroyed, not pooled: its session (and any lock it
-    // might still hold) ends with it.
+    // A client that failed mid-way is destroyed, not pooled, in case its ROLLBACK did not go
+    // through: its transaction (and the lock) ends with its session.
     client.release(broken);
   }
 }
 
+/**
+ * The applied migration indexes, or undefined when the migrations table does not exist.
+ * Read on a checked-out client: `pool.query` would destroy the connection on the expected
+ * undefined_table error.
+ */
+async function appliedMigrations(
+  client: PoolClient,
+  names: SchemaNames,
+): Promise<Set<number> | undefined> {
+  try {
+    const { rows } = await client.query(`SELECT idx FROM ${names.migrations}`);
+    return new Set(rows.map((r) => r.idx as number));
+  } catch (err) {
+    // undefined_table, also raised when the schema does not exist: never migrated.
+    if ((err as { code?: unknown }).code === '42P01') return undefined;
+    throw err;
+  }
+}
+
+/** Runs inside the caller's transaction; everything it does commits or rolls back together. */
 async function applyPending(
   client: PoolClient,
   names: SchemaNames,
-  migrations: Migration[],
+  migrations: readonly Migration[],
 ): Promise<void> {
+  // First, before anything else in the transaction: the lock needs no schema to exist, and
+  // it must cover the creation of the schema, which would otherwise race (two concurrent
+  // `CREATE SCHEMA IF NOT EXISTS` can both miss it and one then fails on pg_namespace).
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    migrationLockName(names),
+  ]);
+  // Then catch up with the catalog changes committed while we waited (see the header): the
+  // first lock this transaction takes on a relation makes PostgreSQL process them. Nothing
+  // before this point touches pg_description; ACCESS SHARE needs only SELECT, which every role
+  // has on it by default, and conflicts with nothing but ACCESS EXCLUSIVE.
+  await client.query('LOCK TABLE pg_catalog.pg_description IN ACCESS SHARE MODE');
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(names.schema)}`);
   await client.query(
     `CREATE TABLE IF NOT EXISTS ${names.migrations} (
@@ -131,13 +198,12 @@ async function applyPending(
        created_at bigint NOT NULL
      )`,
   );
+  // Read again under the lock: another migrator may have committed since the fast path.
   const applied = new Set(
     (await client.query(`SELECT idx FROM ${names.migrations}`)).rows.map((r) => r.idx as number),
   );
   for (const migration of migrations) {
     if (applied.has(migration.idx)) continue;
-    // One transaction per migration: its DDL and its record commit together or not at all.
-    await client.query('BEGIN');
     try {
       for (const statement of migration.statements) {
         await client.query(rewriteSchema(statement, names.schema));
@@ -146,14 +212,22 @@ async function applyPending(
         `INSERT INTO ${names.migrations} (idx, tag, hash, created_at) VALUES ($1, $2, $3, $4)`,
         [migration.idx, migration.tag, migration.hash, migration.when],
       );
-      await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
       throw new Error(`Migration ${migration.tag} failed: ${(err as Error).message}`, {
         cause: err,
       });
     }
   }
+}
+
+/**
+ * What the advisory lock key is hashed from. Keyed on the schema, so installs in different
+ * schemas migrate independently. The same key as the session lock of earlier versions: a
+ * transaction lock and a session lock on one key exclude each other, so over a direct
+ * connection old and new migrators are still serialised during a rolling deploy.
+ */
+export function migrationLockName(names: SchemaNames): string {
+  return `reseolio:migrate:${names.schema}`;
 }
 
 /** With `migrate: false`: true when the jobs table exists. */

@@ -6,7 +6,8 @@ import type { NewJob, StorageEvent } from 'reseolio';
 import { StorageConfigError } from 'reseolio';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { PostgresStorageError } from '../src/index.ts';
-import { loadMigrations, rewriteSchema } from '../src/migrate.ts';
+import { loadMigrations, migrate, migrationLockName, rewriteSchema } from '../src/migrate.ts';
+import { schemaNames } from '../src/schema-names.ts';
 import { runNode } from './child-process.ts';
 import { adminQuery, databaseUrl, dropSchema, schemaFor, storageOn } from './helpers.ts';
 
@@ -81,6 +82,19 @@ afterEach(async () => {
   while (closers.length > 0) await closers.pop()?.();
 });
 
+/** Advisory locks on the migration key of `schema`, granted or awaited, by any session. */
+async function migrationLocks(schema: string, granted: boolean): Promise<number> {
+  const { rows } = await adminQuery(
+    `SELECT count(*)::int AS count FROM pg_locks
+      WHERE locktype = 'advisory' AND granted = $2
+        AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+    [migrationLockName(schemaNames(schema)), granted],
+  );
+  return rows[0].count as number;
+}
+const heldMigrationLocks = (schema: string) => migrationLocks(schema, true);
+const waitingMigrationLocks = (schema: string) => migrationLocks(schema, false);
+
 describe('migrations', () => {
   it('four processes calling init at once on an empty schema all succeed, migrating once', async ({
     task,
@@ -116,6 +130,108 @@ describe('migrations', () => {
       }
     }
     expect(() => rewriteSchema(`SELECT 'x' AS "reseolio"`, 'other')).toThrow(/qualifier/);
+  });
+
+  it('the shipped SQL can all run in one transaction', async () => {
+    // migrate() applies every pending migration in one transaction: nothing that refuses a
+    // transaction block (CONCURRENTLY, VACUUM), and no enum value added (a later migration
+    // in the same transaction could not use it).
+    for (const migration of await loadMigrations()) {
+      for (const statement of migration.statements) {
+        const code = statement.replace(/--[^\n]*/g, '');
+        expect(code, migration.tag).not.toMatch(/\b(CONCURRENTLY|VACUUM|ADD\s+VALUE)\b/i);
+      }
+    }
+  });
+
+  it('a failed migration rolls back the whole run, schema included, and leaves no lock', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const names = schemaNames(schema);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+    closers.push(() => pool.end());
+    const [first] = await loadMigrations();
+    const broken = {
+      idx: 1,
+      tag: '0001_broken',
+      when: 1,
+      hash: 'x',
+      statements: ['SELECT * FROM "reseolio"."no_such_table"'],
+    };
+    await expect(migrate(pool, names, [first!, broken])).rejects.toThrow(
+      /Migration 0001_broken failed: relation ".*no_such_table" does not exist/,
+    );
+    expect(
+      (await adminQuery('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rows,
+    ).toHaveLength(0);
+    expect(await heldMigrationLocks(schema)).toBe(0);
+    // The pool is still usable, and a later run applies everything.
+    await migrate(pool, names);
+    const applied = await adminQuery(`SELECT tag FROM "${schema}".__reseolio_migrations`);
+    expect(applied.rows.map((row) => row.tag)).toEqual((await loadMigrations()).map((m) => m.tag));
+    expect(await heldMigrationLocks(schema)).toBe(0);
+  });
+
+  it('an up-to-date schema is initialised without taking the migration lock', async ({ task }) => {
+    const schema = await freshSchema(task.name);
+    const first = storageOn(schema);
+    closers.push(() => first.close());
+    await first.init();
+    // A session lock on the key, as a migrator of an earlier version holds while it works.
+    const holder = new pg.Client({ connectionString: databaseUrl() });
+    await holder.connect();
+    closers.push(() => holder.end());
+    await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
+      migrationLockName(schemaNames(schema)),
+    ]);
+    // Nothing pending: init() does not touch the lock, so it completes while it is held.
+    const second = storageOn(schema);
+    closers.push(() => second.close());
+    await second.init();
+    expect(await waitingMigrationLocks(schema)).toBe(0);
+  });
+
+  it('a migrator that waited on the lock sees everything the holder committed meanwhile', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const warmUp = await freshSchema(`${task.name} warm-up`);
+    const names = schemaNames(schema);
+    // The holder: one connection, so its session lock and its migration share one session.
+    const holder = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    closers.push(() => holder.end());
+    // The waiter: one connection that has already worked (a fresh backend loads its catalog
+    // caches on first use, which would hide stale ones).
+    const waiter = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    closers.push(() => waiter.end());
+    await migrate(waiter, schemaNames(warmUp));
+
+    await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [
+      migrationLockName(names),
+    ]);
+    // The waiter finds the schema missing, opens its transaction and waits on the lock.
+    let outcome: unknown;
+    const waiting = migrate(waiter, names).then(
+      () => {
+        outcome = 'ok';
+      },
+      (err: unknown) => {
+        outcome = err;
+      },
+    );
+    await eventually(async () => (await waitingMigrationLocks(schema)) === 1, 'a lock waiter');
+    expect(outcome).toBeUndefined();
+    // Meanwhile the holder creates the schema and applies everything, then lets go.
+    await migrate(holder, names);
+    await holder.query('SELECT pg_advisory_unlock_all()');
+    // The waiter must act on what is committed now, not on what its session saw before it
+    // got the lock: no second CREATE SCHEMA (a unique violation on pg_namespace).
+    await waiting;
+    expect(outcome).toBe('ok');
+    const applied = await adminQuery(`SELECT tag FROM "${schema}".__reseolio_migrations`);
+    expect(applied.rows.map((row) => row.tag)).toEqual((await loadMigrations()).map((m) => m.tag));
+    expect(await heldMigrationLocks(schema)).toBe(0);
   });
 
   it('init with migrate false on an empty schema says to run the migrations', async ({ task }) => {

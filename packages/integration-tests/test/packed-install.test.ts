@@ -7,7 +7,7 @@
  * help. A second app without the adapter gets an error that names the package to install.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,9 +58,12 @@ beforeAll(() => {
   for (const pkg of ['core', 'storage-sqlite']) {
     run('pnpm', ['pack', '--pack-destination', packs], join(packagesDir, pkg));
   }
+  const { version } = JSON.parse(
+    readFileSync(join(packagesDir, 'core', 'package.json'), 'utf8'),
+  ) as { version: string };
   tarballs = {
-    core: join(packs, 'reseolio-0.1.0.tgz'),
-    sqlite: join(packs, 'reseolio-storage-sqlite-0.1.0.tgz'),
+    core: join(packs, `reseolio-${version}.tgz`),
+    sqlite: join(packs, `reseolio-storage-sqlite-${version}.tgz`),
   };
   outside = outsideDir;
   return () => {
@@ -69,7 +72,42 @@ beforeAll(() => {
   };
 }, 240_000);
 
+/** The package.json inside a packed tarball: what the registry would serve. */
+function packedManifest(tarball: string): {
+  version: string;
+  peerDependencies?: Record<string, string>;
+} {
+  return JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], outside));
+}
+
+/**
+ * Whether a caret range (`^0.2.0`, as pnpm writes `workspace:^`) admits `version`. On 0.x a
+ * caret pins the minor: `^0.1.0` admits 0.1.3, `^0.2.0` does not.
+ */
+function caretAdmits(range: string, version: string): boolean {
+  const [major, minor, patch] = range.replace(/^\^/, '').split('.').map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  const [vMajor, vMinor, vPatch] = version.split('.').map(Number) as [number, number, number];
+  if (vMajor !== major) return false;
+  if (major === 0) return vMinor === minor && vPatch >= patch;
+  return vMinor > minor || (vMinor === minor && vPatch >= patch);
+}
+
 describe('installed from packed tarballs with pnpm (strict layout)', () => {
+  it('no version or peer range can resolve to the foreign reseolio@0.1.3 on npm', () => {
+    // The npm name `reseolio` holds 0.1.3 of an unrelated older project (a gRPC sidecar SDK).
+    const core = packedManifest(tarballs.core);
+    const sqlite = packedManifest(tarballs.sqlite);
+    expect(caretAdmits(`^${core.version}`, '0.1.3')).toBe(false);
+    expect(sqlite.peerDependencies?.reseolio).toMatch(/^\^/);
+    expect(caretAdmits(sqlite.peerDependencies!.reseolio!, '0.1.3')).toBe(false);
+    expect(caretAdmits(sqlite.peerDependencies!.reseolio!, core.version)).toBe(true);
+    expect(caretAdmits('^0.1.0', '0.1.3')).toBe(true); // the range 0.1.0 packages carried
+  });
+
   it('a sqlite: URL loads the adapter through the optional peer dependency', () => {
     const db = join(tempDir(), 'app.db');
     const app = makeApp(

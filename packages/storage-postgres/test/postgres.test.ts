@@ -635,6 +635,34 @@ describe('transactional enqueue', () => {
 });
 
 describe('connection loss', () => {
+  /**
+   * A one-connection storage on a fresh schema, with a second client (`blocker`) that can hold
+   * locks: a statement of the storage then waits, and `blockedBackend()` finds its backend so
+   * the test can kill it mid-statement.
+   */
+  async function storageAndBlocker(testName: string) {
+    const schema = await freshSchema(testName);
+    const applicationName = `blocked-${randomUUID().slice(0, 8)}`;
+    const storage = storageOn(schema, {
+      poolSize: 1,
+      connectionString: urlWithApplicationName(applicationName),
+    });
+    closers.push(() => storage.close());
+    await storage.init();
+    const blocker = new pg.Client({ connectionString: databaseUrl() });
+    await blocker.connect();
+    closers.push(() => blocker.end());
+    const blockedBackend = async () => {
+      let blocked: number[] = [];
+      await eventually(async () => {
+        blocked = await backendsOf(applicationName, `wait_event_type = 'Lock'`);
+        return blocked.length === 1;
+      }, 'the statement to wait on the lock');
+      return blocked;
+    };
+    return { schema, storage, blocker, blockedBackend };
+  }
+
   it('an idle pooled connection terminated under the adapter does not crash it', async ({
     task,
   }) => {
@@ -658,27 +686,10 @@ describe('connection loss', () => {
     // Both carry a lease deadline computed before they were sent. Re-sent after an outage, a
     // claim committed a lease that had already expired (another node then ran the job while
     // it ran here). They fail instead, and the engine sends new ones with fresh times.
-    const schema = await freshSchema(task.name);
-    const applicationName = `stale-${randomUUID().slice(0, 8)}`;
-    const storage = storageOn(schema, {
-      poolSize: 1,
-      connectionString: urlWithApplicationName(applicationName),
-    });
-    closers.push(() => storage.close());
-    await storage.init();
+    const { schema, storage, blocker, blockedBackend } = await storageAndBlocker(task.name);
     const job = newJob();
     await storage.enqueue(job);
-    const blocker = new pg.Client({ connectionString: databaseUrl() });
-    await blocker.connect();
-    closers.push(() => blocker.end());
-    const killWhenBlocked = async () => {
-      let blocked: number[] = [];
-      await eventually(async () => {
-        blocked = await backendsOf(applicationName, `wait_event_type = 'Lock'`);
-        return blocked.length === 1;
-      }, 'the statement to wait on the lock');
-      await terminate(blocked);
-    };
+    const killWhenBlocked = async () => terminate(await blockedBackend());
 
     await blocker.query('BEGIN');
     await blocker.query(`LOCK TABLE "${schema}".jobs IN ACCESS EXCLUSIVE MODE`);
@@ -720,30 +731,11 @@ describe('connection loss', () => {
   it('an ack and an enqueue whose connection is terminated mid-statement are re-sent and succeed', async ({
     task,
   }) => {
-    const schema = await freshSchema(task.name);
-    const applicationName = `worker-${randomUUID().slice(0, 8)}`;
-    const storage = storageOn(schema, {
-      poolSize: 1,
-      connectionString: urlWithApplicationName(applicationName),
-    });
-    closers.push(() => storage.close());
-    await storage.init();
-    const job = newJob();
-    await storage.enqueue(job);
-
     // Hold a lock that makes the worker's statement wait, kill its backend while it waits,
     // then let go: the statement never ran, so only a re-send can make it happen.
-    const blocker = new pg.Client({ connectionString: databaseUrl() });
-    await blocker.connect();
-    closers.push(() => blocker.end());
-    const blockedBackend = async () => {
-      let blocked: number[] = [];
-      await eventually(async () => {
-        blocked = await backendsOf(applicationName, `wait_event_type = 'Lock'`);
-        return blocked.length === 1;
-      }, 'the statement to wait on the lock');
-      return blocked;
-    };
+    const { schema, storage, blocker, blockedBackend } = await storageAndBlocker(task.name);
+    const job = newJob();
+    await storage.enqueue(job);
 
     const claimed = await storage.claim({
       leaseToken: randomUUID(),

@@ -49,21 +49,52 @@ export class PayloadTooLargeError extends ReseolioError {
   }
 }
 
-/** A storage URL or adapter could not be used. */
+/**
+ * A storage URL, an adapter option, or a database could not be used as given: fix the
+ * configuration, retrying will not help. Examples: an unknown URL scheme, a SQLite file in a
+ * folder that does not exist or that is not a database, a read-only connection. The driver's
+ * error, when there was one, is the `cause`.
+ */
 export class StorageConfigError extends ReseolioError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('RESEOLIO_STORAGE_CONFIG', message, options);
   }
 }
 
+/** What a {@link StorageError} knows besides its message. */
+export interface StorageErrorOptions {
+  /** The driver's error, unchanged. */
+  cause?: unknown;
+  /** The adapter operation that failed: `enqueue`, `claim`, `getJob`, `init`… */
+  operation?: string | undefined;
+  /** The driver's own code: a PostgreSQL SQLSTATE (`40P01`), `SQLITE_BUSY`, `ECONNRESET`… */
+  driverCode?: string | undefined;
+}
+
 /**
- * A database operation failed for a reason other than the fenced outcomes the contract
- * describes (a busy timeout, a broken connection that stayed broken…). Adapters wrap the
- * driver's error as `cause`.
+ * The database failed an operation: a lock wait that timed out, a full disk, a connection that
+ * stayed broken, a damaged file, a statement the server refused. Storage adapters throw this
+ * class, or a subclass of it (`PostgresStorageError`, `SqliteStorageError`), for every failure
+ * of their database driver, never the driver's own error: that one is the `cause`, its code is
+ * in `driverCode`, and `operation` names the adapter call that failed. Every adapter's storage
+ * errors share the code `RESEOLIO_STORAGE`, so `err.code === 'RESEOLIO_STORAGE'` catches all of
+ * them whichever database is configured. The HTTP job routes answer it with 503.
+ *
+ * Not for configuration problems: a storage URL, an option, or a database file that cannot be
+ * used as given (a missing folder, a file that is not a database) is a {@link StorageConfigError}.
+ * Nor for the outcomes the storage contract describes (an unknown job, a fenced ack that matched
+ * nothing): those are return values.
  */
 export class StorageError extends ReseolioError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The adapter operation that failed, when the adapter said. */
+  readonly operation: string | undefined;
+  /** The driver's code (`SQLITE_FULL`, SQLSTATE `23505`, `ECONNREFUSED`…), when it had one. */
+  readonly driverCode: string | undefined;
+
+  constructor(message: string, options?: StorageErrorOptions) {
     super('RESEOLIO_STORAGE', message, options);
+    this.operation = options?.operation;
+    this.driverCode = options?.driverCode;
   }
 }
 

@@ -1,5 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { type JobStatus, type Reseolio, ReseolioValidationError } from 'reseolio';
+import {
+  type JobStatus,
+  type Reseolio,
+  ReseolioValidationError,
+  type StorageError,
+} from 'reseolio';
 import {
   type ApiResponse,
   cancelJob,
@@ -51,22 +56,28 @@ export function reseolioRouter(engine: Reseolio, options: JobRouterOptions): Req
     }
     send(
       res,
-      await runJobApi(engine, () => {
-        switch (route.kind) {
-          case 'bad-id':
-            throw new ReseolioValidationError('The job id in the path is not valid URL encoding.');
-          case 'list':
-            return listJobs(engine, parseListQuery(req.query));
-          case 'get':
-            return getJob(engine, route.id);
-          case 'retry':
-            return retryJob(engine, route.id);
-          case 'cancel':
-            return cancelJob(engine, route.id);
-          case 'result':
-            return jobResult(engine, route.id, parseWaitMs(req.query), waitMaxMs);
-        }
-      }),
+      await runJobApi(
+        engine,
+        () => {
+          switch (route.kind) {
+            case 'bad-id':
+              throw new ReseolioValidationError(
+                'The job id in the path is not valid URL encoding.',
+              );
+            case 'list':
+              return listJobs(engine, parseListQuery(req.query));
+            case 'get':
+              return getJob(engine, route.id);
+            case 'retry':
+              return retryJob(engine, route.id);
+            case 'cancel':
+              return cancelJob(engine, route.id);
+            case 'result':
+              return jobResult(engine, route.id, parseWaitMs(req.query), waitMaxMs);
+          }
+        },
+        logStorageError,
+      ),
     );
   });
 }
@@ -137,6 +148,14 @@ function optionalInteger(
     );
   }
   return value;
+}
+
+/**
+ * A failed database answers 503 with a generic message; the error itself is written to
+ * stderr, as Express's own error handler does with the errors it answers.
+ */
+function logStorageError(error: StorageError): void {
+  console.error('[@reseolio/express] the job storage failed; answering 503', error);
 }
 
 function send(res: Response, { status, body }: ApiResponse): void {

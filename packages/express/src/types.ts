@@ -34,7 +34,8 @@ export interface MiddlewareOptions {
  * | `GET /:id/result?waitMs=N`       | 200 `{ jobId, status, result }`; 202 `{ jobId, status }` when not finished; 409 when dead or cancelled |
  *
  * Errors answer `{ error: { code, message } }`: 400 bad params or query, 401 `authorize`
- * threw, 403 `authorize` returned anything but `true`, 404 unknown job, 503 engine stopping.
+ * threw, 403 `authorize` returned anything but `true`, 404 unknown job, 503 engine stopping
+ * or database failed (`RESEOLIO_STORAGE`, the error written with `console.error`).
  * Any other failure goes to `next(err)`, your error handler.
  */
 export interface JobRouterOptions {

@@ -1,5 +1,7 @@
-import type { Request } from 'express';
-import { describe, expect, it } from 'vitest';
+import type { NextFunction, Request, Response } from 'express';
+import { MemoryStorage, StorageError } from 'reseolio';
+import { STORAGE_UNAVAILABLE_MESSAGE } from 'reseolio/http';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { JobRouterOptions } from '../src/index.ts';
 import { reseolioRouter } from '../src/index.ts';
 import {
@@ -49,6 +51,22 @@ const adminOnly: JobRouterOptions = {
     return header === 'Bearer admin';
   },
 };
+
+/** In-memory storage whose reads fail the way a broken database does. */
+class FailingStorage extends MemoryStorage {
+  readonly failure = new StorageError(
+    'SQLite storage "/srv/secret/jobs.db": getJob failed with SQLITE_IOERR_READ: disk I/O error.',
+    { operation: 'getJob', driverCode: 'SQLITE_IOERR_READ' },
+  );
+
+  override async getJob(): Promise<never> {
+    throw this.failure;
+  }
+
+  override async listJobs(): Promise<never> {
+    throw this.failure;
+  }
+}
 
 describe.each(EXPRESS_VERSIONS)('job router on Express $major', ({ express }) => {
   it('refuses unauthorised callers with 401/403 and no job data', async () => {
@@ -224,6 +242,45 @@ describe.each(EXPRESS_VERSIONS)('job router on Express $major', ({ express }) =>
     await handle.result(5000);
     expect((await call('GET', `/admin/jobs/${handle.jobId}`)).body.job.status).toBe('success');
     expect((await call('GET', `/jobs/${handle.jobId}`)).status).toBe(404);
+  });
+
+  it('answers 503 RESEOLIO_STORAGE when the database fails, without the driver message, and logs the error', async () => {
+    const storage = new FailingStorage();
+    const engine = makeEngine({ storage });
+    await engine.start();
+    const app = express();
+    app.use('/jobs', reseolioRouter(engine, { public: true }));
+    // The app's own error handler must not be reached.
+    const reachedNext: unknown[] = [];
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      reachedNext.push(error);
+      res.status(500).json({ fromApp: true });
+    });
+    const { base } = await serve(app);
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    onTestFinished(() => logged.mockRestore());
+    const id = '0190c0de-0000-7000-8000-000000000001';
+    const routes: [string, string][] = [
+      ['GET', '/jobs'],
+      ['GET', `/jobs/${id}`],
+      ['GET', `/jobs/${id}/result`],
+      ['POST', `/jobs/${id}/retry`],
+      ['POST', `/jobs/${id}/cancel`],
+    ];
+    for (const [method, path] of routes) {
+      const response = await fetchJson(base, method, path);
+      expect(response, path).toEqual({
+        status: 503,
+        body: { error: { code: 'RESEOLIO_STORAGE', message: STORAGE_UNAVAILABLE_MESSAGE } },
+      });
+      expect(JSON.stringify(response.body)).not.toMatch(/secret|SQLITE|I\/O/);
+    }
+    expect(reachedNext).toEqual([]);
+    expect(logged).toHaveBeenCalledTimes(routes.length);
+    expect(logged).toHaveBeenCalledWith(
+      '[@reseolio/express] the job storage failed; answering 503',
+      storage.failure,
+    );
   });
 
   it('passes paths and methods it does not serve to the next handler', async () => {

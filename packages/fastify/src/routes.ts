@@ -66,7 +66,10 @@ export function jobRoutes(engine: Reseolio, options: ResolvedRoutesOptions) {
     });
 
     const send = async (reply: FastifyReply, action: () => Promise<ApiResponse>) => {
-      const { status, body } = await runJobApi(engine, action);
+      // A failed database answers 503 with a generic message; the error itself goes to the log.
+      const { status, body } = await runJobApi(engine, action, (err) =>
+        reply.log.error({ err }, '@reseolio/fastify: the job storage failed; answering 503'),
+      );
       return reply.code(status).send(body);
     };
 

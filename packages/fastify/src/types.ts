@@ -21,7 +21,8 @@ declare module 'fastify' {
  * | `GET /:id/result?waitMs=N`   | 200 `{ jobId, status, result }`; 202 `{ jobId, status }` when not finished; 409 when dead or cancelled |
  *
  * Errors answer `{ error: { code, message } }`: 400 bad params or query, 401 `authorize`
- * threw, 403 `authorize` returned anything but `true`, 404 unknown job, 503 engine stopping.
+ * threw, 403 `authorize` returned anything but `true`, 404 unknown job, 503 engine stopping
+ * or database failed (`RESEOLIO_STORAGE`, the error logged through `app.log`).
  */
 export interface JobRoutesOptions {
   /** Where the routes are mounted. @default '/jobs' */

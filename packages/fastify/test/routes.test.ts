@@ -1,10 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createSqliteStorage } from '@reseolio/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
+import { MemoryStorage, StorageError } from 'reseolio';
+import { STORAGE_UNAVAILABLE_MESSAGE } from 'reseolio/http';
 import { describe, expect, it } from 'vitest';
 import type { JobRoutesOptions } from '../src/index.ts';
 import reseolio from '../src/index.ts';
-import { fast, gate, listen, makeApp, waitFor } from './helpers.ts';
+import { fast, gate, listen, makeApp, sqliteUrl, waitFor } from './helpers.ts';
 
 const ADMIN = { authorization: 'Bearer admin' };
+
+/** The SQLite adapter's own driver, for a second connection to the same file. */
+const Database = createRequire(createRequire(import.meta.url).resolve('@reseolio/storage-sqlite'))(
+  'better-sqlite3',
+) as new (
+  filename: string,
+) => { exec(sql: string): void; close(): void };
 
 /** An app with the job routes and a few durable functions, listening on 127.0.0.1. */
 async function setup(routes: JobRoutesOptions) {
@@ -218,5 +233,105 @@ describe('job routes', () => {
     expect(app.printRoutes()).toContain('jobs');
     const { status } = await call('GET', '/not-a-job-route');
     expect(status).toBe(404);
+  });
+});
+
+/** In-memory storage whose reads fail the way a broken database does. */
+class FailingStorage extends MemoryStorage {
+  readonly failure = new StorageError(
+    'SQLite storage "/srv/secret/jobs.db": getJob failed with SQLITE_IOERR_READ: disk I/O error.',
+    {
+      operation: 'getJob',
+      driverCode: 'SQLITE_IOERR_READ',
+      cause: Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_READ' }),
+    },
+  );
+
+  override async getJob(): Promise<never> {
+    throw this.failure;
+  }
+
+  override async listJobs(): Promise<never> {
+    throw this.failure;
+  }
+}
+
+describe('job routes when the database fails', () => {
+  const unavailable = {
+    status: 503,
+    body: { error: { code: 'RESEOLIO_STORAGE', message: STORAGE_UNAVAILABLE_MESSAGE } },
+  };
+
+  it('answers 503 RESEOLIO_STORAGE on every route, without the driver message, and log the error', async () => {
+    const lines: { level: number; msg: string; err?: { message: string; code: string } }[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const app = makeApp({ logger: { level: 'error', stream } });
+    const storage = new FailingStorage();
+    await app.register(reseolio, { storage, ...fast, routes: { public: true } });
+    const base = await listen(app);
+    const id = '0190c0de-0000-7000-8000-000000000001';
+    const routes: [string, string][] = [
+      ['GET', '/jobs'],
+      ['GET', `/jobs/${id}`],
+      ['GET', `/jobs/${id}/result`],
+      ['POST', `/jobs/${id}/retry`],
+      ['POST', `/jobs/${id}/cancel`],
+    ];
+    for (const [method, path] of routes) {
+      const response = await fetch(`${base}${path}`, { method });
+      const body = await response.text();
+      expect({ status: response.status, body: JSON.parse(body) }, path).toEqual(unavailable);
+      expect(body).not.toMatch(/secret|SQLITE|I\/O/);
+    }
+    const logged = lines.filter((line) => line.msg.includes('the job storage failed'));
+    expect(logged).toHaveLength(routes.length);
+    expect(logged[0]).toMatchObject({
+      level: 50,
+      // pino's serializer appends the causes' messages.
+      err: { message: expect.stringContaining(storage.failure.message), code: 'RESEOLIO_STORAGE' },
+    });
+  });
+
+  it('SQLite: a write lock held past busyTimeoutMs answers 503, and the same request succeeds once it is free', async () => {
+    const filename = join(mkdtempSync(join(tmpdir(), 'reseolio-fastify-busy-')), 'jobs.db');
+    const storage = createSqliteStorage({ filename, busyTimeoutMs: 0 });
+    const app = makeApp();
+    await app.register(reseolio, { storage, ...fast, routes: { public: true } });
+    app.addHook('onClose', async () => {
+      await storage.close();
+      rmSync(dirname(filename), { recursive: true, force: true });
+    });
+    const later = app.reseolio.durable('later', async () => 'done');
+    const base = await listen(app);
+    const handle = await later.enqueue([], { delayMs: 60_000 });
+
+    const other = new Database(filename);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const busy = await fetch(`${base}/jobs/${handle.jobId}/cancel`, { method: 'POST' });
+      expect({ status: busy.status, body: await busy.json() }).toEqual(unavailable);
+      // Reads do not wait for the writer (WAL).
+      expect((await fetch(`${base}/jobs/${handle.jobId}`)).status).toBe(200);
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+    const cancelled = await fetch(`${base}/jobs/${handle.jobId}/cancel`, { method: 'POST' });
+    expect(cancelled.status).toBe(200);
+    expect(((await cancelled.json()) as any).job.status).toBe('cancelled');
+  });
+
+  it('SQLite: the OFFSET that once reached the driver as SQLITE_MISMATCH (a 500) is a 400', async () => {
+    const app = makeApp();
+    await app.register(reseolio, { storage: sqliteUrl(), ...fast, routes: { public: true } });
+    const base = await listen(app);
+    const response = await fetch(`${base}/jobs?offset=100000000000000000000`);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.code).toBe('RESEOLIO_INVALID_INPUT');
   });
 });

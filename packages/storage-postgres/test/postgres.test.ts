@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { NewJob, StorageEvent } from 'reseolio';
-import { StorageConfigError } from 'reseolio';
+import { StorageConfigError, StorageError } from 'reseolio';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { PostgresStorageError } from '../src/index.ts';
 import { loadMigrations, migrate, migrationLockName, rewriteSchema } from '../src/migrate.ts';
@@ -334,9 +334,54 @@ describe('errors', () => {
     // Same id, different name and no key: a primary-key violation, not a dedup.
     const error = await storage.enqueue({ ...job, name: 'other' }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(PostgresStorageError);
-    expect((error as PostgresStorageError).code).toBe('RESEOLIO_STORAGE_POSTGRES');
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as PostgresStorageError).code).toBe('RESEOLIO_STORAGE');
     expect((error as PostgresStorageError).sqlState).toBe('23505');
-    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect((error as PostgresStorageError).driverCode).toBe('23505');
+    expect((error as PostgresStorageError).operation).toBe('enqueue');
+    expect((error as Error).cause).toBeInstanceOf(pg.DatabaseError);
+  });
+
+  it('a query against a dropped schema is a StorageError, like every adapter’s', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const storage = storageOn(schema);
+    closers.push(() => storage.close());
+    await storage.init();
+    await dropSchema(schema);
+    const error = await storage.getJob(randomUUID()).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    const storageError = error as PostgresStorageError;
+    expect(storageError.name).toBe('PostgresStorageError');
+    expect(storageError.code).toBe('RESEOLIO_STORAGE');
+    expect(storageError.operation).toBe('getJob');
+    // 42P01 undefined_table
+    expect(storageError.driverCode).toBe('42P01');
+    expect(storageError.sqlState).toBe('42P01');
+    expect(storageError.cause).toBeInstanceOf(pg.DatabaseError);
+    expect((storageError.cause as pg.DatabaseError).code).toBe('42P01');
+    expect(storageError.message).toMatch(
+      /^PostgreSQL storage: getJob failed \(42P01\): relation "/,
+    );
+  });
+
+  it('a failed migration keeps the SQLSTATE of the statement that failed', async ({ task }) => {
+    const schema = await freshSchema(task.name);
+    // A table in the way of the first migration's CREATE TABLE: 42P07 duplicate_table, raised
+    // inside the migrator, which wraps it with the migration's tag.
+    await adminQuery(`CREATE SCHEMA "${schema}"`);
+    await adminQuery(`CREATE TABLE "${schema}".jobs (x int)`);
+    const storage = storageOn(schema);
+    closers.push(() => storage.close());
+    const error = await storage.init().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect((error as PostgresStorageError).operation).toBe(`migrating schema "${schema}"`);
+    expect((error as PostgresStorageError).sqlState).toBe('42P07');
+    expect((error as Error).message).toMatch(
+      /Migration 0000_\w+ failed: relation "jobs" already exists/,
+    );
   });
 
   it('concurrent duplicates with one idempotency key make one job and never error', async ({

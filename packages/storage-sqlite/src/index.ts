@@ -1,3 +1,4 @@
+export { type SqliteErrorContext, SqliteStorageError } from './errors.ts';
 export { MIGRATIONS_TABLE } from './migrate.ts';
 export { DEFAULT_BUSY_TIMEOUT_MS, type SqliteStorageOptions } from './options.ts';
 export { createSqliteStorage, SqliteStorage } from './sqlite-storage.ts';

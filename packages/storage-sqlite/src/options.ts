@@ -43,6 +43,7 @@ export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteSto
       'createSqliteStorage needs `filename` (a path or ":memory:") or an open `database`.',
     );
   }
+  if (database !== undefined) assertUsableDatabase(database);
   if (
     !Number.isInteger(busyTimeoutMs) ||
     busyTimeoutMs < 0 ||
@@ -54,4 +55,32 @@ export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteSto
     );
   }
   return { filename: database?.name ?? filename ?? '', busyTimeoutMs, database };
+}
+
+/**
+ * A borrowed connection must be a better-sqlite3 `Database` that is open and may write: a
+ * read-only one would pass a read-only `init()` on a migrated file and then fail every write.
+ */
+function assertUsableDatabase(database: Database): void {
+  if (
+    database === null ||
+    typeof database !== 'object' ||
+    typeof (database as Partial<Database>).prepare !== 'function'
+  ) {
+    throw new StorageConfigError(
+      `\`database\` must be an open better-sqlite3 Database, got ${describeValue(database)}.`,
+    );
+  }
+  if (!database.open) {
+    throw new StorageConfigError(
+      'The `database` given to createSqliteStorage is closed: pass an open connection, and ' +
+        'keep it open until the storage is closed.',
+    );
+  }
+  if (database.readonly) {
+    throw new StorageConfigError(
+      'The `database` given to createSqliteStorage was opened with `readonly: true`, and ' +
+        'Reseolio writes jobs to it: open it without `readonly`.',
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import {
   type AckInput,
   type ClaimInput,
+  describeValue,
   type EnqueueLease,
   type EnqueueOptions,
   type EnqueueResult,
@@ -21,6 +22,7 @@ import {
   type SweepInput,
   type SweepResult,
 } from 'reseolio';
+import { type SqliteErrorContext, sqliteFailure } from './errors.ts';
 import { migrate } from './migrate.ts';
 import { announce, listen, notificationKey } from './notifier.ts';
 import {
@@ -93,6 +95,10 @@ function prepareTransactions(db: Database, statements: Statements): HotTransacti
  * Reseolio storage on one SQLite file (or an in-memory database), the embedded default.
  * Several processes may share a file: every write runs in a BEGIN IMMEDIATE transaction, so
  * they serialize on SQLite's write lock and claims never overlap.
+ *
+ * No driver error escapes: every call that reaches better-sqlite3 runs through `#run`, which
+ * throws a `SqliteStorageError` (a `StorageError`) with the `SqliteError` as its cause, or,
+ * for a database that `init()` cannot use as configured, a `StorageConfigError`.
  */
 export class SqliteStorage implements StorageAdapter {
   readonly kind = 'sqlite';
@@ -102,9 +108,14 @@ export class SqliteStorage implements StorageAdapter {
   #connection: Connection | undefined;
   #closed = false;
   readonly #unsubscribers = new Set<() => void>();
+  readonly #errorContext: SqliteErrorContext;
 
   constructor(options: SqliteStorageOptions) {
     this.#options = resolveOptions(options);
+    this.#errorContext = {
+      filename: this.#options.filename,
+      busyTimeoutMs: this.#options.busyTimeoutMs,
+    };
     const memory = this.#options.database?.memory ?? this.#options.filename === ':memory:';
     // An in-memory database lives in one connection of one process.
     this.capabilities = Object.freeze({
@@ -131,11 +142,12 @@ export class SqliteStorage implements StorageAdapter {
         };
       } catch (error) {
         if (this.#options.database === undefined) db.close();
-        throw error;
+        throw sqliteFailure('init', error, this.#errorContext);
       }
     } else {
       // Idempotent: a second init re-checks migrations (a no-op when all are applied).
-      migrate(this.#connection.db);
+      const { db } = this.#connection;
+      this.#run('init', () => migrate(db));
     }
   }
 
@@ -144,11 +156,12 @@ export class SqliteStorage implements StorageAdapter {
     this.#closed = true;
     for (const unsubscribe of this.#unsubscribers) unsubscribe();
     this.#unsubscribers.clear();
-    // Close only what we opened: a borrowed database belongs to the caller.
-    if (this.#connection !== undefined && this.#options.database === undefined) {
-      this.#connection.db.close();
-    }
+    const connection = this.#connection;
     this.#connection = undefined;
+    // Close only what we opened: a borrowed database belongs to the caller.
+    if (connection !== undefined && this.#options.database === undefined) {
+      this.#run('close', () => connection.db.close());
+    }
   }
 
   async enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult> {
@@ -159,7 +172,7 @@ export class SqliteStorage implements StorageAdapter {
       );
     }
     const lease = options?.lease;
-    const result = transactions.insertOrFind.immediate(job, lease);
+    const result = this.#run('enqueue', () => transactions.insertOrFind.immediate(job, lease));
     if (!result.deduplicated && lease === undefined) {
       announce(key, [{ type: 'ready', name: job.name, runAt: job.runAt }]);
     }
@@ -168,7 +181,7 @@ export class SqliteStorage implements StorageAdapter {
 
   async enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     const { transactions, key } = this.#ready();
-    const results = transactions.insertMany.immediate(jobs);
+    const results = this.#run('enqueueMany', () => transactions.insertMany.immediate(jobs));
     announce(key, readyEvents(results));
     return results;
   }
@@ -176,14 +189,16 @@ export class SqliteStorage implements StorageAdapter {
   async claim(input: ClaimInput): Promise<JobRecord[]> {
     const { transactions } = this.#ready();
     if (input.names.length === 0 || input.limit <= 0) return [];
-    const rows = transactions.claim.immediate({
-      ownerId: input.ownerId,
-      leaseToken: input.leaseToken,
-      leaseExpiresAt: input.leaseExpiresAt,
-      now: input.now,
-      names: JSON.stringify(input.names),
-      limit: input.limit,
-    });
+    const rows = this.#run('claim', () =>
+      transactions.claim.immediate({
+        ownerId: input.ownerId,
+        leaseToken: input.leaseToken,
+        leaseExpiresAt: input.leaseExpiresAt,
+        now: input.now,
+        names: JSON.stringify(input.names),
+        limit: input.limit,
+      }),
+    );
     const claimed = rows.map((row) => claimedRecord(row, input));
     // RETURNING order is unspecified in SQLite; hand jobs back in the order they were due.
     return claimed.sort((a, b) => a.runAt - b.runAt || a.createdAt - b.createdAt);
@@ -192,12 +207,12 @@ export class SqliteStorage implements StorageAdapter {
   async heartbeat(input: HeartbeatInput): Promise<string[]> {
     const { transactions } = this.#ready();
     if (input.jobs.length === 0) return [];
-    return transactions.heartbeat.immediate(input);
+    return this.#run('heartbeat', () => transactions.heartbeat.immediate(input));
   }
 
   async ack(input: AckInput): Promise<boolean> {
     const { transactions, key } = this.#ready();
-    const event = transactions.ack.immediate(input);
+    const event = this.#run('ack', () => transactions.ack.immediate(input));
     if (event === undefined) return false;
     announce(key, [event]);
     return true;
@@ -206,7 +221,7 @@ export class SqliteStorage implements StorageAdapter {
   async ackMany(inputs: readonly AckInput[]): Promise<boolean[]> {
     const { transactions, key } = this.#ready();
     if (inputs.length === 0) return [];
-    const events = transactions.ackMany.immediate(inputs);
+    const events = this.#run('ackMany', () => transactions.ackMany.immediate(inputs));
     announce(
       key,
       events.filter((event): event is StorageEvent => event !== undefined),
@@ -216,7 +231,9 @@ export class SqliteStorage implements StorageAdapter {
 
   async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
     const { db, statements, key } = this.#ready();
-    const rows = db.transaction(() => statements.sweep.all(input)).immediate();
+    const rows = this.#run('sweepExpiredLeases', () =>
+      db.transaction(() => statements.sweep.all(input)).immediate(),
+    );
     const result: SweepResult = { requeued: [], dead: [] };
     const events: StorageEvent[] = [];
     for (const row of rows) {
@@ -234,7 +251,9 @@ export class SqliteStorage implements StorageAdapter {
 
   async cancel(jobId: string, now: number): Promise<boolean> {
     const { db, statements, key } = this.#ready();
-    const row = db.transaction(() => statements.cancel.get({ id: jobId, now })).immediate();
+    const row = this.#run('cancel', () =>
+      db.transaction(() => statements.cancel.get({ id: jobId, now })).immediate(),
+    );
     if (row === undefined) return false;
     announce(key, [{ type: 'finished', jobId, status: 'cancelled' }]);
     return true;
@@ -242,7 +261,9 @@ export class SqliteStorage implements StorageAdapter {
 
   async retry(jobId: string, now: number): Promise<boolean> {
     const { db, statements, key } = this.#ready();
-    const row = db.transaction(() => statements.retry.get({ id: jobId, now })).immediate();
+    const row = this.#run('retry', () =>
+      db.transaction(() => statements.retry.get({ id: jobId, now })).immediate(),
+    );
     if (row === undefined) return false;
     announce(key, [{ type: 'ready', name: row.name, runAt: now }]);
     return true;
@@ -251,16 +272,20 @@ export class SqliteStorage implements StorageAdapter {
   async purge(input: PurgeInput): Promise<number> {
     const { db, statements } = this.#ready();
     if (input.limit <= 0) return 0;
-    return db.transaction(() => statements.purge.run(input).changes).immediate();
+    return this.#run('purge', () =>
+      db.transaction(() => statements.purge.run(input).changes).immediate(),
+    );
   }
 
   async getJob(jobId: string): Promise<JobRecord | undefined> {
-    return this.#ready().statements.getJob.get(jobId);
+    const { statements } = this.#ready();
+    return this.#run('getJob', () => statements.getJob.get(jobId));
   }
 
   async getJobStates(jobIds: readonly string[]): Promise<JobState[]> {
     if (jobIds.length === 0) return [];
-    return this.#ready().statements.getJobStates.all(JSON.stringify(jobIds));
+    const { statements } = this.#ready();
+    return this.#run('getJobStates', () => statements.getJobStates.all(JSON.stringify(jobIds)));
   }
 
   async listJobs(filter: JobFilter): Promise<JobRecord[]> {
@@ -274,14 +299,16 @@ export class SqliteStorage implements StorageAdapter {
     }
     if (filter.name !== undefined) conditions.push(eq(jobs.name, filter.name));
     if (filter.parentId !== undefined) conditions.push(eq(jobs.parentId, filter.parentId));
-    return orm
-      .select()
-      .from(jobs)
-      .where(and(...conditions))
-      .orderBy(desc(jobs.id))
-      .limit(filter.limit ?? 100)
-      .offset(filter.offset ?? 0)
-      .all();
+    return this.#run('listJobs', () =>
+      orm
+        .select()
+        .from(jobs)
+        .where(and(...conditions))
+        .orderBy(desc(jobs.id))
+        .limit(filter.limit ?? 100)
+        .offset(filter.offset ?? 0)
+        .all(),
+    );
   }
 
   async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
@@ -299,11 +326,27 @@ export class SqliteStorage implements StorageAdapter {
     try {
       return new BetterSqlite3(this.#options.filename);
     } catch (error) {
+      // better-sqlite3 checks the folder itself (a TypeError); SQLite reports the rest.
+      if ((error as { code?: unknown }).code !== undefined) {
+        throw sqliteFailure('init', error, this.#errorContext);
+      }
       throw new StorageConfigError(
-        `Cannot open the SQLite database "${this.#options.filename}": check that its folder ` +
-          'exists and is writable.',
+        `Cannot open the SQLite database ${describeValue(this.#options.filename)}: check that ` +
+          'its folder exists and is writable.',
         { cause: error },
       );
+    }
+  }
+
+  /**
+   * Runs the driver calls of `operation`, turning whatever they throw into a storage error
+   * (see {@link sqliteFailure}). Everything that reaches better-sqlite3 goes through here.
+   */
+  #run<T>(operation: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw sqliteFailure(operation, error, this.#errorContext);
     }
   }
 

@@ -6,6 +6,7 @@ import {
   ReseolioStateError,
   ReseolioValidationError,
   ResultTimeoutError,
+  StorageError,
 } from '../errors.ts';
 import { type JobJSON, toJobJSON } from '../job-json.ts';
 import type { Reseolio } from '../reseolio.ts';
@@ -222,10 +223,16 @@ export async function jobResult(
   }
 }
 
+/** What a route answers when the database failed (a `StorageError`), whatever the adapter. */
+export const STORAGE_UNAVAILABLE_MESSAGE =
+  'The job database failed or is unavailable; try again later.';
+
 /**
  * Maps the engine's own errors to a response: unknown job 404, bad input 400, a job in the
- * wrong state 409, an engine that is shutting down 503. Returns `undefined` for anything
- * else so the framework's error handler deals with it as with any other failure.
+ * wrong state 409, an engine that is shutting down 503, a database that failed
+ * (`StorageError`) 503. The storage answer says only that: the driver's message may name
+ * tables, hosts or values and is for the server's logs, not the caller. Returns `undefined`
+ * for anything else so the framework's error handler deals with it as with any other failure.
  */
 export function responseForError(engine: Reseolio, error: unknown): ApiResponse | undefined {
   if (error instanceof JobNotFoundError) return errorResponse(404, error.code, error.message);
@@ -236,19 +243,28 @@ export function responseForError(engine: Reseolio, error: unknown): ApiResponse 
     const down = engine.state === 'stopping' || engine.state === 'stopped';
     return errorResponse(down ? 503 : 409, error.code, error.message);
   }
+  if (error instanceof StorageError) {
+    return errorResponse(503, error.code, STORAGE_UNAVAILABLE_MESSAGE);
+  }
   return undefined;
 }
 
-/** Runs one route's action and turns the engine's errors into responses. */
+/**
+ * Runs one route's action and turns the engine's errors into responses. `onStorageError`
+ * hears every `StorageError` answered with 503, so the integration can log what the caller
+ * is not shown.
+ */
 export async function runJobApi(
   engine: Reseolio,
   action: () => Promise<ApiResponse>,
+  onStorageError?: (error: StorageError) => void,
 ): Promise<ApiResponse> {
   try {
     return await action();
   } catch (error) {
     const response = responseForError(engine, error);
     if (response === undefined) throw error;
+    if (error instanceof StorageError) onStorageError?.(error);
     return response;
   }
 }

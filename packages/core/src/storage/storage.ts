@@ -63,6 +63,10 @@ export interface EnqueueLease {
  * The seam between the engine and a database. Implementations are dumb and deterministic:
  * no timers, no retry policy, no clock reads. Every write made on behalf of a running attempt
  * is fenced, and every method is safe to call from several engines and processes at once.
+ *
+ * Errors: a failure of the database driver is thrown as a `StorageError` (or a subclass) with
+ * the driver's error as `cause`, never as the driver's own error; a configuration that cannot
+ * work (bad options, a file that is not a database) as a `StorageConfigError`.
  */
 export interface StorageAdapter {
   /** A short name for logs: `'sqlite'`, `'postgres'`, `'memory'`. */

@@ -7,7 +7,6 @@ import {
   mustGet,
   newJob,
   newLeaseToken,
-  OTHER_OWNER,
   pendingRecord,
   T0,
   uniqueName,

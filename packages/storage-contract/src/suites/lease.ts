@@ -8,7 +8,6 @@ import {
   newJob,
   newLeaseToken,
   OTHER_OWNER,
-  OWNER,
   pendingRecord,
   T0,
 } from '../fixtures.ts';

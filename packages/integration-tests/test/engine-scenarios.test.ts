@@ -68,7 +68,7 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     const aborted: boolean[] = [];
     const work = worker.durable('fence:cancel-retry', async () => {
       const run = gates.length;
-      const { signal } = currentJob();
+      const { signal } = currentJob()!;
       await new Promise<void>((resolve) => gates.push(resolve));
       aborted[run] = signal.aborted;
       return `run ${run + 1}`;

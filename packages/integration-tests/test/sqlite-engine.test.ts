@@ -1,7 +1,7 @@
 /** The engine's guarantees on real SQLite files, across instances and processes. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Reseolio, StorageConfigError } from 'reseolio';
+import { type JobInfo, Reseolio, StorageConfigError } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { startFixture } from './child-process.ts';
 import { engineOn, tempDir, waitFor } from './helpers.ts';
@@ -47,11 +47,11 @@ describe('crashes and leases on SQLite (other processes on one file)', () => {
     const sweeper = engineOn(`sqlite:${file}`, { leaseMs: 400, pollIntervalMs: 50 });
     sweeper.durable('other:job', async () => 'unrelated');
     const events: string[] = [];
-    for (const event of ['job:error', 'job:retry', 'job:dead'] as const) {
-      sweeper.on(event, (info, error) =>
-        events.push(`${event} ${info.id} ${info.attempt}/${info.maxAttempts} ${error.name}`),
-      );
-    }
+    const record = (event: string) => (info: JobInfo, error: Error) =>
+      events.push(`${event} ${info.id} ${info.attempt}/${info.maxAttempts} ${error.name}`);
+    sweeper.on('job:error', record('job:error'));
+    sweeper.on('job:retry', record('job:retry'));
+    sweeper.on('job:dead', record('job:dead'));
     await sweeper.start();
     await waitFor(() => events.length === 4);
     expect(events.sort()).toEqual(

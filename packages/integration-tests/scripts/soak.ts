@@ -376,14 +376,15 @@ async function main(): Promise<number> {
       });
       await enqueue(burst, 'burst');
       const finish = await fired;
-      paused = false;
       if (finish) {
         await finish();
+        paused = false;
         log(
           `PostgreSQL restart ${number} (immediate, triggered by a handler right after its claim)`,
         );
       } else {
         armed = undefined;
+        paused = false;
         const at = dbNow();
         await server.restartImmediate();
         events.push({ kind: 'restart', at, until: dbNow(), note: 'trigger not run in 20 s' });
@@ -464,6 +465,9 @@ async function main(): Promise<number> {
           await sleep(nextRestart - Date.now());
           restartAt.shift();
           await restart(++restarts);
+          // The next kill counts from the restart's end: a kill due meanwhile would otherwise
+          // follow at once and kill the attempts the restart is about.
+          nextKill = Math.max(nextKill, Date.now() + nextKillDelay());
           continue;
         }
         if (nextKill >= until) return;

@@ -1,1 +1,7 @@
+export {
+  DEFAULT_SETTINGS as PRIVATE_POSTGRES_SETTINGS,
+  type PrivatePostgres,
+  type PrivatePostgresOptions,
+  startPrivatePostgres,
+} from './private-postgres.ts';
 export { waitFor } from './wait-for.ts';

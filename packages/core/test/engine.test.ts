@@ -341,6 +341,46 @@ describe('durable functions', () => {
   });
 });
 
+describe('two attempts of one job in one process', () => {
+  it('a job claimed again here while its first attempt still runs: the first stops, the second is tracked', async () => {
+    // What a database crash that undid a claim looks like to the worker: the job is pending
+    // again (attempt given back), and the same process claims it again while the first
+    // attempt still runs. Simulated by handing the first claim back behind the engine's back.
+    const storage = new MemoryStorage();
+    const engine = new Reseolio({ storage, workerConcurrency: 2, pollIntervalMs: 20 });
+    const runs: { signal: AbortSignal; finish: () => void }[] = [];
+    engine.durable('twice:here', async () => {
+      const { signal } = currentJob()!;
+      await new Promise<void>((finish) => runs.push({ signal, finish }));
+      return runs.length;
+    });
+    const producer = new Reseolio({ storage, workerConcurrency: 0 });
+    const enqueue = producer.durable('twice:here', async () => 0);
+    await engine.start();
+    const handle = await enqueue();
+    await waitFor(() => runs.length === 1);
+    const first = (await storage.getJob(handle.jobId))!;
+    expect(
+      await storage.ack({
+        kind: 'release',
+        id: first.id,
+        leaseToken: first.leaseToken!,
+        now: Date.now(),
+      }),
+    ).toBe(true);
+    await waitFor(() => runs.length === 2);
+    // The first attempt's lease is gone: it is told at once, not at its next heartbeat.
+    expect(runs[0]!.signal.aborted).toBe(true);
+    expect(runs[1]!.signal.aborted).toBe(false);
+    runs[0]!.finish();
+    // The second attempt is still the engine's: stop() hands it back instead of forgetting it.
+    await engine.stop({ timeoutMs: 50 });
+    expect(runs[1]!.signal.aborted).toBe(true);
+    expect(await storage.getJob(handle.jobId)).toMatchObject({ status: 'pending', attempt: 0 });
+    await producer.stop();
+  });
+});
+
 describe('orchestration', () => {
   it('fans out 50 children with workerConcurrency 2 without deadlock', async () => {
     const engine = makeEngine({ workerConcurrency: 2 });

@@ -75,6 +75,11 @@ export class ShutdownError extends ReseolioError {
  */
 export class WorkerPool {
   readonly #deps: PoolDeps;
+  /**
+   * The attempts running here, by lease token. Not by job id: one process can hold two
+   * attempts of one job at once, when a database crash undid its claim and it claimed the job
+   * again while the first attempt still ran (see `#start`).
+   */
   readonly #running = new Map<string, Attempt>();
   #activeSlots = 0;
   /** A claim loop is running, or is scheduled to run on the next turn (`#requestClaim`). */
@@ -176,16 +181,21 @@ export class WorkerPool {
 
   /** A job finished somewhere; if it was cancelled while running here, stop it. */
   onFinished(jobId: string, status: string): void {
-    const attempt = this.#running.get(jobId);
-    if (attempt && status === 'cancelled' && !attempt.settled) {
-      attempt.settled = true;
-      attempt.aborter.abort(new JobCancelledError(jobId));
+    if (status !== 'cancelled') return;
+    for (const attempt of this.#running.values()) {
+      if (attempt.record.id === jobId && !attempt.settled) {
+        attempt.settled = true;
+        attempt.aborter.abort(new JobCancelledError(jobId));
+      }
     }
   }
 
-  /** A running job starts waiting on a result: it lends its slot so children can run. */
-  suspend(jobId: string): void {
-    const attempt = this.#running.get(jobId);
+  /**
+   * A running attempt (by its lease token) starts waiting on a result: it lends its slot so
+   * children can run.
+   */
+  suspend(leaseToken: string): void {
+    const attempt = this.#running.get(leaseToken);
     if (!attempt) return;
     attempt.waits += 1;
     if (attempt.waits === 1 && attempt.holdsSlot) {
@@ -200,8 +210,8 @@ export class WorkerPool {
    * than `workerConcurrency` jobs, which is what makes deep fan-out deadlock-free: a parent
    * never waits for a slot held by a child that waits for the parent's slot.
    */
-  resume(jobId: string): void {
-    const attempt = this.#running.get(jobId);
+  resume(leaseToken: string): void {
+    const attempt = this.#running.get(leaseToken);
     if (!attempt) return;
     attempt.waits -= 1;
     if (attempt.waits === 0 && !attempt.holdsSlot) {
@@ -374,11 +384,20 @@ export class WorkerPool {
       returned: false,
       settled: false,
     };
+    // An earlier attempt of this job still running here has lost its lease: a new claim
+    // means the old one is gone (a database crash undid it). Its writes are fenced out
+    // anyway; stop it now rather than at its next heartbeat.
+    for (const earlier of this.#running.values()) {
+      if (earlier.record.id === record.id && !earlier.settled) {
+        earlier.settled = true;
+        earlier.aborter.abort(new LeaseExpiredError());
+      }
+    }
     this.#activeSlots += 1;
-    this.#running.set(record.id, attempt);
+    this.#running.set(attempt.fence.leaseToken, attempt);
     this.#deps.emit('job:start', attempt.info);
     void this.#execute(attempt).finally(() => {
-      this.#running.delete(record.id);
+      this.#running.delete(attempt.fence.leaseToken);
       if (attempt.holdsSlot) this.#activeSlots -= 1;
       if (this.#running.size === 0) this.#onIdle?.();
       this.#slotFreed();
@@ -405,6 +424,7 @@ export class WorkerPool {
         },
         childCalls: new Map(),
         engine: this.#deps.engine,
+        leaseToken: attempt.fence.leaseToken,
       };
       value = await Promise.race([
         attemptStorage.run(context, () => registration.handler(...args)),
@@ -562,8 +582,14 @@ export class WorkerPool {
       for (const attempt of attempts) {
         // Only jobs still running here can have lost their lease; a job that settled while
         // the heartbeat was in flight is simply gone.
-        if (held.has(attempt.record.id) || attempt.settled || !this.#running.has(attempt.record.id))
+        // (At most one unsettled attempt per job is running here, so ids are unambiguous.)
+        if (
+          held.has(attempt.record.id) ||
+          attempt.settled ||
+          this.#running.get(attempt.fence.leaseToken) !== attempt
+        ) {
           continue;
+        }
         attempt.settled = true;
         const current = await storage.getJob(attempt.record.id).catch(() => undefined);
         attempt.aborter.abort(

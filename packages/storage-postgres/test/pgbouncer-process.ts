@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { waitFor } from '@reseolio/test-utils';
+import { freePort, waitFor } from '@reseolio/test-utils';
 import pg from 'pg';
 
 /**
@@ -51,19 +50,6 @@ export interface Pgbouncer {
   /** Runs `SHOW <what>` on the console; rows of the pooled database only when it has one. */
   show(what: 'CLIENTS' | 'SERVERS' | 'POOLS'): Promise<Record<string, unknown>[]>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error()),
-      );
-    });
-  });
 }
 
 /** A value of a libpq-style `key=value` list, quoted when needed. */

@@ -1,3 +1,4 @@
+export { freePort } from './free-port.ts';
 export {
   DEFAULT_SETTINGS as PRIVATE_POSTGRES_SETTINGS,
   type PrivatePostgres,

@@ -10,9 +10,9 @@ import { type SpawnOptions, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from './free-port.ts';
 
 export interface PrivatePostgresOptions {
   /**
@@ -277,20 +277,6 @@ function run(command: string, args: string[], account: Account | undefined): Pro
       if (code === 0) resolve();
       else
         reject(new Error(`${command} ${args.join(' ')} exited with ${code ?? signal}: ${output}`));
-    });
-  });
-}
-
-/** Asks the OS for a port nobody is listening on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error()),
-      );
     });
   });
 }

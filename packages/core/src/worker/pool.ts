@@ -81,6 +81,8 @@ export class WorkerPool {
    * again while the first attempt still ran (see `#start`).
    */
   readonly #running = new Map<string, Attempt>();
+  /** The latest attempt of each job running here: only it can be unsettled (see `#start`). */
+  readonly #latestOfJob = new Map<string, Attempt>();
   #activeSlots = 0;
   /** A claim loop is running, or is scheduled to run on the next turn (`#requestClaim`). */
   #claiming = false;
@@ -181,12 +183,10 @@ export class WorkerPool {
 
   /** A job finished somewhere; if it was cancelled while running here, stop it. */
   onFinished(jobId: string, status: string): void {
-    if (status !== 'cancelled') return;
-    for (const attempt of this.#running.values()) {
-      if (attempt.record.id === jobId && !attempt.settled) {
-        attempt.settled = true;
-        attempt.aborter.abort(new JobCancelledError(jobId));
-      }
+    const attempt = this.#latestOfJob.get(jobId);
+    if (attempt && status === 'cancelled' && !attempt.settled) {
+      attempt.settled = true;
+      attempt.aborter.abort(new JobCancelledError(jobId));
     }
   }
 
@@ -387,17 +387,18 @@ export class WorkerPool {
     // An earlier attempt of this job still running here has lost its lease: a new claim
     // means the old one is gone (a database crash undid it). Its writes are fenced out
     // anyway; stop it now rather than at its next heartbeat.
-    for (const earlier of this.#running.values()) {
-      if (earlier.record.id === record.id && !earlier.settled) {
-        earlier.settled = true;
-        earlier.aborter.abort(new LeaseExpiredError());
-      }
+    const earlier = this.#latestOfJob.get(record.id);
+    if (earlier && !earlier.settled) {
+      earlier.settled = true;
+      earlier.aborter.abort(new LeaseExpiredError());
     }
     this.#activeSlots += 1;
     this.#running.set(attempt.fence.leaseToken, attempt);
+    this.#latestOfJob.set(record.id, attempt);
     this.#deps.emit('job:start', attempt.info);
     void this.#execute(attempt).finally(() => {
       this.#running.delete(attempt.fence.leaseToken);
+      if (this.#latestOfJob.get(record.id) === attempt) this.#latestOfJob.delete(record.id);
       if (attempt.holdsSlot) this.#activeSlots -= 1;
       if (this.#running.size === 0) this.#onIdle?.();
       this.#slotFreed();

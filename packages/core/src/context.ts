@@ -7,8 +7,8 @@ export interface AttemptContext extends JobContext {
   readonly childCalls: Map<string, number>;
   /** The engine that runs the attempt; children of another engine are not its children. */
   readonly engine: object;
-  /** The attempt's lease token: it names the attempt within its engine's worker pool. */
-  readonly leaseToken: string;
+  /** Names the attempt within its engine's worker pool (job id and lease token). */
+  readonly attemptKey: string;
 }
 
 export const attemptStorage = new AsyncLocalStorage<AttemptContext>();

@@ -403,11 +403,11 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     const { waiters } = await this.#ready();
     const parent = attemptStorage.getStore();
     const suspend = parent !== undefined && parent.engine === this ? this.#pool : undefined;
-    suspend?.suspend(parent!.leaseToken);
+    suspend?.suspend(parent!.attemptKey);
     try {
       return await waiters.wait(jobId, timeoutMs, inserted);
     } finally {
-      suspend?.resume(parent!.leaseToken);
+      suspend?.resume(parent!.attemptKey);
     }
   }
 

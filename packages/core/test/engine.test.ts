@@ -341,6 +341,53 @@ describe('durable functions', () => {
   });
 });
 
+describe('leases', () => {
+  it('heartbeats every job of a claimed batch (one claim writes one token on all of them)', async () => {
+    const storage = new MemoryStorage();
+    const heartbeats: number[] = [];
+    const heartbeat = storage.heartbeat.bind(storage);
+    storage.heartbeat = async (input) => {
+      heartbeats.push(input.jobs.length);
+      return heartbeat(input);
+    };
+    const engine = new Reseolio({
+      storage,
+      workerConcurrency: 4,
+      leaseMs: 300,
+      heartbeatIntervalMs: 50,
+      pollIntervalMs: 20,
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const started: number[] = [];
+    engine.durable('batch:held', async (id: number) => {
+      started.push(id);
+      await released;
+      return id;
+    });
+    // Made elsewhere, so the worker claims all three in one batch.
+    const producer = new Reseolio({ storage, workerConcurrency: 0 });
+    const enqueue = producer.durable('batch:held', async (id: number) => id);
+    const handles = await Promise.all([1, 2, 3].map((id) => enqueue(id)));
+    await engine.start();
+    await waitFor(() => started.length === 3);
+    // Well past the 300 ms lease: only heartbeats of all three keep them.
+    const from = heartbeats.length;
+    await waitFor(() => heartbeats.length >= from + 10);
+    expect(heartbeats.slice(from).every((jobs) => jobs === 3)).toBe(true);
+    release();
+    for (const handle of handles) {
+      expect(await handle.result(5_000)).toBeTypeOf('number');
+      expect((await handle.details()).attempt).toBe(1);
+    }
+    expect(started).toHaveLength(3);
+    await engine.stop();
+    await producer.stop();
+  });
+});
+
 describe('two attempts of one job in one process', () => {
   it('a job claimed again here while its first attempt still runs: the first stops, the second is tracked', async () => {
     // What a database crash that undid a claim looks like to the worker: the job is pending

@@ -43,6 +43,11 @@ interface Attempt {
   record: JobRecord;
   /** What every write for this attempt quotes: the job id and its claim's lease token. */
   fence: AttemptFence;
+  /**
+   * Job id and lease token together: a claim writes one token on every job it takes, and one
+   * process may hold two attempts of one job (see `#start`), so neither alone names an attempt.
+   */
+  key: string;
   info: JobInfo;
   policy: ResolvedRetryPolicy;
   aborter: AttemptAbort;
@@ -76,9 +81,10 @@ export class ShutdownError extends ReseolioError {
 export class WorkerPool {
   readonly #deps: PoolDeps;
   /**
-   * The attempts running here, by lease token. Not by job id: one process can hold two
+   * The attempts running here, by `Attempt.key`. Not by job id: one process can hold two
    * attempts of one job at once, when a database crash undid its claim and it claimed the job
-   * again while the first attempt still ran (see `#start`).
+   * again while the first attempt still ran (see `#start`). Not by token: one claim writes the
+   * same token on every job of its batch.
    */
   readonly #running = new Map<string, Attempt>();
   /** The latest attempt of each job running here: only it can be unsettled (see `#start`). */
@@ -191,11 +197,11 @@ export class WorkerPool {
   }
 
   /**
-   * A running attempt (by its lease token) starts waiting on a result: it lends its slot so
+   * A running attempt (by its `attemptKey`) starts waiting on a result: it lends its slot so
    * children can run.
    */
-  suspend(leaseToken: string): void {
-    const attempt = this.#running.get(leaseToken);
+  suspend(attemptKey: string): void {
+    const attempt = this.#running.get(attemptKey);
     if (!attempt) return;
     attempt.waits += 1;
     if (attempt.waits === 1 && attempt.holdsSlot) {
@@ -210,8 +216,8 @@ export class WorkerPool {
    * than `workerConcurrency` jobs, which is what makes deep fan-out deadlock-free: a parent
    * never waits for a slot held by a child that waits for the parent's slot.
    */
-  resume(leaseToken: string): void {
-    const attempt = this.#running.get(leaseToken);
+  resume(attemptKey: string): void {
+    const attempt = this.#running.get(attemptKey);
     if (!attempt) return;
     attempt.waits -= 1;
     if (attempt.waits === 0 && !attempt.holdsSlot) {
@@ -373,9 +379,11 @@ export class WorkerPool {
       this.#handingBack.add(release);
       return;
     }
+    const fence = fenceOf(record);
     const attempt: Attempt = {
       record,
-      fence: fenceOf(record),
+      fence,
+      key: `${fence.id}/${fence.leaseToken}`,
       info: infoOf(record),
       policy: decodePolicy(record.policy, record.maxAttempts),
       aborter: new AttemptAbort(),
@@ -393,11 +401,11 @@ export class WorkerPool {
       earlier.aborter.abort(new LeaseExpiredError());
     }
     this.#activeSlots += 1;
-    this.#running.set(attempt.fence.leaseToken, attempt);
+    this.#running.set(attempt.key, attempt);
     this.#latestOfJob.set(record.id, attempt);
     this.#deps.emit('job:start', attempt.info);
     void this.#execute(attempt).finally(() => {
-      this.#running.delete(attempt.fence.leaseToken);
+      this.#running.delete(attempt.key);
       if (this.#latestOfJob.get(record.id) === attempt) this.#latestOfJob.delete(record.id);
       if (attempt.holdsSlot) this.#activeSlots -= 1;
       if (this.#running.size === 0) this.#onIdle?.();
@@ -425,7 +433,7 @@ export class WorkerPool {
         },
         childCalls: new Map(),
         engine: this.#deps.engine,
-        leaseToken: attempt.fence.leaseToken,
+        attemptKey: attempt.key,
       };
       value = await Promise.race([
         attemptStorage.run(context, () => registration.handler(...args)),
@@ -587,7 +595,7 @@ export class WorkerPool {
         if (
           held.has(attempt.record.id) ||
           attempt.settled ||
-          this.#running.get(attempt.fence.leaseToken) !== attempt
+          this.#running.get(attempt.key) !== attempt
         ) {
           continue;
         }

@@ -776,6 +776,24 @@ describe('lifecycle', () => {
     await engine.stop();
   });
 
+  it('refuses an incomplete storage adapter before running anything', async () => {
+    // Without ackMany an adapter used to start, run its jobs, fail every outcome write and run
+    // each job again until it died.
+    const storage = new MemoryStorage();
+    Object.defineProperty(storage, 'ackMany', { value: undefined });
+    const engine = new Reseolio({ storage });
+    const fn = engine.durable('lifecycle:incomplete', async () => 'ran');
+    await expect(engine.start()).rejects.toThrow(
+      /not a complete storage adapter \(missing ackMany\)/,
+    );
+    await expect(fn()).rejects.toBeInstanceOf(StorageConfigError);
+    const noCapabilities = new MemoryStorage();
+    Object.defineProperty(noCapabilities, 'capabilities', { value: { multiProcess: true } });
+    await expect(new Reseolio({ storage: noCapabilities }).init()).rejects.toThrow(
+      /capabilities without boolean crossProcessNotify, leasedEnqueue/,
+    );
+  });
+
   it('refuses start() after stop() instead of silently doing nothing', async () => {
     const started = new Reseolio({ storage: new MemoryStorage() });
     await started.start();

@@ -107,23 +107,66 @@ function callFactory(
   return adapter;
 }
 
+/**
+ * Every method the engine calls, checked when the adapter is given, not when a job first needs
+ * it: an adapter without `ackMany` used to start, run its jobs, fail every outcome write and
+ * run each job again until it died. Typed so that a method added to `StorageAdapter` must be
+ * added here too (the `satisfies` below fails to compile otherwise).
+ */
+const REQUIRED_METHODS = [
+  'init',
+  'close',
+  'enqueue',
+  'enqueueMany',
+  'claim',
+  'heartbeat',
+  'ack',
+  'ackMany',
+  'sweepExpiredLeases',
+  'cancel',
+  'retry',
+  'purge',
+  'getJob',
+  'getJobStates',
+  'listJobs',
+  'subscribe',
+] as const satisfies readonly RequiredMethod[];
+type RequiredMethod = {
+  [K in keyof StorageAdapter]-?: undefined extends StorageAdapter[K]
+    ? never
+    : StorageAdapter[K] extends (...args: never[]) => unknown
+      ? K
+      : never;
+}[keyof StorageAdapter];
+// Compile-time: the list names every required method.
+const _everyMethodListed: Exclude<RequiredMethod, (typeof REQUIRED_METHODS)[number]> extends never
+  ? true
+  : false = true;
+const CAPABILITIES = ['crossProcessNotify', 'multiProcess', 'leasedEnqueue'] as const;
+
 function assertAdapter(value: unknown): asserts value is StorageAdapter {
-  const adapter = value as Partial<StorageAdapter>;
-  const methods = [
-    'init',
-    'close',
-    'enqueue',
-    'claim',
-    'heartbeat',
-    'ack',
-    'getJob',
-    'subscribe',
-  ] as const;
-  const missing = methods.filter((m) => typeof adapter?.[m] !== 'function');
-  if (missing.length > 0 || typeof adapter.capabilities !== 'object') {
+  const adapter = value as Partial<Record<string, unknown>> | null | undefined;
+  const problems: string[] = [];
+  if (adapter === null || typeof adapter !== 'object') {
+    problems.push('not an object');
+  } else {
+    const missing = REQUIRED_METHODS.filter((m) => typeof adapter[m] !== 'function');
+    if (missing.length > 0) problems.push(`missing ${missing.join(', ')}`);
+    if (adapter.currentTime !== undefined && typeof adapter.currentTime !== 'function') {
+      problems.push('currentTime is not a function');
+    }
+    if (typeof adapter.kind !== 'string') problems.push('no kind string');
+    const capabilities = adapter.capabilities as Record<string, unknown> | undefined;
+    const badCapabilities = CAPABILITIES.filter((c) => typeof capabilities?.[c] !== 'boolean');
+    if (badCapabilities.length > 0) {
+      problems.push(`capabilities without boolean ${badCapabilities.join(', ')}`);
+    }
+  }
+  if (problems.length > 0) {
     throw new StorageConfigError(
-      `The storage option is not a storage adapter (missing ${missing.join(', ') || 'capabilities'}). ` +
-        'Pass a URL string or an adapter such as createPostgresStorage(...).',
+      `The storage option is not a complete storage adapter (${problems.join('; ')}). ` +
+        'Pass a URL string or an adapter such as createPostgresStorage(...); an adapter of your ' +
+        'own must implement every StorageAdapter method and pass @reseolio/storage-contract.',
     );
   }
 }

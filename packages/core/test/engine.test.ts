@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AttemptTimeoutError,
   currentJob,
@@ -590,6 +590,30 @@ describe('local runs (a job inserted already leased to its caller)', () => {
     storage.enqueue = enqueue;
     // With the slot leaked, this job would never run (concurrency 1).
     expect(await (await fn(4)).result(5000)).toBe(4);
+  });
+
+  it('stop() waits for an insert in flight by awaiting it, not by polling a timer', async () => {
+    const { storage, hold, counts } = countingStorage();
+    const engine = new Reseolio({ storage, pollIntervalMs: 60_000 });
+    const fn = engine.durable('late:no-poll', async () => {});
+    await engine.start();
+    // The first claim found nothing, so the next call runs locally: its insert is reserved.
+    await waitFor(() => counts.claims >= 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const open = hold();
+    const calling = fn();
+    await waitFor(() => counts.leasedInserts === 1);
+    // From here no timeout fires: a stop() that polled with setTimeout would never return.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const stopping = engine.stop({ timeoutMs: 1000 });
+      open();
+      await calling;
+      await stopping;
+      expect(engine.state).toBe('stopped');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hands back a job whose leased insert answers after stop() began', async () => {

@@ -110,6 +110,8 @@ export class WorkerPool {
   #acksPending = 0;
   /** Local runs reserved (`reserveLocalRun`) whose insert has not answered yet. */
   #reservations = 0;
+  /** `stop()` waiting for claims, outcome writes and local inserts in flight (`#quiet`). */
+  #onQuiet: (() => void)[] = [];
   /** Releases of jobs that arrived after stop() began; stop() waits for them. */
   readonly #handingBack = new Set<Promise<void>>();
   #timers: NodeJS.Timeout[] = [];
@@ -263,6 +265,7 @@ export class WorkerPool {
     // #start counts the slot itself: give the reserved one back to it, in the same tick.
     this.#activeSlots -= 1;
     this.#scope.runInAsyncScope(() => this.#start(record));
+    this.#notifyIfQuiet();
   }
 
   /** The reserved job was not inserted leased to us (a duplicate, an error): free the slot. */
@@ -270,6 +273,7 @@ export class WorkerPool {
     this.#reservations -= 1;
     this.#activeSlots -= 1;
     this.#slotFreed();
+    this.#notifyIfQuiet();
   }
 
   /**
@@ -324,9 +328,7 @@ export class WorkerPool {
       clearInterval(heartbeat);
       // Claims, local inserts and outcome writes in flight when stop began must finish
       // before storage may close.
-      while (this.#claiming || this.#ackFlushing || this.#reservations > 0) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await this.#quiet();
       await Promise.allSettled([...this.#handingBack]);
     }
   }
@@ -361,6 +363,7 @@ export class WorkerPool {
       this.#reportError('claiming jobs failed; retrying on the next poll', error);
     } finally {
       this.#claiming = false;
+      this.#notifyIfQuiet();
     }
   }
 
@@ -571,6 +574,24 @@ export class WorkerPool {
       }
     } finally {
       this.#ackFlushing = false;
+      this.#notifyIfQuiet();
+    }
+  }
+
+  /** Resolves once no claim, outcome write or local insert is in flight. */
+  #quiet(): Promise<void> {
+    if (this.#isQuiet()) return Promise.resolve();
+    return new Promise((resolve) => this.#onQuiet.push(resolve));
+  }
+
+  #isQuiet(): boolean {
+    return !this.#claiming && !this.#ackFlushing && this.#reservations === 0;
+  }
+
+  /** Called wherever one of the three ends: wakes `stop()` when all have. */
+  #notifyIfQuiet(): void {
+    if (this.#onQuiet.length > 0 && this.#isQuiet()) {
+      for (const resolve of this.#onQuiet.splice(0)) resolve();
     }
   }
 

@@ -60,6 +60,26 @@ function storageThrough(schema: string, options: Partial<PostgresStorageOptions>
   });
 }
 
+/** An engine on its own adapter through PgBouncer, stopped and closed when the test ends. */
+function engineThrough(
+  schema: string,
+  workerConcurrency: number,
+  options: Partial<PostgresStorageOptions> = {},
+) {
+  const storage = storageThrough(schema, options);
+  const engine = new Reseolio({
+    storage,
+    workerConcurrency,
+    pollIntervalMs: 100,
+    logger: quietLogger,
+  });
+  onTestFinished(async () => {
+    await engine.stop();
+    await storage.close();
+  });
+  return { engine, storage };
+}
+
 /** Advisory locks held by PgBouncer's server connections (pids from its console). */
 async function advisoryLocksOnBouncerServers(): Promise<{ pid: number; key: string }[]> {
   const pids = (await bouncer.show('SERVERS')).map((row) => Number(row.remote_pid));
@@ -133,17 +153,7 @@ describe.skipIf(SKIP)('through PgBouncer (pool_mode = transaction)', () => {
     task,
   }) => {
     const schema = await freshSchema(task.name);
-    const storage = storageThrough(schema);
-    const reseolio = new Reseolio({
-      storage,
-      workerConcurrency: 4,
-      pollIntervalMs: 100,
-      logger: quietLogger,
-    });
-    onTestFinished(async () => {
-      await reseolio.stop();
-      await storage.close();
-    });
+    const { engine: reseolio } = engineThrough(schema, 4);
     const double = reseolio.durable('pgb:double', async (n: number) => n * 2);
     const flakyRuns: number[] = [];
     const flaky = reseolio.durable(
@@ -225,19 +235,9 @@ describe.skipIf(SKIP)('through PgBouncer (pool_mode = transaction)', () => {
     task,
   }) => {
     const schema = await freshSchema(task.name);
-    const storage = storageThrough(schema);
-    const reseolio = new Reseolio({
-      storage,
-      workerConcurrency: 2,
-      pollIntervalMs: 100,
-      logger: quietLogger,
-    });
+    const { engine: reseolio, storage } = engineThrough(schema, 2);
     const appPool = new pg.Pool({ connectionString: bouncer.url, max: 2 });
-    onTestFinished(async () => {
-      await reseolio.stop();
-      await storage.close();
-      await appPool.end();
-    });
+    onTestFinished(() => appPool.end());
     const welcome = reseolio.durable('pgb:welcome', async (user: string) => `hi ${user}`);
     await reseolio.start();
 
@@ -267,20 +267,8 @@ describe.skipIf(SKIP)('through PgBouncer (pool_mode = transaction)', () => {
     const schema = await freshSchema(task.name);
     // A producer and a worker that reach PostgreSQL through PgBouncer. The producer only
     // enqueues, so its jobs are not leased to itself and each enqueue sends `ready`.
-    const producerStorage = storageThrough(schema);
-    const producer = new Reseolio({
-      storage: producerStorage,
-      workerConcurrency: 0,
-      pollIntervalMs: 100,
-      logger: quietLogger,
-    });
-    const workerStorage = storageThrough(schema, { migrate: false });
-    const worker = new Reseolio({
-      storage: workerStorage,
-      workerConcurrency: 2,
-      pollIntervalMs: 100,
-      logger: quietLogger,
-    });
+    const { engine: producer } = engineThrough(schema, 0);
+    const { engine: worker } = engineThrough(schema, 2, { migrate: false });
     // A process that connects directly and LISTENs (the default).
     const direct = createPostgresStorage({
       connectionString: databaseUrl(),
@@ -288,11 +276,7 @@ describe.skipIf(SKIP)('through PgBouncer (pool_mode = transaction)', () => {
       poolSize: 1,
       migrate: false,
     });
-    onTestFinished(async () => {
-      await worker.stop();
-      await producer.stop();
-      await Promise.all([producerStorage.close(), workerStorage.close(), direct.close()]);
-    });
+    onTestFinished(() => direct.close());
     const welcome = producer.durable('pgb:welcome', async (user: string) => `hi ${user}`);
     worker.durable('pgb:welcome', async (user: string) => `hi ${user}`);
     await producer.start();
@@ -329,17 +313,7 @@ describe.skipIf(SKIP)('through PgBouncer (pool_mode = transaction)', () => {
     }) => {
       const schema = await freshSchema(task.name);
       // The producer migrates the fresh schema through PgBouncer and only enqueues.
-      const storage = storageThrough(schema);
-      const producer = new Reseolio({
-        storage,
-        workerConcurrency: 0,
-        pollIntervalMs: 100,
-        logger: quietLogger,
-      });
-      onTestFinished(async () => {
-        await producer.stop();
-        await storage.close();
-      });
+      const { engine: producer } = engineThrough(schema, 0);
       const double = producer.durable('pgb:double', async (n: number) => n * 2);
       await producer.start();
       await adminQuery(

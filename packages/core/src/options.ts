@@ -247,7 +247,7 @@ export function validateCallOptions(options: CallOptions): CallOptions {
     // Fractions are refused rather than truncated: storage keeps whole milliseconds, and a
     // fraction usually means seconds and milliseconds were mixed up somewhere.
     const ms = runAt instanceof Date ? runAt.getTime() : runAt;
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > MAX_TIME_MS) {
+    if (!isIntegerIn(ms, 0, MAX_TIME_MS)) {
       throw invalid(
         'runAt',
         runAt,
@@ -341,12 +341,7 @@ export function foreignCallOptionKeys(value: object): string[] {
 /** `result(timeoutMs)`: an integer of milliseconds that a timer can wait, or `undefined`. */
 export function validateResultTimeout(timeoutMs: unknown): void {
   if (timeoutMs === undefined) return;
-  if (
-    typeof timeoutMs !== 'number' ||
-    !Number.isInteger(timeoutMs) ||
-    timeoutMs < 0 ||
-    timeoutMs > MAX_TIMER_MS
-  ) {
+  if (!isIntegerIn(timeoutMs, 0, MAX_TIMER_MS)) {
     throw invalid(
       'timeoutMs',
       timeoutMs,
@@ -456,6 +451,10 @@ export function validateNamespacePart(part: unknown, index: number): string {
  * An optional integer option: `undefined` gives `fallback`. The range is inclusive; `unit`
  * follows it in the message.
  */
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
 function integer(
   options: Record<string, unknown> | object,
   key: string,
@@ -467,7 +466,7 @@ function integer(
 ): number {
   const value = (options as Record<string, unknown>)[key];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+  if (!isIntegerIn(value, min, max)) {
     throw invalid(key, value, `an integer from ${min} to ${max}${unit}`, where);
   }
   return value;

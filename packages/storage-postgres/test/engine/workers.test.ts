@@ -29,7 +29,12 @@ afterEach(async () => {
 });
 
 /** An enqueue-only engine in this process, the side table, and the worker processes. */
-async function startRun(testName: string, args: Omit<WorkerArgs, 'databaseUrl' | 'schema'>) {
+async function startRun(
+  testName: string,
+  args: Omit<WorkerArgs, 'databaseUrl' | 'schema'>,
+  /** Overrides for the first worker only (the victim of the kill test). */
+  firstWorker: Partial<Omit<WorkerArgs, 'databaseUrl' | 'schema'>> = {},
+) {
   const schema = schemaFor('engine', testName);
   await dropSchema(schema);
   const storage = storageOn(schema, { poolSize: 10 });
@@ -45,8 +50,8 @@ async function startRun(testName: string, args: Omit<WorkerArgs, 'databaseUrl' |
     `CREATE TABLE "${schema}".executions (job_id uuid NOT NULL, attempt int NOT NULL, pid int NOT NULL)`,
   );
   const started = await Promise.all(
-    Array.from({ length: WORKERS }, () =>
-      startWorker({ databaseUrl: databaseUrl(), schema, ...args }),
+    Array.from({ length: WORKERS }, (_, i) =>
+      startWorker({ databaseUrl: databaseUrl(), schema, ...args, ...(i === 0 ? firstWorker : {}) }),
     ),
   );
   workers.push(...started);
@@ -146,21 +151,32 @@ describe('engine on PostgreSQL with worker processes', () => {
   it('a worker SIGKILLed mid-run: all jobs finish, only jobs it held ran twice, as attempt 2', async ({
     task,
   }) => {
-    const run = await startRun(task.name, {
-      concurrency: CONCURRENCY,
-      // Only the victim may lose leases. A live worker's lease must survive a loaded 2-core
-      // box (4 workers, the producer and PostgreSQL share the CPU): 3.75 s of slack over the
-      // heartbeat. (This test also caught a heartbeat/ack deadlock: see `heartbeatJobs`.)
-      leaseMs: 4_000,
-      heartbeatIntervalMs: 250,
-      handlerMs: 20,
-    });
+    const run = await startRun(
+      task.name,
+      {
+        concurrency: CONCURRENCY,
+        // Only the victim may lose leases. A live worker's lease must survive a loaded 2-core
+        // box (4 workers, the producer and PostgreSQL share the CPU): 3.75 s of slack over the
+        // heartbeat. (This test also caught a heartbeat/ack deadlock: see `heartbeatJobs`.)
+        leaseMs: 4_000,
+        heartbeatIntervalMs: 250,
+        handlerMs: 20,
+      },
+      // The victim's handlers never finish before it dies, so whatever it has started is
+      // surely held when it is killed. (With 20 ms handlers on a busy machine it once held
+      // nothing at the moment of the kill: every job it had started was already acked.)
+      { handlerMs: 600_000 },
+    );
     const enqueued = enqueueAll(run.double);
-    // Kill it while it is busy: once a fifth of the jobs have started somewhere.
+    // Kill it while the run is busy (a fifth of the jobs have started somewhere) and it holds
+    // work (at least one of its handlers has started).
     const victim = run.workers[0]!;
     for (;;) {
       const started = await count(`SELECT count(*) FROM "${run.schema}".executions`);
-      if (started >= JOBS / 5) break;
+      const startedByVictim = await count(
+        `SELECT count(*) FROM "${run.schema}".executions WHERE pid = ${victim.pid}`,
+      );
+      if (started >= JOBS / 5 && startedByVictim > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     victim.child.kill('SIGKILL');

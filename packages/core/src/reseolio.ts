@@ -1,45 +1,33 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from './clock.ts';
 import { attemptStorage } from './context.ts';
-import { CLOCK_SYNC_INTERVAL_MS, DatabaseClock } from './database-clock.ts';
+import { DatabaseClock } from './database-clock.ts';
 import { createDurableFunction } from './durable.ts';
 import {
   DuplicateFunctionError,
   JobNotFoundError,
-  PayloadTooLargeError,
-  ReseolioError,
   ReseolioStateError,
   ReseolioValidationError,
 } from './errors.ts';
-import { uuidv7 } from './ids.ts';
+import { JobFactory, NO_CALL_OPTIONS } from './job-factory.ts';
 import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
 import { infoOf } from './job-info.ts';
 import {
-  hasRetryOption,
   type ResolvedOptions,
   resolveEngineOptions,
   resolveListFilter,
   resolveRetryPolicy,
   resolveStopTimeout,
-  runAtOf,
   validateCallOptions,
   validateDurableOptions,
   validateFunctionName,
   validateNamespacePart,
   validateResultTimeout,
 } from './options.ts';
-import { type FinalState, type InsertMark, ResultWaiters } from './result-waiters.ts';
-import { serialize } from './serialization.ts';
-import { encodePolicy } from './storage/policy-text.ts';
-import type {
-  EnqueueResult,
-  JobFilter,
-  JobRecord,
-  NewJob,
-  StorageEvent,
-} from './storage/records.ts';
-import { resolveStorage } from './storage/resolve-storage.ts';
-import type { StorageAdapter } from './storage/storage.ts';
+import type { FinalState, InsertMark } from './result-waiters.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
+import type { EnqueueLease } from './storage/storage.ts';
 import type {
   CallOptions,
   DurableFunction,
@@ -56,15 +44,6 @@ import { installSignalHandlers } from './worker/signals.ts';
 /** Where an instance is in its life. */
 export type ReseolioState = 'created' | 'initialized' | 'started' | 'stopping' | 'stopped';
 
-interface Runtime {
-  storage: StorageAdapter;
-  ownsStorage: boolean;
-  waiters: ResultWaiters;
-  unsubscribe: () => Promise<void>;
-  /** Re-measures the offset to the database's clock now and then; cleared by stop(). */
-  clockSync: NodeJS.Timeout;
-}
-
 /**
  * The engine: registers durable functions, persists their calls as jobs, runs claimed jobs
  * with retries under a lease, and resolves results for any process. One instance per process
@@ -74,7 +53,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   readonly #options: ResolvedOptions;
   readonly #clock: DatabaseClock;
   readonly #registry = new Map<string, Registration>();
-  readonly #policyTexts = new WeakMap<object, string>();
+  readonly #jobs: JobFactory;
   #state: ReseolioState = 'created';
   #runtime: Promise<Runtime> | undefined;
   #pool: WorkerPool | undefined;
@@ -92,6 +71,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     this.#options = resolveEngineOptions(options);
     // Every time the engine stamps (leases, sweeps, due times, ids) is on the database's clock.
     this.#clock = new DatabaseClock(clock, this.#options.logger);
+    this.#jobs = new JobFactory(this, this.#clock, this.#options.maxPayloadBytes);
   }
 
   get state(): ReseolioState {
@@ -172,14 +152,9 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       await this.#starting?.catch(() => {});
       await this.#pool?.stop(timeoutMs);
       const runtime = await this.#runtime?.catch(() => undefined);
-      if (runtime) {
-        clearInterval(runtime.clockSync);
-        runtime.waiters.rejectAll(
-          new ReseolioStateError('The engine stopped while this result() was waiting.'),
-        );
-        await runtime.unsubscribe().catch(() => {});
-        if (runtime.ownsStorage) await runtime.storage.close();
-      }
+      await runtime?.close(
+        new ReseolioStateError('The engine stopped while this result() was waiting.'),
+      );
       this.#state = 'stopped';
       this.#emit('stopped');
     })();
@@ -269,8 +244,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     basePolicy: Readonly<ResolvedRetryPolicy>,
   ): Promise<JobHandle<unknown>> {
     // Everything is validated and serialized before storage is touched: bad input stores nothing.
-    const options = callOptions === undefined ? EMPTY_OPTIONS : validateCallOptions(callOptions);
-    const job = this.#newJob(name, args, options, basePolicy);
+    const options = callOptions === undefined ? NO_CALL_OPTIONS : validateCallOptions(callOptions);
+    const job = this.#jobs.make(name, args, options, basePolicy);
     const { storage, waiters } = await this.#ready();
     if (options.transaction !== undefined) {
       // Announced by storage once the caller commits; running it before would run a job
@@ -281,30 +256,16 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       if (deduplicated) this.#emit('deduplicated', infoOf(stored));
       return new DurableJobHandle(this.#host, stored.id);
     }
-    // Due now and a slot free here: insert it already leased to this process and run it at
-    // once, without a claim round trip (see WorkerPool.reserveLocalRun).
-    const pool = this.#pool;
-    const lease = job.runAt <= job.createdAt ? pool?.reserveLocalRun(name) : undefined;
-    let enqueued: EnqueueResult;
-    try {
-      enqueued = await storage.enqueue(job, lease && { lease });
-    } catch (error) {
-      if (lease) pool!.cancelLocalRun();
-      throw error;
-    }
-    const { job: stored, deduplicated } = enqueued;
-    if (lease) {
-      // Checked rather than assumed: a duplicate comes back as the existing job, untouched.
-      const leasedToUs =
-        !deduplicated && stored.status === 'running' && stored.ownerId === lease.ownerId;
-      if (leasedToUs) pool!.runLocal(stored);
-      else pool!.cancelLocalRun();
-    }
+    // The pool decides whether the job runs right here (inserted already leased to this
+    // process) and wakes itself for it; without a pool it waits for another node's claim.
+    const insert = (lease: EnqueueLease | undefined) => storage.enqueue(job, lease && { lease });
+    const { job: stored, deduplicated } = this.#pool
+      ? await this.#pool.enqueue(job, insert)
+      : await insert(undefined);
     if (deduplicated) {
       this.#emit('deduplicated', infoOf(stored));
       return new DurableJobHandle(this.#host, stored.id);
     }
-    if (stored.status === 'pending') this.#pool?.onReady(name, job.runAt);
     return new DurableJobHandle(this.#host, stored.id, waiters.markInserted());
   }
 
@@ -314,7 +275,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     callOptions: CallOptions | undefined,
     basePolicy: Readonly<ResolvedRetryPolicy>,
   ): Promise<JobHandle<unknown>[]> {
-    const options = callOptions === undefined ? EMPTY_OPTIONS : validateCallOptions(callOptions);
+    const options = callOptions === undefined ? NO_CALL_OPTIONS : validateCallOptions(callOptions);
     if (options.idempotencyKey !== undefined || options.transaction !== undefined) {
       throw new ReseolioValidationError(
         `${name}.enqueueMany() takes no idempotencyKey or transaction (one key cannot name ` +
@@ -323,7 +284,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       );
     }
     // Every item is validated and serialized first: one bad item stores nothing.
-    const jobs = argsList.map((args) => this.#newJob(name, args, options, basePolicy));
+    const jobs = argsList.map((args) => this.#jobs.make(name, args, options, basePolicy));
     if (jobs.length === 0) return [];
     const { storage, waiters } = await this.#ready();
     const results = await storage.enqueueMany(jobs);
@@ -338,64 +299,6 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       ({ job, deduplicated }) =>
         new DurableJobHandle(this.#host, job.id, deduplicated ? undefined : inserted),
     );
-  }
-
-  /** Validates, serializes and keys one call: the job storage is asked to insert. */
-  #newJob(
-    name: string,
-    args: unknown[],
-    options: CallOptions,
-    basePolicy: Readonly<ResolvedRetryPolicy>,
-  ): NewJob {
-    const policy =
-      options === EMPTY_OPTIONS || !hasRetryOption(options)
-        ? basePolicy
-        : resolveRetryPolicy(basePolicy, options, 'call options');
-    const argsText = serialize(args, 'argument list');
-    // Cheap check first: a string's UTF-8 size is at most 3 bytes per UTF-16 unit.
-    if (argsText.length * 3 > this.#options.maxPayloadBytes) {
-      const size = Buffer.byteLength(argsText);
-      if (size > this.#options.maxPayloadBytes) {
-        throw new PayloadTooLargeError(
-          `The arguments of ${name}`,
-          size,
-          this.#options.maxPayloadBytes,
-        );
-      }
-    }
-    const parent = attemptStorage.getStore();
-    const inJob = parent !== undefined && parent.engine === this;
-    let idempotencyKey = options.idempotencyKey ?? null;
-    if (idempotencyKey === null && inJob) {
-      // Deterministic key from (parent, child name, call order): a retried orchestrator
-      // replays the same calls in the same order and so re-attaches to the same children.
-      const order = parent.childCalls.get(name) ?? 0;
-      parent.childCalls.set(name, order + 1);
-      idempotencyKey = `child:${parent.jobId}:${order}`;
-    }
-    const now = this.#clock.now();
-    const runAt = runAtOf(options, now);
-    return {
-      id: uuidv7(now),
-      name,
-      args: argsText,
-      policy: policy === basePolicy ? this.#policyText(basePolicy) : encodePolicy(policy),
-      maxAttempts: policy.maxAttempts,
-      idempotencyKey,
-      parentId: inJob ? parent.jobId : null,
-      createdAt: now,
-      runAt,
-    };
-  }
-
-  /** The registration's policy serialized once, not on every call. */
-  #policyText(policy: Readonly<ResolvedRetryPolicy>): string {
-    let text = this.#policyTexts.get(policy);
-    if (text === undefined) {
-      text = encodePolicy(policy);
-      this.#policyTexts.set(policy, text);
-    }
-    return text;
   }
 
   async #waitFinal(jobId: string, timeoutMs?: number, inserted?: InsertMark): Promise<FinalState> {
@@ -444,40 +347,13 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       );
     }
     if (this.#runtime !== undefined) return this.#runtime;
-    const runtime = (async (): Promise<Runtime> => {
-      const { adapter, owned } = await resolveStorage(this.#options.storage);
-      const waiters = new ResultWaiters(
-        adapter,
-        this.#options.pollIntervalMs,
-        this.#options.logger,
-      );
-      let unsubscribe: () => Promise<void>;
-      try {
-        await adapter.init();
-        // Before anything is stamped: leases and due times must be on the database's clock.
-        await this.#clock.sync(adapter);
-        unsubscribe = await adapter.subscribe((event) => this.#onStorageEvent(event, waiters));
-      } catch (error) {
-        // The adapter may have opened a pool or file before failing: nobody else can close it.
-        if (owned) await adapter.close().catch(() => {});
-        throw error;
-      }
-      const clockSync = setInterval(() => {
-        this.#clock.sync(adapter).catch((error: unknown) => {
-          this.#emit(
-            'error',
-            new ReseolioError(
-              'RESEOLIO_BACKGROUND_ERROR',
-              `measuring the database's clock failed; keeping the last offset (${this.#clock.offsetMs} ms)`,
-              { cause: error },
-            ),
-          );
-        });
-      }, CLOCK_SYNC_INTERVAL_MS);
-      clockSync.unref();
+    const runtime = openRuntime(this.#options, this.#clock, {
+      onEvent: (event) => this.#onStorageEvent(event),
+      onError: (error) => this.#emit('error', error),
+    }).then((opened) => {
       if (this.#state === 'created') this.#state = 'initialized';
-      return { storage: adapter, ownsStorage: owned, waiters, unsubscribe, clockSync };
-    })();
+      return opened;
+    });
     this.#runtime = runtime;
     runtime.catch(() => {
       // Not kept: the next call initializes again.
@@ -486,17 +362,16 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     return runtime;
   }
 
-  #onStorageEvent(event: StorageEvent, waiters: ResultWaiters): void {
+  /** Storage events, after the waiters have seen theirs (see `openRuntime`). */
+  #onStorageEvent(event: StorageEvent): void {
     switch (event.type) {
       case 'ready':
         this.#pool?.onReady(event.name, event.runAt);
         break;
       case 'finished':
-        waiters.finished(event.jobId, event.status, event.outcome);
         this.#pool?.onFinished(event.jobId, event.status);
         break;
       case 'resync':
-        waiters.resync();
         this.#pool?.wake();
         break;
     }
@@ -515,5 +390,3 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     }
   }
 }
-
-const EMPTY_OPTIONS: CallOptions = Object.freeze({});

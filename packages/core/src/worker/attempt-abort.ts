@@ -5,8 +5,8 @@
  * handler asks for it, and is born aborted if the attempt already was.
  *
  * Why not one AbortController per attempt: creating an AbortSignal and its listener was the
- * largest engine cost per job left in a drain profile (~6 µs of ~25), paid by every job,
- * while few handlers ever look at their signal.
+ * largest engine cost per job left in a drain profile (see docs/benchmarks.md), paid by every
+ * job, while few handlers ever look at their signal.
  */
 export class AttemptAbort {
   /** Rejects with the reason when the attempt is aborted; never resolves. */

@@ -1,0 +1,150 @@
+import type { Clock } from '../clock.ts';
+import { type AttemptContext, attemptStorage } from '../context.ts';
+import {
+  AttemptTimeoutError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  type ReseolioError,
+} from '../errors.ts';
+import type { ResultWaiters } from '../result-waiters.ts';
+import { deserialize, errorToStored, serialize } from '../serialization.ts';
+import type { AckInput, AttemptFence } from '../storage/records.ts';
+import type { ReseolioEvents } from '../types.ts';
+import type { AckBatcher } from './ack-batcher.ts';
+import { retryDelayMs } from './backoff.ts';
+import type { Attempt } from './running-attempts.ts';
+
+/** A registered handler, as the worker sees it. */
+export interface Registration {
+  name: string;
+  handler: (...args: unknown[]) => unknown;
+}
+
+/**
+ * Runs one attempt: the handler under its timeout and abort, then its outcome (success,
+ * retry or dead, decided here by the job's retry policy) written through the ack batcher, then
+ * the events and waiters of this process told. Nothing is written or emitted for an attempt
+ * that settled meanwhile (its lease was lost, it was cancelled, or shutdown handed it back).
+ */
+export class AttemptRunner {
+  readonly #deps: AttemptRunnerDeps;
+
+  constructor(deps: AttemptRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  async run(attempt: Attempt): Promise<void> {
+    const { record, policy, aborter } = attempt;
+    const registration = this.#deps.registry.get(record.name)!;
+    const timeout = setTimeout(
+      () => aborter.abort(new AttemptTimeoutError(policy.timeoutMs)),
+      policy.timeoutMs,
+    );
+    let value: unknown;
+    try {
+      const args = deserialize(record.args) as unknown[];
+      const context: AttemptContext = {
+        jobId: record.id,
+        name: record.name,
+        attempt: record.attempt,
+        parentId: record.parentId,
+        get signal() {
+          return aborter.signal;
+        },
+        childCalls: new Map(),
+        engine: this.#deps.engine,
+        attemptKey: attempt.key,
+      };
+      value = await Promise.race([
+        attemptStorage.run(context, () => registration.handler(...args)),
+        aborter.promise,
+      ]);
+    } catch (error) {
+      clearTimeout(timeout);
+      this.#deps.handlerReturned(attempt);
+      if (!attempt.settled) await this.#fail(attempt, error);
+      return;
+    }
+    clearTimeout(timeout);
+    this.#deps.handlerReturned(attempt);
+    if (attempt.settled) return;
+    let result: string;
+    try {
+      result = this.#serializeResult(value);
+    } catch (error) {
+      // Running again would produce the same unstorable value: end the job now.
+      await this.#fail(
+        attempt,
+        new NonRetryableError((error as Error).message, {
+          cause: error,
+          code: (error as ReseolioError).code,
+        }),
+      );
+      return;
+    }
+    const now = this.#deps.clock.now();
+    if (await this.#ack(attempt, { kind: 'success', result, now })) {
+      this.#deps.waiters.settle(record.id, { status: 'success', result, error: null });
+      this.#deps.emit('job:success', attempt.info, value);
+    }
+  }
+
+  #serializeResult(value: unknown): string {
+    const { maxPayloadBytes } = this.#deps;
+    const result = serialize(value, 'The return value');
+    const size = Buffer.byteLength(result);
+    if (size > maxPayloadBytes) {
+      throw new PayloadTooLargeError('The return value', size, maxPayloadBytes);
+    }
+    return result;
+  }
+
+  /** A failed attempt: another one after the policy's backoff, or dead when it was the last. */
+  async #fail(attempt: Attempt, thrown: unknown): Promise<void> {
+    const { record, policy, info } = attempt;
+    const { clock, emit, waiters } = this.#deps;
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const stored = JSON.stringify(errorToStored(thrown));
+    const retryable = (thrown as { retryable?: unknown } | null)?.retryable !== false;
+    const now = clock.now();
+    if (retryable && record.attempt < record.maxAttempts) {
+      const runAt = now + retryDelayMs(policy, record.attempt);
+      if (await this.#ack(attempt, { kind: 'retry', error: stored, runAt, now })) {
+        emit('job:error', info, error);
+        emit('job:retry', info, error, new Date(runAt));
+        this.#deps.retryAt(record.name, runAt);
+      }
+      return;
+    }
+    if (await this.#ack(attempt, { kind: 'dead', error: stored, now })) {
+      waiters.settle(record.id, { status: 'dead', result: null, error: stored });
+      emit('job:error', info, error);
+      emit('job:dead', info, error);
+    }
+  }
+
+  #ack(attempt: Attempt, outcome: AttemptOutcome): Promise<boolean> {
+    return this.#deps.acks.write({ ...outcome, ...attempt.fence } as AckInput, attempt.record);
+  }
+}
+
+/** An `AckInput` without its fence: what an attempt decided. */
+export type AttemptOutcome = DistributiveOmit<AckInput, keyof AttemptFence>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface AttemptRunnerDeps {
+  registry: ReadonlyMap<string, Registration>;
+  clock: Clock;
+  acks: AckBatcher;
+  waiters: ResultWaiters;
+  /** The engine, stored in each attempt's context to recognise its own children. */
+  engine: object;
+  /** The largest serialized result, in bytes. */
+  maxPayloadBytes: number;
+  emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
+  /** The handler returned or threw: its slot is free while the outcome is written. */
+  handlerReturned(attempt: Attempt): void;
+  /** A retry was recorded, due at `runAt`. */
+  retryAt(name: string, runAt: number): void;
+}

@@ -33,6 +33,7 @@ import {
   users,
   webhooks,
 } from './schema.ts';
+import type { Table } from './table.ts';
 
 /** Thrown inside a transaction to roll it back because the stock ran out. */
 class OutOfStock extends Error {}
@@ -193,12 +194,26 @@ export class SqlShopRepository implements ShopRepository {
     });
   }
 
-  async recordPayment(payment: Omit<Payment, 'replays'>) {
-    // A repeated key returns the stored charge and counts the replay.
-    return (await this.#one<Payment>(
-      sql`${payments.insert(payment)} ON CONFLICT (idempotency_key)
-          DO UPDATE SET replays = payments.replays + 1 RETURNING ${payments.columns}`,
+  /**
+   * Stores `record`, or, when a row with its `key` is stored already, adds one to that row's
+   * `counter` (a replay, a delivery). Either way returns the stored row: a retried request
+   * gets the answer of the first one.
+   */
+  async #storeOnce<R>(
+    table: Table<R>,
+    record: Partial<R>,
+    key: keyof R & string,
+    counter: keyof R & string,
+  ): Promise<R> {
+    const count = table.column(counter);
+    return (await this.#one<R>(
+      sql`${table.insert(record)} ON CONFLICT (${table.column(key)})
+          DO UPDATE SET ${count} = ${table.name}.${count} + 1 RETURNING ${table.columns}`,
     ))!;
+  }
+
+  async recordPayment(payment: Omit<Payment, 'replays'>) {
+    return this.#storeOnce(payments, payment, 'idempotencyKey', 'replays');
   }
 
   async findPayment(idempotencyKey: string) {
@@ -208,10 +223,7 @@ export class SqlShopRepository implements ShopRepository {
   }
 
   async recordRefund(refund: Omit<Refund, 'replays'>) {
-    return (await this.#one<Refund>(
-      sql`${refunds.insert(refund)} ON CONFLICT (idempotency_key)
-          DO UPDATE SET replays = refunds.replays + 1 RETURNING ${refunds.columns}`,
-    ))!;
+    return this.#storeOnce(refunds, refund, 'idempotencyKey', 'replays');
   }
 
   async recordShipment(shipment: Shipment) {
@@ -222,10 +234,7 @@ export class SqlShopRepository implements ShopRepository {
   }
 
   async recordEmail(email: Omit<Email, 'replays'>) {
-    const row = (await this.#one<Email>(
-      sql`${emails.insert(email)} ON CONFLICT (idempotency_key)
-          DO UPDATE SET replays = emails.replays + 1 RETURNING ${emails.columns}`,
-    ))!;
+    const row = await this.#storeOnce(emails, email, 'idempotencyKey', 'replays');
     return { email: row, created: row.replays === 0 };
   }
 
@@ -236,10 +245,7 @@ export class SqlShopRepository implements ShopRepository {
   }
 
   async recordWebhook(receipt: Omit<WebhookReceipt, 'deliveries'>) {
-    return (await this.#one<WebhookReceipt>(
-      sql`${webhooks.insert(receipt)} ON CONFLICT (event_id)
-          DO UPDATE SET deliveries = webhooks.deliveries + 1 RETURNING ${webhooks.columns}`,
-    ))!;
+    return this.#storeOnce(webhooks, receipt, 'eventId', 'deliveries');
   }
 
   async saveImage(image: ProductImage) {

@@ -6,6 +6,9 @@ import { type SQL, sql } from 'drizzle-orm';
  * a SELECT or RETURNING gives it, so `columns` hands back rows that already are records.
  */
 export interface Table<R> {
+  readonly name: SQL;
+  /** A field's quoted column name. */
+  column(field: keyof R & string): SQL;
   /** `"price_cents" AS "priceCents", …`: for SELECT and RETURNING. */
   readonly columns: SQL;
   /**
@@ -24,6 +27,8 @@ const commas = (parts: SQL[]) => sql.join(parts, sql`, `);
 
 export function table<R>(name: string, fields: readonly (keyof R & string)[]): Table<R> {
   return {
+    name: sql.raw(name),
+    column: (field) => sql.raw(column(field)),
     columns: sql.raw(fields.map((f) => `${column(f)} AS "${f}"`).join(', ')),
     insert(records) {
       const rows = (Array.isArray(records) ? records : [records]) as readonly Partial<R>[];

@@ -1,35 +1,21 @@
 import { describe, expect, inject, it } from 'vitest';
+import { newOrder } from './fixtures.ts';
 import { settledOrder, startShop, tempPostgresUrl, tempSqliteFile } from './helpers.ts';
 
-/**
- * Where the two databases part ways for the shop: PostgreSQL lends the order's transaction to
- * Reseolio's enqueue, SQLite cannot, so there a restart enqueues the sagas that went missing.
- */
 describe('an order and its saga job', () => {
   it('on PostgreSQL the order and its saga job commit in one transaction: a failure after the enqueue rolls back both', async () => {
     const shop = await startShop({ databaseUrl: await tempPostgresUrl(inject('databaseUrl')) });
     let enqueuedJobId = '';
     await expect(
-      shop.database.repo.createOrder(
-        {
-          id: 'ord_rolled_back',
-          productId: 'mug',
-          quantity: 1,
-          amountCents: 1200,
-          email: 'a@example.com',
-          card: '4242424242424242',
-          address: 'here',
-        },
-        async (order, transaction) => {
-          expect(transaction).toBeDefined();
-          const handle = await shop.shop.processOrder(order.id, {
-            idempotencyKey: `checkout-${order.id}`,
-            transaction,
-          });
-          enqueuedJobId = handle.jobId;
-          throw new Error('the request failed after the enqueue');
-        },
-      ),
+      shop.database.repo.createOrder(newOrder('ord_rolled_back'), async (order, transaction) => {
+        expect(transaction).toBeDefined();
+        const handle = await shop.shop.processOrder(order.id, {
+          idempotencyKey: `checkout-${order.id}`,
+          transaction,
+        });
+        enqueuedJobId = handle.jobId;
+        throw new Error('the request failed after the enqueue');
+      }),
     ).rejects.toThrow('the request failed after the enqueue');
     expect(enqueuedJobId).not.toBe('');
     expect(await shop.database.repo.getOrder('ord_rolled_back')).toBeUndefined();
@@ -42,20 +28,9 @@ describe('an order and its saga job', () => {
     const first = await startShop({ sqliteFile });
     // The SQLite path inserts the order, then enqueues: simulate the process dying in between.
     await expect(
-      first.database.repo.createOrder(
-        {
-          id: 'ord_orphan',
-          productId: 'mug',
-          quantity: 1,
-          amountCents: 1200,
-          email: 'a@example.com',
-          card: '4242424242424242',
-          address: 'here',
-        },
-        async () => {
-          throw new Error('killed before the enqueue');
-        },
-      ),
+      first.database.repo.createOrder(newOrder('ord_orphan'), async () => {
+        throw new Error('killed before the enqueue');
+      }),
     ).rejects.toThrow('killed before the enqueue');
     await first.close();
 

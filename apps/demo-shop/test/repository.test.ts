@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/open.ts';
 import type { NewOrder, ShopRepository } from '../src/db/repository.ts';
+import { newOrder } from './fixtures.ts';
 import { DATABASES, onCleanup } from './helpers.ts';
 
 // The one repository's promises, checked on each database directly (no engine, no HTTP): the
 // places where SQLite and PostgreSQL differ (placeholders, BIGINT times, RETURNING, upserts,
 // transactions) all sit under these calls.
-
-const NEW_ORDER: NewOrder = {
-  id: 'o1',
-  productId: 'lamp',
-  quantity: 2,
-  amountCents: 9800,
-  email: 'a@example.com',
-  card: '4242',
-  address: 'here',
-};
 
 for (const { name, dialect, fresh } of DATABASES) {
   describe(`the repository on ${name}`, () => {
@@ -30,9 +21,9 @@ for (const { name, dialect, fresh } of DATABASES) {
       return database.repo;
     }
 
-    /** An order, stored without a saga (its enqueue only names a job). */
+    /** Order o1 (or what `order` says), stored without a saga: its enqueue only names a job. */
     async function placed(repo: ShopRepository, order: Partial<NewOrder> = {}) {
-      return repo.createOrder({ ...NEW_ORDER, ...order }, async () => 'job-1');
+      return repo.createOrder(newOrder('o1', order), async () => 'job-1');
     }
 
     it('reads back what it stored: camelCase fields, times as numbers, missing values as null', async () => {
@@ -72,7 +63,7 @@ for (const { name, dialect, fresh } of DATABASES) {
       const repo = await openRepo();
       let lent: unknown;
       await expect(
-        repo.createOrder(NEW_ORDER, async (_order, transaction) => {
+        repo.createOrder(newOrder('o1'), async (_order, transaction) => {
           lent = transaction;
           throw new Error('enqueue failed');
         }),

@@ -2,6 +2,7 @@ import type { JobDetails } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { checkLedger } from '../src/audit.ts';
 import type { Order, ShopSnapshot } from '../src/db/repository.ts';
+import { newOrder } from './fixtures.ts';
 
 // The crash drill is only as good as this check: each case breaks one promise on purpose.
 
@@ -9,13 +10,7 @@ const idle = { pending: 0, running: 0, success: 0, dead: 0, cancelled: 0 };
 
 function order(id: string, patch: Partial<Order>): Order {
   return {
-    id,
-    productId: 'mug',
-    quantity: 1,
-    amountCents: 1200,
-    email: 'a@example.com',
-    card: '4242',
-    address: 'here',
+    ...newOrder(id),
     status: 'fulfilled',
     cancelReason: null,
     paymentId: null,

@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { runCrashDrill } from '../scripts/crash-drill.ts';
 
 // The drill runs dist/main.js as a child process: `pnpm test` builds first (turbo), and so
-// does `pnpm --filter demo-shop build test`.
+// does `pnpm --filter demo-shop build && pnpm --filter demo-shop test`.
 describe('crash drill (10 orders, SIGKILL mid-saga, restart)', () => {
   it('on SQLite: every order settles, compensated, with no double charge or email', async () => {
     const lines: string[] = [];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@reseolio/test-utils';
 import type {} from '@reseolio/test-utils/postgres-global-setup';
-import { afterEach } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { freshPostgresDatabase } from '../scripts/crash-drill.ts';
 import { buildApp, type ShopApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -35,6 +35,26 @@ export async function tempPostgresUrl(serverUrl: string): Promise<string> {
   return database.url!;
 }
 
+/** Where a test's database lives: a `DATABASE_URL` for PostgreSQL, else a SQLite file. */
+export type DatabaseChoice = { databaseUrl?: string; sqliteFile?: string };
+
+/**
+ * Both databases the shop runs on, for `describe.each`: each gives a fresh, empty database
+ * per call (removed after the test), so a suite written once runs on SQLite and PostgreSQL.
+ */
+export const DATABASES: {
+  name: string;
+  dialect: 'sqlite' | 'postgres';
+  fresh: () => Promise<DatabaseChoice>;
+}[] = [
+  { name: 'SQLite', dialect: 'sqlite', fresh: async () => ({ sqliteFile: tempSqliteFile() }) },
+  {
+    name: 'PostgreSQL',
+    dialect: 'postgres',
+    fresh: async () => ({ databaseUrl: await tempPostgresUrl(inject('databaseUrl')) }),
+  },
+];
+
 export interface TestShop extends ShopApp {
   base: string;
   request<T = any>(
@@ -49,9 +69,7 @@ export interface TestShop extends ShopApp {
  * receiver over HTTP). Fake services start without faults unless the test asks for some.
  */
 export async function startShop(
-  options: {
-    sqliteFile?: string;
-    databaseUrl?: string;
+  options: DatabaseChoice & {
     faults?: Partial<Faults>;
     leaseMs?: number;
   } = {},

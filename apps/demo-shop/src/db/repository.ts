@@ -1,9 +1,9 @@
 import type { StorageAdapter } from 'reseolio';
 
 /**
- * The shop's data access, one interface for both databases. `sqlite.ts` and `postgres.ts`
- * implement it with drizzle; everything else in the app only sees this file. All times are
- * epoch milliseconds.
+ * The shop's data access, one interface for both databases. `sql-repository.ts` implements it
+ * once, over the driver of `sqlite.ts` or `postgres.ts`; everything else in the app only sees
+ * this file. All times are epoch milliseconds.
  */
 
 export interface Product {
@@ -166,7 +166,7 @@ export interface ShopRepository {
 
   /**
    * Inserts an order (status `placed`) and calls `enqueue` to start its saga. On PostgreSQL
-   * both happen in one transaction (`transaction` is the drizzle tx to pass to Reseolio), so
+   * both happen in one transaction (`transaction` is its pg client, to pass to Reseolio), so
    * an order never exists without its saga. SQLite cannot lend its transaction to the job
    * store, so there `transaction` is undefined and `recoverPlacedOrders` covers the gap.
    */

@@ -1,3 +1,4 @@
+import { UNSERVED_UNDER_PREFIX } from '@reseolio/http-conformance';
 import type { NextFunction, Request, Response } from 'express';
 import { MemoryStorage, StorageError } from 'reseolio';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -29,13 +30,7 @@ describe.each(EXPRESS_VERSIONS)('job router on Express $major', ({ express }) =>
       res.json({ fellThrough: `${req.method} ${req.originalUrl}` });
     });
     const { base } = await serve(app);
-    for (const [method, path] of [
-      ['DELETE', '/jobs/abc'],
-      ['GET', '/jobs/abc/retry'],
-      ['POST', '/jobs/abc/result'],
-      ['GET', '/jobs/abc/other'],
-      ['GET', '/jobs/abc/result/extra'],
-    ] as const) {
+    for (const [method, path] of UNSERVED_UNDER_PREFIX) {
       expect(await call(base, method, path)).toEqual({
         status: 200,
         body: { fellThrough: `${method} ${path}` },

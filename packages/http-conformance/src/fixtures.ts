@@ -121,3 +121,12 @@ export class FailingStorage extends MemoryStorage {
 
 /** A job id that exists nowhere. */
 export const UNKNOWN_ID = '0190c0de-0000-7000-8000-000000000001';
+
+/** Methods and paths under the default prefix that no job route serves: the app's to answer. */
+export const UNSERVED_UNDER_PREFIX: readonly (readonly [string, string])[] = [
+  ['DELETE', '/jobs/abc'],
+  ['GET', '/jobs/abc/retry'],
+  ['POST', '/jobs/abc/result'],
+  ['GET', '/jobs/abc/other'],
+  ['GET', '/jobs/abc/result/extra'],
+];

@@ -1,4 +1,12 @@
-export { ADMIN, adminOnly, FailingStorage, gate, logged, request } from './fixtures.ts';
+export {
+  ADMIN,
+  adminOnly,
+  FailingStorage,
+  gate,
+  logged,
+  request,
+  UNSERVED_UNDER_PREFIX,
+} from './fixtures.ts';
 export type {
   BootApp,
   BootedApp,

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { UNSERVED_UNDER_PREFIX } from '../fixtures.ts';
 import type { SuiteContext } from '../run-http-conformance.ts';
 
 export function mountingSuite({ serve }: SuiteContext): void {
@@ -19,14 +20,7 @@ export function mountingSuite({ serve }: SuiteContext): void {
         return false;
       },
     });
-    for (const [method, path] of [
-      ['DELETE', '/jobs/abc'],
-      ['GET', '/jobs/abc/retry'],
-      ['POST', '/jobs/abc/result'],
-      ['GET', '/jobs/abc/other'],
-      ['GET', '/jobs/abc/result/extra'],
-      ['GET', '/not-a-job-route'],
-    ] as const) {
+    for (const [method, path] of [...UNSERVED_UNDER_PREFIX, ['GET', '/not-a-job-route']]) {
       expect((await call(method, path)).status, `${method} ${path}`).toBe(404);
     }
     expect(asked).toBe(0);

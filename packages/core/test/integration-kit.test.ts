@@ -151,7 +151,10 @@ describe('authorize', () => {
       });
       expect(JSON.stringify(response)).not.toContain('cannot read');
     }
-    expect(silent.error).toHaveBeenCalledWith('authorize threw; answering 500', bug);
+    expect(silent.error).toHaveBeenCalledWith(
+      expect.stringMatching(/^authorize threw; answering 500\. .*status 401/),
+      bug,
+    );
   });
 });
 

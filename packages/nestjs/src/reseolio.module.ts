@@ -57,6 +57,11 @@ export class ReseolioModule {
  * The option rules are the ones `@reseolio/fastify` and `@reseolio/express` share.
  */
 async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecycle> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new IntegrationConfigError(
+      `${WHERE} must be an object: engine options such as { storage }, or { instance }.`,
+    );
+  }
   const renamed = renameDeprecatedOptions(
     options as unknown as Record<string, unknown>,
     '@reseolio/nestjs',

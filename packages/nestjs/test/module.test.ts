@@ -330,6 +330,18 @@ describe('@Durable methods', () => {
     await engine.stop();
   });
 
+  it('refuses bad routes where the module is imported, and options that are not an object', async () => {
+    expect(() => ReseolioModule.forRoot({ storage: 'memory:', routes: {} })).toThrow(
+      /give routes\.authorize .* or set public: true/,
+    );
+    expect(() =>
+      ReseolioModule.forRoot({ storage: 'memory:', routes: { public: true, prefix: 'jobs' } }),
+    ).toThrow(IntegrationConfigError);
+    await expect(
+      createApp([ReseolioModule.forRoot(undefined as unknown as ReseolioModuleOptions)]),
+    ).rejects.toThrow(/ReseolioModule options must be an object/);
+  });
+
   it('refuses a stopTimeoutMs that is not an integer >= 0', async () => {
     await expect(
       createApp([ReseolioModule.forRoot({ storage: 'memory:', stopTimeoutMs: -1 })]),

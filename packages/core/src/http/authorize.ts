@@ -33,11 +33,16 @@ export async function checkAuthorization<Req>(
     const status = httpStatusOf(error);
     if (status === 401) return UNAUTHENTICATED;
     if (status === 403) return FORBIDDEN;
-    log.error('authorize threw; answering 500', error);
+    log.error(AUTHORIZE_THREW, error);
     return AUTHORIZE_FAILED;
   }
   return allowed === true ? undefined : FORBIDDEN;
 }
+
+/** Says how to get the 401 that a throw meant before 0.3, so the change is not silent. */
+const AUTHORIZE_THREW =
+  'authorize threw; answering 500. To refuse a caller, return false (403) or throw an ' +
+  'error with status 401 (401).';
 
 const UNAUTHENTICATED = errorResponse(
   401,

@@ -24,16 +24,14 @@ export async function start(options: {
 
   const app = express();
   app.use(express.json());
-  app.use(reseolioMiddleware(reseolio));
+  app.use(reseolioMiddleware({ instance: reseolio }));
   app.use(
     '/jobs',
-    reseolioRouter(reseolio, {
-      // Throw → 401, false → 403, true → allowed.
-      authorize: (req) => {
-        const header = req.headers.authorization;
-        if (!header) throw new Error('missing credentials');
-        return header === `Bearer ${options.adminToken}`;
-      },
+    reseolioRouter({
+      instance: reseolio,
+      // true → allowed, anything else → 403. A throw → 500, logged (unless the error has
+      // status 401, e.g. http-errors' createError(401): then 401).
+      authorize: (req) => req.headers.authorization === `Bearer ${options.adminToken}`,
     }),
   );
 
@@ -46,7 +44,13 @@ export async function start(options: {
   );
 
   const server = app.listen(options.port, options.host ?? '0.0.0.0');
-  // SIGTERM/SIGINT: stop accepting connections, drain running jobs, close storage, exit.
-  const shutdown = attachShutdown(server, reseolio, { onShutdown: options.onShutdown });
+  // SIGTERM/SIGINT: stop accepting connections, drain running jobs for up to 10 s, close
+  // storage, exit.
+  const shutdown = attachShutdown(server, {
+    instance: reseolio,
+    stopInstance: true,
+    stopTimeoutMs: 10_000,
+    onShutdown: options.onShutdown,
+  });
   return { server, shutdown };
 }

@@ -1,3 +1,4 @@
+export { IntegrationConfigError } from 'reseolio/http';
 export { reseolioMiddleware } from './middleware.ts';
 export { reseolioRouter } from './router.ts';
 export { attachShutdown } from './shutdown.ts';

@@ -1,15 +1,22 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type Reseolio, ReseolioStateError } from 'reseolio';
-import { assertEngine, resolveMiddlewareOptions } from './options.ts';
+import { optionsFrom, resolveMiddlewareOptions } from './options.ts';
 import type { MiddlewareOptions } from './types.ts';
 
 /**
- * Puts the engine on `req.reseolio`. Validates its arguments now, synchronously, and throws
- * `ReseolioValidationError` for a missing engine or a bad option.
+ * Puts the engine on `req.reseolio`. Validates its options now, synchronously, and throws
+ * `IntegrationConfigError` for a missing engine or a bad option.
  */
-export function reseolioMiddleware(engine: Reseolio, options?: MiddlewareOptions): RequestHandler {
-  assertEngine(engine, 'reseolioMiddleware');
-  const { optional } = resolveMiddlewareOptions(options);
+export function reseolioMiddleware(options: MiddlewareOptions): RequestHandler;
+/** @deprecated pass the engine as an option: `reseolioMiddleware({ instance: reseolio })`. */
+export function reseolioMiddleware(
+  engine: Reseolio,
+  options?: Omit<MiddlewareOptions, 'instance'>,
+): RequestHandler;
+export function reseolioMiddleware(first: unknown, second?: unknown): RequestHandler {
+  const { engine, optional } = resolveMiddlewareOptions(
+    optionsFrom(first, second, 'reseolioMiddleware'),
+  );
   return function reseolio(req: Request, _res: Response, next: NextFunction): void {
     // Mounted twice (app-wide and on a router): the first one wins, the rest pass through.
     if (req.reseolio !== undefined) {

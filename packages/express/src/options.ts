@@ -1,88 +1,147 @@
 import type { Request } from 'express';
-import { describeValue, type Reseolio, ReseolioValidationError } from 'reseolio';
-import { type ResolvedJobApiOptions, resolveJobApiOptions } from 'reseolio/http';
+import { describeValue, type Logger, type Reseolio } from 'reseolio';
+import {
+  assertReseolioEngine,
+  IntegrationConfigError,
+  isReseolioEngine,
+  type ResolvedEngineBinding,
+  type ResolvedJobApiOptions,
+  renameDeprecatedOptions,
+  resolveEngineBinding,
+  resolveJobApiOptions,
+} from 'reseolio/http';
+import { consoleLogger } from './console-logger.ts';
 import type { ShutdownInfo } from './types.ts';
 
 /**
  * Validates options synchronously, when the middleware, router or shutdown helper is built,
  * so a mistake fails at startup rather than on the first request (as express-session does).
+ * The rules shared with Fastify and Nest (engine, ownership, drain deadline, job routes) live
+ * in `reseolio/http`; every mistake is an `IntegrationConfigError`.
  */
 
 export interface ResolvedShutdownOptions {
+  binding: ResolvedEngineBinding & { source: { kind: 'borrowed'; instance: Reseolio } };
   signals: NodeJS.Signals[];
-  timeoutMs: number;
   onShutdown: ((info: ShutdownInfo) => void | Promise<void>) | null;
 }
 
 const DEFAULT_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-const DEFAULT_TIMEOUT_MS = 10_000;
-/** Both waits are timers, which cannot wait longer (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Duck-typed rather than `instanceof`: two copies of `reseolio` in one app (a bundling
- * mistake) would otherwise fail with a message that hides the real cause.
+ * The options of a helper called as documented (`helper({ instance, ... })`), or in the
+ * deprecated form with the engine first (`helper(engine, { ... })`), which still works with a
+ * `DeprecationWarning` until 1.0 and, for `attachShutdown`, means `stopInstance: true` as
+ * it always did.
  */
-export function assertEngine(value: unknown, where: string): asserts value is Reseolio {
-  const engine = value as Partial<Reseolio> | null;
-  const ok =
-    typeof engine === 'object' &&
-    engine !== null &&
-    typeof engine.stop === 'function' &&
-    typeof engine.getHandle === 'function' &&
-    typeof engine.durable === 'function';
-  if (!ok) {
-    throw invalid(`${where} needs a Reseolio engine as first argument (new Reseolio({ ... })).`);
+export function optionsFrom(
+  first: unknown,
+  second: unknown,
+  where: string,
+  positionalDefaults: Record<string, unknown> = {},
+): Record<string, unknown> {
+  if (!isReseolioEngine(first)) {
+    if (second !== undefined) assertReseolioEngine(first, `${where}'s first argument`);
+    return plainObject(first, `${where} options`);
   }
-}
-
-export function resolveMiddlewareOptions(options: unknown): { optional: boolean } {
-  const o = plainObject(options ?? {}, 'reseolioMiddleware options');
-  knownKeys(o, ['optional'], 'reseolioMiddleware');
-  if (o.optional !== undefined && typeof o.optional !== 'boolean') {
-    throw invalid('reseolioMiddleware option optional must be true or false.');
+  const rest = plainObject(second ?? {}, `${where} options`);
+  if (rest.instance !== undefined) {
+    throw new IntegrationConfigError(
+      `${where}: give the engine once, as { instance: reseolio }, not also as first argument.`,
+    );
   }
-  return { optional: o.optional === true };
+  process.emitWarning(
+    `@reseolio/express: ${where}(reseolio, options) is deprecated and will be removed before ` +
+      `1.0; pass the engine as an option: ${where}({ instance: reseolio, ... }).`,
+    { type: 'DeprecationWarning', code: 'RESEOLIO_DEP_POSITIONAL_ENGINE' },
+  );
+  return { ...positionalDefaults, ...rest, instance: first };
 }
 
-export function resolveRouterOptions(options: unknown): ResolvedJobApiOptions<Request> {
-  const o = plainObject(options, 'reseolioRouter options');
-  knownKeys(o, ['authorize', 'public', 'waitMaxMs'], 'reseolioRouter');
-  return resolveJobApiOptions<Request>(o, 'reseolioRouter options');
+export function resolveMiddlewareOptions(options: Record<string, unknown>): {
+  engine: Reseolio;
+  optional: boolean;
+} {
+  knownKeys(options, ['instance', 'optional'], 'reseolioMiddleware');
+  if (options.optional !== undefined && typeof options.optional !== 'boolean') {
+    throw new IntegrationConfigError('reseolioMiddleware option optional must be true or false.');
+  }
+  return {
+    engine: requireInstance(options, 'reseolioMiddleware'),
+    optional: options.optional === true,
+  };
 }
 
-export function resolveShutdownOptions(options: unknown): ResolvedShutdownOptions {
-  const o = plainObject(options ?? {}, 'attachShutdown options');
-  knownKeys(o, ['signals', 'timeoutMs', 'onShutdown'], 'attachShutdown');
+export function resolveRouterOptions(options: Record<string, unknown>): {
+  engine: Reseolio;
+  routes: ResolvedJobApiOptions<Request>;
+  logger: Logger;
+} {
+  const { instance, logger, ...routes } = options;
+  const engine = requireInstance({ instance }, 'reseolioRouter');
+  if (logger !== undefined && !isLogger(logger)) {
+    throw new IntegrationConfigError(
+      'reseolioRouter option logger must have error and warn methods, such as console or a pino logger.',
+    );
+  }
+  return {
+    engine,
+    routes: resolveJobApiOptions<Request>(routes, 'reseolioRouter options', { withPrefix: false }),
+    logger: (logger as Logger | undefined) ?? consoleLogger,
+  };
+}
+
+export function resolveShutdownOptions(options: Record<string, unknown>): ResolvedShutdownOptions {
+  const where = 'attachShutdown options';
+  const o = renameDeprecatedOptions(options, '@reseolio/express', where);
+  knownKeys(
+    o,
+    ['instance', 'stopInstance', 'stopTimeoutMs', 'signals', 'onShutdown'],
+    'attachShutdown',
+  );
+  const binding = resolveEngineBinding(o, where, {
+    ownKeys: ['signals', 'onShutdown'],
+    engineOptions: false,
+  }) as ResolvedShutdownOptions['binding'];
   const signals = o.signals ?? DEFAULT_SIGNALS;
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === 'string' && s.length > 0)) {
-    throw invalid(`attachShutdown signals must be an array of signal names such as ['SIGTERM'].`);
-  }
-  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (
-    typeof timeoutMs !== 'number' ||
-    !Number.isInteger(timeoutMs) ||
-    timeoutMs < 0 ||
-    timeoutMs > MAX_TIMER_MS
-  ) {
-    throw invalid(
-      `attachShutdown timeoutMs must be an integer number of milliseconds from 0 to ` +
-        `${MAX_TIMER_MS} (about 24.8 days), got ${describeValue(o.timeoutMs)}.`,
+    throw new IntegrationConfigError(
+      `attachShutdown signals must be an array of signal names such as ['SIGTERM'].`,
     );
   }
   if (o.onShutdown !== undefined && typeof o.onShutdown !== 'function') {
-    throw invalid('attachShutdown onShutdown must be a function.');
+    throw new IntegrationConfigError('attachShutdown onShutdown must be a function.');
   }
   return {
+    binding,
     signals: [...(signals as NodeJS.Signals[])],
-    timeoutMs,
     onShutdown: (o.onShutdown as ResolvedShutdownOptions['onShutdown']) ?? null,
   };
 }
 
+function requireInstance(options: Record<string, unknown>, where: string): Reseolio {
+  if (options.instance === undefined) {
+    throw new IntegrationConfigError(
+      `${where} needs the engine: pass { instance: reseolio } with the Reseolio engine your app created.`,
+    );
+  }
+  assertReseolioEngine(options.instance, `${where} option instance`);
+  return options.instance;
+}
+
+function isLogger(value: unknown): value is Logger {
+  const logger = value as Partial<Logger> | null;
+  return (
+    typeof logger === 'object' &&
+    logger !== null &&
+    typeof logger.error === 'function' &&
+    typeof logger.warn === 'function'
+  );
+}
+
 function plainObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(`${what} must be an object.`);
+    throw new IntegrationConfigError(`${what} must be an object such as { instance: reseolio }.`);
   }
   return value as Record<string, unknown>;
 }
@@ -90,13 +149,9 @@ function plainObject(value: unknown, what: string): Record<string, unknown> {
 function knownKeys(o: Record<string, unknown>, keys: string[], where: string): void {
   for (const key of Object.keys(o)) {
     if (!keys.includes(key)) {
-      throw invalid(
+      throw new IntegrationConfigError(
         `Unknown ${where} option ${describeValue(key)}; known options: ${keys.join(', ')}.`,
       );
     }
   }
-}
-
-function invalid(message: string): ReseolioValidationError {
-  return new ReseolioValidationError(message, 'RESEOLIO_INVALID_OPTION');
 }

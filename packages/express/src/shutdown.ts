@@ -1,24 +1,47 @@
 import type { Reseolio } from 'reseolio';
-import { assertEngine, resolveShutdownOptions } from './options.ts';
+import { EngineLifecycle, IntegrationConfigError } from 'reseolio/http';
+import { optionsFrom, resolveShutdownOptions } from './options.ts';
 import type { ClosableServer, ShutdownController, ShutdownOptions } from './types.ts';
 
 /**
  * Graceful shutdown for an Express app, which has no close hook of its own. On one of
- * `signals` (or `shutdown()`): stop accepting connections, drain running jobs
- * (`engine.stop`, which closes the storage the engine opened last), wait for the server to
- * finish its requests, then call `onShutdown` or exit. Returns a function that removes the
- * signal listeners.
+ * `signals` (or `shutdown()`): stop accepting connections, drain running jobs if
+ * `stopInstance` says so (`engine.stop`, which closes the storage the engine opened last),
+ * wait for the server to finish its requests, then call `onShutdown` or exit. Returns a
+ * function that removes the signal listeners.
+ */
+export function attachShutdown(
+  server: ClosableServer,
+  options: ShutdownOptions,
+): ShutdownController;
+/**
+ * @deprecated pass the engine as an option:
+ * `attachShutdown(server, { instance: reseolio, stopInstance: true, ... })`. This form always
+ * stops the engine, and its `timeoutMs` is `stopTimeoutMs`.
  */
 export function attachShutdown(
   server: ClosableServer,
   engine: Reseolio,
-  options?: ShutdownOptions,
+  options?: Omit<ShutdownOptions, 'instance' | 'stopInstance'> & {
+    /** @deprecated renamed `stopTimeoutMs` */
+    timeoutMs?: number | undefined;
+  },
+): ShutdownController;
+export function attachShutdown(
+  server: ClosableServer,
+  first: unknown,
+  second?: unknown,
 ): ShutdownController {
   if (typeof server?.close !== 'function') {
-    throw new TypeError('attachShutdown needs the server returned by app.listen() first.');
+    throw new IntegrationConfigError(
+      'attachShutdown needs the server returned by app.listen() as first argument.',
+    );
   }
-  assertEngine(engine, 'attachShutdown');
-  const { signals, timeoutMs, onShutdown } = resolveShutdownOptions(options);
+  const { binding, signals, onShutdown } = resolveShutdownOptions(
+    optionsFrom(first, second, 'attachShutdown', { stopInstance: true }),
+  );
+  const lifecycle = new EngineLifecycle(binding.source.instance, binding);
+  const timeoutMs = binding.stopTimeoutMs;
 
   let running: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -42,10 +65,11 @@ export function attachShutdown(
     const serverClosed = closeServer(server, timeoutMs);
     let error: unknown;
     try {
-      // Stops claiming, lets running jobs finish up to the deadline and hands the rest back
-      // (attempt not consumed), then closes owned storage. Requests still in flight can keep
-      // enqueueing until then; long-polling /result requests answer 503 when it ends.
-      await engine.stop({ timeoutMs });
+      // With stopInstance: stops claiming, lets running jobs finish up to the deadline and
+      // hands the rest back (attempt not consumed), then closes owned storage. Requests still
+      // in flight can keep enqueueing until then; long-polling /result requests answer 503
+      // when it ends.
+      await lifecycle.stop();
     } catch (stopError) {
       error = stopError;
     }

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import type { Reseolio } from 'reseolio';
+import type { Logger, Reseolio } from 'reseolio';
+import type { EngineBindingOptions, JobRoutesOptions } from 'reseolio/http';
 
 declare global {
   namespace Express {
@@ -10,8 +11,10 @@ declare global {
   }
 }
 
-/** Options of `reseolioMiddleware(reseolio, options)`. */
+/** Options of `reseolioMiddleware({ instance, ...options })`. */
 export interface MiddlewareOptions {
+  /** The engine your app created and starts. */
+  instance: Reseolio;
   /**
    * A stopped engine cannot enqueue, so by default the middleware passes a 503 error
    * (`status: 503`, code `RESEOLIO_INVALID_STATE`) to `next` instead of running the handler.
@@ -22,8 +25,10 @@ export interface MiddlewareOptions {
 }
 
 /**
- * Options of `reseolioRouter(reseolio, options)`. The routes expose job arguments, results
- * and errors, so `authorize` or an explicit `public: true` is required.
+ * Options of `reseolioRouter({ instance, ...options })`: the job routes' options shared with
+ * `@reseolio/fastify` and `@reseolio/nestjs`, without `prefix` (mount the router where you
+ * want it). The routes expose job arguments, results and errors, so `authorize` or an
+ * explicit `public: true` is required.
  *
  * | route                            | answers                                                |
  * | -------------------------------- | ------------------------------------------------------ |
@@ -34,24 +39,19 @@ export interface MiddlewareOptions {
  * | `GET /:id/result?waitMs=N`       | 200 `{ jobId, status, result }`; 202 `{ jobId, status }` when not finished; 409 when dead or cancelled |
  *
  * Errors answer `{ error: { code, message } }`: 400 bad params or query, 401 `authorize`
- * threw, 403 `authorize` returned anything but `true`, 404 unknown job, 503 engine stopping
- * or database failed (`RESEOLIO_STORAGE`, the error written with `console.error`).
- * Any other failure goes to `next(err)`, your error handler.
+ * threw an error with status 401, 403 `authorize` refused, 404 unknown job, 500 `authorize`
+ * threw anything else (logged), 503 engine stopping or database failed (`RESEOLIO_STORAGE`,
+ * logged). Any other failure goes to `next(err)`, your error handler.
  */
-export interface JobRouterOptions {
+export interface JobRouterOptions extends Omit<JobRoutesOptions<Request>, 'prefix'> {
+  /** The engine your app created and starts. */
+  instance: Reseolio;
   /**
-   * Runs before every job route, before the query is validated. Return `true` to allow; any
-   * other value answers 403. Throw to signal the caller is not authenticated: 401 (the error
-   * is never sent). No job data reaches a refused caller.
+   * Where a failure the caller is not shown is logged (a throwing `authorize`, a failed
+   * database): any object with `error` and `warn` methods taking `(message, ...meta)`.
+   * @default console, with a `[@reseolio/express]` prefix
    */
-  authorize?: ((req: Request) => boolean | Promise<boolean>) | undefined;
-  /** Serve the routes without `authorize`. Required to make that choice explicit. */
-  public?: true | undefined;
-  /**
-   * Upper bound of `waitMs` on `GET /:id/result`, in milliseconds; larger values are capped.
-   * Keep it below your proxies' idle timeout. An integer from 0 to 2147483647. @default 25000
-   */
-  waitMaxMs?: number | undefined;
+  logger?: Logger | undefined;
 }
 
 /** What `onShutdown` learns about the shutdown that just finished. */
@@ -62,17 +62,19 @@ export interface ShutdownInfo {
   error: unknown;
 }
 
-/** Options of `attachShutdown(server, reseolio, options)`. */
-export interface ShutdownOptions {
+/**
+ * Options of `attachShutdown(server, { instance, ...options })`. `instance`, `stopInstance`
+ * and `stopTimeoutMs` mean what they mean in `@reseolio/fastify` and `@reseolio/nestjs`:
+ * pass `stopInstance: true` to drain the engine on shutdown (you want this unless something
+ * else stops it). `stopTimeoutMs` also bounds how long open connections may finish their
+ * requests before they are closed.
+ */
+export interface ShutdownOptions
+  extends Pick<EngineBindingOptions, 'stopInstance' | 'stopTimeoutMs'> {
+  /** The engine your app created. */
+  instance: Reseolio;
   /** Signals that start the shutdown. @default ['SIGTERM', 'SIGINT'] */
   signals?: NodeJS.Signals[] | undefined;
-  /**
-   * How long running jobs may finish (`engine.stop({ timeoutMs })`), and how long open
-   * connections may finish their requests before they are closed, in milliseconds: an
-   * integer from 0 to 2147483647 (about 24.8 days, the longest a Node.js timer waits).
-   * @default 10000
-   */
-  timeoutMs?: number | undefined;
   /**
    * Called once everything is closed, instead of `process.exit()`. Without it the process
    * exits with code 0, or 1 when stopping failed.

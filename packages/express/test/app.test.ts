@@ -1,7 +1,13 @@
 import type { ErrorRequestHandler } from 'express';
 import { MemoryStorage, Reseolio } from 'reseolio';
-import { describe, expect, it } from 'vitest';
-import { attachShutdown, reseolioMiddleware, reseolioRouter, wrapAsync } from '../src/index.ts';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import {
+  attachShutdown,
+  IntegrationConfigError,
+  reseolioMiddleware,
+  reseolioRouter,
+  wrapAsync,
+} from '../src/index.ts';
 import { call, EXPRESS_VERSIONS, gate, makeEngine, serve, sqliteUrl, waitFor } from './helpers.ts';
 
 const ADMIN = { authorization: 'Bearer admin' };
@@ -22,8 +28,8 @@ describe.each(EXPRESS_VERSIONS)('Express $major', ({ express }) => {
     await engine.start();
     const app = express();
     app.use(express.json());
-    app.use(reseolioMiddleware(engine));
-    app.use('/jobs', reseolioRouter(engine, adminOnly));
+    app.use(reseolioMiddleware({ instance: engine }));
+    app.use('/jobs', reseolioRouter({ instance: engine, ...adminOnly }));
     app.post(
       '/double',
       wrapAsync(async (req, res) => {
@@ -63,8 +69,10 @@ describe.each(EXPRESS_VERSIONS)('Express $major', ({ express }) => {
     );
     const { server, base } = await serve(app);
     const shutdowns: unknown[] = [];
-    const controller = attachShutdown(server, engine, {
-      timeoutMs: 5000,
+    const controller = attachShutdown(server, {
+      instance: engine,
+      stopInstance: true,
+      stopTimeoutMs: 5000,
       onShutdown: (info) => {
         shutdowns.push(info);
       },
@@ -105,7 +113,7 @@ describe.each(EXPRESS_VERSIONS)('Express $major', ({ express }) => {
         throw Object.assign(new Error('async boom'), { status: 418 });
       }),
     );
-    app.use('/jobs', reseolioRouter(engine, { public: true }));
+    app.use('/jobs', reseolioRouter({ instance: engine, public: true }));
     app.use(errorHandler);
     const { base } = await serve(app);
     expect(await call(base, 'GET', '/boom')).toEqual({
@@ -122,17 +130,17 @@ describe.each(EXPRESS_VERSIONS)('Express $major', ({ express }) => {
     const engine = makeEngine();
     const other = makeEngine();
     const app = express();
-    app.use(reseolioMiddleware(engine));
-    app.use('/strict', reseolioMiddleware(other));
-    app.use('/optional', reseolioMiddleware(other, { optional: true }));
+    app.use(reseolioMiddleware({ instance: engine }));
+    app.use('/strict', reseolioMiddleware({ instance: other }));
+    app.use('/optional', reseolioMiddleware({ instance: other, optional: true }));
     app.get(['/strict', '/optional'], (req, res) => {
       res.json({ same: req.reseolio === engine, state: req.reseolio.state });
     });
     const stopped = makeEngine();
     await stopped.stop();
     const down = express();
-    down.use('/strict', reseolioMiddleware(stopped));
-    down.use('/optional', reseolioMiddleware(stopped, { optional: true }));
+    down.use('/strict', reseolioMiddleware({ instance: stopped }));
+    down.use('/optional', reseolioMiddleware({ instance: stopped, optional: true }));
     down.get(['/strict', '/optional'], (req, res) => {
       res.json({ state: req.reseolio.state });
     });
@@ -156,61 +164,153 @@ describe.each(EXPRESS_VERSIONS)('Express $major', ({ express }) => {
 });
 
 describe('validation when building the middleware, router and shutdown helper', () => {
-  it('throws synchronously with messages that say what to do', () => {
+  it('throws IntegrationConfigError synchronously with messages that say what to do', () => {
     const engine = makeEngine();
-    expect(() => reseolioMiddleware(undefined as never)).toThrow(
-      /reseolioMiddleware needs a Reseolio engine/,
-    );
-    expect(() => reseolioMiddleware(engine, { optinal: true } as never)).toThrow(
-      /Unknown reseolioMiddleware option "optinal"/,
-    );
-    expect(() => reseolioRouter(engine, {})).toThrow(
-      /give reseolioRouter options\.authorize .* or set public: true/,
-    );
-    expect(() => reseolioRouter(engine, undefined as never)).toThrow(/must be an object/);
-    expect(() => reseolioRouter(engine, { public: true, authorize: () => true })).toThrow(
-      /either reseolioRouter options\.authorize or public: true/,
-    );
-    expect(() => reseolioRouter(engine, { public: true, waitMaxMs: 1.5 })).toThrow(/waitMaxMs/);
-    expect(() => reseolioRouter({} as never, { public: true })).toThrow(/Reseolio engine/);
     const server = { close: () => {} };
-    expect(() => attachShutdown({} as never, engine)).toThrow(/server returned by app\.listen/);
-    expect(() => attachShutdown(server, engine, { timeoutMs: -1 })).toThrow(/timeoutMs/);
-    expect(() => attachShutdown(server, engine, { signals: 'SIGTERM' as never })).toThrow(
-      /signals must be an array/,
-    );
+    const cases: [() => unknown, RegExp][] = [
+      [
+        () => reseolioMiddleware(undefined as never),
+        /options must be an object such as \{ instance: reseolio \}/,
+      ],
+      [
+        () => reseolioMiddleware({} as never),
+        /reseolioMiddleware needs the engine: pass \{ instance: reseolio \}/,
+      ],
+      [() => reseolioMiddleware({ instance: {} } as never), /instance must be a Reseolio engine/],
+      [
+        () => reseolioMiddleware({ instance: engine, optinal: true } as never),
+        /Unknown reseolioMiddleware option "optinal"/,
+      ],
+      [
+        () => reseolioRouter({ instance: engine }),
+        /give reseolioRouter options\.authorize .* or set public: true/,
+      ],
+      [
+        () => reseolioRouter({ instance: engine, public: true, authorize: () => true }),
+        /either reseolioRouter options\.authorize or public: true/,
+      ],
+      [() => reseolioRouter({ instance: engine, public: true, waitMaxMs: 1.5 }), /waitMaxMs/],
+      [
+        () => reseolioRouter({ instance: engine, public: true, prefix: '/jobs' } as never),
+        /takes no prefix: mount the routes/,
+      ],
+      [
+        () => reseolioRouter({ instance: engine, public: true, logger: {} as never }),
+        /logger must have error and warn/,
+      ],
+      [
+        () => reseolioRouter({} as never, { public: true }),
+        /first argument must be a Reseolio engine/,
+      ],
+      [
+        () => reseolioRouter(engine, { instance: engine, public: true } as never),
+        /give the engine once/,
+      ],
+      [() => attachShutdown({} as never, { instance: engine }), /server returned by app\.listen/],
+      [() => attachShutdown(server, {} as never), /attachShutdown options need the engine/],
+      [
+        () => attachShutdown(server, { instance: engine, stopTimeoutMs: -1 }),
+        /stopTimeoutMs must be/,
+      ],
+      [
+        () => attachShutdown(server, { instance: engine, signals: 'SIGTERM' as never }),
+        /signals must be an array/,
+      ],
+      [
+        () => attachShutdown(server, { instance: engine, stopTimeoutMs: 1, timeoutMs: 1 } as never),
+        /give stopTimeoutMs only; timeoutMs is its deprecated name/,
+      ],
+    ];
+    for (const [build, message] of cases) {
+      expect(build, String(message)).toThrow(message);
+      expect(build).toThrow(IntegrationConfigError);
+    }
   });
 
   it('bounds the shutdown timeout to the longest timer', () => {
     const engine = makeEngine();
     // setTimeout fires at once past 2147483647 ms: the drain would end before it began.
-    expect(() => attachShutdown({ close: () => {} }, engine, { timeoutMs: 2 ** 31 })).toThrow(
-      'attachShutdown timeoutMs must be an integer number of milliseconds from 0 to 2147483647',
-    );
+    expect(() =>
+      attachShutdown({ close: () => {} }, { instance: engine, stopTimeoutMs: 2 ** 31 }),
+    ).toThrow('stopTimeoutMs must be an integer number of milliseconds from 0 to 2147483647');
   });
 
   it('takes options set to undefined as left out', () => {
     const engine = makeEngine();
     const before = process.listenerCount('SIGTERM');
-    const detach = attachShutdown({ close: () => {} }, engine, {
-      signals: undefined,
-      timeoutMs: undefined,
-      onShutdown: undefined,
-    });
+    const detach = attachShutdown(
+      { close: () => {} },
+      {
+        instance: engine,
+        stopInstance: undefined,
+        signals: undefined,
+        stopTimeoutMs: undefined,
+        onShutdown: undefined,
+      },
+    );
     expect(process.listenerCount('SIGTERM')).toBe(before + 1);
     detach();
-    expect(() => reseolioMiddleware(engine, { optional: undefined })).not.toThrow();
+    expect(() => reseolioMiddleware({ instance: engine, optional: undefined })).not.toThrow();
     expect(() =>
-      reseolioRouter(engine, { public: true, authorize: undefined, waitMaxMs: undefined }),
+      reseolioRouter({
+        instance: engine,
+        public: true,
+        authorize: undefined,
+        waitMaxMs: undefined,
+        logger: undefined,
+      }),
     ).not.toThrow();
   });
 
   it('adds signal listeners and removes them on detach', () => {
     const engine = makeEngine();
     const before = process.listenerCount('SIGTERM');
-    const detach = attachShutdown({ close: () => {} }, engine, { signals: ['SIGTERM'] });
+    const detach = attachShutdown({ close: () => {} }, { instance: engine, signals: ['SIGTERM'] });
     expect(process.listenerCount('SIGTERM')).toBe(before + 1);
     detach();
     expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+});
+
+describe('the deprecated engine-first form', () => {
+  it('still works, warns once per call, and attachShutdown(server, engine) still stops the engine', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    onTestFinished(() => warn.mockRestore());
+    const engine = makeEngine();
+    await engine.start();
+    expect(() => reseolioMiddleware(engine)).not.toThrow();
+    expect(() => reseolioRouter(engine, { public: true })).not.toThrow();
+    const server = { close: (done?: () => void) => done?.() };
+    const shutdowns: unknown[] = [];
+    const controller = attachShutdown(server, engine, {
+      signals: [],
+      timeoutMs: 100,
+      onShutdown: (info) => {
+        shutdowns.push(info);
+      },
+    });
+    await controller.shutdown();
+    expect(engine.state).toBe('stopped');
+    expect(shutdowns).toEqual([{ signal: undefined, error: undefined }]);
+    const codes = warn.mock.calls.map((args) => (args[1] as { code: string }).code);
+    expect(codes).toEqual([
+      'RESEOLIO_DEP_POSITIONAL_ENGINE',
+      'RESEOLIO_DEP_POSITIONAL_ENGINE',
+      'RESEOLIO_DEP_POSITIONAL_ENGINE',
+      'RESEOLIO_DEP_TIMEOUT_MS',
+    ]);
+  });
+
+  it('leaves a borrowed engine running when stopInstance is not set', async () => {
+    const engine = makeEngine();
+    await engine.start();
+    const server = { close: (done?: () => void) => done?.() };
+    const controller = attachShutdown(server, {
+      instance: engine,
+      signals: [],
+      onShutdown: () => {},
+    });
+    await controller.shutdown();
+    expect(engine.state).toBe('started');
   });
 });

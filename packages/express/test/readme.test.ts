@@ -32,7 +32,7 @@ describe('README', () => {
       expect(signup.status).toBe(202);
       const { jobId } = signup.body;
 
-      expect((await call(base, 'GET', `/jobs/${jobId}`)).status).toBe(401);
+      expect((await call(base, 'GET', `/jobs/${jobId}`)).status).toBe(403);
       expect(
         await call(base, 'GET', `/jobs/${jobId}/result?waitMs=5000`, {
           authorization: 'Bearer s3cret',

@@ -1,5 +1,6 @@
 import { reseolio } from './plugin.ts';
 
+export { IntegrationConfigError } from 'reseolio/http';
 export { reseolioPlugin } from './plugin.ts';
 export type {
   JobRoutesOptions,

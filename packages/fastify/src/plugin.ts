@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Reseolio } from 'reseolio';
+import { EngineLifecycle, IntegrationConfigError } from 'reseolio/http';
 import { fastifyLogger } from './logger.ts';
 import { resolvePluginOptions } from './options.ts';
 import { jobRoutes } from './routes.ts';
@@ -15,40 +15,31 @@ export async function reseolioPlugin(
   rawOptions: ReseolioPluginOptions,
 ): Promise<void> {
   if (app.hasDecorator('reseolio')) {
-    throw new Error('@reseolio/fastify has already been registered');
+    throw new IntegrationConfigError(
+      '@reseolio/fastify has already been registered: register it once, on the root instance ' +
+        '(app.reseolio is then visible in every plugin).',
+    );
   }
   const options = resolvePluginOptions(rawOptions);
-  const source = options.engine;
-  const engine =
-    source.kind === 'borrowed'
-      ? source.instance
-      : new Reseolio({
-          logger: fastifyLogger(app.log),
-          ...source.options,
-          // Fastify's owner handles signals and calls app.close(); the engine must not race it.
-          handleSignals: false,
-        });
-  const stopsEngine = source.kind === 'owned' || source.close;
-
-  try {
-    await engine.init();
-  } catch (error) {
-    // Nothing else will stop an engine whose registration failed: no onClose hook exists yet.
-    if (source.kind === 'owned') await engine.stop({ timeoutMs: 0 }).catch(() => {});
-    throw error;
-  }
+  const lifecycle = await EngineLifecycle.open(
+    options.binding,
+    { logger: fastifyLogger(app.log) },
+    // Fastify's owner handles signals and calls app.close(); the engine must not race it.
+    { handleSignals: false },
+  );
+  const engine = lifecycle.engine;
 
   app.decorate('reseolio', engine);
 
   app.addHook('onReady', async () => {
-    await engine.start();
+    await lifecycle.start();
   });
 
   // The one teardown hook. engine.stop() does the steps in the order that matters: stop
   // claiming, let in-flight jobs finish (or hand them back at the deadline), then close the
   // storage it opened. Several onClose hooks would leave that order to registration order.
   app.addHook('onClose', async () => {
-    if (stopsEngine) await engine.stop({ timeoutMs: options.stopTimeoutMs });
+    await lifecycle.stop();
   });
 
   if (options.routes) {

@@ -25,11 +25,11 @@ export const owned: ReseolioPluginOptions = {
   stopTimeoutMs: maybe<number>(),
   routes: { public: true, prefix: maybe<string>(), waitMaxMs: maybe<number>() },
   instance: undefined,
-  closeInstance: undefined,
+  stopInstance: undefined,
 };
 export const borrowed: ReseolioPluginOptions = {
   instance: engine,
-  closeInstance: maybe<boolean>(),
+  stopInstance: maybe<boolean>(),
   stopTimeoutMs: maybe<number>(),
   workerConcurrency: undefined,
 };

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Reseolio, StorageConfigError } from 'reseolio';
-import { describe, expect, it } from 'vitest';
-import reseolio, { reseolioPlugin } from '../src/index.ts';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import reseolio, { IntegrationConfigError, reseolioPlugin } from '../src/index.ts';
 import { fast, gate, listen, makeApp, sqliteUrl, waitFor } from './helpers.ts';
 
 describe('@reseolio/fastify plugin', () => {
@@ -84,6 +84,7 @@ describe('@reseolio/fastify plugin', () => {
     app.register(reseolio, { storage: 'memory:' });
     app.register(reseolio, { storage: 'memory:' });
     await expect(app.ready()).rejects.toThrow('@reseolio/fastify has already been registered');
+    await expect(app.ready()).rejects.toBeInstanceOf(IntegrationConfigError);
   });
 
   it('validates options at registration with messages that say what to do', async () => {
@@ -100,8 +101,17 @@ describe('@reseolio/fastify plugin', () => {
       [{ storage: 'memory:', routes: { public: true, prefix: 'jobs' } }, /routes\.prefix must be/],
       [{ storage: 'memory:', routes: { public: true, waitMaxMs: -1 } }, /waitMaxMs must be/],
       [{ storage: 'memory:', stopTimeoutMs: 1.5 }, /stopTimeoutMs must be/],
-      [{ storage: 'memory:', closeInstance: true }, /closeInstance only applies with instance/],
+      [{ storage: 'memory:', stopInstance: true }, /stopInstance only applies with instance/],
       [{ instance: {} }, /instance must be a Reseolio engine/],
+      [{ instance: new Reseolio({ storage: 'memory:' }), stopInstance: 'yes' }, /true or false/],
+      [
+        { instance: new Reseolio({ storage: 'memory:' }), stopInstance: true, closeInstance: true },
+        /give stopInstance only; closeInstance is its deprecated name/,
+      ],
+      [
+        { storage: 'memory:', routes: { public: true, prefx: '/x' } },
+        /Unknown routes option "prefx"/,
+      ],
       [
         { instance: new Reseolio({ storage: 'memory:' }), storage: 'memory:' },
         /either instance or engine options/,
@@ -112,7 +122,14 @@ describe('@reseolio/fastify plugin', () => {
     for (const [options, message] of cases) {
       const app = makeApp();
       app.register(reseolioPlugin as never, options);
-      await expect(app.ready()).rejects.toThrow(message);
+      const error = await Promise.resolve(app.ready()).catch((e: unknown) => e);
+      expect(error, String(message)).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(message);
+      // Every option mistake of the plugin itself is the one integration error type.
+      if (!/workerConcurency/.test(String(message))) {
+        expect(error).toBeInstanceOf(IntegrationConfigError);
+        expect(error).toMatchObject({ code: 'RESEOLIO_INVALID_OPTION' });
+      }
     }
   });
 
@@ -136,6 +153,7 @@ describe('@reseolio/fastify plugin', () => {
       routes: undefined,
       logger: undefined,
       instance: undefined,
+      stopInstance: undefined,
       closeInstance: undefined,
     });
     const borrowed = new Reseolio({ storage: 'memory:' });
@@ -143,6 +161,7 @@ describe('@reseolio/fastify plugin', () => {
     await withInstance.register(reseolio, {
       instance: borrowed,
       storage: undefined,
+      stopInstance: undefined,
       closeInstance: undefined,
     });
     await withInstance.ready();
@@ -151,7 +170,7 @@ describe('@reseolio/fastify plugin', () => {
     await borrowed.stop();
   });
 
-  it('leaves a borrowed instance running on close unless closeInstance is set', async () => {
+  it('leaves a borrowed instance running on close unless stopInstance is set', async () => {
     const borrowed = new Reseolio({ storage: 'memory:', ...fast });
     const app = makeApp();
     await app.register(reseolio, { instance: borrowed });
@@ -163,10 +182,55 @@ describe('@reseolio/fastify plugin', () => {
 
     const owned = new Reseolio({ storage: 'memory:', ...fast });
     const closing = makeApp();
-    await closing.register(reseolio, { instance: owned, closeInstance: true });
+    await closing.register(reseolio, { instance: owned, stopInstance: true });
     await closing.ready();
     await closing.close();
     expect(owned.state).toBe('stopped');
+  });
+
+  it('still takes the deprecated closeInstance as stopInstance, with a DeprecationWarning', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    onTestFinished(() => warn.mockRestore());
+    const borrowed = new Reseolio({ storage: 'memory:', ...fast });
+    const app = makeApp();
+    await app.register(reseolio, { instance: borrowed, closeInstance: true });
+    await app.ready();
+    await app.close();
+    expect(borrowed.state).toBe('stopped');
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/closeInstance is deprecated.*stopInstance/),
+      {
+        type: 'DeprecationWarning',
+        code: 'RESEOLIO_DEP_CLOSE_INSTANCE',
+      },
+    );
+  });
+
+  it('drains a borrowed instance with stopInstance for up to stopTimeoutMs, then hands the job back', async () => {
+    const storage = sqliteUrl();
+    const borrowed = new Reseolio({ storage, ...fast });
+    const started = gate();
+    const never = borrowed.durable('never', async () => {
+      started.open();
+      await new Promise(() => {});
+    });
+    const app = makeApp();
+    await app.register(reseolio, { instance: borrowed, stopInstance: true, stopTimeoutMs: 50 });
+    await app.ready();
+    const handle = await never();
+    await started.promise;
+    await app.close();
+    expect(borrowed.state).toBe('stopped');
+    // Handed back at the deadline: pending again, its attempt not consumed.
+    const reader = new Reseolio({ storage, workerConcurrency: 0 });
+    try {
+      expect(await reader.getHandle(handle.jobId).details()).toMatchObject({
+        status: 'pending',
+        attempt: 0,
+      });
+    } finally {
+      await reader.stop();
+    }
   });
 
   it('logs through the Fastify logger', async () => {

@@ -26,7 +26,7 @@ describe('README', () => {
       expect(signup.status).toBe(202);
       const { jobId } = (await signup.json()) as { jobId: string };
 
-      expect((await fetch(`${base}/jobs/${jobId}`)).status).toBe(401);
+      expect((await fetch(`${base}/jobs/${jobId}`)).status).toBe(403);
       const result = await fetch(`${base}/jobs/${jobId}/result?waitMs=5000`, {
         headers: { authorization: 'Bearer s3cret' },
       });

@@ -47,11 +47,20 @@ export class OrdersController {
   }
 }
 
+const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
+
 @Module({
   imports: [
     ReseolioModule.forRoot({
       storage: process.env.RESEOLIO_STORAGE ?? 'sqlite:./reseolio.db',
       workerConcurrency: 10,
+      stopTimeoutMs: 10_000, // shutdown lets running jobs finish for up to 10 s
+      // GET /jobs/:id, /jobs/:id/result, POST /jobs/:id/retry, /jobs/:id/cancel: admins only.
+      // true → allowed, anything else → 403; throw UnauthorizedException for 401.
+      routes: {
+        authorize: (request) =>
+          ADMIN_TOKEN !== undefined && request.headers.authorization === `Bearer ${ADMIN_TOKEN}`,
+      },
     }),
   ],
   controllers: [OrdersController],

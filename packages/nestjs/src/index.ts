@@ -1,3 +1,4 @@
+export { IntegrationConfigError } from 'reseolio/http';
 export { Durable, type DurableMethodDecorator } from './decorators/durable.decorator.ts';
 export { InjectReseolio } from './decorators/inject-reseolio.decorator.ts';
 export { DurableHandles } from './durable-handles.ts';
@@ -10,7 +11,9 @@ export type {
 } from './interfaces/durable-options.interface.ts';
 export type {
   ReseolioBorrowedEngineOptions,
+  ReseolioJobRoutesOptions,
   ReseolioModuleAsyncOptions,
+  ReseolioModuleCommonOptions,
   ReseolioModuleOptions,
   ReseolioOptionsFactory,
   ReseolioOwnedEngineOptions,

@@ -9,3 +9,9 @@ export const DURABLE_METADATA = 'RESEOLIO_DURABLE_METADATA';
 
 /** Context of the module's Nest `Logger`. */
 export const RESEOLIO_LOGGER_CONTEXT = 'Reseolio';
+
+/** @internal Token of the `EngineLifecycle` that starts and stops the engine. */
+export const RESEOLIO_LIFECYCLE = 'RESEOLIO_LIFECYCLE';
+
+/** @internal Token of the shared job-route handler served by the job routes controller. */
+export const RESEOLIO_JOB_ROUTES = 'RESEOLIO_JOB_ROUTES';

@@ -12,14 +12,19 @@ import {
 import { DurableHandles } from './durable-handles.ts';
 import { DuplicateDurableError } from './errors/duplicate-durable.error.ts';
 import { RESEOLIO_ENGINE, RESEOLIO_LOGGER_CONTEXT } from './reseolio.constants.ts';
-import { INVALID_DURABLE, NON_STATIC_PROVIDER } from './reseolio.messages.ts';
+import {
+  DURABLE_ROUTE_HANDLER,
+  INVALID_DURABLE,
+  NON_STATIC_PROVIDER,
+} from './reseolio.messages.ts';
 import { ReseolioMetadataAccessor } from './reseolio-metadata.accessor.ts';
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
 /**
- * Finds `@Durable()` methods on singleton providers at module init, registers each on the
- * engine, and replaces the method on the instance so that a direct call runs durably.
+ * Finds `@Durable()` methods on singleton providers and controllers at module init, registers
+ * each on the engine, and replaces the method on the instance so that a direct call runs
+ * durably.
  */
 @Injectable()
 export class ReseolioExplorer implements OnModuleInit {
@@ -36,9 +41,12 @@ export class ReseolioExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discoveryService.getProviders()) {
-      this.#explore(wrapper);
-    }
+    // Controllers too: a @Durable() method on one was silently left a plain method.
+    const wrappers = [
+      ...this.discoveryService.getProviders(),
+      ...this.discoveryService.getControllers(),
+    ];
+    for (const wrapper of wrappers) this.#explore(wrapper);
   }
 
   #explore(wrapper: InstanceWrapper): void {
@@ -66,6 +74,9 @@ export class ReseolioExplorer implements OnModuleInit {
     const metadata = this.metadataAccessor.getDurableMetadata(original)!;
     const className = instance.constructor.name;
     const method = `${className}.${key}`;
+    if (this.metadataAccessor.isRouteHandler(original)) {
+      this.#logger.warn(DURABLE_ROUTE_HANDLER(method));
+    }
     const name = metadata.name ?? `${className}:${key}`;
     const first = this.#owners.get(name);
     if (first !== undefined) throw new DuplicateDurableError(name, method, first);

@@ -1,7 +1,5 @@
 /** Every user-facing string of the module; each one says what to do next. */
 
-import { describeValue } from 'reseolio';
-
 export const DUPLICATE_DURABLE = (name: string, first: string, second: string) =>
   `@Durable() name "${name}" is used by both ${first} and ${second}. Names identify jobs across ` +
   `deploys, so each method needs its own: pass one explicitly, e.g. @Durable('${name}-2').`;
@@ -27,24 +25,17 @@ export const NOT_A_DURABLE_METHOD = (className: string, method: string) =>
   `${className}.${method} is not a @Durable() method, so it has no job handle. Decorate it ` +
   'with @Durable() or call it directly.';
 
-export const INSTANCE_WITH_ENGINE_OPTIONS = (keys: string[]) =>
-  `ReseolioModule options take either { instance } or engine options, not both (got ` +
-  `${keys.join(', ')} beside instance). Configure the borrowed engine where you create it.`;
-
-export const NOT_AN_ENGINE = (value: unknown) =>
-  `ReseolioModule option "instance" must be a Reseolio engine, got ${describe(value)}.`;
-
 export const MISSING_ASYNC_FACTORY = () =>
   'ReseolioModule.forRootAsync() needs one of useFactory, useClass or useExisting.';
 
+export const ROUTES_FROM_ASYNC_FACTORY = () =>
+  'ReseolioModule.forRootAsync(): give routes beside useFactory/useClass/useExisting, e.g. ' +
+  'forRootAsync({ useFactory, routes: { authorize } }), not in the options they return: Nest ' +
+  'declares the routes before the factory runs.';
+
+export const DURABLE_ROUTE_HANDLER = (method: string) =>
+  `${method} is both a route handler and @Durable(): HTTP requests call it directly, not as a ` +
+  'job (Nest binds routes before modules initialize). Move the durable work to a method the ' +
+  'handler calls.';
+
 export const SHUTDOWN_FAILED = 'Stopping the Reseolio engine failed';
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
-  return typeof value;
-}
-
-export const INVALID_DRAIN_TIMEOUT = (value: unknown) =>
-  'ReseolioModule option "drainTimeoutMs" takes an integer from 0 to 2147483647 (milliseconds, ' +
-  `about 24.8 days: the longest a Node.js timer waits), got ${describeValue(value)}.`;

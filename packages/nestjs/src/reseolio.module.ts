@@ -1,6 +1,14 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { Reseolio, ReseolioValidationError } from 'reseolio';
+import type { Reseolio } from 'reseolio';
+import {
+  createJobRouteHandler,
+  EngineLifecycle,
+  IntegrationConfigError,
+  renameDeprecatedOptions,
+  resolveEngineBinding,
+  resolveJobApiOptions,
+} from 'reseolio/http';
 import { DurableHandles } from './durable-handles.ts';
 import type {
   ReseolioModuleAsyncOptions,
@@ -8,92 +16,94 @@ import type {
   ReseolioOptionsFactory,
 } from './interfaces/reseolio-module-options.interface.ts';
 import { NestLoggerAdapter } from './nest-logger.adapter.ts';
-import { RESEOLIO_ENGINE, RESEOLIO_MODULE_OPTIONS } from './reseolio.constants.ts';
-import { ReseolioExplorer } from './reseolio.explorer.ts';
 import {
-  INSTANCE_WITH_ENGINE_OPTIONS,
-  INVALID_DRAIN_TIMEOUT,
-  MISSING_ASYNC_FACTORY,
-  NOT_AN_ENGINE,
-} from './reseolio.messages.ts';
+  RESEOLIO_ENGINE,
+  RESEOLIO_JOB_ROUTES,
+  RESEOLIO_LIFECYCLE,
+  RESEOLIO_MODULE_OPTIONS,
+} from './reseolio.constants.ts';
+import { ReseolioExplorer } from './reseolio.explorer.ts';
+import { MISSING_ASYNC_FACTORY, ROUTES_FROM_ASYNC_FACTORY } from './reseolio.messages.ts';
 import { ReseolioOrchestrator } from './reseolio.orchestrator.ts';
+import { createJobRoutesController } from './reseolio-job-routes.controller.ts';
 import { ReseolioMetadataAccessor } from './reseolio-metadata.accessor.ts';
 
-/** engine.stop() waits with a timer, which cannot wait longer (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+const WHERE = 'ReseolioModule options';
 
 /**
  * Provides the Reseolio engine to the whole application (`global`), registers `@Durable()`
  * methods at module init, starts workers on bootstrap and drains them on shutdown (call
- * `app.enableShutdownHooks()` so SIGTERM/SIGINT close the application).
+ * `app.enableShutdownHooks()` so SIGTERM/SIGINT close the application), and serves the job
+ * routes when `routes` is given.
  */
 @Module({})
 export class ReseolioModule {
   static forRoot(options: ReseolioModuleOptions): DynamicModule {
-    return buildModule([], [{ provide: RESEOLIO_MODULE_OPTIONS, useValue: options }]);
+    return buildModule(
+      [],
+      [{ provide: RESEOLIO_MODULE_OPTIONS, useValue: options }],
+      options?.routes,
+    );
   }
 
   static forRootAsync(options: ReseolioModuleAsyncOptions): DynamicModule {
-    return buildModule(options.imports ?? [], asyncOptionsProviders(options));
+    return buildModule(options.imports ?? [], asyncOptionsProviders(options), options.routes);
   }
 }
 
 /**
  * Builds (or borrows) the engine and connects storage before the application finishes
  * initializing, so an unreachable database fails `app.init()` instead of the first call.
+ * The option rules are the ones `@reseolio/fastify` and `@reseolio/express` share.
  */
-async function createEngine(options: ReseolioModuleOptions): Promise<Reseolio> {
-  if (options.instance !== undefined) {
-    const { instance, ...rest } = options;
-    // An engine option set to undefined says nothing beside an instance: it is ignored.
-    const extra = Object.entries(rest)
-      .filter(([, value]) => value !== undefined)
-      .map(([key]) => key);
-    if (extra.length > 0) {
-      throw new ReseolioValidationError(
-        INSTANCE_WITH_ENGINE_OPTIONS(extra),
-        'RESEOLIO_INVALID_OPTION',
-      );
-    }
-    if (!(instance instanceof Reseolio)) {
-      throw new ReseolioValidationError(NOT_AN_ENGINE(instance), 'RESEOLIO_INVALID_OPTION');
-    }
-    await instance.init();
-    return instance;
-  }
-  const { instance: _instance, drainTimeoutMs, ...engineOptions } = options;
-  if (
-    drainTimeoutMs !== undefined &&
-    !(Number.isInteger(drainTimeoutMs) && drainTimeoutMs >= 0 && drainTimeoutMs <= MAX_TIMER_MS)
-  ) {
-    throw new ReseolioValidationError(
-      INVALID_DRAIN_TIMEOUT(drainTimeoutMs),
-      'RESEOLIO_INVALID_OPTION',
+async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecycle> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new IntegrationConfigError(
+      `${WHERE} must be an object: engine options such as { storage }, or { instance }.`,
     );
   }
-  const engine = new Reseolio({
-    ...engineOptions,
-    logger: engineOptions.logger ?? new NestLoggerAdapter(),
-  });
-  await engine.init();
-  return engine;
+  const renamed = renameDeprecatedOptions(
+    options as unknown as Record<string, unknown>,
+    '@reseolio/nestjs',
+    WHERE,
+  );
+  const binding = resolveEngineBinding(renamed, WHERE, { ownKeys: ['routes'] });
+  return EngineLifecycle.open(binding, { logger: new NestLoggerAdapter() });
 }
 
 function buildModule(
   imports: DynamicModule['imports'],
   optionProviders: Provider[],
+  routes: ReseolioModuleOptions['routes'],
 ): DynamicModule {
+  // Controllers are declared with the module, before any provider exists: the routes'
+  // options are read now, and a mistake throws here, where the module is imported.
+  const api =
+    routes === undefined || routes === false ? null : resolveJobApiOptions(routes, 'routes');
+  const controllers: Type[] = api ? [createJobRoutesController(api.prefix!)] : [];
+  const routeProviders: Provider[] = api
+    ? [
+        {
+          provide: RESEOLIO_JOB_ROUTES,
+          useFactory: (engine: Reseolio) => createJobRouteHandler(engine, api),
+          inject: [RESEOLIO_ENGINE],
+        },
+      ]
+    : [];
   return {
     global: true,
     module: ReseolioModule,
     imports: [...(imports ?? []), DiscoveryModule],
+    controllers,
     providers: [
       ...optionProviders,
+      { provide: RESEOLIO_LIFECYCLE, useFactory: openEngine, inject: [RESEOLIO_MODULE_OPTIONS] },
       {
         provide: RESEOLIO_ENGINE,
-        useFactory: createEngine,
-        inject: [RESEOLIO_MODULE_OPTIONS],
+        useFactory: (lifecycle: EngineLifecycle) => lifecycle.engine,
+        inject: [RESEOLIO_LIFECYCLE],
       },
+      ...routeProviders,
       DurableHandles,
       ReseolioMetadataAccessor,
       ReseolioExplorer,
@@ -106,24 +116,31 @@ function buildModule(
 /** Options providers as `@nestjs/schedule`'s `createAsyncOptionsProvider` builds them. */
 function asyncOptionsProviders(options: ReseolioModuleAsyncOptions): Provider[] {
   if (options.useFactory) {
+    const factory = options.useFactory;
     return [
       {
         provide: RESEOLIO_MODULE_OPTIONS,
-        useFactory: options.useFactory,
+        useFactory: async (...args: unknown[]) => withoutRoutes(await factory(...args)),
         inject: options.inject ?? [],
       },
     ];
   }
   const factoryClass = options.useClass ?? options.useExisting;
-  if (!factoryClass)
-    throw new ReseolioValidationError(MISSING_ASYNC_FACTORY(), 'RESEOLIO_INVALID_OPTION');
+  if (!factoryClass) throw new IntegrationConfigError(MISSING_ASYNC_FACTORY());
   const fromFactory: Provider = {
     provide: RESEOLIO_MODULE_OPTIONS,
-    useFactory: (factory: ReseolioOptionsFactory) => factory.createReseolioOptions(),
+    useFactory: async (factory: ReseolioOptionsFactory) =>
+      withoutRoutes(await factory.createReseolioOptions()),
     inject: [factoryClass],
   };
   // useExisting resolves a provider from `imports`; useClass makes the module own one.
   return options.useClass
     ? [fromFactory, { provide: options.useClass, useClass: options.useClass as Type }]
     : [fromFactory];
+}
+
+/** The controllers exist before the factory runs, so routes from it could not be served. */
+function withoutRoutes(options: ReseolioModuleOptions): ReseolioModuleOptions {
+  if (options?.routes !== undefined) throw new IntegrationConfigError(ROUTES_FROM_ASYNC_FACTORY());
+  return options;
 }

@@ -22,7 +22,8 @@ export const asyncOptions: ReseolioModuleAsyncOptions = allUndefined<ReseolioMod
 export const decorator: DurableDecoratorOptions = allUndefined<DurableDecoratorOptions>();
 export const fromConfig: ReseolioModuleOptions = {
   storage: 'memory:',
-  drainTimeoutMs: maybe<number>(),
+  stopTimeoutMs: maybe<number>(),
+  routes: maybe<false>(),
   workerConcurrency: maybe<number>(),
 };
 

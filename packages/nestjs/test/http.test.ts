@@ -1,4 +1,14 @@
-import { Body, Controller, Get, Injectable, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Injectable,
+  Param,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import { type JobJSON, Reseolio, toJobJSON } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { Durable, DurableHandles, InjectReseolio, ReseolioModule } from '../src/index.ts';
@@ -9,6 +19,7 @@ import {
   sleep,
   startApp,
   tmpSqliteUrl,
+  track,
   waitFor,
 } from './helpers.ts';
 
@@ -123,7 +134,7 @@ describe.each<HttpAdapterName>(['express', 'fastify'])(
       const storage = tmpSqliteUrl();
       const { app, url } = await startApp(
         {
-          imports: [ReseolioModule.forRoot({ storage, pollIntervalMs: 50, drainTimeoutMs: 5000 })],
+          imports: [ReseolioModule.forRoot({ storage, pollIntervalMs: 50, stopTimeoutMs: 5000 })],
           controllers: [ReportsController],
           providers: [ReportsService],
         },
@@ -145,6 +156,66 @@ describe.each<HttpAdapterName>(['express', 'fastify'])(
       const details = await inspector.getHandle(jobId).details();
       expect(details).toMatchObject({ status: 'success', result: 'done:s1', attempt: 1 });
       await inspector.stop();
+    });
+  },
+);
+
+describe.each<HttpAdapterName>(['express', 'fastify'])(
+  'job routes with the %s adapter, as a Nest controller',
+  (adapter) => {
+    it('come from forRootAsync, sit under the global prefix, and answer 401 for UnauthorizedException', async () => {
+      const storage = tmpSqliteUrl();
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          ReseolioModule.forRootAsync({
+            useFactory: async () => ({ storage, pollIntervalMs: 50 }),
+            routes: {
+              prefix: '/admin/jobs',
+              authorize: (request: { headers: Record<string, string | undefined> }) => {
+                const header = request.headers.authorization;
+                if (header === undefined) throw new UnauthorizedException();
+                return header === 'Bearer admin';
+              },
+            },
+          }),
+        ],
+        controllers: [ReportsController],
+        providers: [ReportsService],
+      }).compile();
+      const app = track(
+        adapter === 'fastify'
+          ? moduleRef.createNestApplication(new FastifyAdapter())
+          : moduleRef.createNestApplication(),
+      );
+      app.setGlobalPrefix('api');
+      await app.listen(0, '127.0.0.1');
+      const url = await app.getUrl();
+
+      const { jobId } = await http<{ jobId: string }>(`${url}/api/reports/r9`, {
+        method: 'POST',
+        body: { pages: 2 },
+      });
+      expect((await fetch(`${url}/api/admin/jobs/${jobId}`)).status).toBe(401);
+      const forbidden = await fetch(`${url}/api/admin/jobs/${jobId}`, {
+        headers: { authorization: 'Bearer guest' },
+      });
+      expect(forbidden.status).toBe(403);
+      const result = await fetch(`${url}/api/admin/jobs/${jobId}/result?waitMs=5000`, {
+        headers: { authorization: 'Bearer admin' },
+      });
+      expect(await result.json()).toMatchObject({
+        jobId,
+        status: 'success',
+        result: { id: 'r9', pages: 2 },
+      });
+    });
+
+    it('are not served unless asked for', async () => {
+      const { url } = await startApp(
+        { imports: [ReseolioModule.forRoot({ storage: 'memory:' })] },
+        adapter,
+      );
+      expect((await fetch(`${url}/jobs`)).status).toBe(404);
     });
   },
 );

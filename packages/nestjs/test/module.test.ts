@@ -1,10 +1,12 @@
 import {
+  Controller,
   type DynamicModule,
   Inject,
   Injectable,
   Logger,
   Module,
   type OnModuleInit,
+  Post,
   Scope,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -14,6 +16,7 @@ import {
   DuplicateDurableError,
   Durable,
   DurableHandles,
+  IntegrationConfigError,
   NotDurableError,
   RESEOLIO_ENGINE,
   ReseolioModule,
@@ -148,6 +151,16 @@ describe('forRootAsync', () => {
       /needs one of useFactory, useClass or useExisting/,
     );
   });
+
+  it('refuses routes returned by the factory, and says where to give them', async () => {
+    await expect(
+      createApp([
+        ReseolioModule.forRootAsync({
+          useFactory: () => ({ storage: 'memory:', routes: { public: true } }),
+        }),
+      ]),
+    ).rejects.toThrow(/give routes beside useFactory\/useClass\/useExisting/);
+  });
 });
 
 describe('@Durable methods', () => {
@@ -177,7 +190,7 @@ describe('@Durable methods', () => {
     expect(() => handles.of({})).toThrow(/Object has no registered @Durable\(\) methods/);
   });
 
-  it('registers on a borrowed engine, starts its workers and leaves it running on close', async () => {
+  it('registers on a borrowed engine, starts its workers and leaves it running on close unless stopInstance', async () => {
     const engine = new Reseolio({ storage: new MemoryStorage(), pollIntervalMs: 50 });
     const app = await createApp([ReseolioModule.forRoot({ instance: engine })]);
     expect(app.get(RESEOLIO_ENGINE)).toBe(engine);
@@ -186,6 +199,31 @@ describe('@Durable methods', () => {
     await app.close();
     expect(engine.state).toBe('started');
     await engine.stop();
+
+    const stopped = new Reseolio({ storage: new MemoryStorage(), pollIntervalMs: 50 });
+    const stopping = await createApp([
+      ReseolioModule.forRoot({ instance: stopped, stopInstance: true, stopTimeoutMs: 100 }),
+    ]);
+    expect(stopped.state).toBe('started');
+    await stopping.close();
+    expect(stopped.state).toBe('stopped');
+  });
+
+  it('accepts an engine from another copy of reseolio (checked by shape, not instanceof)', async () => {
+    const real = new Reseolio({ storage: 'memory:' });
+    // What an engine made by a second install of reseolio looks like from this one.
+    const foreign = new Proxy(real, {
+      getPrototypeOf: () => Object.prototype,
+      get: (target, key) => {
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    expect(foreign instanceof Reseolio).toBe(false);
+    const app = await createApp([ReseolioModule.forRoot({ instance: foreign })]);
+    expect(await app.get(GreeterService).greet('kim', { timeoutMs: 1 })).toBe('hello kim');
+    await app.close();
+    await real.stop();
   });
 
   it('refuses { instance } combined with engine options', async () => {
@@ -196,8 +234,11 @@ describe('@Durable methods', () => {
       ]),
     ).rejects.toMatchObject({
       code: 'RESEOLIO_INVALID_OPTION',
-      message: expect.stringContaining('either { instance } or engine options'),
+      message: expect.stringContaining('either instance or engine options'),
     });
+    await expect(
+      createApp([ReseolioModule.forRoot({ instance: {} as Reseolio })]),
+    ).rejects.toBeInstanceOf(IntegrationConfigError);
   });
 
   it('throws DuplicateDurableError naming both methods when two share a name', async () => {
@@ -248,12 +289,29 @@ describe('@Durable methods', () => {
     });
   });
 
-  it('refuses a drainTimeoutMs longer than a timer can wait', async () => {
+  it('refuses a stopTimeoutMs longer than a timer can wait', async () => {
     await expect(
-      createApp([ReseolioModule.forRoot({ storage: 'memory:', drainTimeoutMs: 2 ** 31 })]),
+      createApp([ReseolioModule.forRoot({ storage: 'memory:', stopTimeoutMs: 2 ** 31 })]),
     ).rejects.toMatchObject({
       code: 'RESEOLIO_INVALID_OPTION',
-      message: expect.stringContaining('from 0 to 2147483647 (milliseconds'),
+      message: expect.stringContaining(
+        'stopTimeoutMs must be an integer number of milliseconds from 0 to 2147483647',
+      ),
+    });
+  });
+
+  it('still takes the deprecated drainTimeoutMs as stopTimeoutMs, with a DeprecationWarning', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const app = await createApp([
+      ReseolioModule.forRoot({ storage: 'memory:', drainTimeoutMs: 50 }),
+    ]);
+    const engine = app.get<Reseolio>(RESEOLIO_ENGINE);
+    const stop = vi.spyOn(engine, 'stop');
+    await app.close();
+    expect(stop).toHaveBeenCalledWith({ timeoutMs: 50 });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('drainTimeoutMs is deprecated'), {
+      type: 'DeprecationWarning',
+      code: 'RESEOLIO_DEP_DRAIN_TIMEOUT_MS',
     });
   });
 
@@ -263,7 +321,8 @@ describe('@Durable methods', () => {
       ReseolioModule.forRoot({
         instance: engine,
         storage: undefined,
-        drainTimeoutMs: undefined,
+        stopTimeoutMs: undefined,
+        stopInstance: undefined,
       } as ReseolioModuleOptions),
     ]);
     expect(app.get(RESEOLIO_ENGINE)).toBe(engine);
@@ -271,10 +330,22 @@ describe('@Durable methods', () => {
     await engine.stop();
   });
 
-  it('refuses a drainTimeoutMs that is not an integer >= 0', async () => {
+  it('refuses bad routes where the module is imported, and options that are not an object', async () => {
+    expect(() => ReseolioModule.forRoot({ storage: 'memory:', routes: {} })).toThrow(
+      /give routes\.authorize .* or set public: true/,
+    );
+    expect(() =>
+      ReseolioModule.forRoot({ storage: 'memory:', routes: { public: true, prefix: 'jobs' } }),
+    ).toThrow(IntegrationConfigError);
     await expect(
-      createApp([ReseolioModule.forRoot({ storage: 'memory:', drainTimeoutMs: -1 })]),
-    ).rejects.toMatchObject({ code: 'RESEOLIO_INVALID_OPTION' });
+      createApp([ReseolioModule.forRoot(undefined as unknown as ReseolioModuleOptions)]),
+    ).rejects.toThrow(/ReseolioModule options must be an object/);
+  });
+
+  it('refuses a stopTimeoutMs that is not an integer >= 0', async () => {
+    await expect(
+      createApp([ReseolioModule.forRoot({ storage: 'memory:', stopTimeoutMs: -1 })]),
+    ).rejects.toBeInstanceOf(IntegrationConfigError);
   });
 
   it('skips request-scoped providers with a warning', async () => {
@@ -315,6 +386,54 @@ describe('@Durable methods', () => {
     const engine = app.get<Reseolio>(RESEOLIO_ENGINE);
     const jobId = app.get(Warmup).jobId!;
     expect(await engine.getHandle(jobId).result(5000)).toBe('hello init');
+  });
+});
+
+describe('@Durable methods on controllers', () => {
+  it("registers them like a provider's: a direct call runs as a job", async () => {
+    @Controller('hooks')
+    class HooksController {
+      readonly jobIds: (string | undefined)[] = [];
+
+      @Durable('hooks:process')
+      async process(id: string): Promise<string> {
+        this.jobIds.push(currentJob()?.jobId);
+        return `processed ${id}`;
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ReseolioModule.forRoot({ storage: 'memory:' })],
+      controllers: [HooksController],
+    }).compile();
+    const app = track(moduleRef.createNestApplication());
+    await app.init();
+    const hooks = app.get(HooksController);
+    expect(await hooks.process('h1')).toBe('processed h1');
+    expect(hooks.jobIds).toEqual([expect.any(String)]);
+    const handle = await app.get(DurableHandles).of(hooks).process('h2');
+    expect(await handle.result(5000)).toBe('processed h2');
+    const engine = app.get<Reseolio>(RESEOLIO_ENGINE);
+    expect(await engine.listJobs({ name: 'hooks:process', status: 'success' })).toHaveLength(2);
+  });
+
+  it('warns that a route handler marked @Durable() is called directly by HTTP requests', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    @Controller('orders')
+    class OrdersController {
+      @Post('charge')
+      @Durable('orders:charge-route')
+      async charge(): Promise<string> {
+        return 'charged';
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ReseolioModule.forRoot({ storage: 'memory:' })],
+      controllers: [OrdersController],
+    }).compile();
+    await track(moduleRef.createNestApplication()).init();
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining('OrdersController.charge is both a route handler and @Durable()'),
+    );
   });
 });
 

@@ -15,6 +15,7 @@ let main: typeof MainExample;
 beforeAll(async () => {
   // The example reads its storage URL at import time.
   process.env.RESEOLIO_STORAGE = tmpSqliteUrl();
+  process.env.ADMIN_TOKEN = 's3cret';
   example = await import('../examples/app.module.ts');
   main = await import('../examples/main.ts');
 });
@@ -47,6 +48,12 @@ describe('README', () => {
       orderId: 'o2',
       chargeId: 'ch_o2',
     });
+    // The job routes of the module, behind the example's authorize.
+    expect((await fetch(`${url}/jobs/${first.jobId}`)).status).toBe(403);
+    const job = await fetch(`${url}/jobs/${first.jobId}`, {
+      headers: { authorization: 'Bearer s3cret' },
+    });
+    expect(await job.json()).toMatchObject({ job: { id: first.jobId, status: 'success' } });
     await closeApp(app);
   });
 

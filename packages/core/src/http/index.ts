@@ -1,1 +1,16 @@
+/**
+ * `reseolio/http`: the integration kit the framework packages share. The job routes (their
+ * table, options, authorization and answers), how an integration binds, starts and stops its
+ * engine, and the one error type for integration options.
+ */
+export * from './authorize.ts';
+export * from './deprecated-options.ts';
+export * from './engine-binding.ts';
+export * from './engine-check.ts';
+export * from './engine-lifecycle.ts';
+export * from './integration-error.ts';
 export * from './job-api.ts';
+export * from './job-routes.ts';
+export * from './query.ts';
+export * from './route-options.ts';
+export * from './route-table.ts';

@@ -1,4 +1,3 @@
-import { describeValue } from '../describe-value.ts';
 import {
   JobCancelledError,
   JobFailedError,
@@ -15,24 +14,14 @@ import type { JobStatus } from '../storage/records.ts';
 /**
  * The job routes' behaviour, independent of any framework: each function takes the engine and
  * already-validated input and returns the HTTP status and JSON body to send. The Fastify,
- * Express and other integrations import it from `reseolio/http`, so their routes answer the
- * same way by construction.
+ * Express and Nest integrations reach it through `createJobRouteHandler`, so their routes
+ * answer the same way by construction.
  */
 
 /** What a route answers. */
 export interface ApiResponse {
   status: number;
   body: unknown;
-}
-
-/** Decides whether a request may use the job routes (see `JobRoutesOptions.authorize`). */
-export type AuthorizeFn<Req> = (request: Req) => boolean | Promise<boolean>;
-
-/** The framework-neutral part of the route options, validated. */
-export interface ResolvedJobApiOptions<Req> {
-  /** `null` when the routes were made public on purpose. */
-  authorize: AuthorizeFn<Req> | null;
-  waitMaxMs: number;
 }
 
 /** The longest a `/result` request may wait, in milliseconds, unless `waitMaxMs` says otherwise. */
@@ -47,85 +36,12 @@ export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
   'dead',
   'cancelled',
 ]);
-/** setTimeout cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ListQuery {
   status?: JobStatus | undefined;
   name?: string | undefined;
   limit: number;
   offset: number;
-}
-
-/**
- * Validates `{ authorize, public, waitMaxMs }`. Routes that expose job arguments and results
- * must never be open by accident, so one of `authorize` or `public: true` is required.
- */
-export function resolveJobApiOptions<Req>(
-  options: unknown,
-  where: string,
-): ResolvedJobApiOptions<Req> {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ReseolioValidationError(
-      `${where} must be an object such as { authorize: (request) => boolean }.`,
-      'RESEOLIO_INVALID_OPTION',
-    );
-  }
-  const { authorize, public: isPublic, waitMaxMs } = options as Record<string, unknown>;
-  if (authorize !== undefined && typeof authorize !== 'function') {
-    throw new ReseolioValidationError(
-      `${where}.authorize must be a function (request) => boolean | Promise<boolean>.`,
-      'RESEOLIO_INVALID_OPTION',
-    );
-  }
-  if (isPublic !== undefined && isPublic !== true) {
-    throw new ReseolioValidationError(
-      `${where}.public only accepts true; leave it out and pass authorize to protect the routes.`,
-      'RESEOLIO_INVALID_OPTION',
-    );
-  }
-  if (authorize === undefined && isPublic !== true) {
-    throw new ReseolioValidationError(
-      `The job routes expose job arguments and results: give ${where}.authorize ` +
-        '(request) => boolean, or set public: true if anyone who can reach them may see jobs.',
-      'RESEOLIO_INVALID_OPTION',
-    );
-  }
-  if (authorize !== undefined && isPublic === true) {
-    throw new ReseolioValidationError(
-      `Give either ${where}.authorize or public: true, not both.`,
-      'RESEOLIO_INVALID_OPTION',
-    );
-  }
-  const wait = waitMaxMs ?? DEFAULT_WAIT_MAX_MS;
-  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_TIMER_MS) {
-    throw new ReseolioValidationError(
-      `${where}.waitMaxMs must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describeValue(waitMaxMs)}.`,
-      'RESEOLIO_INVALID_OPTION',
-    );
-  }
-  return { authorize: (authorize as AuthorizeFn<Req> | undefined) ?? null, waitMaxMs: wait };
-}
-
-/**
- * Runs the `authorize` hook. Anything but `true` is 403 (fail closed); a throw means the
- * caller could not be authenticated, 401. Returns `undefined` when the request may proceed.
- */
-export async function checkAuthorization<Req>(
-  authorize: AuthorizeFn<Req> | null,
-  request: Req,
-  onThrow: (error: unknown) => void,
-): Promise<ApiResponse | undefined> {
-  if (authorize === null) return undefined;
-  let allowed: unknown;
-  try {
-    allowed = await authorize(request);
-  } catch (error) {
-    onThrow(error);
-    return errorResponse(401, 'RESEOLIO_UNAUTHENTICATED', 'Authentication is required.');
-  }
-  if (allowed === true) return undefined;
-  return errorResponse(403, 'RESEOLIO_FORBIDDEN', 'You are not allowed to access jobs.');
 }
 
 /** `GET /:id` → 200 `{ job }`. */

@@ -5,34 +5,53 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { Reseolio, ReseolioOptions } from 'reseolio';
+import type { EngineBindingOptions, JobRoutesOptions } from 'reseolio/http';
+
+/**
+ * The job routes' options, shared with `@reseolio/fastify` and `@reseolio/express`.
+ * `authorize` receives the platform's request, as `@Req()` gives it (Express's `Request` or
+ * Fastify's `FastifyRequest`). To answer 401, throw `UnauthorizedException`; any other throw
+ * answers 500 and is logged through Nest's `Logger`.
+ */
+export type ReseolioJobRoutesOptions = JobRoutesOptions<any>;
+
+/** Options both forms of the module accept. */
+export interface ReseolioModuleCommonOptions extends Pick<EngineBindingOptions, 'stopTimeoutMs'> {
+  /**
+   * Serve the job routes (`GET /jobs/:id`, `/jobs/:id/result`, `POST /jobs/:id/retry`…) as a
+   * controller of this module: the same routes and answers as `@reseolio/fastify` and
+   * `@reseolio/express`. Off by default. With `forRootAsync`, give them beside the factory.
+   */
+  routes?: ReseolioJobRoutesOptions | false | undefined;
+}
 
 /**
  * The module builds and owns the engine: it starts workers on application bootstrap and, on
- * shutdown, stops claiming, drains running jobs and closes the storage it opened.
+ * shutdown, stops claiming, drains running jobs for up to `stopTimeoutMs` and closes the
+ * storage it opened.
  */
-export interface ReseolioOwnedEngineOptions extends ReseolioOptions {
+export interface ReseolioOwnedEngineOptions extends ReseolioOptions, ReseolioModuleCommonOptions {
   instance?: undefined;
-  /**
-   * How long shutdown waits for running jobs before aborting them and handing them back to
-   * storage (pending, attempt not consumed), in milliseconds: an integer from 0 to 2147483647
-   * (about 24.8 days, the longest a Node.js timer waits).
-   * @default 10000
-   */
+  stopInstance?: undefined;
+  /** @deprecated renamed `stopTimeoutMs` (same meaning); still accepted, with a warning. */
   drainTimeoutMs?: number | undefined;
 }
 
 /**
- * A borrowed engine, created and stopped by the caller. The module registers `@Durable()`
- * methods on it and starts its workers on bootstrap (`start()` is idempotent), but never
- * stops it.
+ * A borrowed engine, created by the caller. The module registers `@Durable()` methods on it
+ * and starts its workers on bootstrap (`start()` is idempotent), but stops it on shutdown
+ * only with `stopInstance: true`.
  */
-export interface ReseolioBorrowedEngineOptions {
+export interface ReseolioBorrowedEngineOptions
+  extends ReseolioModuleCommonOptions,
+    Pick<EngineBindingOptions, 'stopInstance'> {
   instance: Reseolio;
 }
 
 /**
  * Options of `ReseolioModule.forRoot()`: engine options (`storage`, `workerConcurrency`, …)
- * or `{ instance }`. Without a `logger`, the engine logs through Nest's `Logger`.
+ * or `{ instance }`, plus `stopTimeoutMs` and `routes`. Without a `logger`, the engine logs
+ * through Nest's `Logger`.
  */
 export type ReseolioModuleOptions = ReseolioOwnedEngineOptions | ReseolioBorrowedEngineOptions;
 
@@ -43,6 +62,11 @@ export interface ReseolioOptionsFactory {
 
 /** Options of `ReseolioModule.forRootAsync()`; give one of `useFactory`, `useClass`, `useExisting`. */
 export interface ReseolioModuleAsyncOptions {
+  /**
+   * The job routes, given here rather than by the factory: Nest declares a module's routes
+   * before its providers (the factory among them) exist.
+   */
+  routes?: ReseolioJobRoutesOptions | false | undefined;
   /** Modules whose providers `inject`, `useClass` or `useExisting` need. */
   imports?: ModuleMetadata['imports'] | undefined;
   /** Builds the options from the providers listed in `inject`. */

@@ -1,0 +1,71 @@
+import { ReseolioValidationError } from '../errors.ts';
+import type { Reseolio } from '../reseolio.ts';
+import type { Logger } from '../types.ts';
+import { checkAuthorization } from './authorize.ts';
+import {
+  type ApiResponse,
+  cancelJob,
+  getJob,
+  jobResult,
+  listJobs,
+  retryJob,
+  runJobApi,
+} from './job-api.ts';
+import { parseListQuery, parseWaitMs } from './query.ts';
+import type { ResolvedJobApiOptions } from './route-options.ts';
+import type { JobRouteAction } from './route-table.ts';
+
+/** One request to a job route, as the framework hands it over. */
+export interface JobRouteRequest<Req> {
+  /** The framework's request object, for `authorize`. */
+  request: Req;
+  /** The decoded `:id`; `null` when it was not valid URL encoding; unused by `list`. */
+  id: string | null | undefined;
+  /** The parsed query string. */
+  query: Record<string, unknown>;
+  /** The framework's logger, for what the caller is not shown. */
+  log: Logger;
+}
+
+/** Answers one job route: see {@link createJobRouteHandler}. */
+export type JobRouteHandler<Req> = (
+  action: JobRouteAction,
+  request: JobRouteRequest<Req>,
+) => Promise<ApiResponse>;
+
+/**
+ * The whole of a job route, whatever the framework: `authorize` first, before anything of
+ * the request is read (a refused caller learns nothing, not even whether its query was
+ * well-formed), then the query, then the engine call, with the engine's errors turned into
+ * answers. A database failure answers 503 and is logged at error level. Anything else that
+ * fails is thrown for the framework's error handler.
+ */
+export function createJobRouteHandler<Req>(
+  engine: Reseolio,
+  options: ResolvedJobApiOptions<Req>,
+): JobRouteHandler<Req> {
+  return async (action, { request, id, query, log }) => {
+    const refused = await checkAuthorization(options.authorize, request, log);
+    if (refused) return refused;
+    return runJobApi(
+      engine,
+      () => {
+        if (action === 'list') return listJobs(engine, parseListQuery(query));
+        if (typeof id !== 'string') {
+          throw new ReseolioValidationError('The job id in the path is not valid URL encoding.');
+        }
+        switch (action) {
+          case 'get':
+            return getJob(engine, id);
+          case 'retry':
+            return retryJob(engine, id);
+          case 'cancel':
+            return cancelJob(engine, id);
+          case 'result':
+            return jobResult(engine, id, parseWaitMs(query), options.waitMaxMs);
+        }
+      },
+      (error) => log.error('the job storage failed; answering 503', error),
+    );
+  };
+}

@@ -1,0 +1,60 @@
+import { ReseolioValidationError } from '../errors.ts';
+import type { JobStatus } from '../storage/records.ts';
+import { DEFAULT_LIST_LIMIT, JOB_STATUSES, type ListQuery, MAX_LIST_LIMIT } from './job-api.ts';
+
+/**
+ * The job routes' query strings, parsed from what the framework's query parser produced.
+ * Every framework parses differently (a repeated key is an array, `a[b]=1` an object under
+ * Express's extended parser), so only a single string per key is accepted, and every
+ * framework answers the same 400 for the same query. Errors are `ReseolioValidationError`,
+ * which the routes answer with 400 `RESEOLIO_INVALID_INPUT`.
+ */
+
+/** `GET /?status&name&limit&offset`. */
+export function parseListQuery(query: Record<string, unknown>): ListQuery {
+  const status = optionalString(query, 'status');
+  if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) {
+    throw new ReseolioValidationError(
+      `querystring/status must be one of ${JOB_STATUSES.join(', ')}, got "${status}".`,
+    );
+  }
+  const name = optionalString(query, 'name');
+  if (name === '') throw new ReseolioValidationError('querystring/name must not be empty.');
+  return {
+    status: status as JobStatus | undefined,
+    name,
+    limit: optionalInteger(query, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT,
+    offset: optionalInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+  };
+}
+
+/** `GET /:id/result?waitMs=N`: N, or 0 when left out. */
+export function parseWaitMs(query: Record<string, unknown>): number {
+  return optionalInteger(query, 'waitMs', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+}
+
+function optionalString(query: Record<string, unknown>, key: string): string | undefined {
+  const value = query[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    throw new ReseolioValidationError(`querystring/${key} must be given once, as a string.`);
+  }
+  return value;
+}
+
+function optionalInteger(
+  query: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const text = optionalString(query, key);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ReseolioValidationError(
+      `querystring/${key} must be an integer from ${min} to ${max}, got "${text}".`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,51 @@
+/**
+ * The job routes, relative to where they are mounted. Fastify and Nest register one route
+ * per row; Express matches requests against the rows itself (see `matchJobRoute`).
+ */
+export const JOB_ROUTES = Object.freeze([
+  { method: 'GET', path: '/', action: 'list' },
+  { method: 'GET', path: '/:id', action: 'get' },
+  { method: 'POST', path: '/:id/retry', action: 'retry' },
+  { method: 'POST', path: '/:id/cancel', action: 'cancel' },
+  { method: 'GET', path: '/:id/result', action: 'result' },
+] as const);
+
+/** One row of {@link JOB_ROUTES}. */
+export type JobRoute = (typeof JOB_ROUTES)[number];
+/** What a job route does: `list`, `get`, `retry`, `cancel` or `result`. */
+export type JobRouteAction = JobRoute['action'];
+
+/**
+ * The route a request is for, with its decoded `:id`; `id` is `null` when the path segment
+ * is not valid URL encoding (answered 400). `undefined` when no route matches, so the
+ * request belongs to someone else.
+ * @param path relative to the mount point, without the query: `/`, `/<id>`, `/<id>/retry`
+ */
+export function matchJobRoute(
+  method: string,
+  path: string,
+): { action: JobRouteAction; id: string | null | undefined } | undefined {
+  const segments = path.split('/').slice(1);
+  for (const route of JOB_ROUTES) {
+    const pattern = route.path.split('/').slice(1);
+    if (route.method !== method || pattern.length !== segments.length) continue;
+    let id: string | null | undefined;
+    const matches = pattern.every((part, i) => {
+      const segment = segments[i]!;
+      if (part !== ':id') return part === segment;
+      if (segment === '') return false;
+      id = decodeSegment(segment);
+      return true;
+    });
+    if (matches) return { action: route.action, id };
+  }
+  return undefined;
+}
+
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,40 @@
+import { once } from 'node:events';
+import { type LogRecord, runHttpConformance } from '@reseolio/http-conformance';
+import type { Logger } from 'reseolio';
+import { reseolioRouter } from '../src/index.ts';
+import { EXPRESS_VERSIONS } from './helpers.ts';
+
+/** The router's `logger` option, recording what the suite reads. */
+function capture(logs: LogRecord[]): Logger {
+  const record =
+    (level: LogRecord['level']) =>
+    (message: string, ...meta: unknown[]) => {
+      const details = meta.map((item) =>
+        item instanceof Error ? String(item.stack) : String(item),
+      );
+      logs.push({ level, text: [message, ...details].join(' ') });
+    };
+  return { debug() {}, info() {}, warn: record('warn'), error: record('error') };
+}
+
+for (const { major, express } of EXPRESS_VERSIONS) {
+  runHttpConformance({
+    name: `express ${major}`,
+    boot: async ({ engine, port, prefix, routes }) => {
+      const logs: LogRecord[] = [];
+      // Express has no lifecycle: the app starts the engine it created.
+      await engine.start();
+      const app = express();
+      app.use(prefix, reseolioRouter({ instance: engine, logger: capture(logs), ...routes }));
+      const server = app.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+      return {
+        logs,
+        close: async () => {
+          server.closeAllConnections();
+          await new Promise((resolve) => server.close(resolve));
+        },
+      };
+    },
+  });
+}

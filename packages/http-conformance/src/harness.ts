@@ -1,0 +1,45 @@
+import type { Reseolio } from 'reseolio';
+
+/** What the suite asks a framework's factory to boot. */
+export interface BootOptions {
+  /**
+   * The engine to serve, made by the suite: pass it as the integration's `instance`
+   * (borrowed). The app starts it as the framework does (Fastify `onReady`, Nest bootstrap;
+   * an Express factory calls `engine.start()`); the suite stops it after the test.
+   */
+  engine: Reseolio;
+  /** Listen on this port of 127.0.0.1 (from `freePort()`). */
+  port: number;
+  /** Mount the job routes here: `routes.prefix` on Fastify and Nest, `app.use(prefix, …)` on Express. */
+  prefix: string;
+  /** The job routes' options, as the user would pass them. `authorize` reads `request.headers`. */
+  routes: {
+    authorize?: ((request: any) => boolean | Promise<boolean>) | undefined;
+    public?: true | undefined;
+    waitMaxMs?: number | undefined;
+  };
+}
+
+/** One thing the framework's logger wrote at warn level or above. */
+export interface LogRecord {
+  level: 'warn' | 'error';
+  /** The message with whatever the logger printed of the error (message, stack, fields). */
+  text: string;
+}
+
+/** A real app of one framework, listening on `BootOptions.port`. */
+export interface BootedApp {
+  /** Filled as the app logs, through the logger the integration uses in that framework. */
+  logs: LogRecord[];
+  /** Closes the app (the suite stops the engine itself). */
+  close(): Promise<void>;
+}
+
+/** Boots one app per test. */
+export type BootApp = (options: BootOptions) => Promise<BootedApp>;
+
+export interface HttpConformanceOptions {
+  /** Shown as the top-level `describe`, e.g. `'fastify'`, `'nestjs (fastify adapter)'`. */
+  name: string;
+  boot: BootApp;
+}

@@ -1,0 +1,17 @@
+export {
+  ADMIN,
+  adminOnly,
+  FailingStorage,
+  gate,
+  logged,
+  request,
+  UNSERVED_UNDER_PREFIX,
+} from './fixtures.ts';
+export type {
+  BootApp,
+  BootedApp,
+  BootOptions,
+  HttpConformanceOptions,
+  LogRecord,
+} from './harness.ts';
+export { runHttpConformance, type SuiteContext } from './run-http-conformance.ts';

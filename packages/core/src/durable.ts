@@ -1,6 +1,6 @@
 import { describeValue } from './describe-value.ts';
 import { ReseolioValidationError } from './errors.ts';
-import { foreignCallOptionKeys, isCallOptions } from './options.ts';
+import { foreignCallOptionKeys, isCallOptions } from './options/call-options.ts';
 import {
   CALL_OPTION_KEYS,
   type CallOptions,

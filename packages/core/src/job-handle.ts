@@ -1,6 +1,6 @@
 import { JobCancelledError, JobFailedError } from './errors.ts';
 import type { FinalState, InsertMark } from './result-waiters.ts';
-import { deserialize } from './serialization.ts';
+import { deserialize } from './serialization/decode.ts';
 import type { JobRecord, JobStatus } from './storage/records.ts';
 import type { JobDetails, JobHandle, StoredError } from './types.ts';
 

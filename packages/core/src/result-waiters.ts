@@ -1,5 +1,10 @@
 import { JobNotFoundError, ResultTimeoutError } from './errors.ts';
-import type { JobOutcome, JobState, JobStatus } from './storage/records.ts';
+import {
+  FINAL_STATUSES,
+  type JobOutcome,
+  type JobState,
+  type JobStatus,
+} from './storage/records.ts';
 import { MAX_STATE_BATCH, type StorageAdapter } from './storage/storage.ts';
 import type { Logger } from './types.ts';
 
@@ -18,7 +23,7 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-const FINAL = new Set<JobStatus>(['success', 'dead', 'cancelled']);
+const FINAL = new Set<JobStatus>(FINAL_STATUSES);
 
 /**
  * Where the stream of finish announcements stood right after this process inserted a job

@@ -29,7 +29,9 @@ describe('AttemptAbort', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     new AttemptAbort().abort(new Error('shutdown'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Node reports unhandled rejections once the microtasks have run, before the next phase of
+    // the event loop: by the time setImmediate fires, one would have been reported.
+    await new Promise((resolve) => setImmediate(resolve));
     process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
   });

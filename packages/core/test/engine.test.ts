@@ -247,13 +247,18 @@ describe('durable functions', () => {
 
   it('rejects result() after its timeout while the job keeps running', async () => {
     const engine = makeEngine();
+    let finish!: () => void;
+    const finishing = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     const fn = engine.durable('takes-a-while', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await finishing;
       return 1;
     });
     await engine.start();
     const handle = await fn();
     await expect(handle.result(20)).rejects.toBeInstanceOf(ResultTimeoutError);
+    finish();
     expect(await handle.result(5000)).toBe(1);
   });
 
@@ -276,6 +281,15 @@ describe('durable functions', () => {
 
   it('claims only the names it registered', async () => {
     const storage = new MemoryStorage();
+    const claims: { names: readonly string[]; done: boolean }[] = [];
+    const claim = storage.claim.bind(storage);
+    storage.claim = async (input) => {
+      const entry = { names: input.names, done: false };
+      claims.push(entry);
+      const jobs = await claim(input);
+      entry.done = true;
+      return jobs;
+    };
     const producer = makeEngine({ storage, workerConcurrency: 0 });
     const worker = makeEngine({ storage });
     const unknown = producer.durable('only-on-producer', async () => 'x');
@@ -283,8 +297,12 @@ describe('durable functions', () => {
     await producer.start();
     await worker.start();
     const handle = await unknown();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The worker polls: once a claim made after the insert has answered, the job would have
+    // been taken if the worker claimed it.
+    const before = claims.length;
+    await waitFor(() => claims.slice(before).some((c) => c.done));
     expect(await handle.status()).toBe('pending');
+    expect(claims.filter((c) => c.names.includes('only-on-producer'))).toEqual([]);
   });
 
   it('asks storage for work once per announcement, not again for every freed slot', async () => {
@@ -495,13 +513,16 @@ describe('local runs (a job inserted already leased to its caller)', () => {
   /** MemoryStorage that counts claims and can hold enqueues at a gate. */
   function countingStorage() {
     const storage = new MemoryStorage();
-    const counts = { claims: 0, leasedInserts: 0 };
+    /** Claims begun, claims answered, and inserts leased to their caller. */
+    const counts = { claims: 0, claimsAnswered: 0, leasedInserts: 0 };
     let gate: Promise<void> | undefined;
     const claim = storage.claim.bind(storage);
     const enqueue = storage.enqueue.bind(storage);
-    storage.claim = (input) => {
+    storage.claim = async (input) => {
       counts.claims += 1;
-      return claim(input);
+      const jobs = await claim(input);
+      counts.claimsAnswered += 1;
+      return jobs;
     };
     storage.enqueue = async (job, options) => {
       if (options?.lease) counts.leasedInserts += 1;
@@ -544,10 +565,12 @@ describe('local runs (a job inserted already leased to its caller)', () => {
 
   it("starts the job outside the caller's async context", async () => {
     const requestContext = new AsyncLocalStorage<string>();
-    const engine = makeEngine({ pollIntervalMs: 60_000 });
+    const { storage, counts } = countingStorage();
+    const engine = makeEngine({ storage, pollIntervalMs: 60_000 });
     const seen = engine.durable('context', async () => requestContext.getStore() ?? 'none');
     await engine.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The first claim found nothing, so the next call runs locally.
+    await waitFor(() => counts.claimsAnswered >= 1);
     const handle = await requestContext.run('request-1', () => seen());
     expect(await handle.result(5000)).toBe('none');
     expect((await handle.details()).startedAt).toEqual((await handle.details()).createdAt);
@@ -598,8 +621,7 @@ describe('local runs (a job inserted already leased to its caller)', () => {
     const fn = engine.durable('late:no-poll', async () => {});
     await engine.start();
     // The first claim found nothing, so the next call runs locally: its insert is reserved.
-    await waitFor(() => counts.claims >= 1);
-    await new Promise((resolve) => setImmediate(resolve));
+    await waitFor(() => counts.claimsAnswered >= 1);
     const open = hold();
     const calling = fn();
     await waitFor(() => counts.leasedInserts === 1);
@@ -617,17 +639,17 @@ describe('local runs (a job inserted already leased to its caller)', () => {
   });
 
   it('hands back a job whose leased insert answers after stop() began', async () => {
-    const { storage, hold } = countingStorage();
+    const { storage, hold, counts } = countingStorage();
     const engine = new Reseolio({ storage, pollIntervalMs: 60_000 });
     const ran: number[] = [];
     const fn = engine.durable('late', async (n: number) => {
       ran.push(n);
     });
     await engine.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => counts.claimsAnswered >= 1);
     const open = hold();
     const calling = fn(1);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => counts.leasedInserts === 1);
     const stopping = engine.stop({ timeoutMs: 1000 });
     let stopped = false;
     void stopping.then(() => {
@@ -667,14 +689,21 @@ describe('shutdown', () => {
   it('lets a running job finish within the drain deadline', async () => {
     const storage = new MemoryStorage();
     const engine = new Reseolio({ storage, pollIntervalMs: 50 });
+    let finish!: () => void;
+    const finishing = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     const fn = engine.durable('short', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await finishing;
       return 'finished';
     });
     await engine.start();
     const handle = await fn();
     await waitFor(async () => (await storage.getJob(handle.jobId))?.status === 'running');
-    await engine.stop({ timeoutMs: 5000 });
+    // The job ends only once stop() has begun.
+    const stopping = engine.stop({ timeoutMs: 5000 });
+    finish();
+    await stopping;
     expect(await storage.getJob(handle.jobId)).toMatchObject({
       status: 'success',
       result: '"finished"',
@@ -743,9 +772,11 @@ describe('during stop', () => {
   it('still accepts calls while draining, and refuses them once stopped', async () => {
     const storage = new MemoryStorage();
     const engine = new Reseolio({ storage, pollIntervalMs: 50 });
-    const slow = engine.durable('drain:slow', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 150));
+    let finish!: () => void;
+    const finishing = new Promise<void>((resolve) => {
+      finish = resolve;
     });
+    const slow = engine.durable('drain:slow', () => finishing);
     const other = engine.durable('drain:other', async () => 'later');
     expect(engine.isRegistered('drain:slow')).toBe(true);
     expect(engine.isRegistered('drain:nope')).toBe(false);
@@ -753,7 +784,9 @@ describe('during stop', () => {
     const running = await slow();
     await waitFor(async () => (await running.status()) === 'running');
     const stopping = engine.stop({ timeoutMs: 5000 });
+    // The slow job holds the drain open until the call below has been accepted.
     const queued = await other();
+    finish();
     await stopping;
     expect(await storage.getJob(queued.jobId)).toMatchObject({ status: 'pending', attempt: 0 });
     await expect(other()).rejects.toThrow(/stopped/);

@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startPrivatePostgres } from '@reseolio/test-utils/private-postgres';
 import pg from 'pg';
-import { deserialize, type Logger, Reseolio } from 'reseolio';
+import { deserialize, FINAL_STATUSES, type JobStatus, type Logger, Reseolio } from 'reseolio';
 import {
   type JobSpec,
   type ParentMessage,
@@ -499,7 +499,8 @@ async function main(): Promise<number> {
     for (;;) {
       const open = await retrying(() =>
         admin.query<{ n: string }>(
-          `SELECT count(*) AS n FROM reseolio.jobs WHERE status NOT IN ('success', 'dead', 'cancelled')`,
+          'SELECT count(*) AS n FROM reseolio.jobs WHERE NOT (status = ANY($1))',
+          [FINAL_STATUSES],
         ),
       );
       if (Number(open.rows[0]!.n) === 0 || Date.now() > settleBy) break;
@@ -636,7 +637,7 @@ interface Execution {
 
 interface JobRow {
   id: string;
-  status: string;
+  status: JobStatus;
   attempt: number;
   result: string | null;
   leaseToken: string | null;
@@ -836,7 +837,7 @@ async function runAudit(
     duplicatesWithin: [...duplicatesWithin],
     duplicatesOutside: [...outsideJobs.values()],
     earlyDelayed,
-    stuck: jobs.filter((job) => !['success', 'dead', 'cancelled'].includes(job.status)),
+    stuck: jobs.filter((job) => !FINAL_STATUSES.includes(job.status)),
   };
 }
 

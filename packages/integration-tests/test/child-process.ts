@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@reseolio/test-utils';
 import { onCleanup } from './helpers.ts';
 
 /** Starts a fixture script with node and resolves its lines of output as they come. */
@@ -34,16 +35,17 @@ export function startFixture(script: string, args: string[]) {
     exited,
     stderr: () => stderr,
     /** Resolves the first line that matches, or rejects after `timeoutMs`. */
-    async waitForLine(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const line = lines.find((l) => pattern.test(l));
-        if (line) return line;
-        if (Date.now() > deadline) throw new Error(`no line matched ${pattern}; stderr: ${stderr}`);
-        if (child.exitCode !== null)
-          throw new Error(`fixture exited with ${child.exitCode}; stderr: ${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+    waitForLine(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+      return waitFor(
+        () => {
+          const line = lines.find((l) => pattern.test(l));
+          if (line === undefined && child.exitCode !== null) {
+            throw new Error(`fixture exited with ${child.exitCode}; stderr: ${stderr}`);
+          }
+          return line;
+        },
+        { timeoutMs, what: () => `a line matching ${pattern}; stderr: ${stderr}` },
+      );
     },
   };
 }

@@ -2,6 +2,7 @@
 
 import {
   currentJob,
+  FINAL_STATUSES,
   PayloadTooLargeError,
   ReseolioValidationError,
   SerializationError,
@@ -47,10 +48,13 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     const handle = await saga('o1');
     expect(await handle.result(10_000)).toBe('ch_1');
     expect(attempts).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(executions.sort()).toEqual(['charge o1', 'email o1']);
-    const children = await reseolio.listJobs({ parentId: handle.jobId });
+    // The email is not awaited by the saga: wait for both children to finish.
+    const children = await waitFor(async () => {
+      const found = await reseolio.listJobs({ parentId: handle.jobId });
+      return found.length >= 2 && found.every((c) => FINAL_STATUSES.includes(c.status)) && found;
+    });
     expect(children.map((c) => c.name).sort()).toEqual(['saga:charge', 'saga:email']);
+    expect(executions.sort()).toEqual(['charge o1', 'email o1']);
   });
   it('cancel and retryJob from another instance while the job runs: the cancelled run cannot record its result', async () => {
     // On PostgreSQL without LISTEN (and on SQLite from another process) the worker does not
@@ -114,9 +118,10 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     );
     expect(new Set(handles.map((h) => h.jobId)).size).toBe(1);
     expect(await handles[0]!.result(10_000)).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(executions).toBe(1);
     expect(await a.listJobs({ name: 'once' })).toHaveLength(1);
+    // Stopping drains both instances: any second run either of them had begun is counted.
+    await Promise.all([a.stop(), b.stop()]);
+    expect(executions).toBe(1);
   });
 
   it('result() from a second instance after the job finished resolves at once', async () => {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
+import { waitFor } from '@reseolio/test-utils';
 import type { JobOutcome, StorageAdapter, StorageEvent } from 'reseolio';
-import { waitFor } from './wait-for.ts';
 
 type ReadyOrFinished = Exclude<StorageEvent, { type: 'resync' }>;
 
@@ -37,10 +37,10 @@ export async function recordEvents(storage: StorageAdapter): Promise<EventLog> {
     events,
     outcomes,
     waitFor: (expected) =>
-      waitFor(
-        () => events.some((e) => isDeepStrictEqual(e, expected)),
-        `event ${JSON.stringify(expected)} (got ${JSON.stringify(events)})`,
-      ),
+      waitFor(() => events.some((e) => isDeepStrictEqual(e, expected)), {
+        timeoutMs: 5_000,
+        what: () => `event ${JSON.stringify(expected)} (got ${JSON.stringify(events)})`,
+      }).then(() => {}),
     unsubscribe,
   };
 }

@@ -7,4 +7,3 @@ export type {
   StorageHarness,
 } from './harness.ts';
 export { runStorageContract } from './run-storage-contract.ts';
-export { waitFor } from './wait-for.ts';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@reseolio/test-utils';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { NewJob, StorageEvent } from 'reseolio';
@@ -26,28 +27,6 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
     runAt: T0,
     ...overrides,
   };
-}
-
-/** Waits for a condition (events arrive asynchronously over the network). */
-async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** Like `until`, for conditions that need a query. */
-async function eventually(
-  predicate: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** A fresh schema for the current test, dropped when it finishes. */
@@ -220,7 +199,9 @@ describe('migrations', () => {
         outcome = err;
       },
     );
-    await eventually(async () => (await waitingMigrationLocks(schema)) === 1, 'a lock waiter');
+    await waitFor(async () => (await waitingMigrationLocks(schema)) === 1, {
+      what: 'a lock waiter',
+    });
     expect(outcome).toBeUndefined();
     // Meanwhile the holder creates the schema and applies everything, then lets go.
     await migrate(holder, names);
@@ -315,7 +296,9 @@ describe('pool ownership', () => {
     const error = await storage.getJob(randomUUID()).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(PostgresStorageError);
     await expect(storage.subscribe(() => {})).rejects.toThrow(/closed/);
-    await eventually(async () => (await backendsOf(applicationName)).length === 0, 'disconnect');
+    await waitFor(async () => (await backendsOf(applicationName)).length === 0, {
+      what: 'disconnect',
+    });
   });
 });
 
@@ -427,7 +410,7 @@ describe('notifications', () => {
     const job = newJob();
     const sentAt = performance.now();
     await writer.enqueue(job);
-    await until(() => events.length >= 1, 'ready');
+    await waitFor(() => events.length >= 1, { what: 'ready' });
     expect(events[0]!.event).toEqual({ type: 'ready', name: job.name, runAt: T0 });
     expect(events[0]!.at - sentAt).toBeLessThan(250);
 
@@ -446,7 +429,7 @@ describe('notifications', () => {
       result: '1',
       now: T0,
     });
-    await until(() => events.length >= 2, 'finished');
+    await waitFor(() => events.length >= 2, { what: 'finished' });
     expect(events[1]!.event).toEqual({
       type: 'finished',
       jobId: job.id,
@@ -502,7 +485,7 @@ describe('notifications', () => {
     expect(
       await writer.ackMany([{ ...fence(bigBatch), kind: 'success', result: big, now: T0 }]),
     ).toEqual([true]);
-    await until(() => finished.size === 5, 'five finished events');
+    await waitFor(() => finished.size === 5, { what: 'five finished events' });
     const outcomeOf = (id: string) => (finished.get(id) as { outcome?: unknown }).outcome;
     expect(outcomeOf(small)).toEqual({ result: '"s"', error: null });
     expect(outcomeOf(large)).toBeUndefined();
@@ -550,17 +533,16 @@ describe('notifications', () => {
     const listening = await backendsOf(applicationName, `query LIKE 'LISTEN%'`);
     expect(listening).toHaveLength(1);
     await terminate(listening);
-    await until(() => events.some((e) => e.type === 'resync'), 'resync');
+    await waitFor(() => events.some((e) => e.type === 'resync'), { what: 'resync' });
     // A new backend is LISTENing, and writes made after the resync are delivered again.
     const relistening = await backendsOf(applicationName, `query LIKE 'LISTEN%'`);
     expect(relistening).toHaveLength(1);
     expect(relistening[0]).not.toBe(listening[0]);
     const job = newJob();
     await writer.enqueue(job);
-    await until(
-      () => events.some((e) => e.type === 'ready' && e.name === job.name),
-      'ready after reconnect',
-    );
+    await waitFor(() => events.some((e) => e.type === 'ready' && e.name === job.name), {
+      what: 'ready after reconnect',
+    });
   });
 });
 
@@ -612,7 +594,7 @@ describe('transactional enqueue', () => {
       await storage.enqueue(committed, { transaction: client });
       expect(await claimOne(observer, committed.name)).toEqual([]);
       await client.query('COMMIT');
-      await until(() => events.length > 0, 'ready after commit');
+      await waitFor(() => events.length > 0, { what: 'ready after commit' });
       expect(events).toEqual([{ type: 'ready', name: committed.name, runAt: T0 }]);
       expect((await claimOne(observer, committed.name)).map((j) => j.id)).toEqual([committed.id]);
     } finally {
@@ -642,7 +624,7 @@ describe('transactional enqueue', () => {
       return enqueued;
     });
     expect(result.deduplicated).toBe(false);
-    await until(() => events.length > 0, 'ready after commit');
+    await waitFor(() => events.length > 0, { what: 'ready after commit' });
     expect(events).toEqual([{ type: 'ready', name: committed.name, runAt: T0 }]);
     expect((await claimOne(observer, committed.name)).map((j) => j.id)).toEqual([committed.id]);
   });
@@ -699,10 +681,13 @@ describe('connection loss', () => {
     closers.push(() => blocker.end());
     const blockedBackend = async () => {
       let blocked: number[] = [];
-      await eventually(async () => {
-        blocked = await backendsOf(applicationName, `wait_event_type = 'Lock'`);
-        return blocked.length === 1;
-      }, 'the statement to wait on the lock');
+      await waitFor(
+        async () => {
+          blocked = await backendsOf(applicationName, `wait_event_type = 'Lock'`);
+          return blocked.length === 1;
+        },
+        { what: 'the statement to wait on the lock' },
+      );
       return blocked;
     };
     return { schema, storage, blocker, blockedBackend };

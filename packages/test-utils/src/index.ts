@@ -5,4 +5,4 @@ export {
   type PrivatePostgresOptions,
   startPrivatePostgres,
 } from './private-postgres.ts';
-export { waitFor } from './wait-for.ts';
+export { type WaitForOptions, waitFor } from './wait-for.ts';

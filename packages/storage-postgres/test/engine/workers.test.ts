@@ -1,3 +1,4 @@
+import { waitFor } from '@reseolio/test-utils';
 import { deserialize, type JobHandle, Reseolio } from 'reseolio';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { PostgresStorage } from '../../src/index.ts';
@@ -74,16 +75,19 @@ async function count(sql: string): Promise<number> {
 }
 
 async function waitAllSucceeded(schema: string, run: Pick<Run, 'workers'>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const done = await count(`SELECT count(*) FROM "${schema}".jobs WHERE status = 'success'`);
-    if (done === JOBS) return;
-    if (Date.now() > deadline) {
-      const stderr = run.workers.map((w) => w.stderr()).join('\n');
-      throw new Error(`only ${done}/${JOBS} jobs succeeded; worker stderr:\n${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  let done = 0;
+  await waitFor(
+    async () => {
+      done = await count(`SELECT count(*) FROM "${schema}".jobs WHERE status = 'success'`);
+      return done === JOBS;
+    },
+    {
+      timeoutMs,
+      what: () =>
+        `all ${JOBS} jobs to succeed (${done} did); worker stderr:\n` +
+        run.workers.map((w) => w.stderr()).join('\n'),
+    },
+  );
 }
 
 interface Executions {
@@ -171,14 +175,16 @@ describe('engine on PostgreSQL with worker processes', () => {
     // Kill it while the run is busy (a fifth of the jobs have started somewhere) and it holds
     // work (at least one of its handlers has started).
     const victim = run.workers[0]!;
-    for (;;) {
-      const started = await count(`SELECT count(*) FROM "${run.schema}".executions`);
-      const startedByVictim = await count(
-        `SELECT count(*) FROM "${run.schema}".executions WHERE pid = ${victim.pid}`,
-      );
-      if (started >= JOBS / 5 && startedByVictim > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(
+      async () => {
+        const started = await count(`SELECT count(*) FROM "${run.schema}".executions`);
+        const startedByVictim = await count(
+          `SELECT count(*) FROM "${run.schema}".executions WHERE pid = ${victim.pid}`,
+        );
+        return started >= JOBS / 5 && startedByVictim > 0;
+      },
+      { timeoutMs: 120_000, what: 'a fifth of the jobs started, one of them by the victim' },
+    );
     victim.child.kill('SIGKILL');
     await enqueued;
     await waitAllSucceeded(run.schema, run, 120_000);
@@ -228,10 +234,15 @@ describe('engine on PostgreSQL with worker processes', () => {
     });
     const enqueued = enqueueAll(run.double);
     // Kill every connection the workers hold (pool, LISTEN, side table), repeatedly, while
-    // they claim, heartbeat and ack.
+    // they claim, heartbeat and ack: once each time another twelfth of the jobs has started,
+    // so every round falls inside the run however fast the machine is.
     let killed = 0;
-    for (let round = 0; round < 6; round++) {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+    for (let round = 1; round <= 6; round++) {
+      await waitFor(
+        async () =>
+          (await count(`SELECT count(*) FROM "${run.schema}".executions`)) >= (round * JOBS) / 12,
+        { timeoutMs: 120_000, what: `${round}/12 of the jobs started` },
+      );
       const { rows } = await adminQuery(
         'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
         [`engine-worker-${run.schema}`],

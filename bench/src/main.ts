@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { saga } from './metrics/saga.ts';
 import { scale } from './metrics/scale.ts';
 import { throughput } from './metrics/throughput.ts';
 import type { Measurement } from './metrics/types.ts';
-import { type Results, renderReport } from './report.ts';
+import { keepHandWritten, type Results, renderReport } from './report.ts';
 
 const METRICS = [
   enqueueLatency,
@@ -120,7 +120,9 @@ const report = renderReport(
 );
 console.log(report);
 if (cfg.only.length === 0 && cfg.metrics.length === 0) {
-  await writeFile(join(benchDir, '..', 'docs', 'benchmarks.md'), report);
+  const target = join(benchDir, '..', 'docs', 'benchmarks.md');
+  const previous = await readFile(target, 'utf8').catch(() => '');
+  await writeFile(target, keepHandWritten(report, previous));
   console.error('wrote docs/benchmarks.md');
 }
 await server.stop();

@@ -113,3 +113,15 @@ export function renderReport(
   }
   return out.join('\n');
 }
+
+/**
+ * Where the hand-written part of `docs/benchmarks.md` begins: the measurements behind design
+ * choices that source comments point to. A new report is written above it and keeps it.
+ */
+export const HAND_WRITTEN_HEADING = '## Measurements behind design choices';
+
+/** The new `report` followed by the hand-written section of the `previous` file, if it had one. */
+export function keepHandWritten(report: string, previous: string): string {
+  const at = previous.indexOf(`\n${HAND_WRITTEN_HEADING}\n`);
+  return at === -1 ? report : `${report.trimEnd()}\n${previous.slice(at)}`;
+}

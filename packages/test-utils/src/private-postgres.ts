@@ -86,9 +86,10 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string | number | boolean
 };
 
 /**
- * Boots a private PostgreSQL (initdb into a temp dir, one call ~1-2 s). As root, initdb and the
- * server run as the `postgres` OS user (PostgreSQL refuses root), and the temp dir is given to
- * it. Listens on 127.0.0.1 only, on a free port; the unix socket lives in the temp dir.
+ * Boots a private PostgreSQL (initdb into a temp dir, then a start: slow enough that tests
+ * share one where they can). As root, initdb and the server run as the `postgres` OS user
+ * (PostgreSQL refuses root), and the temp dir is given to it. Listens on 127.0.0.1 only, on a
+ * free port; the unix socket lives in the temp dir.
  */
 export async function startPrivatePostgres(
   options: PrivatePostgresOptions = {},

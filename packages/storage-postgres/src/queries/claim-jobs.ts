@@ -23,8 +23,9 @@ import type { SqlExecutor } from '../sql-executor.ts';
  * has none (PostgreSQL then guesses 0.5 % of rows for `status = 'pending'`), and a table of
  * finished jobs says almost nothing is pending just before a burst arrives. For a small
  * estimate a bitmap scan of the whole pending index plus a sort looks cheaper, and every claim
- * then reads and sorts ALL pending jobs: 7 ms per claim with 20,000 pending against 0.03 ms,
- * which capped a 20,000-job drain at concurrency 10 at ~1,250 jobs/s (4,000 jobs: ~3,700/s).
+ * then reads and sorts ALL pending jobs: a claim costs as much as the backlog is long instead
+ * of as much as `limit`, and a large backlog drains slower the larger it is (the figures are in
+ * docs/benchmarks.md, "Measurements behind design choices").
  * A function's settings apply on any connection, borrowed pools included, at no extra round
  * trip; plpgsql caches the plan per connection like a prepared statement.
  *

@@ -13,9 +13,8 @@ import { insertUniformJobs, isUniformUnkeyed } from './insert-uniform-jobs.ts';
  * rows. Nine parallel arrays (the first version) spent most of the client's time in
  * node-postgres's array literal escaping (`escapeElement`, per element, in JavaScript) and
  * made the server parse nine array literals; `JSON.stringify` runs natively and the server's
- * JSON parser is fast. Bench (5,000 jobs in chunks of 1,000): arrays 0.42x graphile-worker's
- * `add_jobs`, one json parameter see the commit message. `json`, not `jsonb`: the document is
- * read once, so building the binary form would be wasted work.
+ * JSON parser is fast (the bulk enqueue rates of both are in docs/benchmarks.md). `json`, not
+ * `jsonb`: the document is read once, so building the binary form would be wasted work.
  *
  * Idempotency is per item, as in `enqueueJob`: `ON CONFLICT … DO NOTHING` skips a job whose
  * (name, idempotency_key) exists, including one inserted by an earlier row of this same

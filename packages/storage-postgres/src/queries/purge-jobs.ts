@@ -9,9 +9,9 @@ import type { SqlExecutor } from '../sql-executor.ts';
  *
  * The DELETE takes its ids as an array (`= ANY(ARRAY(…))`), not by joining the CTE: with a
  * join, the generic plan a prepared statement may switch to guesses a third of the table for
- * `LIMIT $2` and hashes the whole table to delete one batch (measured: 270 ms per 1,000 rows
- * with 1,000,000 finished jobs, against under 10 ms). An id array can only be looked up
- * through the primary key, whatever the estimate.
+ * `LIMIT $2` and hashes the whole table to delete one batch, so a batch costs as much as the
+ * table is large (figures in docs/benchmarks.md). An id array can only be looked up through
+ * the primary key, whatever the estimate.
  */
 export async function purgeJobs(
   exec: SqlExecutor,

@@ -80,18 +80,23 @@ export interface CallOptions extends RetryOptions {
   transaction?: unknown;
 }
 
-/** The keys that mark a trailing plain object as per-call options. */
-export const CALL_OPTION_KEYS: readonly (keyof CallOptions)[] = Object.freeze([
-  'idempotencyKey',
-  'delayMs',
-  'runAt',
-  'transaction',
+/** @internal The retry options' keys: registration options, and per-call keys that override them. */
+export const RETRY_OPTION_KEYS: readonly (keyof RetryOptions)[] = Object.freeze([
   'maxAttempts',
   'backoff',
   'initialDelayMs',
   'maxDelayMs',
   'jitter',
   'timeoutMs',
+]);
+
+/** The keys that mark a trailing plain object as per-call options. */
+export const CALL_OPTION_KEYS: readonly (keyof CallOptions)[] = Object.freeze([
+  'idempotencyKey',
+  'delayMs',
+  'runAt',
+  'transaction',
+  ...RETRY_OPTION_KEYS,
 ]);
 
 /** Minimal logger; `console` fits, and so do pino and the Fastify logger. */

@@ -1,4 +1,9 @@
-import type { BackoffKind, ResolvedRetryPolicy, RetryOptions } from '../types.ts';
+import {
+  type BackoffKind,
+  RETRY_OPTION_KEYS,
+  type ResolvedRetryPolicy,
+  type RetryOptions,
+} from '../types.ts';
 import { MAX_RETRY_DELAY_MS, MAX_TIMER_MS } from './bounds.ts';
 import { assertKnownKeys, assertPlainObject, integer, invalid } from './validators.ts';
 
@@ -8,18 +13,10 @@ import { assertKnownKeys, assertPlainObject, integer, invalid } from './validato
  */
 
 const BACKOFF_KINDS: readonly BackoffKind[] = ['exponential', 'linear', 'fixed'];
-const RETRY_KEYS: readonly (keyof RetryOptions)[] = [
-  'maxAttempts',
-  'backoff',
-  'initialDelayMs',
-  'maxDelayMs',
-  'jitter',
-  'timeoutMs',
-];
 
 /** Whether call options override any retry setting (if not, the registration's policy is reused). */
 export function hasRetryOption(options: object): boolean {
-  return RETRY_KEYS.some((key) => (options as Record<string, unknown>)[key] !== undefined);
+  return RETRY_OPTION_KEYS.some((key) => (options as Record<string, unknown>)[key] !== undefined);
 }
 
 /** Merges `overrides` (validated) over an already valid policy. */
@@ -62,6 +59,6 @@ export function resolveRetryPolicy(
 export function validateDurableOptions(options: unknown): RetryOptions {
   if (options === undefined) return {};
   assertPlainObject(options, 'durable() options');
-  assertKnownKeys(options as Record<string, unknown>, RETRY_KEYS, 'durable() option');
+  assertKnownKeys(options as Record<string, unknown>, RETRY_OPTION_KEYS, 'durable() option');
   return options as RetryOptions;
 }

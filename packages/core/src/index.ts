@@ -3,7 +3,7 @@ export { currentJob } from './context.ts';
 export { describeValue } from './describe-value.ts';
 export * from './errors.ts';
 export { type JobJSON, toJobJSON, toJSONValue } from './job-json.ts';
-export { DEFAULT_RETRY_POLICY, DEFAULT_STOP_TIMEOUT_MS } from './options/defaults.ts';
+export { DEFAULT_RETRY_POLICY } from './options/defaults.ts';
 export { Reseolio, type ReseolioState } from './reseolio.ts';
 export { deserialize } from './serialization/decode.ts';
 export { MAX_PAYLOAD_DEPTH, serialize } from './serialization/encode.ts';

@@ -24,7 +24,7 @@ export {
   runAtOf,
   validateCallOptions,
 } from './options/call-options.ts';
-export { DEFAULT_RETRY_POLICY, DEFAULT_STOP_TIMEOUT_MS } from './options/defaults.ts';
+export { DEFAULT_RETRY_POLICY } from './options/defaults.ts';
 export { type ResolvedOptions, resolveEngineOptions } from './options/engine-options.ts';
 export {
   resolveListFilter,

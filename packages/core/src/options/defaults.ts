@@ -17,10 +17,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<ResolvedRetryPolicy> = Object.freeze
 
 /** The storage used when the `storage` option is left out: an embedded SQLite file. */
 export const DEFAULT_STORAGE = 'sqlite:./reseolio.db';
-/**
- * `stop()`'s drain deadline when none is given, in milliseconds. Exported so that the framework
- * integrations drain for as long by default.
- */
+/** `stop()`'s drain deadline when none is given, in milliseconds. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /** `listJobs()`'s page size when none is given. */
 export const DEFAULT_LIST_LIMIT = 100;

@@ -1,4 +1,6 @@
 import { describeValue } from '../describe-value.ts';
+import { MAX_TIMER_MS } from '../options/bounds.ts';
+import { DEFAULT_STOP_TIMEOUT_MS } from '../options/defaults.ts';
 import type { Reseolio } from '../reseolio.ts';
 import type { ReseolioOptions } from '../types.ts';
 import { assertReseolioEngine } from './engine-check.ts';
@@ -32,9 +34,8 @@ export interface EngineBindingOptions {
 }
 
 /** The drain deadline when `stopTimeoutMs` is left out: `engine.stop()`'s own default. */
-export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
-/** A Node.js timer cannot wait longer; `setTimeout` fires at once past it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export { DEFAULT_STOP_TIMEOUT_MS };
+
 const BINDING_KEYS = ['instance', 'stopInstance', 'stopTimeoutMs'];
 
 /** Where the engine comes from. */

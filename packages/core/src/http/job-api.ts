@@ -8,8 +8,10 @@ import {
   StorageError,
 } from '../errors.ts';
 import { type JobJSON, toJobJSON } from '../job-json.ts';
+import { MAX_LIST_LIMIT } from '../options/bounds.ts';
+import { DEFAULT_LIST_LIMIT } from '../options/defaults.ts';
 import type { Reseolio } from '../reseolio.ts';
-import type { JobStatus } from '../storage/records.ts';
+import { FINAL_STATUSES, type JobStatus } from '../storage/records.ts';
 
 /**
  * The job routes' behaviour, independent of any framework: each function takes the engine and
@@ -26,9 +28,8 @@ export interface ApiResponse {
 
 /** The longest a `/result` request may wait, in milliseconds, unless `waitMaxMs` says otherwise. */
 export const DEFAULT_WAIT_MAX_MS = 25_000;
-/** `listJobs` bounds, the same as the engine's. */
-export const MAX_LIST_LIMIT = 1000;
-export const DEFAULT_LIST_LIMIT = 100;
+/** `listJobs` bounds: the engine's own. */
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT };
 export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
   'pending',
   'running',
@@ -191,7 +192,7 @@ export function errorResponse(status: number, code: string, message: string): Ap
 }
 
 function isFinal(status: JobStatus): boolean {
-  return status === 'success' || status === 'dead' || status === 'cancelled';
+  return FINAL_STATUSES.includes(status);
 }
 
 function isRejectionOfWait(error: unknown): boolean {

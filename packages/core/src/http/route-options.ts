@@ -1,4 +1,5 @@
 import { describeValue } from '../describe-value.ts';
+import { MAX_TIMER_MS } from '../options/bounds.ts';
 import type { AuthorizeFn } from './authorize.ts';
 import { IntegrationConfigError } from './integration-error.ts';
 import { DEFAULT_WAIT_MAX_MS } from './job-api.ts';
@@ -32,8 +33,6 @@ export interface ResolvedJobApiOptions<Req> {
   prefix: string | null;
 }
 
-/** setTimeout cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_PREFIX = '/jobs';
 
 /**

@@ -71,8 +71,26 @@ describe('durable functions', () => {
       const engine = makeEngine();
       const fn = engine.durable('far:future', async () => 'later');
       await engine.start();
-      const handle = await fn.enqueue([], { delayMs: 40 * 24 * 3600_000 });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The due timer is armed while enqueue() returns: every delay asked of setTimeout then
+      // is seen here, and Node would have warned by the next turn.
+      const delays: number[] = [];
+      const realSetTimeout = globalThis.setTimeout;
+      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+        callback: () => void,
+        ms?: number,
+      ) => {
+        delays.push(ms ?? 0);
+        return realSetTimeout(callback, ms);
+      }) as typeof setTimeout);
+      let handle: Awaited<ReturnType<typeof fn.enqueue>>;
+      try {
+        handle = await fn.enqueue([], { delayMs: 40 * 24 * 3600_000 });
+      } finally {
+        spy.mockRestore();
+      }
+      expect(delays.length).toBeGreaterThan(0);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+      await new Promise((resolve) => setImmediate(resolve));
       expect(await handle.status()).toBe('pending');
       expect(warnings).toEqual([]);
     } finally {
@@ -655,7 +673,9 @@ describe('local runs (a job inserted already leased to its caller)', () => {
     void stopping.then(() => {
       stopped = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Nothing in stop() waits on a timer here (no attempt runs, so the drain deadline plays
+    // no part): after a few event-loop turns it can only be parked on the insert in flight.
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(stopped).toBe(false); // waits for the insert in flight
     open();
     const handle = await calling;

@@ -8,10 +8,10 @@ export { Reseolio, type ReseolioState } from './reseolio.ts';
 export { deserialize } from './serialization/decode.ts';
 export { MAX_PAYLOAD_DEPTH, serialize } from './serialization/encode.ts';
 export { MemoryStorage } from './storage/memory-storage.ts';
-export type * from './storage/records.ts';
-export { FINAL_STATUSES, insertedRecord } from './storage/records.ts';
-export type * from './storage/storage.ts';
-export { MAX_STATE_BATCH } from './storage/storage.ts';
+// Storage as an application sees it: the option's types. Everything an adapter author needs
+// (records, the fences, helpers) is in `reseolio/storage`.
+export type { JobFilter, JobStatus } from './storage/records.ts';
+export type { StorageAdapter, StorageCapabilities } from './storage/storage.ts';
 export type * from './types.ts';
 export { CALL_OPTION_KEYS } from './types.ts';
 export { retryDelayMs } from './worker/backoff.ts';

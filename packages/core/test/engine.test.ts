@@ -448,6 +448,7 @@ describe('two attempts of one job in one process', () => {
         kind: 'release',
         id: first.id,
         leaseToken: first.leaseToken!,
+        attempt: first.attempt - 1,
         now: Date.now(),
       }),
     ).toBe(true);

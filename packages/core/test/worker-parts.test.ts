@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { JobRecord } from '../src/index.ts';
+import type { JobRecord } from '../src/storage/index.ts';
 import { ClaimLoop } from '../src/worker/claim-loop.ts';
 import { DueTimer } from '../src/worker/due-timer.ts';
 import { InFlight } from '../src/worker/in-flight.ts';

@@ -12,10 +12,11 @@ const quiet = { ...console, debug() {}, info() {}, warn() {} };
 /** Counts the adapter's sweeps and claims, so a test can wait for several to have happened. */
 function counted(adapter: StorageAdapter) {
   const calls = { sweeps: 0, claims: 0 };
-  const sweep = adapter.sweepExpiredLeases.bind(adapter);
+  // Every sweep starts by listing the expired leases.
+  const list = adapter.listExpiredLeases.bind(adapter);
   const claim = adapter.claim.bind(adapter);
-  adapter.sweepExpiredLeases = async (input) => {
-    const result = await sweep(input);
+  adapter.listExpiredLeases = async (input) => {
+    const result = await list(input);
     calls.sweeps += 1;
     return result;
   };

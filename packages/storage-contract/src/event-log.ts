@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { waitFor } from '@reseolio/test-utils';
-import type { JobOutcome, StorageAdapter, StorageEvent } from 'reseolio';
+import type { JobOutcome, StorageAdapter, StorageEvent } from 'reseolio/storage';
 
 type ReadyOrFinished = Exclude<StorageEvent, { type: 'resync' }>;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AttemptFence, JobRecord, NewJob, StorageAdapter } from 'reseolio';
+import type { AckInput, AttemptFence, JobRecord, NewJob, StorageAdapter } from 'reseolio/storage';
 
 /** The fake clock: storage never reads time, so every test passes offsets from this instant. */
 export const T0 = 1_700_000_000_000;
@@ -118,6 +118,29 @@ export async function mustGet(storage: StorageAdapter, id: string): Promise<JobR
   const job = await storage.getJob(id);
   if (job === undefined) throw new Error(`job ${id} is missing`);
   return job;
+}
+
+/**
+ * What the engine writes for a running job whose lease it found expired before `now`: another
+ * attempt at once, or `dead` when it was the last (core's attempt accounting), fenced on the
+ * listed claim's token and on the lease being still expired.
+ */
+export function lostLeaseAck(job: JobRecord, now: number): AckInput {
+  const fence = { ...fenceOf(job), leaseExpiredBefore: now };
+  return job.attempt >= job.maxAttempts
+    ? { ...fence, kind: 'dead', error: LEASE_EXPIRED_ERROR, now }
+    : { ...fence, kind: 'retry', error: LEASE_EXPIRED_ERROR, runAt: now, now };
+}
+
+/**
+ * The engine's sweep in one step: lists the leases expired before `now` and ends each lost
+ * attempt with {@link lostLeaseAck}. Returns the ids whose ack applied.
+ */
+export async function sweepExpired(storage: StorageAdapter, now: number): Promise<string[]> {
+  const expired = await storage.listExpiredLeases({ now, limit: 1_000 });
+  if (expired.length === 0) return [];
+  const applied = await storage.ackMany(expired.map((job) => lostLeaseAck(job, now)));
+  return expired.filter((_, i) => applied[i]).map((job) => job.id);
 }
 
 /** The fence of a running record: the (id, lease token) every ack must quote. */

@@ -1,4 +1,4 @@
-import type { StorageAdapter, StorageCapabilities } from 'reseolio';
+import type { StorageAdapter, StorageCapabilities } from 'reseolio/storage';
 
 /** One isolated storage for one contract test. */
 export interface StorageHarness {

@@ -1,4 +1,4 @@
-import { StorageError } from 'reseolio';
+import { StorageError } from 'reseolio/storage';
 
 /**
  * A PostgreSQL error that is not a connection failure (or a connection failure that outlasted

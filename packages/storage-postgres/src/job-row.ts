@@ -1,4 +1,4 @@
-import type { JobRecord, JobStatus } from 'reseolio';
+import type { JobRecord, JobStatus } from 'reseolio/storage';
 import type { Row } from './sql-executor.ts';
 
 /** The column list every query returns, in `JobRecord` order. */

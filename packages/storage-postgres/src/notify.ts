@@ -1,6 +1,6 @@
 import type { ClientConfig } from 'pg';
 import pg from 'pg';
-import type { JobOutcome, JobStatus, StorageEvent } from 'reseolio';
+import type { JobOutcome, JobStatus, StorageEvent } from 'reseolio/storage';
 import { quoteIdent } from './schema-names.ts';
 
 /**

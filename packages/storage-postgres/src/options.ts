@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { describeValue, StorageConfigError } from 'reseolio';
+import { describeValue, StorageConfigError } from 'reseolio/storage';
 
 /** Options for {@link createPostgresStorage}. Give exactly one of `connectionString` or `pool`. */
 export interface PostgresStorageOptions {

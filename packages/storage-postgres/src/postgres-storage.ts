@@ -9,6 +9,7 @@ import {
   type JobFilter,
   type JobRecord,
   type JobState,
+  type ListExpiredLeasesInput,
   type NewJob,
   type PurgeInput,
   ReseolioStateError,
@@ -16,9 +17,7 @@ import {
   type StorageCapabilities,
   StorageConfigError,
   type StorageEvent,
-  type SweepInput,
-  type SweepResult,
-} from 'reseolio';
+} from 'reseolio/storage';
 import { retryOnConnectionError } from './connection-errors.ts';
 import { PostgresStorageError } from './errors.ts';
 import { migrate, tablesExist } from './migrate.ts';
@@ -35,10 +34,11 @@ import { enqueueJob } from './queries/enqueue-job.ts';
 import { enqueueJobs } from './queries/enqueue-jobs.ts';
 import { getJob, getJobStates } from './queries/get-job.ts';
 import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
+import { listExpiredLeases } from './queries/list-expired-leases.ts';
 import { listJobs } from './queries/list-jobs.ts';
 import { purgeJobs } from './queries/purge-jobs.ts';
 import { retryJob } from './queries/retry-job.ts';
-import { sweepExpiredLeases } from './queries/sweep-expired-leases.ts';
+
 import { type SchemaNames, schemaNames } from './schema-names.ts';
 import { poolExecutor, type SqlExecutor, transactionExecutor } from './sql-executor.ts';
 
@@ -224,9 +224,10 @@ export class PostgresStorage implements StorageAdapter {
    * that then fails its fence is checked for its own earlier write, as in `ack`.
    */
   async ackMany(inputs: readonly AckInput[]): Promise<boolean[]> {
-    const successes = inputs.filter(
-      (input): input is Extract<AckInput, { kind: 'success' }> => input.kind === 'success',
-    );
+    // Only plain successes (no lease-expiry fence) share the batch statement.
+    const batched = (input: AckInput): input is Extract<AckInput, { kind: 'success' }> =>
+      input.kind === 'success' && input.leaseExpiredBefore === undefined;
+    const successes = inputs.filter(batched);
     const acked = new Set<string>();
     if (successes.length === 1) {
       // A lone outcome (a sequential workload) takes the plain single-row UPDATE, a fraction
@@ -254,17 +255,15 @@ export class PostgresStorage implements StorageAdapter {
       }
     }
     for (const input of inputs) {
-      if (input.kind !== 'success' && (await this.ack(input))) acked.add(input.id);
+      if (!batched(input) && (await this.ack(input))) acked.add(input.id);
     }
     return inputs.map((input) => acked.has(input.id));
   }
 
-  async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
-    const { events, ...result } = await this.#runRetrying('sweepExpiredLeases', () =>
-      sweepExpiredLeases(this.#exec, this.#names, input),
+  listExpiredLeases(input: ListExpiredLeasesInput): Promise<JobRecord[]> {
+    return this.#runRetrying('listExpiredLeases', () =>
+      listExpiredLeases(this.#exec, this.#names, input),
     );
-    this.#emitLocally(events);
-    return result;
   }
 
   async cancel(jobId: string, now: number): Promise<boolean> {
@@ -367,8 +366,8 @@ export class PostgresStorage implements StorageAdapter {
    * Runs a worker-path operation, re-sending it after connection errors for up to
    * `connectionRetryMs`, so a dropped connection or a restarting server does not lose a
    * completion. Safe because every one of these is fenced or repeatable, and none carries a
-   * time that goes stale: an ack's times are what it records, and a sweep's `now` only
-   * sweeps less when late.
+   * time that goes stale: an ack's times are what it records, and a listing's `now` only
+   * finds fewer expired leases when late.
    */
   async #runRetrying<T>(operation: string, fn: (retrying: boolean) => Promise<T>): Promise<T> {
     try {

@@ -12,7 +12,8 @@
  * returns 'second'. The job's result must be the second's.
  */
 import { type PrivatePostgres, startPrivatePostgres, waitFor } from '@reseolio/test-utils';
-import { type AckInput, currentJob, type Logger, Reseolio } from 'reseolio';
+import { currentJob, type Logger, Reseolio } from 'reseolio';
+import type { AckInput } from 'reseolio/storage';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStorage } from '../src/index.ts';
 

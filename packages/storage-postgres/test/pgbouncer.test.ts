@@ -10,8 +10,8 @@ import {
   type JobHandle,
   NonRetryableError,
   Reseolio,
-  type StorageEvent,
 } from 'reseolio';
+import type { StorageEvent } from 'reseolio/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createPostgresStorage, type PostgresStorageOptions } from '../src/index.ts';
 import { adminQuery, databaseUrl, dropSchema, schemaFor } from './helpers.ts';

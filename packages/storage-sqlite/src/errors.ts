@@ -1,4 +1,4 @@
-import { describeValue, ReseolioError, StorageConfigError, StorageError } from 'reseolio';
+import { describeValue, ReseolioError, StorageConfigError, StorageError } from 'reseolio/storage';
 
 /** What the messages may name: the database file and the configured lock wait. */
 export interface SqliteErrorContext {

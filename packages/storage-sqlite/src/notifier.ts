@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { StorageEvent } from 'reseolio';
+import type { StorageEvent } from 'reseolio/storage';
 
 type Listener = (event: StorageEvent) => void;
 

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { describeValue, StorageConfigError } from 'reseolio';
+import { describeValue, StorageConfigError } from 'reseolio/storage';
 
 /** How to open the SQLite storage. */
 export interface SqliteStorageOptions {

@@ -12,6 +12,7 @@ import {
   type JobFilter,
   type JobRecord,
   type JobState,
+  type ListExpiredLeasesInput,
   type NewJob,
   type PurgeInput,
   ReseolioStateError,
@@ -19,9 +20,7 @@ import {
   type StorageCapabilities,
   StorageConfigError,
   type StorageEvent,
-  type SweepInput,
-  type SweepResult,
-} from 'reseolio';
+} from 'reseolio/storage';
 import { type SqliteErrorContext, sqliteFailure } from './errors.ts';
 import { migrate } from './migrate.ts';
 import { announce, listen, notificationKey } from './notifier.ts';
@@ -229,24 +228,9 @@ export class SqliteStorage implements StorageAdapter {
     return events.map((event) => event !== undefined);
   }
 
-  async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
-    const { db, statements, key } = this.#ready();
-    const rows = this.#run('sweepExpiredLeases', () =>
-      db.transaction(() => statements.sweep.all(input)).immediate(),
-    );
-    const result: SweepResult = { requeued: [], dead: [] };
-    const events: StorageEvent[] = [];
-    for (const row of rows) {
-      if (row.status === 'dead') {
-        result.dead.push(row);
-        events.push({ type: 'finished', jobId: row.id, status: 'dead' });
-      } else {
-        result.requeued.push(row);
-        events.push({ type: 'ready', name: row.name, runAt: input.now });
-      }
-    }
-    announce(key, events);
-    return result;
+  async listExpiredLeases(input: ListExpiredLeasesInput): Promise<JobRecord[]> {
+    const { statements } = this.#ready();
+    return this.#run('listExpiredLeases', () => statements.listExpiredLeases.all(input));
   }
 
   async cancel(jobId: string, now: number): Promise<boolean> {
@@ -372,7 +356,12 @@ export class SqliteStorage implements StorageAdapter {
  * undefined when the fence (id, lease token, running) matched no row.
  */
 function ackOne(statements: Statements, input: AckInput): StorageEvent | undefined {
-  const fence = { id: input.id, leaseToken: input.leaseToken, now: input.now };
+  const fence = {
+    id: input.id,
+    leaseToken: input.leaseToken,
+    now: input.now,
+    leaseExpiredBefore: input.leaseExpiredBefore ?? null,
+  };
   switch (input.kind) {
     case 'success': {
       const row = statements.ackSuccess.get({ ...fence, result: input.result });
@@ -387,7 +376,7 @@ function ackOne(statements: Statements, input: AckInput): StorageEvent | undefin
       return row && finishedEvent(input.id, 'dead', row);
     }
     case 'release': {
-      const row = statements.ackRelease.get(fence);
+      const row = statements.ackRelease.get({ ...fence, attempt: input.attempt });
       return row && { type: 'ready', name: row.name, runAt: input.now };
     }
   }

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { JobRecord, JobState } from 'reseolio';
+import type { JobRecord, JobState } from 'reseolio/storage';
 
 /** Columns aliased to `JobRecord` fields, so rows need no mapping. */
 const JOB = `id, name, status, args, result, error, policy, attempt,
@@ -14,6 +14,13 @@ const JOB = `id, name, status, args, result, error, policy, attempt,
  * handed it back, or which acks twice matches no row: its late write changes nothing.
  */
 const FENCE = `id = @id AND lease_token = @leaseToken AND status = 'running'`;
+
+/**
+ * An ack's fence: the attempt's, and, when the engine ends an attempt whose lease it found
+ * expired (`@leaseExpiredBefore` set), the lease still expired. A heartbeat committed since
+ * the listing extended it, and then the heartbeat wins.
+ */
+const ACK_FENCE = `${FENCE} AND (@leaseExpiredBefore IS NULL OR lease_expires_at < @leaseExpiredBefore)`;
 
 /**
  * Prepared statements for the hot paths (enqueue, claim, ack, heartbeat, sweep), compiled
@@ -32,7 +39,7 @@ export interface Statements {
   ackRetry: Statement<object, { name: string }>;
   ackDead: Statement<object, FinishedRow>;
   ackRelease: Statement<object, { name: string }>;
-  sweep: Statement<object, JobRecord>;
+  listExpiredLeases: Statement<object, JobRecord>;
   cancel: Statement<object, { id: string }>;
   retry: Statement<object, { name: string }>;
   purge: Statement<object>;
@@ -166,36 +173,32 @@ export function prepareStatements(db: Database): Statements {
       UPDATE reseolio_jobs
       SET status = 'success', result = @result, completed_at = @now,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${FENCE} RETURNING name, result, error`),
+      WHERE ${ACK_FENCE} RETURNING name, result, error`),
     ackRetry: db.prepare(`
       UPDATE reseolio_jobs
       SET status = 'pending', error = @error, run_at = @runAt,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${FENCE} RETURNING name`),
+      WHERE ${ACK_FENCE} RETURNING name`),
     ackDead: db.prepare(`
       UPDATE reseolio_jobs
       SET status = 'dead', error = @error, completed_at = @now,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${FENCE} RETURNING name, result, error`),
-    // Handing back on shutdown: the attempt the claim counted never really ran to an outcome,
-    // so it is given back (attempt - 1) and the job is claimable at once.
+      WHERE ${ACK_FENCE} RETURNING name, result, error`),
+    // Handing back on shutdown: claimable at once, with the attempt count the engine gives
+    // (it gives back the attempt the claim counted).
     ackRelease: db.prepare(`
       UPDATE reseolio_jobs
-      SET status = 'pending', attempt = attempt - 1, run_at = @now,
+      SET status = 'pending', attempt = @attempt, run_at = @now,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${FENCE} RETURNING name`),
+      WHERE ${ACK_FENCE} RETURNING name`),
 
-    // A lease that expired strictly before `now` means the owner died or stalled: that
-    // attempt is lost. It counts (attempt was incremented by the claim), so the job is dead
-    // once it has used maxAttempts, and claimable again right away otherwise.
-    sweep: db.prepare(`
-      UPDATE reseolio_jobs
-      SET status = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'pending' END,
-        run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE @now END,
-        completed_at = CASE WHEN attempt >= max_attempts THEN @now ELSE NULL END,
-        error = @error, owner_id = NULL, lease_expires_at = NULL
+    // Running jobs whose lease expired strictly before `now`: the engine ends each lost attempt
+    // with a fenced ack (ACK_FENCE). A read; the partial running-lease index serves it.
+    listExpiredLeases: db.prepare(`
+      SELECT ${JOB} FROM reseolio_jobs INDEXED BY reseolio_jobs_running_lease_idx
       WHERE status = 'running' AND lease_expires_at < @now
-      RETURNING ${JOB}`),
+      ORDER BY lease_expires_at
+      LIMIT @limit`),
 
     cancel: db.prepare(`
       UPDATE reseolio_jobs

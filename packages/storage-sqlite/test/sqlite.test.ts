@@ -74,7 +74,7 @@ describe('SqliteStorage', () => {
                 leaseToken: 't',
                 leaseExpiresAt: T0,
               }
-            : { now: T0, error: '{}' },
+            : { now: T0, limit: 10 },
         )
         .map((row) => (row as { detail: string }).detail)
         .join(' | ');
@@ -83,9 +83,10 @@ describe('SqliteStorage', () => {
       /USING (COVERING )?INDEX reseolio_jobs_pending_idx/,
     );
     expect(plan(statements.claim.source)).not.toMatch(/TEMP B-TREE/);
-    expect(plan(statements.sweep.source)).toMatch(
+    expect(plan(statements.listExpiredLeases.source)).toMatch(
       /USING (COVERING )?INDEX reseolio_jobs_running_lease_idx/,
     );
+    expect(plan(statements.listExpiredLeases.source)).not.toMatch(/TEMP B-TREE/);
   });
 
   it('sets WAL, busy_timeout and synchronous=NORMAL on the connection', async () => {

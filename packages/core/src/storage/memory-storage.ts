@@ -9,11 +9,10 @@ import type {
   JobFilter,
   JobRecord,
   JobState,
+  ListExpiredLeasesInput,
   NewJob,
   PurgeInput,
   StorageEvent,
-  SweepInput,
-  SweepResult,
 } from './records.ts';
 import { insertedRecord } from './records.ts';
 import type {
@@ -122,6 +121,13 @@ export class MemoryStorage implements StorageAdapter {
   #ack(input: AckInput): boolean {
     const job = this.#jobs.get(input.id);
     if (!job || !fenced(job, input)) return false;
+    // The sweep's fence: the lease must still be expired, or a heartbeat in between won.
+    if (
+      input.leaseExpiredBefore !== undefined &&
+      !(job.leaseExpiresAt !== null && job.leaseExpiresAt < input.leaseExpiredBefore)
+    ) {
+      return false;
+    }
     job.ownerId = null;
     job.leaseExpiresAt = null;
     switch (input.kind) {
@@ -138,39 +144,23 @@ export class MemoryStorage implements StorageAdapter {
         this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
         break;
       case 'release':
-        Object.assign(job, { status: 'pending', attempt: job.attempt - 1, runAt: input.now });
+        Object.assign(job, { status: 'pending', attempt: input.attempt, runAt: input.now });
         this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
         break;
     }
     return true;
   }
 
-  async sweepExpiredLeases(input: SweepInput): Promise<SweepResult> {
+  async listExpiredLeases(input: ListExpiredLeasesInput): Promise<JobRecord[]> {
     this.#assertOpen();
-    const result: SweepResult = { requeued: [], dead: [] };
-    // A lease expiring exactly now is still held: only strictly past leases are taken back.
-    for (const job of this.#jobs.values()) {
-      if (
-        job.status !== 'running' ||
-        job.leaseExpiresAt === null ||
-        job.leaseExpiresAt >= input.now
-      ) {
-        continue;
-      }
-      job.ownerId = null;
-      job.leaseExpiresAt = null;
-      job.error = input.error;
-      if (job.attempt >= job.maxAttempts) {
-        Object.assign(job, { status: 'dead', completedAt: input.now });
-        result.dead.push({ ...job });
-        this.#emit({ type: 'finished', jobId: job.id, status: 'dead' });
-      } else {
-        Object.assign(job, { status: 'pending', runAt: input.now });
-        result.requeued.push({ ...job });
-        this.#emit({ type: 'ready', name: job.name, runAt: input.now });
-      }
-    }
-    return result;
+    // A lease expiring exactly now is still held: only strictly past leases are listed.
+    return [...this.#jobs.values()]
+      .filter(
+        (j) => j.status === 'running' && j.leaseExpiresAt !== null && j.leaseExpiresAt < input.now,
+      )
+      .sort((a, b) => a.leaseExpiresAt! - b.leaseExpiresAt! || cmp(a.id, b.id))
+      .slice(0, input.limit)
+      .map((j) => ({ ...j }));
   }
 
   async cancel(jobId: string, now: number): Promise<boolean> {

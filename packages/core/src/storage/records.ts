@@ -126,31 +126,43 @@ export interface AttemptFence {
 
 /**
  * How an attempt ends. Fenced on (id, leaseToken, status `running`): an ack from an attempt
- * that lost its lease matches no row and changes nothing. The token stays on the row.
+ * that lost its lease matches no row and changes nothing. The token stays on the row. Every
+ * decision is the engine's (which kind, the next `runAt`, the attempt count a hand-back
+ * stores): storage writes what it is told, under the fence.
  * - `success`: final, stores `result`.
  * - `retry`: back to `pending` at `runAt`, stores `error`.
  * - `dead`: final, stores `error`.
- * - `release`: handed back on shutdown: `pending` now, the attempt is not consumed.
+ * - `release`: handed back (shutdown): `pending` at `now`, `attempt` stored as given (the
+ *   engine gives the claim's attempt back: the claim's count minus one). `error` is kept.
  */
-export type AckInput = AttemptFence &
-  (
+export type AckInput = AttemptFence & {
+  /**
+   * An extra fence, in epoch ms: when set, the ack applies only if the job's lease expired
+   * strictly before this time (`leaseExpiresAt < leaseExpiredBefore`). The engine sets it
+   * when it ends an attempt whose lease it found expired ({@link ListExpiredLeasesInput}): a
+   * heartbeat from the attempt's owner that lands between the listing and the ack extends
+   * the lease, and then the heartbeat wins and the ack changes nothing. Unset: no lease
+   * condition.
+   */
+  leaseExpiredBefore?: number | undefined;
+} & (
     | { kind: 'success'; result: string; now: number }
     | { kind: 'retry'; error: string; runAt: number; now: number }
     | { kind: 'dead'; error: string; now: number }
-    | { kind: 'release'; now: number }
+    | {
+        kind: 'release';
+        /** The attempt count to store: 0 to the job's current `attempt`. */
+        attempt: number;
+        now: number;
+      }
   );
 
-export interface SweepInput {
+/** What `listExpiredLeases` looks for. */
+export interface ListExpiredLeasesInput {
+  /** Epoch ms: jobs whose lease expired strictly before this (`leaseExpiresAt < now`). */
   now: number;
-  /** Serialized error recorded on jobs whose lease expired. */
-  error: string;
-}
-
-export interface SweepResult {
-  /** Expired jobs put back to `pending` for another attempt, as they are after the sweep. */
-  requeued: JobRecord[];
-  /** Expired jobs that had used their last attempt and are now `dead`, as they are after the sweep. */
-  dead: JobRecord[];
+  /** At most this many jobs (1 or more), so one sweep step stays short. */
+  limit: number;
 }
 
 export interface JobFilter {

@@ -122,7 +122,7 @@ const REQUIRED_METHODS = [
   'heartbeat',
   'ack',
   'ackMany',
-  'sweepExpiredLeases',
+  'listExpiredLeases',
   'cancel',
   'retry',
   'purge',

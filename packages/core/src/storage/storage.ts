@@ -6,11 +6,10 @@ import type {
   JobFilter,
   JobRecord,
   JobState,
+  ListExpiredLeasesInput,
   NewJob,
   PurgeInput,
   StorageEvent,
-  SweepInput,
-  SweepResult,
 } from './records.ts';
 
 /** The most ids the engine passes to one `getJobStates` call. */
@@ -110,13 +109,14 @@ export interface StorageAdapter {
    */
   ackMany(inputs: readonly AckInput[]): Promise<boolean[]>;
   /**
-   * Running jobs whose lease expired strictly before `now` (`leaseExpiresAt < now`) lose that
-   * attempt: back to `pending` (runAt = now; announced as `ready`) or `dead` when it was their
-   * last (completedAt = now; announced as `finished`), with `error` recorded and the owner and
-   * lease cleared. `startedAt` and `leaseToken` are kept. Returns the swept jobs as they are
-   * after the sweep, so the sweeping engine can report each lost attempt.
+   * Running jobs whose lease expired strictly before `now` (`leaseExpiresAt < now`), at most
+   * `limit`, soonest-expired first (ties in any order), as they are. A read: nothing changes.
+   * The engine decides what each lost attempt becomes (another attempt, or `dead` when it was
+   * the last) and writes that with `ack`/`ackMany`, fenced on the listed lease token and on
+   * the lease being still expired (`AckInput.leaseExpiredBefore`), so the rules of attempt
+   * accounting live in core, not in each adapter's SQL.
    */
-  sweepExpiredLeases(input: SweepInput): Promise<SweepResult>;
+  listExpiredLeases(input: ListExpiredLeasesInput): Promise<JobRecord[]>;
   /** Cancels a `pending` or `running` job; false when it was already final or unknown. */
   cancel(jobId: string, now: number): Promise<boolean>;
   /**
@@ -152,8 +152,9 @@ export interface StorageAdapter {
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
 
   /**
-   * Delivers `ready` after an enqueue (not a deduplicated one), retry, release or sweep makes a
-   * job claimable, and `finished` when a job reaches a final status (ack, cancel, sweep).
+   * Delivers `ready` after an enqueue (not a deduplicated one), a retry ack, a release or
+   * `retry()` makes a job claimable, and `finished` when a job reaches a final status (ack,
+   * cancel).
    * Events are sent only for committed writes. In-process at least; across processes when
    * `capabilities.crossProcessNotify`. Returns an unsubscribe function.
    */

@@ -6,6 +6,7 @@ import type { ResultWaiters } from '../result-waiters.ts';
 import { errorToStored } from '../serialization.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
 import type { ReseolioEvents } from '../types.ts';
+import { sweepExpiredLeases } from './attempt-accounting.ts';
 import type { RunningAttempts } from './running-attempts.ts';
 
 /**
@@ -105,7 +106,7 @@ export class LeaseKeeper {
     const { storage, clock, waiters, emit } = this.#deps;
     try {
       const lost = new LeaseExpiredError();
-      const swept = await storage.sweepExpiredLeases({
+      const swept = await sweepExpiredLeases(storage, {
         now: clock.now(),
         error: JSON.stringify(errorToStored(lost)),
       });

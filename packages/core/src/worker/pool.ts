@@ -8,6 +8,7 @@ import type { EnqueueResult, JobRecord, NewJob } from '../storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from '../storage/storage.ts';
 import type { ReseolioEvents } from '../types.ts';
 import { AckBatcher } from './ack-batcher.ts';
+import { releaseAck } from './attempt-accounting.ts';
 import { AttemptRunner, type Registration } from './attempt-runner.ts';
 import { ClaimLoop } from './claim-loop.ts';
 import { DueTimer } from './due-timer.ts';
@@ -271,7 +272,7 @@ export class WorkerPool {
         handBack.map((attempt) => {
           settle(attempt, new ShutdownError());
           return this.#acks.write(
-            { kind: 'release', ...attempt.fence, now: this.#deps.clock.now() },
+            { ...releaseAck(attempt.record, this.#deps.clock.now()), ...attempt.fence },
             attempt.record,
           );
         }),
@@ -307,9 +308,8 @@ export class WorkerPool {
       // Leased while stop() began: hand it straight back. stop() waits for the write, so
       // storage is still open for it.
       const release = this.#deps.storage.ack({
-        kind: 'release',
+        ...releaseAck(record, this.#deps.clock.now()),
         ...fenceOf(record),
-        now: this.#deps.clock.now(),
       });
       this.#inFlight.track(
         release.catch((error) => this.#reportError(`handing back job ${record.id} failed`, error)),

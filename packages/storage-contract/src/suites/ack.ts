@@ -1,16 +1,16 @@
-import type { AckInput, AttemptFence, JobRecord, StorageAdapter } from 'reseolio';
+import type { AckInput, AttemptFence, JobRecord, StorageAdapter } from 'reseolio/storage';
 import { describe, expect } from 'vitest';
 import {
   claimExactly,
   enqueueRunning,
   fenceOf,
-  LEASE_EXPIRED_ERROR,
   LEASE_MS,
   mustGet,
   newJob,
   newLeaseToken,
   OTHER_OWNER,
   OWNER,
+  sweepExpired,
   T0,
 } from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
@@ -23,7 +23,7 @@ function everyKind(fence: AttemptFence, now: number): AckInput[] {
     { ...fence, kind: 'success', result: '"late"', now },
     { ...fence, kind: 'retry', error: ERROR, runAt: now + 1_000, now },
     { ...fence, kind: 'dead', error: ERROR, now },
-    { ...fence, kind: 'release', now },
+    { ...fence, kind: 'release', attempt: 0, now },
   ];
 }
 
@@ -110,12 +110,15 @@ export function ackSuite({ test }: ContractContext): void {
       });
     });
 
-    test('a release ack hands the job back pending now without consuming the attempt', async ({
+    test('a release ack hands the job back pending now with the attempt count it gives', async ({
       storage,
     }) => {
       const running = await enqueueRunning(storage, { runAt: T0 - 5_000 });
       const now = T0 + 500;
-      expect(await storage.ack({ ...fenceOf(running), kind: 'release', now })).toBe(true);
+      // The engine gives back the attempt the claim counted: 1 - 1.
+      expect(await storage.ack({ ...fenceOf(running), kind: 'release', attempt: 0, now })).toBe(
+        true,
+      );
       expect(await storage.getJob(running.id)).toEqual({
         ...running,
         status: 'pending',
@@ -135,6 +138,16 @@ export function ackSuite({ test }: ContractContext): void {
       expect(again.map((j) => [j.id, j.attempt])).toEqual([[running.id, 1]]);
     });
 
+    test('a release ack stores the attempt it is given, not a count of its own', async ({
+      storage,
+    }) => {
+      const running = await enqueueRunning(storage);
+      expect(
+        await storage.ack({ ...fenceOf(running), kind: 'release', attempt: 1, now: T0 + 1 }),
+      ).toBe(true);
+      expect(await mustGet(storage, running.id)).toMatchObject({ status: 'pending', attempt: 1 });
+    });
+
     test('acks quoting another lease token are rejected and change nothing', async ({
       storage,
     }) => {
@@ -149,7 +162,7 @@ export function ackSuite({ test }: ContractContext): void {
       const first = await enqueueRunning(storage, {}, { leaseToken: 'token-one' });
       expect(first.leaseToken).toBe('token-one');
       expect((await mustGet(storage, first.id)).leaseToken).toBe('token-one');
-      await storage.ack({ ...fenceOf(first), kind: 'release', now: T0 + 1 });
+      await storage.ack({ ...fenceOf(first), kind: 'release', attempt: 0, now: T0 + 1 });
       // The token stays on the row after the attempt ends: it names the claim that ended it.
       expect((await mustGet(storage, first.id)).leaseToken).toBe('token-one');
       const second = await claimExactly(storage, first, { leaseToken: 'token-two', now: T0 + 1 });
@@ -160,9 +173,9 @@ export function ackSuite({ test }: ContractContext): void {
       storage,
     }) => {
       const handedBack = await enqueueRunning(storage);
-      expect(await storage.ack({ ...fenceOf(handedBack), kind: 'release', now: T0 + 1 })).toBe(
-        true,
-      );
+      expect(
+        await storage.ack({ ...fenceOf(handedBack), kind: 'release', attempt: 0, now: T0 + 1 }),
+      ).toBe(true);
       // The hand-back gave the attempt back: the new claim has the same attempt number and
       // owner as the old one. Only the token tells them apart.
       const again = await claimExactly(storage, handedBack, { now: T0 + 2 });
@@ -192,7 +205,7 @@ export function ackSuite({ test }: ContractContext): void {
     }) => {
       const lost = await enqueueRunning(storage);
       const now = T0 + LEASE_MS + 1;
-      await storage.sweepExpiredLeases({ now, error: LEASE_EXPIRED_ERROR });
+      expect(await sweepExpired(storage, now)).toEqual([lost.id]);
       const requeued = await mustGet(storage, lost.id);
       await expectAllRejected(storage, everyKind(fenceOf(lost), now + 1), requeued);
 

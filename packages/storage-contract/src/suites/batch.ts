@@ -152,7 +152,7 @@ export function batchSuite({ test }: ContractContext): void {
           now: T0 + 10,
         },
         { ...fenceOf(dead), kind: 'dead', error: LEASE_EXPIRED_ERROR, now: T0 + 10 },
-        { ...fenceOf(released), kind: 'release', now: T0 + 10 },
+        { ...fenceOf(released), kind: 'release', attempt: 0, now: T0 + 10 },
         {
           ...fenceOf(stolen),
           leaseToken: newLeaseToken(),

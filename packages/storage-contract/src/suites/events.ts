@@ -9,6 +9,7 @@ import {
   mustGet,
   newJob,
   newLeaseToken,
+  sweepExpired,
   T0,
 } from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
@@ -45,7 +46,7 @@ export function eventsSuite({ test, capabilities }: ContractContext): void {
         runAt: T0 + 9_000,
         now: T0 + 1,
       });
-      await storage.ack({ ...fenceOf(released), kind: 'release', now: T0 + 2 });
+      await storage.ack({ ...fenceOf(released), kind: 'release', attempt: 0, now: T0 + 2 });
       await log.waitFor({ type: 'ready', name: released.name, runAt: T0 + 2 });
       expect(log.events).toEqual([
         { type: 'ready', name: retried.name, runAt: T0 + 9_000 },
@@ -141,14 +142,14 @@ export function eventsSuite({ test, capabilities }: ContractContext): void {
       await log.unsubscribe();
     });
 
-    test('a sweep announces requeued jobs as ready and dead ones as finished', async ({
+    test('ending lost attempts announces requeued jobs as ready and dead ones as finished', async ({
       storage,
     }) => {
       const requeued = await enqueueRunning(storage, { maxAttempts: 2 });
       const died = await enqueueRunning(storage, { maxAttempts: 1 });
       const log = await recordEvents(storage);
       const now = T0 + LEASE_MS + 1;
-      await storage.sweepExpiredLeases({ now, error: LEASE_EXPIRED_ERROR });
+      expect((await sweepExpired(storage, now)).sort()).toEqual([requeued.id, died.id].sort());
       await log.waitFor({ type: 'ready', name: requeued.name, runAt: now });
       await log.waitFor({ type: 'finished', jobId: died.id, status: 'dead' });
       expect(log.events).toHaveLength(2);

@@ -4,11 +4,13 @@ import {
   fenceOf,
   LEASE_EXPIRED_ERROR,
   LEASE_MS,
+  lostLeaseAck,
   mustGet,
   newJob,
   newLeaseToken,
   OTHER_OWNER,
   pendingRecord,
+  sweepExpired,
   T0,
 } from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
@@ -47,13 +49,37 @@ export function leaseSuite({ test }: ContractContext): void {
       expect(await storage.heartbeat({ leaseExpiresAt: T0 + LEASE_MS, jobs: [] })).toEqual([]);
     });
 
-    test('sweeping an expired lease puts the job back to pending now with the error recorded', async ({
+    test('listing expired leases returns running jobs whose lease expired before now, soonest first', async ({
+      storage,
+    }) => {
+      const second = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 600 });
+      const first = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 500 });
+      const atNow = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 1_000 });
+      const later = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 5_000 });
+      const pending = newJob({ runAt: T0 - 10_000 });
+      await storage.enqueue(pending);
+      const finished = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 100 });
+      await storage.ack({ ...fenceOf(finished), kind: 'success', result: '1', now: T0 + 1 });
+
+      // A lease expiring exactly now is still held: only strictly past leases are listed.
+      const input = { now: T0 + 1_000, limit: 10 };
+      expect(await storage.listExpiredLeases(input)).toEqual([first, second]);
+      expect(await storage.listExpiredLeases({ ...input, limit: 1 })).toEqual([first]);
+      // A read: nothing changed.
+      for (const job of [first, second, atNow, later]) {
+        expect(await storage.getJob(job.id)).toEqual(job);
+      }
+      expect(await storage.getJob(pending.id)).toEqual(pendingRecord(pending));
+    });
+
+    test('a lost attempt ended with a retry ack fenced on its expiry is pending now with the error recorded', async ({
       storage,
     }) => {
       const running = await enqueueRunning(storage, { maxAttempts: 3 });
       const now = running.leaseExpiresAt! + 1;
-      const swept = await storage.sweepExpiredLeases({ now, error: LEASE_EXPIRED_ERROR });
-      expect(swept).toEqual({ requeued: [await mustGet(storage, running.id)], dead: [] });
+      const [listed] = await storage.listExpiredLeases({ now, limit: 10 });
+      expect(listed).toEqual(running);
+      expect(await storage.ack(lostLeaseAck(listed!, now))).toBe(true);
       expect(await storage.getJob(running.id)).toEqual({
         ...running,
         status: 'pending',
@@ -76,13 +102,12 @@ export function leaseSuite({ test }: ContractContext): void {
       ]);
     });
 
-    test('sweeping an expired lease on the last attempt makes the job dead', async ({
+    test('a lost last attempt ended with a dead ack fenced on its expiry is dead', async ({
       storage,
     }) => {
       const running = await enqueueRunning(storage, { maxAttempts: 1 });
       const now = running.leaseExpiresAt! + 1;
-      const swept = await storage.sweepExpiredLeases({ now, error: LEASE_EXPIRED_ERROR });
-      expect(swept).toEqual({ requeued: [], dead: [await mustGet(storage, running.id)] });
+      expect(await sweepExpired(storage, now)).toEqual([running.id]);
       expect(await storage.getJob(running.id)).toEqual({
         ...running,
         status: 'dead',
@@ -93,39 +118,68 @@ export function leaseSuite({ test }: ContractContext): void {
       });
     });
 
-    test('sweeping leaves leases that expire at or after now untouched', async ({ storage }) => {
-      const atNow = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 1_000 });
-      const later = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 5_000 });
-      const pending = newJob({ runAt: T0 - 10_000 });
-      await storage.enqueue(pending);
-      const swept = await storage.sweepExpiredLeases({
-        now: T0 + 1_000,
-        error: LEASE_EXPIRED_ERROR,
-      });
-      expect(swept).toEqual({ requeued: [], dead: [] });
-      expect(await storage.getJob(atNow.id)).toEqual(atNow);
-      expect(await storage.getJob(later.id)).toEqual(later);
-      expect(await storage.getJob(pending.id)).toEqual(pendingRecord(pending));
+    test('acks fenced on lease expiry are rejected while the lease is held', async ({
+      storage,
+    }) => {
+      const running = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 1_000 });
+      // Expiring exactly at the bound is not expired before it.
+      for (const now of [T0 + 1_000, T0 + 500]) {
+        const fence = { ...fenceOf(running), leaseExpiredBefore: now };
+        for (const ack of [
+          { ...fence, kind: 'success', result: '1', now },
+          { ...fence, kind: 'retry', error: LEASE_EXPIRED_ERROR, runAt: now, now },
+          { ...fence, kind: 'dead', error: LEASE_EXPIRED_ERROR, now },
+          { ...fence, kind: 'release', attempt: 0, now },
+        ] as const) {
+          expect(await storage.ack(ack), `${ack.kind} at ${now - T0}`).toBe(false);
+          expect(await storage.ackMany([ack]), `${ack.kind} in ackMany`).toEqual([false]);
+        }
+      }
+      expect(await storage.getJob(running.id)).toEqual(running);
     });
 
-    test('sweeping sorts several expired jobs into requeued and dead', async ({ storage }) => {
-      const retryable = await enqueueRunning(storage, { maxAttempts: 2 });
-      const lastAttempt = await enqueueRunning(storage, { maxAttempts: 1 });
-      const alive = await enqueueRunning(storage, {}, { leaseExpiresAt: T0 + 10 * LEASE_MS });
-      const swept = await storage.sweepExpiredLeases({
-        now: T0 + LEASE_MS + 1,
-        error: LEASE_EXPIRED_ERROR,
-      });
-      expect(swept).toEqual({
-        requeued: [await mustGet(storage, retryable.id)],
-        dead: [await mustGet(storage, lastAttempt.id)],
-      });
-      expect((await mustGet(storage, alive.id)).status).toBe('running');
-    });
-
-    test('after its lease was swept the old owner can no longer heartbeat', async ({ storage }) => {
+    test('a heartbeat that lands between listing an expired lease and its ack wins', async ({
+      storage,
+    }) => {
       const running = await enqueueRunning(storage);
-      await storage.sweepExpiredLeases({ now: T0 + LEASE_MS + 1, error: LEASE_EXPIRED_ERROR });
+      const other = await enqueueRunning(storage);
+      const now = T0 + LEASE_MS + 1;
+      const listed = await storage.listExpiredLeases({ now, limit: 10 });
+      expect(listed.map((j) => j.id).sort()).toEqual([running.id, other.id].sort());
+      // The owner was only slow: its heartbeat commits after the sweeper listed the job.
+      expect(
+        await storage.heartbeat({ jobs: [fenceOf(running)], leaseExpiresAt: now + LEASE_MS }),
+      ).toEqual([running.id]);
+      const answers = await storage.ackMany(listed.map((job) => lostLeaseAck(job, now)));
+      expect(answers).toEqual(listed.map((job) => job.id === other.id));
+      expect(await storage.getJob(running.id)).toEqual({
+        ...running,
+        leaseExpiresAt: now + LEASE_MS,
+      });
+      expect((await mustGet(storage, other.id)).status).toBe('pending');
+    });
+
+    test('two sweepers ending the same lost attempt: exactly one ack applies', async ({
+      storage,
+      openAnother,
+    }) => {
+      const other = await openAnother();
+      const jobs = [];
+      for (let i = 0; i < 5; i++) jobs.push(await enqueueRunning(storage));
+      const now = T0 + LEASE_MS + 1;
+      const [mine, theirs] = await Promise.all([
+        sweepExpired(storage, now),
+        sweepExpired(other, now),
+      ]);
+      expect([...mine, ...theirs].sort()).toEqual(jobs.map((j) => j.id).sort());
+      for (const job of jobs) expect((await mustGet(storage, job.id)).attempt).toBe(1);
+    });
+
+    test('after its lost attempt was ended the old owner can no longer heartbeat', async ({
+      storage,
+    }) => {
+      const running = await enqueueRunning(storage);
+      expect(await sweepExpired(storage, T0 + LEASE_MS + 1)).toEqual([running.id]);
       const extended = await storage.heartbeat({
         leaseExpiresAt: T0 + 3 * LEASE_MS,
         jobs: [fenceOf(running)],

@@ -1,4 +1,4 @@
-import type { AckInput, JobStatus, StorageEvent } from 'reseolio';
+import type { AckInput, JobStatus, StorageEvent } from 'reseolio/storage';
 import { isUuid } from '../job-row.ts';
 import { announceFinishedBatchSql, announceSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
@@ -9,9 +9,10 @@ const ACK_UPDATES: Record<AckInput['kind'], string> = {
   success: `status = 'success', result = $3, completed_at = $4`,
   retry: `status = 'pending', error = $3, run_at = $4`,
   dead: `status = 'dead', error = $3, completed_at = $4`,
-  // Handed back on shutdown: claimable at once, and the attempt the claim counted is undone.
-  // The next claim writes a new token, so giving the attempt number back reuses no fence.
-  release: `status = 'pending', run_at = $3, attempt = attempt - 1`,
+  // Handed back on shutdown: claimable at once, with the attempt count the engine gives (it
+  // gives back the attempt the claim counted). The next claim writes a new token, so giving
+  // the attempt number back reuses no fence.
+  release: `status = 'pending', run_at = $3, attempt = $4`,
 };
 
 function ackValues(input: AckInput): unknown[] {
@@ -23,7 +24,7 @@ function ackValues(input: AckInput): unknown[] {
     case 'dead':
       return [input.error, input.now];
     case 'release':
-      return [input.now];
+      return [input.now, input.attempt];
   }
 }
 
@@ -33,6 +34,11 @@ function ackValues(input: AckInput): unknown[] {
  * crash undid its claim) or cancelled matches no row, so its late ack changes nothing and it
  * is told so (false). The owner and lease are cleared: nobody holds a job that is not
  * running. The token stays, naming the claim whose outcome the row now holds.
+ *
+ * With `leaseExpiredBefore` (the engine ending an attempt whose lease it found expired), the
+ * lease must also still be expired. The UPDATE re-reads a row that a concurrent heartbeat
+ * changed once that heartbeat commits, so a heartbeat that lands first wins and this matches
+ * nothing.
  */
 export async function ackJob(
   exec: SqlExecutor,
@@ -40,18 +46,24 @@ export async function ackJob(
   input: AckInput,
 ): Promise<{ acked: boolean; events: StorageEvent[] }> {
   if (!isUuid(input.id)) return { acked: false, events: [] };
+  const expired = input.leaseExpiredBefore !== undefined;
   const rows = await exec(
     `
     WITH acked AS (
       UPDATE ${names.jobs}
       SET ${ACK_UPDATES[input.kind]}, owner_id = NULL, lease_expires_at = NULL
-      WHERE id = $1 AND lease_token = $2 AND status = 'running'
+      WHERE id = $1 AND lease_token = $2 AND status = 'running'${expired ? ' AND lease_expires_at < $6' : ''}
       RETURNING id, name, status, run_at, result, error
     )
-    SELECT acked.*,
-      ${announceSql(input.kind === 'release' ? '$4' : '$5', 'acked', { outcome: true })} AS announced
+    SELECT acked.*, ${announceSql('$5', 'acked', { outcome: true })} AS announced
     FROM acked`,
-    [input.id, input.leaseToken, ...ackValues(input), names.channel],
+    [
+      input.id,
+      input.leaseToken,
+      ...ackValues(input),
+      names.channel,
+      ...(expired ? [input.leaseExpiredBefore] : []),
+    ],
   );
   const row = rows[0];
   if (!row) return { acked: false, events: [] };

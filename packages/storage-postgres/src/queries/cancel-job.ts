@@ -1,4 +1,4 @@
-import type { StorageEvent } from 'reseolio';
+import type { StorageEvent } from 'reseolio/storage';
 import { isUuid } from '../job-row.ts';
 import { announceSql } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';

@@ -1,4 +1,4 @@
-import type { ClaimInput, JobRecord } from 'reseolio';
+import type { ClaimInput, JobRecord } from 'reseolio/storage';
 import { toJobRecord } from '../job-row.ts';
 import { quoteIdent, type SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';

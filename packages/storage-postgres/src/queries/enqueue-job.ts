@@ -4,7 +4,7 @@ import {
   insertedRecord,
   type NewJob,
   type StorageEvent,
-} from 'reseolio';
+} from 'reseolio/storage';
 import { JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import { announceSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';

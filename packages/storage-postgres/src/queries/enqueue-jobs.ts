@@ -1,4 +1,4 @@
-import type { EnqueueResult, JobRecord, NewJob, StorageEvent } from 'reseolio';
+import type { EnqueueResult, JobRecord, NewJob, StorageEvent } from 'reseolio/storage';
 import { JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';

@@ -1,4 +1,4 @@
-import type { JobRecord, JobState, JobStatus } from 'reseolio';
+import type { JobRecord, JobState, JobStatus } from 'reseolio/storage';
 import { isUuid, JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';

@@ -1,4 +1,4 @@
-import type { HeartbeatInput } from 'reseolio';
+import type { HeartbeatInput } from 'reseolio/storage';
 import { isUuid } from '../job-row.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';

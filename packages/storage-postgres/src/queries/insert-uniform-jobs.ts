@@ -1,4 +1,4 @@
-import type { NewJob } from 'reseolio';
+import type { NewJob } from 'reseolio/storage';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 

@@ -1,4 +1,4 @@
-import type { JobFilter, JobRecord } from 'reseolio';
+import type { JobFilter, JobRecord } from 'reseolio/storage';
 import { isUuid, JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';

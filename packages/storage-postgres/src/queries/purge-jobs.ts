@@ -1,4 +1,4 @@
-import type { PurgeInput } from 'reseolio';
+import type { PurgeInput } from 'reseolio/storage';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 

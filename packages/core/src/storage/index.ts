@@ -1,0 +1,19 @@
+/**
+ * `reseolio/storage`: the seam between the engine and a database, for adapter authors. An
+ * adapter implements `StorageAdapter`, passes `@reseolio/storage-contract`, throws
+ * `StorageError` (or a subclass) for driver failures and `StorageConfigError` for a
+ * configuration that cannot work. Applications import from `reseolio`.
+ */
+export { describeValue } from '../describe-value.ts';
+export {
+  ReseolioError,
+  ReseolioStateError,
+  StorageConfigError,
+  StorageError,
+  type StorageErrorOptions,
+} from '../errors.ts';
+export { MemoryStorage } from './memory-storage.ts';
+export type * from './records.ts';
+export { FINAL_STATUSES, insertedRecord } from './records.ts';
+export type * from './storage.ts';
+export { MAX_STATE_BATCH } from './storage.ts';

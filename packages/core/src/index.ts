@@ -12,6 +12,7 @@ export { MemoryStorage } from './storage/memory-storage.ts';
 // (records, the fences, helpers) is in `reseolio/storage`.
 export type { JobFilter, JobStatus } from './storage/records.ts';
 export type { StorageAdapter, StorageCapabilities } from './storage/storage.ts';
+export type { StorageProvider } from './storage/storage-provider.ts';
 export type * from './types.ts';
 export { CALL_OPTION_KEYS } from './types.ts';
 export { retryDelayMs } from './worker/backoff.ts';

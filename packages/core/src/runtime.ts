@@ -37,7 +37,7 @@ export async function openRuntime(
   clock: DatabaseClock,
   hooks: RuntimeHooks,
 ): Promise<Runtime> {
-  const { adapter, owned } = await resolveStorage(options.storage);
+  const { adapter, owned } = await resolveStorage(options.storage, options.storageProviders);
   const waiters = new ResultWaiters(adapter, options.pollIntervalMs, options.logger);
   let unsubscribe: () => Promise<void>;
   try {

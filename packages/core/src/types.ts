@@ -1,5 +1,6 @@
 import type { JobStatus } from './storage/records.ts';
 import type { StorageAdapter } from './storage/storage.ts';
+import type { StorageProvider } from './storage/storage-provider.ts';
 
 /** How the delay between attempts grows. */
 export type BackoffKind = 'exponential' | 'linear' | 'fixed';
@@ -122,6 +123,14 @@ export interface ReseolioOptions {
    * @default 'sqlite:./reseolio.db'
    */
   storage?: string | StorageAdapter;
+  /**
+   * Adapters for more URL schemes, for a `storage` URL: a third-party adapter package
+   * exports a `StorageProvider` (`{ schemes: ['mysql'], fromUrl }`), and
+   * `storage: process.env.DATABASE_URL` can then name it. Checked before the built-in schemes
+   * (`postgres:`, `postgresql:`, `sqlite:`), so a provider may also replace one; `memory:` is
+   * always core's. @default []
+   */
+  storageProviders?: readonly StorageProvider[] | undefined;
   /** Jobs this process runs at once (0 to 10000); 0 makes an enqueue-only node. @default 10 */
   workerConcurrency?: number | undefined;
   /**

@@ -268,11 +268,22 @@ describe('storage given but empty', () => {
 
 describe('URL schemes are case-insensitive', () => {
   it('routes MEMORY: and SQLITE: like their lowercase forms', async () => {
+    // A provider for `sqlite` stands in for @reseolio/storage-sqlite, which core does not
+    // depend on (integration-tests run the real one): the routing is core's.
+    const urls: string[] = [];
+    const sqlite = {
+      schemes: ['sqlite'],
+      fromUrl: (url: string) => {
+        urls.push(url);
+        return new MemoryStorage();
+      },
+    };
     for (const storage of ['MEMORY:', 'SQLITE::memory:', 'SQLite://:memory:']) {
-      const engine = new Reseolio({ storage });
+      const engine = new Reseolio({ storage, storageProviders: [sqlite] });
       await engine.init();
       await engine.stop();
     }
+    expect(urls).toEqual(['SQLITE::memory:', 'SQLite://:memory:']);
   });
 
   it('echoes an unknown URL shortened and without its password', async () => {
@@ -370,4 +381,80 @@ function errorOfSync(action: () => unknown): Error {
 
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+describe('storage providers', () => {
+  /** A provider whose adapters are MemoryStorages that record being closed. */
+  function provider(schemes: string[]) {
+    const made: { url: string; closed: boolean }[] = [];
+    return {
+      made,
+      schemes,
+      fromUrl(url: string) {
+        const entry = { url, closed: false };
+        made.push(entry);
+        const storage = new MemoryStorage();
+        const close = storage.close.bind(storage);
+        storage.close = async () => {
+          entry.closed = true;
+          await close();
+        };
+        return storage;
+      },
+    };
+  }
+
+  it('a third-party scheme makes its adapter from the URL, owned by the engine', async () => {
+    const mysql = provider(['mysql']);
+    const engine = new Reseolio({ storage: 'MySQL://db/app', storageProviders: [mysql] });
+    const hello = engine.durable('providers:hello', async (name: string) => `hello ${name}`);
+    await engine.start();
+    expect(await (await hello('mysql')).result(5_000)).toBe('hello mysql');
+    await engine.stop();
+    expect(mysql.made).toEqual([{ url: 'MySQL://db/app', closed: true }]);
+  });
+
+  it('names the option in the error for a scheme nobody handles', async () => {
+    const error = await errorOf(
+      new Reseolio({ storage: 'redis://x', storageProviders: [provider(['mysql'])] }).init(),
+    );
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect(error.message).toMatch(/Unknown storage URL scheme "redis:"/);
+    expect(error.message).toContain('storageProviders');
+  });
+
+  it('refuses providers that are not { schemes, fromUrl } with lowercase schemes', () => {
+    for (const storageProviders of [
+      {},
+      [{ schemes: ['mysql'] }],
+      [{ schemes: [], fromUrl() {} }],
+      [{ schemes: ['MySQL'], fromUrl() {} }],
+      [{ schemes: ['mysql:'], fromUrl() {} }],
+      [null],
+    ]) {
+      expectInvalid(
+        errorOfSync(() => new Reseolio({ storage: 'memory:', storageProviders } as object)),
+        'storageProviders',
+      );
+    }
+  });
+
+  it('checks the adapter a provider makes like one passed in', async () => {
+    const broken = { schemes: ['broken'], fromUrl: () => ({ kind: 'broken' }) as never };
+    const error = await errorOf(
+      new Reseolio({ storage: 'broken:', storageProviders: [broken] }).init(),
+    );
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect(error.message).toMatch(/not a complete storage adapter \(missing init, close/);
+  });
+});
+
+describe('storage URL schemes that name Object.prototype members', () => {
+  it('are unknown schemes, not adapter packages', async () => {
+    for (const storage of ['constructor://x', 'toString:', '__proto__:']) {
+      const error = await errorOf(new Reseolio({ storage }).init());
+      expect(error).toBeInstanceOf(StorageConfigError);
+      expect(error.message).toMatch(/^Unknown storage URL/);
+    }
+  });
 });

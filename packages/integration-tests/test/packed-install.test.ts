@@ -1,10 +1,12 @@
 /**
  * What a user's app gets from the registry: the packed tarballs of `reseolio` and
  * `@reseolio/storage-sqlite`, installed by pnpm in its strict (isolated) layout into a fresh
- * app. The `sqlite:` URL makes core `import()` the adapter lazily; that works only because the
- * adapters are optional peer dependencies of core, which pnpm links next to it. The app runs
- * from another working directory so the fallback that resolves from `process.cwd()` cannot
- * help. A second app without the adapter gets an error that names the package to install.
+ * app. The `sqlite:` URL makes core `import()` the adapter lazily. Core does not depend on
+ * the adapters (they depend on core): the import finds the adapter because pnpm's virtual
+ * store lies inside the app's node_modules, so resolving upwards from core reaches the app's
+ * own dependencies. The app runs from another working directory, so the fallback that resolves
+ * from `process.cwd()` plays no part. A second app without the adapter gets an error that
+ * names the package to install.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,6 +77,7 @@ beforeAll(() => {
 /** The package.json inside a packed tarball: what the registry would serve. */
 function packedManifest(tarball: string): {
   version: string;
+  dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 } {
   return JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], outside));
@@ -108,7 +111,13 @@ describe('installed from packed tarballs with pnpm (strict layout)', () => {
     expect(caretAdmits('^0.1.0', '0.1.3')).toBe(true); // the range 0.1.0 packages carried
   });
 
-  it('a sqlite: URL loads the adapter through the optional peer dependency', () => {
+  it('core does not depend on the adapters: no cycle between the packages', () => {
+    const core = packedManifest(tarballs.core);
+    expect(core.peerDependencies).toBeUndefined();
+    expect(core.dependencies).toBeUndefined();
+  });
+
+  it('a sqlite: URL loads the adapter the app installed, run from another directory', () => {
     const db = join(tempDir(), 'app.db');
     const app = makeApp(
       { reseolio: `file:${tarballs.core}`, '@reseolio/storage-sqlite': `file:${tarballs.sqlite}` },

@@ -1,6 +1,8 @@
 /** The engine's guarantees on real SQLite files, across instances and processes. */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type JobInfo, Reseolio, StorageConfigError } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { startFixture } from './child-process.ts';
@@ -111,6 +113,29 @@ describe('storage URLs', () => {
     const engine = new Reseolio({ storage: 'redis://127.0.0.1' });
     await expect(engine.init()).rejects.toThrow(/Unknown storage URL scheme "redis:"/);
     const noFile = new Reseolio({ storage: 'sqlite:' });
-    await expect(noFile.init()).rejects.toBeInstanceOf(StorageConfigError);
+    await expect(noFile.init()).rejects.toThrow(/The SQLite URL "sqlite:" has no file name/);
+  });
+
+  it('an app started from another directory loads the adapter from its entry script', () => {
+    // In this workspace core lives in packages/core, outside this package's node_modules, so
+    // core's own import() cannot find the adapter, and the working directory has none either:
+    // only the entry script's folder resolves it.
+    const script = fileURLToPath(new URL('./fixtures/sqlite-url.mjs', import.meta.url));
+    // A user's shell, not ours: pnpm's bin shims put NODE_PATH in the test runner's env.
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const output = execFileSync(process.execPath, [script], {
+      cwd: tempDir(),
+      env,
+      encoding: 'utf8',
+    });
+    expect(output.trim()).toBe('ok');
+  });
+
+  it('loads @reseolio/storage-sqlite for sqlite: URLs in any case', async () => {
+    for (const storage of ['SQLITE::memory:', 'SQLite://:memory:', 'sqlite::memory:']) {
+      const engine = new Reseolio({ storage });
+      await engine.init();
+      await engine.stop();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { describeValue } from '../describe-value.ts';
 import { StorageConfigError } from '../errors.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
+import type { StorageProvider } from '../storage/storage-provider.ts';
 import type { Logger, ReseolioOptions, ResolvedRetryPolicy } from '../types.ts';
 import { MAX_TIMER_MS } from './bounds.ts';
 import { consoleLogger, DEFAULT_RETRY_POLICY, DEFAULT_STORAGE } from './defaults.ts';
@@ -18,6 +19,7 @@ import {
 
 const ENGINE_KEYS: readonly (keyof ReseolioOptions)[] = [
   'storage',
+  'storageProviders',
   'workerConcurrency',
   'leaseMs',
   'heartbeatIntervalMs',
@@ -32,6 +34,7 @@ const ENGINE_KEYS: readonly (keyof ReseolioOptions)[] = [
 
 export interface ResolvedOptions {
   storage: string | StorageAdapter;
+  storageProviders: readonly StorageProvider[];
   workerConcurrency: number;
   leaseMs: number;
   heartbeatIntervalMs: number;
@@ -82,6 +85,7 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
   }
   return {
     storage,
+    storageProviders: resolveStorageProviders(options.storageProviders),
     workerConcurrency: integer(options, 'workerConcurrency', 10, 0, 10_000),
     leaseMs,
     heartbeatIntervalMs,
@@ -128,4 +132,28 @@ function resolveStorageOption(options: ReseolioOptions): string | StorageAdapter
     throw invalid('storage', storage, 'a storage URL string or a StorageAdapter instance');
   }
   return storage as string | StorageAdapter;
+}
+
+/** Each provider must name its schemes as a URL spells them (lowercase) and make adapters. */
+function resolveStorageProviders(providers: unknown): readonly StorageProvider[] {
+  if (providers === undefined) return [];
+  const expected = "an array of storage providers: { schemes: ['mysql'], fromUrl(url) }";
+  if (!Array.isArray(providers)) throw invalid('storageProviders', providers, expected);
+  for (const provider of providers as unknown[]) {
+    const { schemes, fromUrl } = (provider ?? {}) as Partial<StorageProvider>;
+    if (
+      typeof provider !== 'object' ||
+      typeof fromUrl !== 'function' ||
+      !Array.isArray(schemes) ||
+      schemes.length === 0 ||
+      !schemes.every((s) => typeof s === 'string' && /^[a-z][a-z0-9+.-]*$/.test(s))
+    ) {
+      throw invalid(
+        'storageProviders',
+        provider,
+        `${expected}, each scheme lowercase and without the colon`,
+      );
+    }
+  }
+  return Object.freeze([...(providers as StorageProvider[])]);
 }

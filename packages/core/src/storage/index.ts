@@ -2,7 +2,8 @@
  * `reseolio/storage`: the seam between the engine and a database, for adapter authors. An
  * adapter implements `StorageAdapter`, passes `@reseolio/storage-contract`, throws
  * `StorageError` (or a subclass) for driver failures and `StorageConfigError` for a
- * configuration that cannot work. Applications import from `reseolio`.
+ * configuration that cannot work, and exports a `StorageProvider` as `storageProvider` so a
+ * URL can name it. Applications import from `reseolio`.
  */
 export { describeValue } from '../describe-value.ts';
 export {
@@ -17,3 +18,4 @@ export type * from './records.ts';
 export { FINAL_STATUSES, insertedRecord } from './records.ts';
 export type * from './storage.ts';
 export { MAX_STATE_BATCH } from './storage.ts';
+export type { StorageProvider } from './storage-provider.ts';

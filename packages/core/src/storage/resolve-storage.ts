@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeValue, redactUrl } from '../describe-value.ts';
 import { StorageConfigError } from '../errors.ts';
 import { MemoryStorage } from './memory-storage.ts';
 import type { StorageAdapter } from './storage.ts';
+import { type StorageProvider, schemeOf } from './storage-provider.ts';
 
 export interface ResolvedStorage {
   adapter: StorageAdapter;
@@ -13,12 +14,25 @@ export interface ResolvedStorage {
 }
 
 /**
- * Turns the `storage` option into an adapter. URL adapters are imported lazily so that an app
- * on PostgreSQL never loads better-sqlite3 and vice versa. Both adapter packages are optional
- * peer dependencies of `reseolio`, which is what lets pnpm's strict layout link them next to
- * us; the fallback resolves from the app's working directory for layouts that don't.
+ * The first-party adapters, by URL scheme. Core knows only their package names: the package
+ * itself says how a URL becomes an adapter (its `storageProvider` export).
  */
-export async function resolveStorage(storage: string | StorageAdapter): Promise<ResolvedStorage> {
+const ADAPTER_PACKAGES: ReadonlyMap<string, string> = new Map([
+  ['postgres', '@reseolio/storage-postgres'],
+  ['postgresql', '@reseolio/storage-postgres'],
+  ['sqlite', '@reseolio/storage-sqlite'],
+]);
+
+/**
+ * Turns the `storage` option into an adapter. `memory:` is core's own; a scheme that one of
+ * `providers` (the engine's `storageProviders` option) handles is theirs; the first-party
+ * schemes import their adapter package lazily, so that an app on PostgreSQL never loads
+ * better-sqlite3 and vice versa.
+ */
+export async function resolveStorage(
+  storage: string | StorageAdapter,
+  providers: readonly StorageProvider[] = [],
+): Promise<ResolvedStorage> {
   if (typeof storage !== 'string') {
     assertAdapter(storage);
     return { adapter: storage, owned: false };
@@ -26,55 +40,78 @@ export async function resolveStorage(storage: string | StorageAdapter): Promise<
   // URL schemes are case-insensitive (RFC 3986): 'POSTGRES://' and 'SQLite:' route like
   // their lowercase forms, and the adapters accept them too.
   if (storage.toLowerCase() === 'memory:') return { adapter: new MemoryStorage(), owned: true };
-  if (/^postgres(ql)?:\/\//i.test(storage)) {
-    const mod = await importAdapter('@reseolio/storage-postgres');
-    return {
-      adapter: callFactory(mod, 'createPostgresStorage', { connectionString: storage }),
-      owned: true,
-    };
+  const scheme = schemeOf(storage) ?? '';
+  const given = providers.find((p) => p.schemes.includes(scheme));
+  if (given) return { adapter: adapterFrom(given, storage), owned: true };
+  const name = ADAPTER_PACKAGES.get(scheme);
+  if (name !== undefined) {
+    const provider = (await importAdapter(name)).storageProvider as StorageProvider | undefined;
+    if (
+      provider === null ||
+      typeof provider !== 'object' ||
+      !Array.isArray(provider.schemes) ||
+      !provider.schemes.includes(scheme) ||
+      typeof provider.fromUrl !== 'function'
+    ) {
+      throw new StorageConfigError(
+        `The installed "${name}" does not export a storageProvider for ${describeValue(`${scheme}:`)} URLs: ` +
+          'install the version that matches reseolio.',
+      );
+    }
+    return { adapter: adapterFrom(provider, storage), owned: true };
   }
-  if (/^sqlite:/i.test(storage)) {
-    const filename = sqliteFilename(storage);
-    const mod = await importAdapter('@reseolio/storage-sqlite');
-    return { adapter: callFactory(mod, 'createSqliteStorage', { filename }), owned: true };
-  }
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(storage)?.[1];
   throw new StorageConfigError(
     `Unknown storage URL ${scheme ? `scheme ${describeValue(`${scheme}:`, 40)}` : describeValue(redactUrl(storage))}. Use ` +
-      "'postgres://user@host/db', 'sqlite:./file.db', 'sqlite::memory:' or a storage adapter instance.",
+      "'postgres://user@host/db', 'sqlite:./file.db', 'sqlite::memory:', a storage adapter " +
+      "instance, or add the scheme's adapter to the storageProviders option.",
   );
 }
 
-/** `sqlite:./a.db`, `sqlite://./a.db`, `sqlite:///abs/a.db`, `sqlite::memory:` → a filename. */
-export function sqliteFilename(url: string): string {
-  let rest = url.slice('sqlite:'.length);
-  if (rest.startsWith('//')) rest = rest.slice(2);
-  if (rest === ':memory:') return rest;
-  if (rest.length === 0) {
-    throw new StorageConfigError(
-      `The SQLite URL ${describeValue(url)} has no file name: use 'sqlite:./file.db'.`,
-    );
-  }
-  return rest;
+function adapterFrom(provider: StorageProvider, url: string): StorageAdapter {
+  const adapter: unknown = provider.fromUrl(url);
+  assertAdapter(adapter);
+  return adapter;
 }
 
+/**
+ * Imports an adapter package by name. Core does not depend on the adapters (they depend on
+ * it), so under a strict layout (pnpm's) the package may not resolve from core's own folder:
+ * then it is resolved from the app, by its working directory and then by its entry script's
+ * folder (an app started from another directory, `node /srv/app/main.js`).
+ */
 async function importAdapter(name: string): Promise<Record<string, unknown>> {
+  let notFound: unknown;
   try {
     return (await import(name)) as Record<string, unknown>;
   } catch (error) {
     if (!isNotFound(error, name)) throw wrapLoadError(name, error);
+    notFound = error;
   }
-  try {
-    const fromApp = createRequire(join(process.cwd(), 'noop.js')).resolve(name);
-    return (await import(pathToFileURL(fromApp).href)) as Record<string, unknown>;
-  } catch (error) {
-    if (!isNotFound(error, name)) throw wrapLoadError(name, error);
-    throw new StorageConfigError(
-      `The storage URL needs the package "${name}", which is not installed. Run \`npm install ${name}\` ` +
-        '(or pnpm add / yarn add) in your app.',
-      { cause: error },
-    );
+  const entry = process.argv[1];
+  const bases = [
+    join(process.cwd(), 'noop.js'),
+    ...(entry ? [join(dirname(entry), 'noop.js')] : []),
+  ];
+  for (const base of bases) {
+    let resolved: string;
+    try {
+      resolved = createRequire(base).resolve(name);
+    } catch (error) {
+      if (!isNotFound(error, name)) throw wrapLoadError(name, error);
+      notFound = error;
+      continue;
+    }
+    try {
+      return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    } catch (error) {
+      throw wrapLoadError(name, error);
+    }
   }
+  throw new StorageConfigError(
+    `The storage URL needs the package "${name}", which is not installed. Run \`npm install ${name}\` ` +
+      '(or pnpm add / yarn add) in your app.',
+    { cause: notFound },
+  );
 }
 
 function isNotFound(error: unknown, name: string): boolean {
@@ -89,22 +126,6 @@ function wrapLoadError(name: string, error: unknown): StorageConfigError {
   return new StorageConfigError(`Loading "${name}" failed: ${(error as Error).message}`, {
     cause: error,
   });
-}
-
-function callFactory(
-  mod: Record<string, unknown>,
-  factory: string,
-  options: object,
-): StorageAdapter {
-  const create = mod[factory];
-  if (typeof create !== 'function') {
-    throw new StorageConfigError(
-      `The installed adapter does not export ${factory}(): is its version compatible?`,
-    );
-  }
-  const adapter = create(options) as StorageAdapter;
-  assertAdapter(adapter);
-  return adapter;
 }
 
 /**
@@ -144,7 +165,7 @@ const _everyMethodListed: Exclude<RequiredMethod, (typeof REQUIRED_METHODS)[numb
   : false = true;
 const CAPABILITIES = ['crossProcessNotify', 'multiProcess', 'leasedEnqueue'] as const;
 
-function assertAdapter(value: unknown): asserts value is StorageAdapter {
+export function assertAdapter(value: unknown): asserts value is StorageAdapter {
   const adapter = value as Partial<Record<string, unknown>> | null | undefined;
   const problems: string[] = [];
   if (adapter === null || typeof adapter !== 'object') {

@@ -11,6 +11,7 @@ export { MemoryStorage } from './storage/memory-storage.ts';
 // Storage as an application sees it: the option's types. Everything an adapter author needs
 // (records, the fences, helpers) is in `reseolio/storage`.
 export type { JobFilter, JobStatus } from './storage/records.ts';
+export { FINAL_STATUSES } from './storage/records.ts';
 export type { StorageAdapter, StorageCapabilities } from './storage/storage.ts';
 export type { StorageProvider } from './storage/storage-provider.ts';
 export type * from './types.ts';

@@ -11,6 +11,7 @@ import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import type { AckInput, AttemptFence } from '../storage/records.ts';
 import type { ReseolioEvents } from '../types.ts';
 import type { AckBatcher } from './ack-batcher.ts';
+import { isLastAttempt } from './attempt-accounting.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { Attempt } from './running-attempts.ts';
 
@@ -107,7 +108,7 @@ export class AttemptRunner {
     const stored = JSON.stringify(errorToStored(thrown));
     const retryable = (thrown as { retryable?: unknown } | null)?.retryable !== false;
     const now = clock.now();
-    if (retryable && record.attempt < record.maxAttempts) {
+    if (retryable && !isLastAttempt(record)) {
       const runAt = now + retryDelayMs(policy, record.attempt);
       if (await this.#ack(attempt, { kind: 'retry', error: stored, runAt, now })) {
         emit('job:error', info, error);

@@ -11,7 +11,7 @@ import { type JobJSON, toJobJSON } from '../job-json.ts';
 import { MAX_LIST_LIMIT } from '../options/bounds.ts';
 import { DEFAULT_LIST_LIMIT } from '../options/defaults.ts';
 import type { Reseolio } from '../reseolio.ts';
-import { FINAL_STATUSES, type JobStatus } from '../storage/records.ts';
+import { FINAL_STATUSES, JOB_STATUSES, type JobStatus } from '../storage/records.ts';
 
 /**
  * The job routes' behaviour, independent of any framework: each function takes the engine and
@@ -29,14 +29,7 @@ export interface ApiResponse {
 /** The longest a `/result` request may wait, in milliseconds, unless `waitMaxMs` says otherwise. */
 export const DEFAULT_WAIT_MAX_MS = 25_000;
 /** `listJobs` bounds: the engine's own. */
-export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT };
-export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
-  'pending',
-  'running',
-  'success',
-  'dead',
-  'cancelled',
-]);
+export { DEFAULT_LIST_LIMIT, JOB_STATUSES, MAX_LIST_LIMIT };
 
 export interface ListQuery {
   status?: JobStatus | undefined;

@@ -1,4 +1,4 @@
-import type { JobFilter, JobStatus } from '../storage/records.ts';
+import { JOB_STATUSES, type JobFilter, type JobStatus } from '../storage/records.ts';
 import { MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_TIMER_MS, TIMER_RANGE } from './bounds.ts';
 import { DEFAULT_LIST_LIMIT, DEFAULT_STOP_TIMEOUT_MS } from './defaults.ts';
 import {
@@ -11,8 +11,6 @@ import {
 } from './validators.ts';
 
 /** The arguments of the engine's methods that take options: `result()`, `stop()`, `listJobs()`. */
-
-const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'success', 'dead', 'cancelled'];
 
 /** `result(timeoutMs)`: an integer of milliseconds that a timer can wait, or `undefined`. */
 export function validateResultTimeout(timeoutMs: unknown): void {

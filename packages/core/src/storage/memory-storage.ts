@@ -14,7 +14,7 @@ import type {
   PurgeInput,
   StorageEvent,
 } from './records.ts';
-import { insertedRecord } from './records.ts';
+import { FINAL_STATUSES, insertedRecord } from './records.ts';
 import type {
   EnqueueLease,
   EnqueueOptions,
@@ -22,7 +22,7 @@ import type {
   StorageCapabilities,
 } from './storage.ts';
 
-const FINAL = new Set(['success', 'dead', 'cancelled']);
+const FINAL = new Set(FINAL_STATUSES);
 
 /**
  * Storage in this process's memory: the reference implementation of the contract, for unit

@@ -9,6 +9,15 @@ import type { EnqueueLease } from './storage.ts';
 /** The lifecycle of a job. `success`, `dead` and `cancelled` are final until `retry()`. */
 export type JobStatus = 'pending' | 'running' | 'success' | 'dead' | 'cancelled';
 
+/** Every status, in lifecycle order. */
+export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
+  'pending',
+  'running',
+  'success',
+  'dead',
+  'cancelled',
+]);
+
 /** The statuses after which a job does not run again unless retried. */
 export const FINAL_STATUSES: readonly JobStatus[] = Object.freeze(['success', 'dead', 'cancelled']);
 

@@ -1,18 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { newJob, recordEvents, T0 } from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
 import { ReseolioError } from 'reseolio';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
 import { prepareStatements } from '../src/statements.ts';
-
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-const WORKER = fileURLToPath(new URL('./fixtures/claim-worker.mjs', import.meta.url));
+import { buildPackage, exited, lineFrom, startFixture } from './child-process.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -210,11 +206,8 @@ describe('SqliteStorage', () => {
 });
 
 describe('several processes on one file', () => {
-  beforeAll(() => {
-    // The workers load the built package, as an installed app would.
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-b', PACKAGE_DIR], { stdio: 'inherit' });
-  }, 120_000);
+  // The workers load the built package, as an installed app would.
+  beforeAll(buildPackage, 120_000);
 
   it('three processes running init at once on a new file all succeed', async () => {
     const filename = tempFile();
@@ -266,35 +259,5 @@ describe('several processes on one file', () => {
 });
 
 function startWorker(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill();
-  });
-  return child;
-}
-
-/** Resolves with the first stdout line matching `match`; rejects if the process ends first. */
-function lineFrom(child: ChildProcess, match: (line: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      const found = lines.find(match);
-      if (found !== undefined) {
-        child.stdout?.off('data', onData);
-        child.off('exit', onExit);
-        resolve(found);
-      }
-    };
-    const onExit = (code: number | null) => reject(new Error(`worker exited (${code}) early`));
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return startFixture('claim-worker.mjs', args, (cleanup) => cleanups.push(cleanup));
 }

@@ -14,8 +14,8 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url));
  * drizzle's own migrator is not used because it reads the last applied migration *before*
  * its (deferred) BEGIN: two processes starting together both see an empty database and the
  * second fails on `CREATE TABLE`. Here the check and the writes share one BEGIN IMMEDIATE
- * transaction, which takes the write lock up front: a concurrent `init()` waits (busy_timeout)
- * and then re-checks, finding everything applied. The table keeps drizzle's columns (hash,
+ * transaction, which takes the write lock up front: a concurrent `init()` meets the lock, tries
+ * again a moment later (lock-queue.ts), and then re-checks, finding everything applied. The table keeps drizzle's columns (hash,
  * created_at = the migration's folder timestamp) so drizzle tooling can still read it.
  */
 export function migrate(db: Database): void {

@@ -10,16 +10,21 @@ export interface SqliteStorageOptions {
    */
   filename?: string | undefined;
   /**
-   * How long, in milliseconds, a statement waits for another connection's write lock before
-   * failing with `SQLITE_BUSY`. Several processes share one file, so this must cover the
-   * longest write transaction any of them runs. An integer from 0 to 2147483647 (SQLite keeps
-   * it in a 32-bit integer: a larger value would silently become 0, no waiting at all).
+   * How long, in milliseconds, a call waits for another connection's write lock before failing
+   * with a `SqliteStorageError` (`driverCode` `SQLITE_BUSY`). Several processes share one
+   * file, so this must cover the longest write transaction any of them runs. The wait does not
+   * block the event loop: the adapter tries again on timers (every 1 ms at first, at most
+   * every 20 ms), and this process's writes wait in order behind the first. 0 fails at
+   * once. An integer from 0 to 2147483647 (it is also the `busy_timeout` of a borrowed
+   * connection, which SQLite keeps in a 32-bit integer).
    * @default 5000
    */
   busyTimeoutMs?: number | undefined;
   /**
    * An already open better-sqlite3 database to use instead of opening `filename`. It is
-   * borrowed: the adapter sets its pragmas and creates its tables, but never closes it.
+   * borrowed: the adapter sets its pragmas (WAL, `synchronous = NORMAL`, and `busy_timeout =
+   * busyTimeoutMs` for the application's own statements; the adapter's statements run with it
+   * off) and creates its tables, but never closes it.
    */
   database?: Database | undefined;
 }

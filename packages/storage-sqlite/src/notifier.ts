@@ -3,13 +3,14 @@ import { resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { StorageEvent } from 'reseolio/storage';
 
-type Listener = (event: StorageEvent) => void;
+/** @internal */
+export type Listener = (event: StorageEvent) => void;
 
 /**
  * Process-wide listeners, keyed by database: the real path of a file, so that two adapters in
- * one process on the same file hear each other's writes, or a per-connection key for an
- * in-memory database, which no other connection can see. SQLite has no cross-process
- * notification, so other processes rely on the engine's polling.
+ * one process on the same file hear each other's writes at once (with outcomes), or a
+ * per-connection key for an in-memory database, which no other connection can see. Other
+ * processes hear them through the outbox (outbox.ts, cross-process-feed.ts).
  */
 const listenersByDatabase = new Map<string, Set<Listener>>();
 const memoryKeys = new WeakMap<Database, string>();
@@ -25,8 +26,15 @@ export function notificationKey(db: Database): string {
     }
     return key;
   }
-  // realpath: './a.db', '/abs/a.db' and a symlink to it are one database.
-  return `file:${realpathSync(resolve(db.name))}`;
+  return `file:${databasePath(db)}`;
+}
+
+/**
+ * @internal The real path of a file database (`'./a.db'`, `'/abs/a.db'` and a symlink to it
+ * are one database); undefined for an in-memory one.
+ */
+export function databasePath(db: Database): string | undefined {
+  return db.memory ? undefined : realpathSync(resolve(db.name));
 }
 
 /** @internal Adds a listener; returns the function that removes it. */
@@ -53,7 +61,12 @@ export function listen(key: string, listener: Listener): () => void {
  */
 export function announce(key: string, events: readonly StorageEvent[]): void {
   const listeners = listenersByDatabase.get(key);
-  if (listeners === undefined || events.length === 0) return;
+  if (listeners !== undefined) deliver(listeners, events);
+}
+
+/** @internal Delivers `events` to `listeners` in order, each listener's error a warning. */
+export function deliver(listeners: ReadonlySet<Listener>, events: readonly StorageEvent[]): void {
+  if (listeners.size === 0 || events.length === 0) return;
   for (const event of events) {
     for (const listener of [...listeners]) {
       try {

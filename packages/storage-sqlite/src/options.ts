@@ -27,6 +27,13 @@ export interface SqliteStorageOptions {
    * off) and creates its tables, but never closes it.
    */
   database?: Database | undefined;
+  /**
+   * @internal How often, in milliseconds, the adapter looks for the events of other processes
+   * without a file notification (see src/cross-process-feed.ts). Tests set it high to show
+   * that notifications alone wake a waiter.
+   * @default 250
+   */
+  crossProcessPollMs?: number | undefined;
 }
 
 /** @internal Options after validation and defaults. */
@@ -34,15 +41,28 @@ export interface ResolvedSqliteStorageOptions {
   filename: string;
   busyTimeoutMs: number;
   database: Database | undefined;
+  crossProcessPollMs: number;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/**
+ * The fallback look for other processes' events: cheap (one `PRAGMA data_version` unless
+ * something changed), and it bounds how late a wake-up comes when a notification is missed.
+ */
+const DEFAULT_CROSS_PROCESS_POLL_MS = 250;
 /** SQLite's busy_timeout is a C int: anything larger wraps around (to 0, no waiting). */
 const MAX_BUSY_TIMEOUT_MS = 2 ** 31 - 1;
+/** setInterval fires every millisecond past this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** @internal */
 export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteStorageOptions {
-  const { filename, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS, database } = options;
+  const {
+    filename,
+    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    database,
+    crossProcessPollMs = DEFAULT_CROSS_PROCESS_POLL_MS,
+  } = options;
   if (database === undefined && (typeof filename !== 'string' || filename === '')) {
     throw new StorageConfigError(
       'createSqliteStorage needs `filename` (a path or ":memory:") or an open `database`.',
@@ -59,7 +79,22 @@ export function resolveOptions(options: SqliteStorageOptions): ResolvedSqliteSto
         `${describeValue(busyTimeoutMs)}.`,
     );
   }
-  return { filename: database?.name ?? filename ?? '', busyTimeoutMs, database };
+  if (
+    !Number.isInteger(crossProcessPollMs) ||
+    crossProcessPollMs < 1 ||
+    crossProcessPollMs > MAX_TIMER_MS
+  ) {
+    throw new StorageConfigError(
+      `crossProcessPollMs must be an integer from 1 to ${MAX_TIMER_MS} milliseconds, ` +
+        `got ${describeValue(crossProcessPollMs)}.`,
+    );
+  }
+  return {
+    filename: database?.name ?? filename ?? '',
+    busyTimeoutMs,
+    database,
+    crossProcessPollMs,
+  };
 }
 
 /**

@@ -49,3 +49,34 @@ export const jobs = sqliteTable(
     index('reseolio_jobs_completed_idx').on(t.completedAt).where(sql`${t.completedAt} IS NOT NULL`),
   ],
 );
+
+/**
+ * The outbox of storage events (`ready`, `finished`) for other processes on the file: each
+ * write transaction that announces events adds one row in the same transaction, so a row
+ * exists exactly when its change committed. Readers follow `seq`, SQLite's rowid: write
+ * transactions are serialized by the write lock, so rows commit in `seq` order and a reader
+ * that has seen `seq` n never finds a later commit below n. No AUTOINCREMENT: pruning never
+ * deletes the newest row, so the next rowid stays above every one handed out before.
+ * See src/cross-process-feed.ts.
+ */
+export const events = sqliteTable('reseolio_events', {
+  seq: integer('seq').primaryKey(),
+  /** The writing module instance (see `ORIGIN` in src/outbox.ts): it skips its own rows. */
+  origin: integer('origin').notNull(),
+  /** JSON array of the transaction's `StorageEvent`s, without `finished` outcomes. */
+  events: text('events').notNull(),
+});
+
+/**
+ * Who reads the outbox: one row per listening adapter (a running `CrossProcessFeed`), renewed
+ * while it runs and deleted when it stops. Writers add outbox rows only while a listener of
+ * another origin is registered and unexpired, so a process alone on its file pays nothing for
+ * them. `expires_at` is epoch ms on the machine's clock, which every process on one SQLite file
+ * shares; a listener that renews late knows rows may have been skipped and resyncs.
+ */
+export const listeners = sqliteTable('reseolio_listeners', {
+  /** Random per feed: two adapters of one process register, and leave, separately. */
+  id: integer('id').primaryKey(),
+  origin: integer('origin').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});

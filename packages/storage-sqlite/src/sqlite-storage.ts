@@ -20,15 +20,24 @@ import {
   StorageConfigError,
   type StorageEvent,
 } from 'reseolio/storage';
+import { CrossProcessFeed } from './cross-process-feed.ts';
 import { type SqliteErrorContext, sqliteFailure } from './errors.ts';
 import { LockQueue } from './lock-queue.ts';
 import { migrate } from './migrate.ts';
-import { announce, listen, notificationKey } from './notifier.ts';
+import {
+  announce,
+  databasePath,
+  deliver,
+  type Listener,
+  listen,
+  notificationKey,
+} from './notifier.ts';
 import {
   type ResolvedSqliteStorageOptions,
   resolveOptions,
   type SqliteStorageOptions,
 } from './options.ts';
+import { prepareOutbox } from './outbox.ts';
 import { applyPragmas, setBusyTimeout, withoutLockWaits } from './pragmas.ts';
 import { jobs } from './schema.ts';
 import { claimedRecord, prepareStatements, type Statements } from './statements.ts';
@@ -42,6 +51,8 @@ interface Connection {
   transactions: Transactions;
   /** Where this process's announcements for the database go (notifier.ts). */
   key: string;
+  /** The file's real path; undefined for an in-memory database. */
+  path: string | undefined;
   /** Runs one attempt of the adapter's with SQLite's busy wait off (pragmas.ts). */
   noWait: <T>(fn: () => T) => T;
 }
@@ -53,7 +64,9 @@ interface Connection {
  *
  * No statement waits for a lock inside the synchronous driver: a write that meets another
  * connection's lock is retried whole from a timer, so the event loop keeps running while
- * another process holds the lock (lock-queue.ts).
+ * another process holds the lock (lock-queue.ts). Events reach this process's listeners at
+ * once, and other processes on the file through an outbox table they watch
+ * (cross-process-feed.ts).
  *
  * No driver error escapes: every call that reaches better-sqlite3 throws a
  * `SqliteStorageError` (a `StorageError`) with the `SqliteError` as its cause, or, for a
@@ -71,6 +84,10 @@ export class SqliteStorage implements StorageAdapter {
   #connecting: Promise<void> | undefined;
   #closed = false;
   readonly #unsubscribers = new Set<() => void>();
+  /** This adapter's listeners, for the events of other processes. */
+  readonly #listeners = new Set<Listener>();
+  /** Runs while someone listens to a file database. */
+  #feed: CrossProcessFeed | undefined;
 
   constructor(options: SqliteStorageOptions) {
     this.#options = resolveOptions(options);
@@ -84,7 +101,7 @@ export class SqliteStorage implements StorageAdapter {
     const memory = this.#options.database?.memory ?? this.#options.filename === ':memory:';
     // An in-memory database lives in one connection of one process.
     this.capabilities = Object.freeze({
-      crossProcessNotify: false,
+      crossProcessNotify: !memory,
       multiProcess: !memory,
       leasedEnqueue: true,
     });
@@ -109,6 +126,8 @@ export class SqliteStorage implements StorageAdapter {
     this.#closed = true;
     for (const unsubscribe of this.#unsubscribers) unsubscribe();
     this.#unsubscribers.clear();
+    this.#feed?.close();
+    this.#feed = undefined;
     // An init under way sees `#closed` and closes what it opened.
     await this.#connecting?.catch(() => {});
     // Writes already waiting for the lock end (committed, or failed at their deadline) first.
@@ -268,13 +287,30 @@ export class SqliteStorage implements StorageAdapter {
   }
 
   async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
-    const { key } = this.#ready();
-    const remove = listen(key, listener);
+    const connection = this.#ready();
+    // One function per subscription, so the same listener subscribed twice is two listeners.
+    const own: Listener = (event) => listener(event);
+    const remove = listen(connection.key, own);
+    this.#listeners.add(own);
     const unsubscribe = () => {
       remove();
+      this.#listeners.delete(own);
       this.#unsubscribers.delete(unsubscribe);
+      if (this.#listeners.size === 0) {
+        this.#feed?.close();
+        this.#feed = undefined;
+      }
     };
     this.#unsubscribers.add(unsubscribe);
+    if (connection.path !== undefined) {
+      this.#feed ??= this.#startFeed(connection, connection.path);
+      try {
+        await this.#feed.started;
+      } catch (error) {
+        unsubscribe();
+        throw error;
+      }
+    }
     return async () => unsubscribe();
   }
 
@@ -300,14 +336,26 @@ export class SqliteStorage implements StorageAdapter {
         db,
         orm: drizzle({ client: db }),
         statements,
-        transactions: prepareTransactions(db, statements),
+        transactions: prepareTransactions(db, statements, prepareOutbox(db)),
         key: notificationKey(db),
+        path: databasePath(db),
         noWait,
       };
     } catch (error) {
       if (!borrowed && db.open) db.close();
       throw sqliteFailure('init', error, this.#errorContext);
     }
+  }
+
+  #startFeed(connection: Connection, path: string): CrossProcessFeed {
+    return new CrossProcessFeed({
+      db: connection.db,
+      path,
+      read: (attempt) => this.#read('subscribe', connection, attempt),
+      write: (attempt) => this.#write('subscribe', connection, attempt),
+      deliver: (events) => deliver(this.#listeners, events),
+      fallbackMs: this.#options.crossProcessPollMs,
+    });
   }
 
   #open(): Database {

@@ -9,6 +9,7 @@ import {
   ReseolioStateError,
   type StorageEvent,
 } from 'reseolio/storage';
+import type { Outbox } from './outbox.ts';
 import type { ClaimedRow, Statements } from './statements.ts';
 
 /** What a write transaction returned, and the events to announce in this process once it committed. */
@@ -23,6 +24,7 @@ export interface Committed<T> {
  * a small claim's SQL. The adapter runs each with `.immediate()` (BEGIN IMMEDIATE): the write
  * lock is taken up front, so a transaction never fails halfway on a read-to-write upgrade, and
  * one that meets the lock fails before doing anything, to be retried whole (lock-queue.ts).
+ * Those that announce events write them to the outbox inside the same transaction.
  * @internal
  */
 export interface Transactions {
@@ -38,9 +40,17 @@ export interface Transactions {
 }
 
 /** @internal */
-export function prepareTransactions(db: Database, statements: Statements): Transactions {
+export function prepareTransactions(
+  db: Database,
+  statements: Statements,
+  outbox: Outbox,
+): Transactions {
   const announcing = <A extends unknown[], T>(body: (...args: A) => Committed<T>) =>
-    db.transaction(body);
+    db.transaction((...args: A) => {
+      const committed = body(...args);
+      outbox.record(committed.events);
+      return committed;
+    });
   return {
     insertOrFind: announcing((job: NewJob, lease?: EnqueueLease) => {
       const value = insertOrFind(statements, job, lease);

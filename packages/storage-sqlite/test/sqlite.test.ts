@@ -47,7 +47,12 @@ describe('SqliteStorage', () => {
     const applied = db.prepare(`SELECT hash, created_at FROM "${MIGRATIONS_TABLE}"`).all();
     db.close();
     expect(MIGRATIONS_TABLE).toBe('__reseolio_migrations');
-    expect(tables).toEqual(['__reseolio_migrations', 'reseolio_jobs']);
+    expect(tables).toEqual([
+      '__reseolio_migrations',
+      'reseolio_events',
+      'reseolio_jobs',
+      'reseolio_listeners',
+    ]);
     expect(applied).toHaveLength(SHIPPED_MIGRATIONS);
   });
 
@@ -153,7 +158,7 @@ describe('SqliteStorage', () => {
     await defaults.init();
   });
 
-  it('reports multiProcess for files and not for :memory:', async () => {
+  it('reports multiProcess and crossProcessNotify for files, neither for :memory:', async () => {
     const memory = createSqliteStorage({ filename: ':memory:' });
     cleanups.push(() => memory.close());
     await memory.init();
@@ -164,7 +169,7 @@ describe('SqliteStorage', () => {
     });
     const file = await open(tempFile());
     expect(file.capabilities).toEqual({
-      crossProcessNotify: false,
+      crossProcessNotify: true,
       multiProcess: true,
       leasedEnqueue: true,
     });

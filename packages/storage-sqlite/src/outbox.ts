@@ -1,0 +1,60 @@
+import { randomInt } from 'node:crypto';
+import type { Database, Statement } from 'better-sqlite3';
+import type { StorageEvent } from 'reseolio/storage';
+
+/**
+ * Who wrote an outbox row: one random number per loaded copy of this module. Every adapter of
+ * one copy shares the in-process announcements (notifier.ts), so its readers skip rows of their
+ * own origin, which their listeners heard already, with the outcome.
+ * @internal
+ */
+export const ORIGIN = randomInt(2 ** 48 - 1);
+
+/** The outbox keeps at least this many of the newest rows for readers that fall behind. */
+export const KEEP_ROWS = 10_000;
+/** Every this many rows, the writing transaction deletes the rows older than {@link KEEP_ROWS}. */
+const PRUNE_EVERY = 1_000;
+
+/**
+ * Writes a transaction's events into `reseolio_events` (see schema.ts) for the other processes
+ * on the file. Call inside the write transaction, so the row commits or rolls back with the
+ * change it announces. `finished` outcomes stay out: a result can be large, and a reader reads
+ * the job's state anyway (one indexed read).
+ *
+ * Only while another origin listens (`reseolio_listeners`): a row costs the commit one more
+ * page written to the WAL, which a process alone on its file would pay for nobody. The check
+ * reads the registrations in the same transaction, so a listener that registered before it
+ * began gets the row, and one that registers later reads its cursor after the row anyway.
+ * @internal
+ */
+export interface Outbox {
+  record(events: readonly StorageEvent[]): void;
+}
+
+/** @internal An in-memory database has no other process to tell. */
+export function prepareOutbox(db: Database): Outbox {
+  if (db.memory) return { record() {} };
+  const listened = db
+    .prepare<[number, number], number>(
+      'SELECT 1 FROM reseolio_listeners WHERE origin <> ? AND expires_at > ? LIMIT 1',
+    )
+    .pluck();
+  const insert = db.prepare('INSERT INTO reseolio_events (origin, events) VALUES (?, ?)');
+  // A reader behind the pruned rows sees the gap and resyncs (cross-process-feed.ts).
+  const prune: Statement<[number]> = db.prepare('DELETE FROM reseolio_events WHERE seq <= ?');
+  return {
+    record(events) {
+      if (events.length === 0 || listened.get(ORIGIN, Date.now()) === undefined) return;
+      const seq = Number(
+        insert.run(ORIGIN, JSON.stringify(events.map(withoutOutcome))).lastInsertRowid,
+      );
+      if (seq % PRUNE_EVERY === 0) prune.run(seq - KEEP_ROWS);
+    },
+  };
+}
+
+function withoutOutcome(event: StorageEvent): StorageEvent {
+  return event.type === 'finished'
+    ? { type: 'finished', jobId: event.jobId, status: event.status }
+    : event;
+}

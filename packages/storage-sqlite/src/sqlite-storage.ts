@@ -145,29 +145,18 @@ export class SqliteStorage implements StorageAdapter {
   }
 
   async enqueue(job: NewJob, options?: EnqueueOptions): Promise<EnqueueResult> {
-    const connection = this.#ready();
+    this.#ready();
     if (options?.transaction !== undefined) {
       throw new StorageConfigError(
         'The SQLite storage cannot join a caller transaction; enqueue without `transaction`.',
       );
     }
     const lease = options?.lease;
-    return this.#announced(
-      connection,
-      await this.#write('enqueue', connection, () =>
-        connection.transactions.insertOrFind.immediate(job, lease),
-      ),
-    );
+    return this.#commit('enqueue', (t) => t.insertOrFind.immediate(job, lease));
   }
 
   async enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
-    const connection = this.#ready();
-    return this.#announced(
-      connection,
-      await this.#write('enqueueMany', connection, () =>
-        connection.transactions.insertMany.immediate(jobs),
-      ),
-    );
+    return this.#commit('enqueueMany', (t) => t.insertMany.immediate(jobs));
   }
 
   async claim(input: ClaimInput): Promise<JobRecord[]> {
@@ -198,22 +187,13 @@ export class SqliteStorage implements StorageAdapter {
   }
 
   async ack(input: AckInput): Promise<boolean> {
-    const connection = this.#ready();
-    return this.#announced(
-      connection,
-      await this.#write('ack', connection, () => connection.transactions.ack.immediate(input)),
-    );
+    return this.#commit('ack', (t) => t.ack.immediate(input));
   }
 
   async ackMany(inputs: readonly AckInput[]): Promise<boolean[]> {
-    const connection = this.#ready();
+    this.#ready();
     if (inputs.length === 0) return [];
-    return this.#announced(
-      connection,
-      await this.#write('ackMany', connection, () =>
-        connection.transactions.ackMany.immediate(inputs),
-      ),
-    );
+    return this.#commit('ackMany', (t) => t.ackMany.immediate(inputs));
   }
 
   async listExpiredLeases(input: ListExpiredLeasesInput): Promise<JobRecord[]> {
@@ -224,23 +204,11 @@ export class SqliteStorage implements StorageAdapter {
   }
 
   async cancel(jobId: string, now: number): Promise<boolean> {
-    const connection = this.#ready();
-    return this.#announced(
-      connection,
-      await this.#write('cancel', connection, () =>
-        connection.transactions.cancel.immediate(jobId, now),
-      ),
-    );
+    return this.#commit('cancel', (t) => t.cancel.immediate(jobId, now));
   }
 
   async retry(jobId: string, now: number): Promise<boolean> {
-    const connection = this.#ready();
-    return this.#announced(
-      connection,
-      await this.#write('retry', connection, () =>
-        connection.transactions.retry.immediate(jobId, now),
-      ),
-    );
+    return this.#commit('retry', (t) => t.retry.immediate(jobId, now));
   }
 
   async purge(input: PurgeInput): Promise<number> {
@@ -387,8 +355,14 @@ export class SqliteStorage implements StorageAdapter {
     return this.#queue.read(operation, () => connection.noWait(attempt));
   }
 
-  /** Announces a committed write's events in this process; returns its value. */
-  #announced<T>(connection: Connection, committed: Committed<T>): T {
+  /**
+   * Runs the announcing write transaction `run` of `operation` (see {@link #write}), then
+   * announces its events in this process (other processes read them from the outbox the
+   * transaction wrote) and returns its value.
+   */
+  async #commit<T>(operation: string, run: (t: Transactions) => Committed<T>): Promise<T> {
+    const connection = this.#ready();
+    const committed = await this.#write(operation, connection, () => run(connection.transactions));
     announce(connection.key, committed.events);
     return committed.value;
   }

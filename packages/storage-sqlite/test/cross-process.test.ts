@@ -5,25 +5,17 @@ import { newJob } from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
 import { Reseolio } from 'reseolio';
 import type { StorageEvent } from 'reseolio/storage';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CrossProcessFeed } from '../src/cross-process-feed.ts';
 import { createSqliteStorage } from '../src/index.ts';
 import { ORIGIN } from '../src/outbox.ts';
 import { buildPackage, exited, lineFrom, startFixture } from './child-process.ts';
+import { useCleanups } from './cleanups.ts';
 
 /** Node's longest timer: an engine or feed with this interval never polls within a test. */
 const NEVER = 2 ** 31 - 1;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'reseolio-sqlite-cross-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'jobs.db');
-}
+const { cleanups, tempFile } = useCleanups();
 
 /** An engine on `filename` that polls neither for work nor for results. */
 function engineOn(filename: string, workerConcurrency: number) {

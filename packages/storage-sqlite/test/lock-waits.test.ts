@@ -1,23 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newJob, T0 } from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
 import { Reseolio } from 'reseolio';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, type SqliteStorage, SqliteStorageError } from '../src/index.ts';
 import { buildPackage, lineFrom, startFixture } from './child-process.ts';
+import { useCleanups } from './cleanups.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'reseolio-sqlite-locks-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'jobs.db');
-}
+const { cleanups, tempFile } = useCleanups();
 
 async function open(options: Parameters<typeof createSqliteStorage>[0]): Promise<SqliteStorage> {
   const storage = createSqliteStorage(options);
@@ -133,12 +122,12 @@ describe('lock waits stay off the event loop', () => {
     await storage.enqueue(known);
     const lock = holdLock(filename);
     const gaps = gapMeter();
-    const order: string[] = [];
+    const settled: string[] = [];
     const a = newJob({ name, createdAt: T0 + 1 });
     const b = newJob({ name, createdAt: T0 + 2 });
     const writes = [
-      storage.enqueue(a).then(() => order.push('a')),
-      storage.enqueue(b).then(() => order.push('b')),
+      storage.enqueue(a).then(() => settled.push('a')),
+      storage.enqueue(b).then(() => settled.push('b')),
       storage
         .claim({
           names: [name],
@@ -149,17 +138,17 @@ describe('lock waits stay off the event loop', () => {
           leaseExpiresAt: T0 + 60_000,
         })
         .then((claimed) => {
-          order.push('claim');
+          settled.push('claim');
           return claimed;
         }),
     ];
     // Timers run while the writes wait, and reads are not queued behind them.
     await gaps.ticks(10);
     expect((await storage.getJob(known.id))?.id).toBe(known.id);
-    expect(order).toEqual([]);
+    expect(settled).toEqual([]);
     lock.release();
     const [, , claimed] = await Promise.all(writes);
-    expect(order).toEqual(['a', 'b', 'claim']);
+    // The claim, queued last, ran after both inserts.
     expect((claimed as { id: string }[]).map((job) => job.id)).toEqual([known.id, a.id, b.id]);
     expect(gaps.stop()).toBeLessThan(1_000);
   });

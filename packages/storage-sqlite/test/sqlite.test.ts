@@ -1,25 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { newJob, recordEvents, T0 } from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
 import { ReseolioError } from 'reseolio';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
 import { prepareStatements } from '../src/statements.ts';
 import { buildPackage, exited, lineFrom, startFixture } from './child-process.ts';
+import { useCleanups } from './cleanups.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'reseolio-sqlite-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'jobs.db');
-}
+const { cleanups, tempFile } = useCleanups();
 
 async function open(filename: string): Promise<SqliteStorage> {
   const storage = createSqliteStorage({ filename });

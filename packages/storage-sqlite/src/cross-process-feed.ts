@@ -2,8 +2,9 @@ import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import type { StorageEvent } from 'reseolio/storage';
-import { ListenerRegistration, RENEW_MS } from './listener-registration.ts';
-import { ORIGIN } from './outbox.ts';
+import { ListenerRegistration, prepareOthersListening, RENEW_MS } from './listener-registration.ts';
+import { ORIGIN } from './origin.ts';
+import type { Outbox } from './outbox.ts';
 
 /**
  * After a change notification, when the feed looks again, in milliseconds after the look
@@ -31,10 +32,14 @@ export interface FeedOptions {
   deliver(events: readonly StorageEvent[]): void;
   /** How often to look without a notification, in milliseconds. */
   fallbackMs: number;
+  /** This connection's outbox: its writes tell when another process starts listening. */
+  outbox: Outbox;
 }
 
 interface Page {
   events: StorageEvent[];
+  /** A listener of another process is registered. */
+  others: boolean;
   cursor: number;
   more: boolean;
 }
@@ -55,6 +60,12 @@ interface Page {
  * the file), which changes only when another connection committed, so this process's own
  * commits, which also touch the `-wal` file, cost nothing more.
  *
+ * It watches only while a listener of another process is registered: a process alone on its
+ * file would otherwise handle a notification for each of its own commits. It starts watching
+ * when it registers among others, when one of its writes finds another listener (outbox.ts),
+ * or when a look finds other processes' commits; until then a process that appeared meanwhile
+ * is found by the fallback look.
+ *
  * A notification may never come (network filesystems, bind mounts from another machine,
  * inotify limits) or come early (see {@link SETTLE_MS}), so the feed also looks every
  * `fallbackMs`: a missed notification delays a wake-up, it never loses it. Rows are kept
@@ -72,6 +83,9 @@ export class CrossProcessFeed {
   readonly #rows: Statement<object, { seq: number; events: string }>;
   readonly #readPage: () => Page;
   readonly #registration: ListenerRegistration;
+  readonly #othersListening: () => boolean;
+  /** fs.watch failed once: polling only, without trying again on every write. */
+  #unwatchable = false;
   /** The last `seq` delivered (or skipped); rows after it are new. */
   #cursor = 0;
   /** `PRAGMA data_version` when the rows were last read; undefined: read at the next look. */
@@ -102,6 +116,13 @@ export class CrossProcessFeed {
     // between them cannot hide a gap.
     this.#readPage = db.transaction(() => this.#page());
     this.#registration = new ListenerRegistration(db);
+    this.#othersListening = prepareOthersListening(db);
+    options.outbox.onOthersListening = () => {
+      if (this.#watcher !== undefined || !this.#started || this.#closed) return;
+      this.#watch();
+      // Commits of the others before the watch began.
+      setImmediate(() => this.#look());
+    };
     this.started = this.#start();
   }
 
@@ -109,23 +130,20 @@ export class CrossProcessFeed {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.#options.outbox.onOthersListening = undefined;
+    this.#unwatch();
     for (const timer of this.#timers) clearInterval(timer);
-    clearTimeout(this.#settle);
     if (this.#registration.registered) void this.#unregister();
   }
 
   async #start(): Promise<void> {
-    // Watching first: a commit after the cursor is read is then noticed, or found by the look
-    // that follows.
-    this.#watch();
     // Registered first, cursor second, in one transaction: a writer that commits after it
     // sees the registration and writes rows after the cursor.
     const begin = this.#options.db.transaction(() => ({
       registration: this.#registration.write(),
       version: this.#dataVersion.get(),
       last: this.#bounds.get()?.last,
+      others: this.#othersListening(),
     }));
     let start: ReturnType<typeof begin>;
     try {
@@ -142,6 +160,8 @@ export class CrossProcessFeed {
       void this.#unregister();
       return;
     }
+    // A commit between the cursor and the watch is found by the look below.
+    if (start.others) this.#watch();
     const fallback = setInterval(() => this.#look(), this.#options.fallbackMs);
     const renew = setInterval(() => void this.#renew(), RENEW_MS);
     for (const timer of [fallback, renew]) {
@@ -155,6 +175,7 @@ export class CrossProcessFeed {
     try {
       const registration = await this.#options.write(() => this.#registration.writeAlone());
       this.#registration.committed(registration);
+      this.#watchWhile(registration.others);
       if (registration.lapsed && !this.#closed) {
         // Writers may have skipped rows while nobody saw this feed registered.
         this.#options.deliver([{ type: 'resync' }]);
@@ -174,7 +195,22 @@ export class CrossProcessFeed {
     }
   }
 
+  /** Watches while others listen; stops when the last one left (or expired). */
+  #watchWhile(others: boolean): void {
+    if (this.#closed) return;
+    if (others && this.#watcher === undefined) this.#watch();
+    else if (!others) this.#unwatch();
+  }
+
+  #unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    clearTimeout(this.#settle);
+    this.#settle = undefined;
+  }
+
   #watch(): void {
+    if (this.#unwatchable) return;
     const file = basename(this.#options.path);
     const names = new Set([file, `${file}-wal`]);
     try {
@@ -185,10 +221,12 @@ export class CrossProcessFeed {
       watcher.on('error', (error) => {
         watcher.close();
         if (this.#watcher === watcher) this.#watcher = undefined;
+        this.#unwatchable = true;
         this.#warn('watch', `watching its folder failed (${String(error)}); ${this.#polling()}`);
       });
       this.#watcher = watcher;
     } catch (error) {
+      this.#unwatchable = true;
       this.#warn('watch', `cannot watch its folder (${String(error)}); ${this.#polling()}`);
     }
   }
@@ -244,6 +282,7 @@ export class CrossProcessFeed {
           if (this.#closed) return;
           this.#cursor = page.cursor;
           more = page.more;
+          this.#watchWhile(page.others);
           this.#options.deliver(page.events);
         }
       } while (this.#lookAgain && !this.#closed);
@@ -266,7 +305,7 @@ export class CrossProcessFeed {
     if (last === null || first === null) {
       // Empty: a new database, or one replaced under us after we had read rows of it.
       if (this.#cursor > 0) events.push({ type: 'resync' });
-      return { events, cursor: 0, more: false };
+      return { events, cursor: 0, more: false, others: this.#othersListening() };
     }
     let cursor = this.#cursor;
     if (last < cursor || first > cursor + 1) {
@@ -277,7 +316,8 @@ export class CrossProcessFeed {
     const rows = this.#rows.all({ cursor, last, origin: ORIGIN, limit: PAGE_ROWS });
     for (const row of rows) events.push(...parseEvents(row.events));
     const more = rows.length === PAGE_ROWS;
-    return { events, cursor: more ? rows[rows.length - 1]!.seq : last, more };
+    const cursorAfter = more ? rows[rows.length - 1]!.seq : last;
+    return { events, cursor: cursorAfter, more, others: this.#othersListening() };
   }
 
   #polling(): string {

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
-import { ORIGIN } from './outbox.ts';
+import { ORIGIN } from './origin.ts';
 
 /**
  * How long a registration holds, in milliseconds. The margin over {@link RENEW_MS} covers a
@@ -16,6 +16,8 @@ export interface Registration {
   until: number;
   /** The registration before had expired: writers may have skipped rows in between. */
   lapsed: boolean;
+  /** A listener of another origin is registered too. */
+  others: boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export class ListenerRegistration {
   readonly #dropExpired: Statement<[number]>;
   readonly #remove: Statement<[number]>;
   readonly #alone: () => Registration;
+  readonly #othersListening: () => boolean;
   /** Until when the last committed registration holds; 0 before the first. */
   #until = 0;
 
@@ -42,6 +45,7 @@ export class ListenerRegistration {
     );
     this.#dropExpired = db.prepare('DELETE FROM reseolio_listeners WHERE expires_at <= ?');
     this.#remove = db.prepare('DELETE FROM reseolio_listeners WHERE id = ?');
+    this.#othersListening = prepareOthersListening(db);
     const transaction = db.transaction(() => this.write());
     this.#alone = () => transaction.immediate();
   }
@@ -56,7 +60,11 @@ export class ListenerRegistration {
     const now = Date.now();
     this.#dropExpired.run(now);
     this.#upsert.run({ id: this.#id, origin: ORIGIN, expiresAt: now + REGISTRATION_MS });
-    return { until: now + REGISTRATION_MS, lapsed: this.registered && now >= this.#until };
+    return {
+      until: now + REGISTRATION_MS,
+      lapsed: this.registered && now >= this.#until,
+      others: this.#othersListening(),
+    };
   }
 
   /** {@link write} in a write transaction of its own; {@link committed} after. */
@@ -72,4 +80,17 @@ export class ListenerRegistration {
   remove(): void {
     this.#remove.run(this.#id);
   }
+}
+
+/**
+ * @internal Whether a listener of another origin is registered and unexpired: writers then add
+ * outbox rows, and a feed watches the file.
+ */
+export function prepareOthersListening(db: Database): () => boolean {
+  const listened = db
+    .prepare<[number, number], number>(
+      'SELECT 1 FROM reseolio_listeners WHERE origin <> ? AND expires_at > ? LIMIT 1',
+    )
+    .pluck();
+  return () => listened.get(ORIGIN, Date.now()) !== undefined;
 }

@@ -1,14 +1,7 @@
-import { randomInt } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import type { StorageEvent } from 'reseolio/storage';
-
-/**
- * Who wrote an outbox row: one random number per loaded copy of this module. Every adapter of
- * one copy shares the in-process announcements (notifier.ts), so its readers skip rows of their
- * own origin, which their listeners heard already, with the outcome.
- * @internal
- */
-export const ORIGIN = randomInt(2 ** 48 - 1);
+import { prepareOthersListening } from './listener-registration.ts';
+import { ORIGIN } from './origin.ts';
 
 /** The outbox keeps at least this many of the newest rows for readers that fall behind. */
 export const KEEP_ROWS = 10_000;
@@ -29,22 +22,25 @@ const PRUNE_EVERY = 1_000;
  */
 export interface Outbox {
   record(events: readonly StorageEvent[]): void;
+  /**
+   * Called (inside the transaction) when a write found a listener of another origin: this
+   * adapter's feed then watches the file, if it did not (see cross-process-feed.ts).
+   */
+  onOthersListening: (() => void) | undefined;
 }
 
 /** @internal An in-memory database has no other process to tell. */
 export function prepareOutbox(db: Database): Outbox {
-  if (db.memory) return { record() {} };
-  const listened = db
-    .prepare<[number, number], number>(
-      'SELECT 1 FROM reseolio_listeners WHERE origin <> ? AND expires_at > ? LIMIT 1',
-    )
-    .pluck();
+  if (db.memory) return { record() {}, onOthersListening: undefined };
+  const othersListening = prepareOthersListening(db);
   const insert = db.prepare('INSERT INTO reseolio_events (origin, events) VALUES (?, ?)');
   // A reader behind the pruned rows sees the gap and resyncs (cross-process-feed.ts).
   const prune: Statement<[number]> = db.prepare('DELETE FROM reseolio_events WHERE seq <= ?');
   return {
+    onOthersListening: undefined,
     record(events) {
-      if (events.length === 0 || listened.get(ORIGIN, Date.now()) === undefined) return;
+      if (events.length === 0 || !othersListening()) return;
+      this.onOthersListening?.();
       const seq = Number(
         insert.run(ORIGIN, JSON.stringify(events.map(withoutOutcome))).lastInsertRowid,
       );

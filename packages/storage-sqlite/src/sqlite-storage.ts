@@ -37,7 +37,7 @@ import {
   resolveOptions,
   type SqliteStorageOptions,
 } from './options.ts';
-import { prepareOutbox } from './outbox.ts';
+import { type Outbox, prepareOutbox } from './outbox.ts';
 import { applyPragmas, setBusyTimeout, withoutLockWaits } from './pragmas.ts';
 import { jobs } from './schema.ts';
 import { claimedRecord, prepareStatements, type Statements } from './statements.ts';
@@ -53,6 +53,8 @@ interface Connection {
   key: string;
   /** The file's real path; undefined for an in-memory database. */
   path: string | undefined;
+  /** Where the write transactions put events for other processes. */
+  outbox: Outbox;
   /** Runs one attempt of the adapter's with SQLite's busy wait off (pragmas.ts). */
   noWait: <T>(fn: () => T) => T;
 }
@@ -300,11 +302,13 @@ export class SqliteStorage implements StorageAdapter {
         throw new ReseolioStateError('The SQLite storage was closed while init() ran.');
       }
       const statements = prepareStatements(db);
+      const outbox = prepareOutbox(db);
       this.#connection = {
         db,
         orm: drizzle({ client: db }),
         statements,
-        transactions: prepareTransactions(db, statements, prepareOutbox(db)),
+        transactions: prepareTransactions(db, statements, outbox),
+        outbox,
         key: notificationKey(db),
         path: databasePath(db),
         noWait,
@@ -323,6 +327,7 @@ export class SqliteStorage implements StorageAdapter {
       write: (attempt) => this.#write('subscribe', connection, attempt),
       deliver: (events) => deliver(this.#listeners, events),
       fallbackMs: this.#options.crossProcessPollMs,
+      outbox: connection.outbox,
     });
   }
 

@@ -8,7 +8,7 @@ import type { StorageEvent } from 'reseolio/storage';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CrossProcessFeed } from '../src/cross-process-feed.ts';
 import { createSqliteStorage } from '../src/index.ts';
-import { ORIGIN } from '../src/outbox.ts';
+import { ORIGIN } from '../src/origin.ts';
 import { buildPackage, exited, lineFrom, startFixture } from './child-process.ts';
 import { useCleanups } from './cleanups.ts';
 
@@ -97,6 +97,7 @@ describe('the feed of other processes’ events', () => {
         for (const resolve of arrived.splice(0)) resolve();
       },
       fallbackMs: 10,
+      outbox: { record() {}, onOthersListening: undefined },
     });
     cleanups.push(() => {
       feed.close();

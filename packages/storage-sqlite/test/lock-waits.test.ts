@@ -102,8 +102,9 @@ describe('lock waits stay off the event loop', () => {
     const enqueueMs = performance.now() - enqueueStarted;
     const largestGap = gaps.stop();
 
-    // The insert really waited for the lock (held 4 s from "locked")…
-    expect(enqueueMs).toBeGreaterThan(2_000);
+    // The insert really waited for the lock (held 4 s from "locked"; the bound leaves 2.5 s
+    // for a loaded machine to get from reading "locked" to starting the insert)…
+    expect(enqueueMs).toBeGreaterThan(1_500);
     // …while timers kept running. Before, the wait blocked the loop for all 4 s. The bound is
     // generous for a loaded CI machine; an idle one stays within a few milliseconds.
     expect(largestGap).toBeLessThan(1_000);

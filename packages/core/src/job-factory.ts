@@ -68,6 +68,7 @@ export class JobFactory {
       maxAttempts: policy.maxAttempts,
       idempotencyKey,
       parentId: inJob ? parent.jobId : null,
+      scheduleId: null,
       createdAt: now,
       runAt: runAtOf(options, now),
     };

@@ -74,6 +74,7 @@ export function toDetails<R>(record: JobRecord): JobDetails<R> {
     maxAttempts: record.maxAttempts,
     idempotencyKey: record.idempotencyKey,
     parentId: record.parentId,
+    scheduleId: record.scheduleId,
     createdAt: new Date(record.createdAt),
     runAt: new Date(record.runAt),
     startedAt: record.startedAt === null ? null : new Date(record.startedAt),

@@ -13,6 +13,7 @@ export interface JobJSON {
   maxAttempts: number;
   idempotencyKey: string | null;
   parentId: string | null;
+  scheduleId: string | null;
   createdAt: string;
   runAt: string;
   startedAt: string | null;
@@ -39,6 +40,7 @@ export function toJobJSON(details: JobDetails): JobJSON {
     maxAttempts: details.maxAttempts,
     idempotencyKey: details.idempotencyKey,
     parentId: details.parentId,
+    scheduleId: details.scheduleId,
     createdAt: details.createdAt.toISOString(),
     runAt: details.runAt.toISOString(),
     startedAt: details.startedAt?.toISOString() ?? null,

@@ -201,6 +201,8 @@ export interface JobDetails<R = unknown> {
   maxAttempts: number;
   idempotencyKey: string | null;
   parentId: string | null;
+  /** The schedule whose tick (or trigger) made this job; null for a direct call. */
+  scheduleId: string | null;
   createdAt: Date;
   runAt: Date;
   startedAt: Date | null;

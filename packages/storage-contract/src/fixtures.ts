@@ -40,6 +40,7 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     maxAttempts: 3,
     idempotencyKey: null,
     parentId: null,
+    scheduleId: null,
     createdAt: T0,
     runAt: T0,
     ...overrides,

@@ -12,6 +12,7 @@ import { leasedEnqueueSuite } from './suites/leased-enqueue.ts';
 import { lifecycleSuite } from './suites/lifecycle.ts';
 import { purgeSuite } from './suites/purge.ts';
 import { queriesSuite } from './suites/queries.ts';
+import { schedulesSuite } from './suites/schedules.ts';
 
 const SUITES = [
   lifecycleSuite,
@@ -26,6 +27,7 @@ const SUITES = [
   purgeSuite,
   eventsSuite,
   batchSuite,
+  schedulesSuite,
 ];
 
 /**

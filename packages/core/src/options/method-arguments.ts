@@ -47,7 +47,11 @@ export function resolveListFilter(filter: unknown): JobFilter & { limit: number;
   if (filter === undefined) return { limit: DEFAULT_LIST_LIMIT, offset: 0 };
   assertPlainObject(filter, 'listJobs() filter');
   const f = filter as Record<string, unknown>;
-  assertKnownKeys(f, ['status', 'name', 'parentId', 'limit', 'offset'], 'listJobs() filter');
+  assertKnownKeys(
+    f,
+    ['status', 'name', 'parentId', 'scheduleId', 'limit', 'offset'],
+    'listJobs() filter',
+  );
   const resolved: JobFilter & { limit: number; offset: number } = {
     limit: integer(f, 'limit', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT, 'listJobs() filter'),
     offset: integer(f, 'offset', 0, 0, MAX_LIST_OFFSET, 'listJobs() filter'),
@@ -65,7 +69,7 @@ export function resolveListFilter(filter: unknown): JobFilter & { limit: number;
     resolved.status = f.status as JobStatus | JobStatus[];
   }
   // Compared by storage: text that an adapter cannot store as given must not reach it.
-  for (const key of ['name', 'parentId'] as const) {
+  for (const key of ['name', 'parentId', 'scheduleId'] as const) {
     const value = f[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || unstorableText(value) !== undefined) {

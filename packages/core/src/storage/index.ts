@@ -16,6 +16,8 @@ export {
 export { MemoryStorage } from './memory-storage.ts';
 export type * from './records.ts';
 export { FINAL_STATUSES, insertedRecord } from './records.ts';
+export type * from './schedule-records.ts';
+export { SCHEDULE_STATUSES } from './schedule-records.ts';
 export type * from './storage.ts';
 export { MAX_STATE_BATCH } from './storage.ts';
 export type { StorageProvider } from './storage-provider.ts';

@@ -16,6 +16,16 @@ import type {
 } from './records.ts';
 import { FINAL_STATUSES, insertedRecord } from './records.ts';
 import type {
+  DueSchedulesInput,
+  FireScheduleInput,
+  FireScheduleResult,
+  ScheduleFilter,
+  ScheduleRecord,
+  ScheduleUpdate,
+  ScheduleUpsert,
+  ScheduleUpsertResult,
+} from './schedule-records.ts';
+import type {
   EnqueueLease,
   EnqueueOptions,
   StorageAdapter,
@@ -38,6 +48,7 @@ export class MemoryStorage implements StorageAdapter {
   });
   #jobs = new Map<string, JobRecord>();
   #keys = new Map<string, string>();
+  #schedules = new Map<string, ScheduleRecord>();
   #events = new EventEmitter();
   #closed = false;
 
@@ -227,11 +238,126 @@ export class MemoryStorage implements StorageAdapter {
         (j) =>
           (!statuses || statuses.has(j.status)) &&
           (filter.name === undefined || j.name === filter.name) &&
-          (filter.parentId === undefined || j.parentId === filter.parentId),
+          (filter.parentId === undefined || j.parentId === filter.parentId) &&
+          (filter.scheduleId === undefined || j.scheduleId === filter.scheduleId),
       )
       .sort((a, b) => cmp(b.id, a.id))
       .slice(offset, offset + (filter.limit ?? 100))
       .map((j) => ({ ...j }));
+  }
+
+  async upsertSchedule(input: ScheduleUpsert): Promise<ScheduleUpsertResult> {
+    this.#assertOpen();
+    const { id, nextRunAt, now, ...definition } = input;
+    const existing = this.#schedules.get(id);
+    if (!existing) {
+      const schedule: ScheduleRecord = {
+        id,
+        ...definition,
+        status: 'active',
+        nextRunAt,
+        lastRunAt: null,
+        lastJobId: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      this.#schedules.set(id, schedule);
+      return { schedule: { ...schedule }, created: true };
+    }
+    const changed = (Object.keys(definition) as (keyof typeof definition)[]).some(
+      (key) => existing[key] !== definition[key],
+    );
+    const moved = existing.cron !== definition.cron || existing.timezone !== definition.timezone;
+    Object.assign(existing, definition);
+    if (moved) existing.nextRunAt = nextRunAt;
+    if (changed) existing.updatedAt = now;
+    return { schedule: { ...existing }, created: false };
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    this.#assertOpen();
+    const schedule = this.#schedules.get(id);
+    return schedule ? { ...schedule } : undefined;
+  }
+
+  async listSchedules(filter: ScheduleFilter): Promise<ScheduleRecord[]> {
+    this.#assertOpen();
+    const offset = filter.offset ?? 0;
+    return [...this.#schedules.values()]
+      .filter(
+        (s) =>
+          (filter.status === undefined || s.status === filter.status) &&
+          (filter.name === undefined || s.name === filter.name),
+      )
+      .sort((a, b) => cmp(a.id, b.id))
+      .slice(offset, offset + (filter.limit ?? 100))
+      .map((s) => ({ ...s }));
+  }
+
+  async updateSchedule(input: ScheduleUpdate): Promise<ScheduleRecord | undefined> {
+    this.#assertOpen();
+    const schedule = this.#schedules.get(input.id);
+    if (!schedule || (input.ifStatus !== undefined && schedule.status !== input.ifStatus)) {
+      return undefined;
+    }
+    for (const [key, value] of Object.entries(input.patch)) {
+      if (value !== undefined) (schedule as unknown as Record<string, unknown>)[key] = value;
+    }
+    schedule.updatedAt = input.now;
+    return { ...schedule };
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#schedules.delete(id);
+  }
+
+  async listDueSchedules(input: DueSchedulesInput): Promise<ScheduleRecord[]> {
+    this.#assertOpen();
+    const names = new Set(input.names);
+    return [...this.#schedules.values()]
+      .filter(
+        (s) =>
+          s.status === 'active' &&
+          s.nextRunAt !== null &&
+          s.nextRunAt <= input.now &&
+          names.has(s.name),
+      )
+      .sort((a, b) => a.nextRunAt! - b.nextRunAt! || cmp(a.id, b.id))
+      .slice(0, input.limit)
+      .map((s) => ({ ...s }));
+  }
+
+  async nextScheduleRunAt(names: readonly string[]): Promise<number | undefined> {
+    this.#assertOpen();
+    const wanted = new Set(names);
+    let earliest: number | undefined;
+    for (const s of this.#schedules.values()) {
+      if (s.status !== 'active' || s.nextRunAt === null || !wanted.has(s.name)) continue;
+      earliest = Math.min(earliest ?? s.nextRunAt, s.nextRunAt);
+    }
+    return earliest;
+  }
+
+  async fireSchedule(input: FireScheduleInput): Promise<FireScheduleResult | undefined> {
+    this.#assertOpen();
+    const schedule = this.#schedules.get(input.id);
+    if (!schedule) return undefined;
+    if (input.claim) {
+      // The tick's compare-and-set: only one caller sees this next run.
+      if (schedule.status !== 'active' || schedule.nextRunAt !== input.claim.expectedNextRunAt) {
+        return undefined;
+      }
+      schedule.nextRunAt = input.claim.nextRunAt;
+    }
+    // Synchronous from here on, like enqueueMany: the claim and the jobs are one write.
+    const jobs = input.jobs.map((job) => this.#insert(job));
+    const last = jobs.at(-1);
+    if (last) {
+      schedule.lastRunAt = last.job.runAt;
+      schedule.lastJobId = last.job.id;
+    }
+    return { schedule: { ...schedule }, jobs };
   }
 
   async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {

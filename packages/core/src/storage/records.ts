@@ -39,6 +39,8 @@ export interface JobRecord {
   maxAttempts: number;
   idempotencyKey: string | null;
   parentId: string | null;
+  /** The schedule whose tick (or trigger) made this job; null for a direct call. */
+  scheduleId: string | null;
   /** The worker holding the lease while `running`; null in every other status. */
   ownerId: string | null;
   /**
@@ -73,6 +75,8 @@ export interface NewJob {
   maxAttempts: number;
   idempotencyKey: string | null;
   parentId: string | null;
+  /** The schedule that made this job; null for a direct call. */
+  scheduleId: string | null;
   createdAt: number;
   runAt: number;
 }
@@ -178,6 +182,8 @@ export interface JobFilter {
   status?: JobStatus | readonly JobStatus[] | undefined;
   name?: string | undefined;
   parentId?: string | undefined;
+  /** Runs of this schedule. */
+  scheduleId?: string | undefined;
   /** 1 to 1000. @default 100 */
   limit?: number | undefined;
   /** 0 to `Number.MAX_SAFE_INTEGER`. @default 0 */

@@ -150,6 +150,14 @@ const REQUIRED_METHODS = [
   'getJob',
   'getJobStates',
   'listJobs',
+  'upsertSchedule',
+  'getSchedule',
+  'listSchedules',
+  'updateSchedule',
+  'deleteSchedule',
+  'listDueSchedules',
+  'nextScheduleRunAt',
+  'fireSchedule',
   'subscribe',
 ] as const satisfies readonly RequiredMethod[];
 type RequiredMethod = {

@@ -11,6 +11,16 @@ import type {
   PurgeInput,
   StorageEvent,
 } from './records.ts';
+import type {
+  DueSchedulesInput,
+  FireScheduleInput,
+  FireScheduleResult,
+  ScheduleFilter,
+  ScheduleRecord,
+  ScheduleUpdate,
+  ScheduleUpsert,
+  ScheduleUpsertResult,
+} from './schedule-records.ts';
 
 /** The most ids the engine passes to one `getJobStates` call. */
 export const MAX_STATE_BATCH = 500;
@@ -150,6 +160,33 @@ export interface StorageAdapter {
    * 100. An empty `status` array matches nothing.
    */
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
+
+  /** Declares a schedule: inserts it, or updates its definition (see {@link ScheduleUpsert}). */
+  upsertSchedule(input: ScheduleUpsert): Promise<ScheduleUpsertResult>;
+  getSchedule(id: string): Promise<ScheduleRecord | undefined>;
+  /** By `id` ascending. `limit` defaults to 100. */
+  listSchedules(filter: ScheduleFilter): Promise<ScheduleRecord[]>;
+  /** Sets the patch's fields (see {@link ScheduleUpdate}); undefined when nothing matched. */
+  updateSchedule(input: ScheduleUpdate): Promise<ScheduleRecord | undefined>;
+  /** Deletes a schedule (its jobs stay); false when there was none. */
+  deleteSchedule(id: string): Promise<boolean>;
+  /**
+   * Active schedules of the given names whose `nextRunAt <= now`, soonest first, at most
+   * `limit`. A read: firing is `fireSchedule`'s compare-and-set.
+   */
+  listDueSchedules(input: DueSchedulesInput): Promise<ScheduleRecord[]>;
+  /**
+   * The earliest `nextRunAt` of the active schedules of the given names, or undefined when
+   * none will run: the engine sets its timer to it.
+   */
+  nextScheduleRunAt(names: readonly string[]): Promise<number | undefined>;
+  /**
+   * Claims a tick and inserts its jobs in one transaction (see {@link FireScheduleInput});
+   * undefined, with nothing written, when the claim's compare-and-set failed (another node
+   * fired the tick, or the schedule was paused, moved or deleted) or the schedule is gone.
+   * Announces `ready` for the inserted jobs.
+   */
+  fireSchedule(input: FireScheduleInput): Promise<FireScheduleResult | undefined>;
 
   /**
    * Delivers `ready` after an enqueue (not a deduplicated one), a retry ack, a release or

@@ -117,6 +117,20 @@ export class ReseolioStateError extends ReseolioError {
 }
 
 /** The job is unknown to storage. */
+/** `updateSchedule`, `pauseSchedule`, `resumeSchedule` or `triggerSchedule` of an unknown id. */
+export class ScheduleNotFoundError extends ReseolioError {
+  readonly scheduleId: string;
+
+  constructor(scheduleId: string) {
+    super(
+      'RESEOLIO_SCHEDULE_NOT_FOUND',
+      `No schedule with id ${describeValue(scheduleId)} exists in this storage; ` +
+        'declare it with reseolio.schedule(id, fn, { cron }).',
+    );
+    this.scheduleId = scheduleId;
+  }
+}
+
 export class JobNotFoundError extends ReseolioError {
   readonly jobId: string;
 

@@ -5,6 +5,7 @@ export * from './errors.ts';
 export { type JobJSON, toJobJSON, toJSONValue } from './job-json.ts';
 export { DEFAULT_RETRY_POLICY } from './options/defaults.ts';
 export { Reseolio, type ReseolioState } from './reseolio.ts';
+export type * from './schedules/types.ts';
 export { deserialize } from './serialization/decode.ts';
 export { MAX_PAYLOAD_DEPTH, serialize } from './serialization/encode.ts';
 export { MemoryStorage } from './storage/memory-storage.ts';

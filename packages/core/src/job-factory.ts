@@ -74,6 +74,11 @@ export class JobFactory {
     };
   }
 
+  /** A registration's policy as stored on its jobs (serialized once per policy). */
+  policyText(policy: Readonly<ResolvedRetryPolicy>): string {
+    return this.#policyText(policy);
+  }
+
   #policyText(policy: Readonly<ResolvedRetryPolicy>): string {
     let text = this.#policyTexts.get(policy);
     if (text === undefined) {

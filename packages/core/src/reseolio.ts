@@ -26,6 +26,14 @@ import {
 } from './options.ts';
 import type { FinalState, InsertMark } from './result-waiters.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { ScheduleApi } from './schedules/schedule-api.ts';
+import { type ScheduledFunction, Scheduler } from './schedules/scheduler.ts';
+import type {
+  ScheduleInfo,
+  ScheduleListFilter,
+  ScheduleOptions,
+  SchedulePatch,
+} from './schedules/types.ts';
 import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
 import type { EnqueueLease } from './storage/storage.ts';
 import type {
@@ -57,6 +65,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   #state: ReseolioState = 'created';
   #runtime: Promise<Runtime> | undefined;
   #pool: WorkerPool | undefined;
+  #scheduler: Scheduler | undefined;
+  readonly #schedules: ScheduleApi;
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #removeSignalHandlers: (() => void) | undefined;
@@ -72,6 +82,13 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     // Every time the engine stamps (leases, sweeps, due times, ids) is on the database's clock.
     this.#clock = new DatabaseClock(clock, this.#options.logger);
     this.#jobs = new JobFactory(this, this.#clock, this.#options.maxPayloadBytes);
+    this.#schedules = new ScheduleApi({
+      storage: async () => (await this.#ready()).storage,
+      clock: this.#clock,
+      maxPayloadBytes: this.#options.maxPayloadBytes,
+      functionFor: (name) => this.#scheduledFunction(name),
+      changed: () => this.#scheduler?.wake(),
+    });
   }
 
   get state(): ReseolioState {
@@ -119,6 +136,14 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
           emit: (event, ...args) => this.#emit(event, ...args),
         });
         this.#pool.start();
+        this.#scheduler = new Scheduler({
+          storage: runtime.storage,
+          clock: this.#clock,
+          logger: this.#options.logger,
+          functions: () => this.#scheduledFunctions(),
+          onError: (error) => this.#emit('error', error),
+        });
+        this.#scheduler.start();
       }
       if (this.#options.handleSignals) {
         this.#removeSignalHandlers = installSignalHandlers(() => this.stop(), this.#options.logger);
@@ -150,6 +175,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       this.#state = 'stopping';
       this.#removeSignalHandlers?.();
       await this.#starting?.catch(() => {});
+      await this.#scheduler?.stop();
       await this.#pool?.stop(timeoutMs);
       const runtime = await this.#runtime?.catch(() => undefined);
       await runtime?.close(
@@ -181,8 +207,13 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       'durable() options',
     );
     if (this.#registry.has(name)) throw new DuplicateFunctionError(name);
-    this.#registry.set(name, { name, handler: handler as (...args: unknown[]) => unknown });
+    this.#registry.set(name, {
+      name,
+      handler: handler as (...args: unknown[]) => unknown,
+      policy,
+    });
     this.#pool?.wake();
+    this.#scheduler?.wake();
     return createDurableFunction<A, Awaited<R>>(
       name,
       policy,
@@ -235,6 +266,86 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       );
     }
     return this.getHandle<R>(jobId);
+  }
+
+  /**
+   * Declares a schedule, stored in the database: every tick of `cron` in `timezone` makes one
+   * job of `fn` with `args`, however many nodes run (each tick is claimed in the database).
+   * Upserts by `id`, so calling it at every start is the normal way to declare schedules in
+   * code: a changed cron or zone moves the next run, and a schedule paused at runtime stays
+   * paused. Ticks are fired by started engines that registered `fn` (with
+   * `workerConcurrency` above 0), on the database's clock.
+   * @throws InvalidScheduleError for a bad cron or zone, ReseolioValidationError for other
+   *   bad options, SerializationError for arguments that cannot be stored: nothing is stored.
+   */
+  schedule<A extends unknown[]>(
+    id: string,
+    fn: DurableFunction<A, unknown>,
+    options: ScheduleOptions<A>,
+  ): Promise<ScheduleInfo<A>>;
+  schedule(id: string, name: string, options: ScheduleOptions): Promise<ScheduleInfo>;
+  schedule(id: string, fn: unknown, options: ScheduleOptions): Promise<ScheduleInfo> {
+    return this.#schedules.schedule(id, fn, options);
+  }
+
+  /** A schedule by id, or null. */
+  getSchedule(id: string): Promise<ScheduleInfo | null> {
+    return this.#schedules.get(id);
+  }
+
+  /** Schedules by id. `limit` defaults to 100 (1 to 1000), `offset` to 0. */
+  listSchedules(filter?: ScheduleListFilter): Promise<ScheduleInfo[]> {
+    return this.#schedules.list(filter);
+  }
+
+  /**
+   * Changes the given fields of a schedule; a new cron or zone moves the next run to its
+   * first tick from now. @throws ScheduleNotFoundError
+   */
+  updateSchedule(id: string, patch: SchedulePatch): Promise<ScheduleInfo> {
+    return this.#schedules.update(id, patch);
+  }
+
+  /** No runs until resumed (`triggerSchedule` still runs it). @throws ScheduleNotFoundError */
+  pauseSchedule(id: string): Promise<ScheduleInfo> {
+    return this.#schedules.pause(id);
+  }
+
+  /**
+   * Active again from the first tick after now; ticks that fell while it was paused are not
+   * run. @throws ScheduleNotFoundError
+   */
+  resumeSchedule(id: string): Promise<ScheduleInfo> {
+    return this.#schedules.resume(id);
+  }
+
+  /** Deletes a schedule (the jobs it made stay); false when there was none. */
+  deleteSchedule(id: string): Promise<boolean> {
+    return this.#schedules.delete(id);
+  }
+
+  /**
+   * One run now, outside the cadence (a paused schedule too); the next tick stays.
+   * @throws ScheduleNotFoundError
+   */
+  async triggerSchedule<R = unknown>(id: string): Promise<JobHandle<R>> {
+    return this.getHandle<R>(await this.#schedules.trigger(id));
+  }
+
+  /** The functions this process fires schedules for: every registration. */
+  #scheduledFunctions(): ReadonlyMap<string, ScheduledFunction> {
+    const functions = new Map<string, ScheduledFunction>();
+    for (const name of this.#registry.keys()) functions.set(name, this.#scheduledFunction(name));
+    return functions;
+  }
+
+  /** A run's policy: the registration's here, else the engine's defaults. */
+  #scheduledFunction(name: string): ScheduledFunction {
+    const policy = this.#registry.get(name)?.policy ?? this.#options.defaults;
+    return {
+      policyText: () => this.#jobs.policyText(policy),
+      maxAttempts: () => policy.maxAttempts,
+    };
   }
 
   async #enqueue(

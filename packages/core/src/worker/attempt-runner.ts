@@ -9,7 +9,7 @@ import {
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import type { AckInput, AttemptFence } from '../storage/records.ts';
-import type { ReseolioEvents } from '../types.ts';
+import type { ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
 import type { AckBatcher } from './ack-batcher.ts';
 import { isLastAttempt } from './attempt-accounting.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -19,6 +19,8 @@ import type { Attempt } from './running-attempts.ts';
 export interface Registration {
   name: string;
   handler: (...args: unknown[]) => unknown;
+  /** The registration's retry policy, defaults applied (scheduled runs store it). */
+  policy: Readonly<ResolvedRetryPolicy>;
 }
 
 /**

@@ -191,6 +191,22 @@ class WallClock {
   }
 
   /**
+   * The wall time at which a repeated hour ends (its first wall time that occurs once), given
+   * `first`, an instant in its first occurrence, and `second`, one in its second occurrence.
+   */
+  repeatEnd(first: number, second: number): number {
+    const before = this.offsetAt(first);
+    let lo = Math.floor(first / 1000) * 1000; // offset `before`
+    let hi = Math.floor(second / 1000) * 1000; // the later offset
+    while (hi - lo > 1000) {
+      const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+      if (this.offsetAt(mid) === before) lo = mid;
+      else hi = mid;
+    }
+    return hi + before; // hi is the instant of the change
+  }
+
+  /**
    * The instant of wall time `wall`: its first occurrence when it occurs twice, the instant of
    * the jump when it is skipped. Assumes at most one offset change within a day of `wall`.
    */
@@ -231,36 +247,29 @@ class ZonedCron implements ParsedSchedule {
   }
 
   next(after: number): number | undefined {
-    // Wall times map to instants in order (never backwards), so the first tick after `after` is
-    // the first wall tick after wall(after) whose instant is past `after`. In a repeated hour,
-    // wall ticks just after wall(after) can map to the hour's first occurrence, before `after`:
-    // then search again from `after` seen with that earlier offset.
+    // Wall times map to instants in order, so the first tick is the first wall tick after
+    // wall(after). Except in the second occurrence of a repeated hour: the rest of that hour maps
+    // to its first occurrence, before `after`, so search from the end of the hour.
     let from = this.#clock.wallAt(after);
-    for (;;) {
-      const wall = this.#pattern.nextRun(new Date(from))?.getTime();
-      if (wall === undefined) return undefined;
-      const instant = this.#clock.instantOf(wall);
-      if (instant > after) return instant;
-      from = Math.max(after + (wall - instant), wall);
+    const first = this.#clock.instantOf(from);
+    if (first < Math.floor(after / 1000) * 1000) {
+      from = this.#clock.repeatEnd(first, after) - 1;
     }
+    const wall = this.#pattern.nextRun(new Date(from))?.getTime();
+    return wall === undefined ? undefined : this.#clock.instantOf(wall);
   }
 
   previous(atOrBefore: number): number | undefined {
-    // A repeated hour's wall times map to their first occurrence, so at an instant in its second
-    // occurrence the latest tick can be a wall time after wall(atOrBefore): start from the
-    // larger offset of the last day, and go back while a tick's instant is too late.
-    const offset = Math.max(
-      this.#clock.offsetAt(atOrBefore),
-      this.#clock.offsetAt(atOrBefore - DAY_MS),
-    );
-    let upTo = atOrBefore + offset;
-    for (;;) {
-      // previousRuns is strict but includes a run earlier in the same second: +1 makes it "<=".
-      const wall = this.#pattern.previousRuns(1, new Date(upTo + 1))[0]?.getTime();
-      if (wall === undefined) return undefined;
-      const instant = this.#clock.instantOf(wall);
-      if (instant <= atOrBefore) return instant;
-      upTo = Math.min(atOrBefore + (wall - instant), wall - 1);
+    // Wall times map to instants in order, so the latest tick is the latest wall tick up to
+    // wall(atOrBefore). Except in the second occurrence of a repeated hour: the rest of that hour
+    // maps to its first occurrence, before `atOrBefore`, so search up to the end of the hour.
+    let upTo = this.#clock.wallAt(atOrBefore);
+    const first = this.#clock.instantOf(upTo);
+    if (first < Math.floor(atOrBefore / 1000) * 1000) {
+      upTo = this.#clock.repeatEnd(first, atOrBefore) - 1000;
     }
+    // previousRuns is strict but includes a run earlier in the same second: +1 makes it "<=".
+    const wall = this.#pattern.previousRuns(1, new Date(upTo + 1))[0]?.getTime();
+    return wall === undefined ? undefined : this.#clock.instantOf(wall);
   }
 }

@@ -62,9 +62,7 @@ describe('parseSchedule', () => {
     expect(iso(schedule.next(at('2026-01-01T00:00:00Z')))).toBe('2026-01-01T00:00:01.000Z');
     expect(iso(schedule.next(at('2026-01-01T00:00:00.999Z')))).toBe('2026-01-01T00:00:01.000Z');
     expect(iso(schedule.previous(at('2026-01-01T00:00:00Z')))).toBe('2026-01-01T00:00:00.000Z');
-    expect(iso(schedule.previous(at('2026-01-01T00:00:00.999Z')))).toBe(
-      '2026-01-01T00:00:00.000Z',
-    );
+    expect(iso(schedule.previous(at('2026-01-01T00:00:00.999Z')))).toBe('2026-01-01T00:00:00.000Z');
   });
 
   it('previous finds a rare tick far back', () => {
@@ -74,10 +72,9 @@ describe('parseSchedule', () => {
   });
 
   it('reads ticks in the zone', () => {
-    expect(ticks(parseSchedule('0 9 * * MON-FRI', 'America/New_York'), '2026-01-02T00:00:00Z', 2)).toEqual([
-      '2026-01-02T14:00:00.000Z',
-      '2026-01-05T14:00:00.000Z',
-    ]);
+    expect(
+      ticks(parseSchedule('0 9 * * MON-FRI', 'America/New_York'), '2026-01-02T00:00:00Z', 2),
+    ).toEqual(['2026-01-02T14:00:00.000Z', '2026-01-05T14:00:00.000Z']);
     expect(ticks(parseSchedule('0 9 1 7 *', 'Europe/Berlin'), '2026-01-01T00:00:00Z', 1)).toEqual([
       '2026-07-01T07:00:00.000Z',
     ]);
@@ -99,7 +96,7 @@ describe('parseSchedule', () => {
     }
   });
 
-  it('corrects the zone name\'s case and keeps aliases', () => {
+  it("corrects the zone name's case and keeps aliases", () => {
     expect(parseSchedule('* * * * *', 'europe/berlin').timezone).toBe('Europe/Berlin');
     expect(parseSchedule('* * * * *', 'Etc/UTC').timezone).toBe('Etc/UTC');
   });
@@ -122,7 +119,12 @@ describe('parseSchedule', () => {
       [undefined, 'got undefined'],
       [{ cron: '* * * * *' }, 'got an object'],
     ];
-    for (const [cron, part] of bad) expectInvalid(errorOf(() => parseSchedule(cron, 'UTC')), part, ...forms);
+    for (const [cron, part] of bad)
+      expectInvalid(
+        errorOf(() => parseSchedule(cron, 'UTC')),
+        part,
+        ...forms,
+      );
   });
 
   it('shows at most 200 characters of a long expression', () => {
@@ -134,16 +136,27 @@ describe('parseSchedule', () => {
 
   it('refuses an unknown zone, an offset and a non-string, naming the zone and an example', () => {
     for (const zone of ['Mars/Olympus_Mons', 'Europe/Berlinn', '+01:00', 'UTC+1', '', ' UTC']) {
-      expectInvalid(errorOf(() => parseSchedule('* * * * *', zone)), JSON.stringify(zone), 'Europe/Berlin');
+      expectInvalid(
+        errorOf(() => parseSchedule('* * * * *', zone)),
+        JSON.stringify(zone),
+        'Europe/Berlin',
+      );
     }
     for (const zone of [undefined, 1, null]) {
-      expectInvalid(errorOf(() => parseSchedule('* * * * *', zone)), `got ${String(zone)}`, 'Europe/Berlin');
+      expectInvalid(
+        errorOf(() => parseSchedule('* * * * *', zone)),
+        `got ${String(zone)}`,
+        'Europe/Berlin',
+      );
     }
   });
 
   it('refuses a cron that never fires', () => {
     for (const cron of ['0 0 30 2 *', '0 0 31 4 *', '0 0 0 31 11 *']) {
-      expectInvalid(errorOf(() => parseSchedule(cron, 'UTC')), 'never fires');
+      expectInvalid(
+        errorOf(() => parseSchedule(cron, 'UTC')),
+        'never fires',
+      );
     }
     // Fires only on February 29: rare, but it fires.
     expect(parseSchedule('0 0 29 2 *', 'UTC').next(at('2026-01-01T00:00:00Z'))).toBe(

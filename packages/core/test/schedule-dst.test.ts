@@ -29,7 +29,9 @@ function fireTimes(cron: string, zone: string, from: string, to: string): string
 
 describe('Europe/Berlin, spring 2026-03-29 (02:00 CET jumps to 03:00 CEST at 01:00Z)', () => {
   it('30 2 * * * runs at the jump', () => {
-    expect(fireTimes('30 2 * * *', 'Europe/Berlin', '2026-03-27T12:00:00Z', '2026-03-31T12:00:00Z')).toEqual([
+    expect(
+      fireTimes('30 2 * * *', 'Europe/Berlin', '2026-03-27T12:00:00Z', '2026-03-31T12:00:00Z'),
+    ).toEqual([
       '2026-03-28T01:30:00.000Z', // 02:30 CET
       '2026-03-29T01:00:00.000Z', // 02:30 does not exist: 03:00 CEST
       '2026-03-30T00:30:00.000Z', // 02:30 CEST
@@ -38,7 +40,9 @@ describe('Europe/Berlin, spring 2026-03-29 (02:00 CET jumps to 03:00 CEST at 01:
   });
 
   it('0 * * * * runs 02:00 and 03:00 once, at the jump', () => {
-    expect(fireTimes('0 * * * *', 'Europe/Berlin', '2026-03-28T23:00:00Z', '2026-03-29T03:00:00Z')).toEqual([
+    expect(
+      fireTimes('0 * * * *', 'Europe/Berlin', '2026-03-28T23:00:00Z', '2026-03-29T03:00:00Z'),
+    ).toEqual([
       '2026-03-29T00:00:00.000Z', // 01:00 CET
       '2026-03-29T01:00:00.000Z', // 02:00 (skipped) and 03:00 CEST
       '2026-03-29T02:00:00.000Z', // 04:00 CEST
@@ -47,7 +51,9 @@ describe('Europe/Berlin, spring 2026-03-29 (02:00 CET jumps to 03:00 CEST at 01:
   });
 
   it('*/30 * * * * runs 02:00, 02:30 and 03:00 once, at the jump', () => {
-    expect(fireTimes('*/30 * * * *', 'Europe/Berlin', '2026-03-28T23:00:00Z', '2026-03-29T02:30:00Z')).toEqual([
+    expect(
+      fireTimes('*/30 * * * *', 'Europe/Berlin', '2026-03-28T23:00:00Z', '2026-03-29T02:30:00Z'),
+    ).toEqual([
       '2026-03-28T23:30:00.000Z',
       '2026-03-29T00:00:00.000Z', // 01:00 CET
       '2026-03-29T00:30:00.000Z', // 01:30 CET
@@ -61,7 +67,9 @@ describe('Europe/Berlin, spring 2026-03-29 (02:00 CET jumps to 03:00 CEST at 01:
 
 describe('Europe/Berlin, autumn 2026-10-25 (03:00 CEST goes back to 02:00 CET at 01:00Z)', () => {
   it('30 2 * * * runs at the first 02:30 only', () => {
-    expect(fireTimes('30 2 * * *', 'Europe/Berlin', '2026-10-23T12:00:00Z', '2026-10-27T12:00:00Z')).toEqual([
+    expect(
+      fireTimes('30 2 * * *', 'Europe/Berlin', '2026-10-23T12:00:00Z', '2026-10-27T12:00:00Z'),
+    ).toEqual([
       '2026-10-24T00:30:00.000Z', // 02:30 CEST
       '2026-10-25T00:30:00.000Z', // the first 02:30 (CEST); not 01:30Z (02:30 CET)
       '2026-10-26T01:30:00.000Z', // 02:30 CET
@@ -70,7 +78,9 @@ describe('Europe/Berlin, autumn 2026-10-25 (03:00 CEST goes back to 02:00 CET at
   });
 
   it('0 * * * * does not run the repeated 02:00', () => {
-    expect(fireTimes('0 * * * *', 'Europe/Berlin', '2026-10-24T22:30:00Z', '2026-10-25T04:00:00Z')).toEqual([
+    expect(
+      fireTimes('0 * * * *', 'Europe/Berlin', '2026-10-24T22:30:00Z', '2026-10-25T04:00:00Z'),
+    ).toEqual([
       '2026-10-24T23:00:00.000Z', // 01:00 CEST
       '2026-10-25T00:00:00.000Z', // 02:00 CEST
       '2026-10-25T02:00:00.000Z', // 03:00 CET; 02:00 CET (01:00Z) is a repeat
@@ -80,7 +90,9 @@ describe('Europe/Berlin, autumn 2026-10-25 (03:00 CEST goes back to 02:00 CET at
   });
 
   it('*/30 * * * * does not run the repeated 02:00 and 02:30', () => {
-    expect(fireTimes('*/30 * * * *', 'Europe/Berlin', '2026-10-24T22:30:00Z', '2026-10-25T03:00:00Z')).toEqual([
+    expect(
+      fireTimes('*/30 * * * *', 'Europe/Berlin', '2026-10-24T22:30:00Z', '2026-10-25T03:00:00Z'),
+    ).toEqual([
       '2026-10-24T23:00:00.000Z',
       '2026-10-24T23:30:00.000Z',
       '2026-10-25T00:00:00.000Z', // 02:00 CEST
@@ -104,7 +116,9 @@ describe('Europe/Berlin, autumn 2026-10-25 (03:00 CEST goes back to 02:00 CET at
 
 describe('America/New_York, spring 2026-03-08 (02:00 EST jumps to 03:00 EDT at 07:00Z)', () => {
   it('30 2 * * * runs at the jump', () => {
-    expect(fireTimes('30 2 * * *', 'America/New_York', '2026-03-06T12:00:00Z', '2026-03-10T12:00:00Z')).toEqual([
+    expect(
+      fireTimes('30 2 * * *', 'America/New_York', '2026-03-06T12:00:00Z', '2026-03-10T12:00:00Z'),
+    ).toEqual([
       '2026-03-07T07:30:00.000Z', // 02:30 EST
       '2026-03-08T07:00:00.000Z', // 02:30 does not exist: 03:00 EDT
       '2026-03-09T06:30:00.000Z', // 02:30 EDT
@@ -113,7 +127,9 @@ describe('America/New_York, spring 2026-03-08 (02:00 EST jumps to 03:00 EDT at 0
   });
 
   it('0 * * * * runs 02:00 and 03:00 once, at the jump', () => {
-    expect(fireTimes('0 * * * *', 'America/New_York', '2026-03-08T05:00:00Z', '2026-03-08T09:00:00Z')).toEqual([
+    expect(
+      fireTimes('0 * * * *', 'America/New_York', '2026-03-08T05:00:00Z', '2026-03-08T09:00:00Z'),
+    ).toEqual([
       '2026-03-08T06:00:00.000Z', // 01:00 EST
       '2026-03-08T07:00:00.000Z', // 02:00 (skipped) and 03:00 EDT
       '2026-03-08T08:00:00.000Z',
@@ -122,7 +138,9 @@ describe('America/New_York, spring 2026-03-08 (02:00 EST jumps to 03:00 EDT at 0
   });
 
   it('*/30 * * * * runs 02:00, 02:30 and 03:00 once, at the jump', () => {
-    expect(fireTimes('*/30 * * * *', 'America/New_York', '2026-03-08T05:00:00Z', '2026-03-08T08:30:00Z')).toEqual([
+    expect(
+      fireTimes('*/30 * * * *', 'America/New_York', '2026-03-08T05:00:00Z', '2026-03-08T08:30:00Z'),
+    ).toEqual([
       '2026-03-08T05:30:00.000Z',
       '2026-03-08T06:00:00.000Z', // 01:00 EST
       '2026-03-08T06:30:00.000Z', // 01:30 EST
@@ -136,7 +154,9 @@ describe('America/New_York, spring 2026-03-08 (02:00 EST jumps to 03:00 EDT at 0
 
 describe('America/New_York, autumn 2026-11-01 (02:00 EDT goes back to 01:00 EST at 06:00Z)', () => {
   it('30 2 * * * is not in the repeated hour: one run a day, as usual', () => {
-    expect(fireTimes('30 2 * * *', 'America/New_York', '2026-10-30T12:00:00Z', '2026-11-03T12:00:00Z')).toEqual([
+    expect(
+      fireTimes('30 2 * * *', 'America/New_York', '2026-10-30T12:00:00Z', '2026-11-03T12:00:00Z'),
+    ).toEqual([
       '2026-10-31T06:30:00.000Z', // 02:30 EDT
       '2026-11-01T07:30:00.000Z', // 02:30 EST
       '2026-11-02T07:30:00.000Z',
@@ -145,7 +165,9 @@ describe('America/New_York, autumn 2026-11-01 (02:00 EDT goes back to 01:00 EST 
   });
 
   it('30 1 * * * runs at the first 01:30 only', () => {
-    expect(fireTimes('30 1 * * *', 'America/New_York', '2026-10-30T12:00:00Z', '2026-11-02T12:00:00Z')).toEqual([
+    expect(
+      fireTimes('30 1 * * *', 'America/New_York', '2026-10-30T12:00:00Z', '2026-11-02T12:00:00Z'),
+    ).toEqual([
       '2026-10-31T05:30:00.000Z', // 01:30 EDT
       '2026-11-01T05:30:00.000Z', // the first 01:30 (EDT); not 06:30Z (01:30 EST)
       '2026-11-02T06:30:00.000Z', // 01:30 EST
@@ -153,7 +175,9 @@ describe('America/New_York, autumn 2026-11-01 (02:00 EDT goes back to 01:00 EST 
   });
 
   it('0 * * * * does not run the repeated 01:00', () => {
-    expect(fireTimes('0 * * * *', 'America/New_York', '2026-11-01T03:30:00Z', '2026-11-01T08:00:00Z')).toEqual([
+    expect(
+      fireTimes('0 * * * *', 'America/New_York', '2026-11-01T03:30:00Z', '2026-11-01T08:00:00Z'),
+    ).toEqual([
       '2026-11-01T04:00:00.000Z', // 00:00 EDT
       '2026-11-01T05:00:00.000Z', // 01:00 EDT
       '2026-11-01T07:00:00.000Z', // 02:00 EST; 01:00 EST (06:00Z) is a repeat
@@ -162,7 +186,9 @@ describe('America/New_York, autumn 2026-11-01 (02:00 EDT goes back to 01:00 EST 
   });
 
   it('*/30 * * * * does not run the repeated 01:00 and 01:30', () => {
-    expect(fireTimes('*/30 * * * *', 'America/New_York', '2026-11-01T03:30:00Z', '2026-11-01T08:00:00Z')).toEqual([
+    expect(
+      fireTimes('*/30 * * * *', 'America/New_York', '2026-11-01T03:30:00Z', '2026-11-01T08:00:00Z'),
+    ).toEqual([
       '2026-11-01T04:00:00.000Z',
       '2026-11-01T04:30:00.000Z',
       '2026-11-01T05:00:00.000Z', // 01:00 EDT

@@ -23,6 +23,16 @@ export class ReseolioValidationError extends ReseolioError {
 }
 
 /**
+ * A cron expression or time zone that cannot be used; nothing was stored. The message names the
+ * value (shortened to 200 characters) and the forms that are accepted.
+ */
+export class InvalidScheduleError extends ReseolioValidationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'RESEOLIO_INVALID_SCHEDULE', options);
+  }
+}
+
+/**
  * An argument list or a result cannot be stored faithfully (a function, a symbol, a class
  * instance, a cycle…; the message names the path to the value), or a stored payload cannot be
  * read back.

@@ -80,8 +80,8 @@ describe('schedules', () => {
       ],
       [{ cron: '* * * * *', timezone: 42 }, InvalidScheduleError, 'RESEOLIO_INVALID_SCHEDULE'],
       [{ timezone: 'UTC' }, ReseolioValidationError, 'RESEOLIO_INVALID_SCHEDULE'],
-      [{ cron: '* * * * *', args: [() => 1] }, SerializationError, 'RESEOLIO_SERIALIZATION'],
-      [{ cron: '* * * * *', args: [Symbol('x')] }, SerializationError, 'RESEOLIO_SERIALIZATION'],
+      [{ cron: '* * * * *', args: [() => 1] }, SerializationError, 'RESEOLIO_UNSERIALIZABLE'],
+      [{ cron: '* * * * *', args: [Symbol('x')] }, SerializationError, 'RESEOLIO_UNSERIALIZABLE'],
       [
         { cron: '* * * * *', args: 'not a list' },
         ReseolioValidationError,

@@ -175,8 +175,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       this.#state = 'stopping';
       this.#removeSignalHandlers?.();
       await this.#starting?.catch(() => {});
-      await this.#scheduler?.stop();
-      await this.#pool?.stop(timeoutMs);
+      // Both stop at once: the pool must stop claiming before this await yields.
+      await Promise.all([this.#scheduler?.stop(), this.#pool?.stop(timeoutMs)]);
       const runtime = await this.#runtime?.catch(() => undefined);
       await runtime?.close(
         new ReseolioStateError('The engine stopped while this result() was waiting.'),

@@ -113,11 +113,16 @@ describe('schedules on several nodes', () => {
       CREATE TRIGGER stall BEFORE INSERT ON ${q('jobs')}
         FOR EACH ROW EXECUTE FUNCTION ${q('stall_first_insert')}();
     `);
-    const doomed = startFixture('schedule-node.mjs', [
-      'postgres',
-      database.connectionString,
-      database.schema,
-    ]);
+    // A backend asleep in a query notices its client is gone only if it checks: with this
+    // setting it does, as an idle-in-transaction backend of a crashed process does at once.
+    const checked = new URL(database.connectionString);
+    checked.searchParams.set('options', '-c client_connection_check_interval=100');
+    const doomed = startFixture('schedule-node.mjs', ['postgres', checked.href, database.schema]);
+    onCleanup(async () => {
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+      );
+    });
     await doomed.waitForLine(/^ready$/, 60_000);
     await waitFor(
       async () =>

@@ -30,6 +30,7 @@ async function running(
     maxAttempts,
     idempotencyKey: null,
     parentId: null,
+    scheduleId: null,
     createdAt: T0,
     runAt: T0,
   });

@@ -214,9 +214,27 @@ $('#signup').addEventListener('submit', async (event) => {
     `Signed up as ${result.userId}; the welcome email is on its way.`;
 });
 
+async function renderReportSchedule() {
+  const schedule = await api('/api/reports/sales');
+  const next = schedule.nextRunAt ? new Date(schedule.nextRunAt).toLocaleString() : 'never';
+  $('#report-schedule').textContent =
+    `"${schedule.cron}" in ${schedule.timezone}, ${schedule.status}: next ${next}` +
+    (schedule.lastRunAt ? `, last ${new Date(schedule.lastRunAt).toLocaleString()}` : '');
+}
+
+$('#report-now').addEventListener('click', async () => {
+  await api('/api/reports/sales/run', { method: 'POST' });
+});
+
 async function tick() {
   try {
-    await Promise.all([renderOrders(), renderProducts(), renderAudit(), renderEmails()]);
+    await Promise.all([
+      renderOrders(),
+      renderProducts(),
+      renderAudit(),
+      renderEmails(),
+      renderReportSchedule(),
+    ]);
   } catch (error) {
     console.warn('refresh failed', error);
   }

@@ -5,6 +5,7 @@ import type { ShopConfig } from './config.ts';
 import { openDatabase } from './db/open.ts';
 import type { ShopDatabase } from './db/repository.ts';
 import type { ShopDeps } from './deps.ts';
+import { declareSalesReport } from './durable/sales-report.ts';
 import { shopRoutes } from './http/routes.ts';
 import { webhookReceiver } from './http/webhook-receiver.ts';
 import { Carrier } from './services/carrier.ts';
@@ -63,6 +64,8 @@ export async function buildApp(
     await app.register(shopRoutes, { shop, deps, publicDir: PUBLIC_DIR });
 
     await repo.seedProducts(CATALOGUE);
+    // Declared at every start: an upsert, so a schedule paused at runtime stays paused.
+    await declareSalesReport(app.reseolio, shop.sendSalesReport);
     app.addHook('onReady', async () => {
       const recovered = await shop.recoverPlacedOrders();
       if (recovered > 0) app.log.info(`re-enqueued the sagas of ${recovered} placed orders`);

@@ -78,7 +78,8 @@ export function checkLedger(
   }
   const emailCounts = new Map<string, number>();
   for (const email of data.emails) {
-    const key = `${email.template} to ${email.orderId ?? email.userId ?? email.to}`;
+    // A report is one email per run (its subject names the tick); the others one per order or user.
+    const key = `${email.template} to ${email.orderId ?? email.userId ?? `${email.to}: ${email.subject}`}`;
     emailCounts.set(key, (emailCounts.get(key) ?? 0) + 1);
   }
   for (const [key, count] of emailCounts) {

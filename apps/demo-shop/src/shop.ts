@@ -6,6 +6,7 @@ import type { ShopDeps } from './deps.ts';
 import { registerInvoice } from './durable/invoice.ts';
 import { registerOrderWebhook } from './durable/order-webhook.ts';
 import { registerProductImages } from './durable/product-images.ts';
+import { registerSalesReport } from './durable/sales-report.ts';
 import { registerWelcomeEmail } from './durable/welcome-email.ts';
 
 /** The catalogue seeded on first start. The lamp's small stock makes "out of stock" easy to hit. */
@@ -30,6 +31,7 @@ export function createShop(reseolio: Reseolio, deps: ShopDeps) {
   const { sendWelcomeEmail } = registerWelcomeEmail(reseolio, deps);
   const { generateInvoice } = registerInvoice(reseolio, deps);
   const { processProductImages, resizeImage } = registerProductImages(reseolio, deps);
+  const { sendSalesReport } = registerSalesReport(reseolio, deps);
   const { repo } = deps;
 
   /** The saga's key: placing or recovering the same order always finds the same job. */
@@ -42,6 +44,7 @@ export function createShop(reseolio: Reseolio, deps: ShopDeps) {
     generateInvoice,
     processProductImages,
     resizeImage,
+    sendSalesReport,
 
     /** Stores the order and starts its saga (in one transaction on PostgreSQL). */
     async placeOrder(request: OrderRequest): Promise<Order | undefined> {

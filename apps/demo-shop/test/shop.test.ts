@@ -188,6 +188,38 @@ for (const { name, dialect, fresh } of DATABASES) {
       expect(forged.status).toBe(401);
     });
 
+    it('declares the daily sales report at start; "send now" mails one report per run, and a paused schedule stays paused on restart', async () => {
+      const database = await fresh();
+      const shop = await startShop(database);
+      const { body: schedule } = await shop.request('GET', '/api/reports/sales');
+      expect(schedule).toMatchObject({
+        id: 'reports:sales:daily',
+        name: 'reports:sales:daily',
+        cron: '0 8 * * *',
+        timezone: 'Europe/Berlin',
+        args: ['owner@shop.example'],
+        status: 'active',
+      });
+      const placed = await shop.request('POST', '/api/orders', { productId: 'mug', quantity: 1 });
+      await settledOrder(shop, placed.body.orderId);
+      const run = await shop.request('POST', '/api/reports/sales/run');
+      expect(run.status).toBe(202);
+      const report = await shop.app.reseolio.getHandle(run.body.jobId).result(10_000);
+      expect(report).toMatchObject({ orders: 1, revenueCents: 1200 });
+      expect((await shop.app.reseolio.getHandle(run.body.jobId).details()).scheduleId).toBe(
+        'reports:sales:daily',
+      );
+      const { emails } = await shop.database.repo.snapshot();
+      expect(emails.filter((e) => e.template === 'sales-report')).toMatchObject([
+        { to: 'owner@shop.example', body: '1 orders, 1 fulfilled, 12.00 € revenue.' },
+      ]);
+      await shop.app.reseolio.pauseSchedule('reports:sales:daily');
+      await shop.close();
+      const restarted = await startShop(database);
+      const { body: after } = await restarted.request('GET', '/api/reports/sales');
+      expect(after.status).toBe('paused');
+    });
+
     it('validates the fault switches and serves the page', async () => {
       const shop = await openShop();
       expect((await shop.request('GET', '/api/health')).body).toEqual({

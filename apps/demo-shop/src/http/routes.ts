@@ -6,6 +6,7 @@ import { auditShop } from '../audit.ts';
 import type { Order } from '../db/repository.ts';
 import type { ShopDeps } from '../deps.ts';
 import { IMAGE_SIZES } from '../durable/product-images.ts';
+import { SALES_REPORT_SCHEDULE } from '../durable/sales-report.ts';
 import { parseFaults } from '../services/faults.ts';
 import type { Shop } from '../shop.ts';
 
@@ -188,6 +189,13 @@ export async function shopRoutes(
   });
 
   app.get('/api/emails', async () => ({ emails: await repo.listEmails(15) }));
+
+  // The daily sales report's schedule, and one run of it now.
+  app.get('/api/reports/sales', async () => app.reseolio.getSchedule(SALES_REPORT_SCHEDULE));
+  app.post('/api/reports/sales/run', async (_request, reply) => {
+    const run = await app.reseolio.triggerSchedule(SALES_REPORT_SCHEDULE);
+    return reply.code(202).send({ jobId: run.jobId });
+  });
 
   app.get('/api/faults', async () => deps.faults);
   app.put('/api/faults', async (request, reply) => {

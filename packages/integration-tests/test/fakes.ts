@@ -74,6 +74,9 @@ export function makeFakes() {
       async findById(id: string) {
         return { ...orders.get(id)! };
       },
+      async findRecent() {
+        return [...orders.values()].map((order) => ({ ...order }));
+      },
       async update(id: string, patch: Partial<Order>) {
         Object.assign(orders.get(id)!, patch);
       },

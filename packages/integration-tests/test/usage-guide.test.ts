@@ -377,6 +377,74 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     });
   });
 
+  describe('Pattern 5: scheduled jobs (cron)', () => {
+    it('declares the digest at every start, runs it on its ticks and on a trigger, and pauses it', async () => {
+      const { db, emailService, records } = makeFakes();
+      await db.orders.create({
+        total: 10,
+        customerId: 'c',
+        email: 'a@b.c',
+        items: [],
+        address: 'x',
+      });
+      const reseolio = engineOn(openStorage());
+      await reseolio.start();
+
+      const sendDailyDigest = reseolio.durable(
+        reseolio.namespace('reports', 'digest', 'send'),
+        async (audience: string) => {
+          const orders = await db.orders.findRecent();
+          await emailService.send({
+            to: audience,
+            subject: 'Daily digest',
+            template: 'digest',
+            orders: orders.length,
+          });
+          return { orders: orders.length };
+        },
+      );
+
+      const declare = (cron: string) =>
+        reseolio.schedule('reports:digest:daily', sendDailyDigest, {
+          cron,
+          timezone: 'Europe/Berlin',
+          args: ['managers@example.com'],
+          catchUp: 'latest',
+          overlap: 'skip',
+        });
+      const declared = await declare('0 8 * * *');
+      // 08:00 in Berlin is 06:00 or 07:00 UTC.
+      expect([6, 7]).toContain(declared.nextRunAt!.getUTCHours());
+      expect(declared.nextRunAt!.getUTCMinutes()).toBe(0);
+
+      const run = await reseolio.triggerSchedule('reports:digest:daily');
+      expect(await run.result()).toEqual({ orders: 1 });
+      expect(records.emails).toEqual([
+        { to: 'managers@example.com', subject: 'Daily digest', template: 'digest', orders: 1 },
+      ]);
+      expect((await run.details()).scheduleId).toBe('reports:digest:daily');
+
+      // The same declaration with a cron of every second (a test cannot wait for 08:00): the
+      // ticks run, each once.
+      await declare('* * * * * *');
+      await waitFor(
+        async () =>
+          (await reseolio.listJobs({ scheduleId: 'reports:digest:daily', status: 'success' }))
+            .length >= 3,
+        { timeoutMs: 30_000, what: 'three digests from ticks' },
+      );
+      const paused = await reseolio.pauseSchedule('reports:digest:daily');
+      expect(paused.status).toBe('paused');
+      // Declared again at the next start: still paused.
+      expect((await declare('* * * * * *')).status).toBe('paused');
+      const runs = await reseolio.listJobs({ scheduleId: 'reports:digest:daily', limit: 1000 });
+      const ticks = runs
+        .filter((job) => job.idempotencyKey !== null)
+        .map((job) => job.runAt.getTime());
+      expect(new Set(ticks).size).toBe(ticks.length);
+    });
+  });
+
   describe('Scenario 1: webhook delivery', () => {
     it('retries a failing endpoint with exponential backoff and signs every delivery', async () => {
       const received: { signature: string; body: string }[] = [];

@@ -3,8 +3,11 @@ import pg from 'pg';
 import {
   type AckInput,
   type ClaimInput,
+  type DueSchedulesInput,
   type EnqueueOptions,
   type EnqueueResult,
+  type FireScheduleInput,
+  type FireScheduleResult,
   type HeartbeatInput,
   type JobFilter,
   type JobRecord,
@@ -13,6 +16,11 @@ import {
   type NewJob,
   type PurgeInput,
   ReseolioStateError,
+  type ScheduleFilter,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpsert,
+  type ScheduleUpsertResult,
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
@@ -30,14 +38,22 @@ import {
 import { ackJob, ackSuccesses, ackWasApplied } from './queries/ack-job.ts';
 import { cancelJob } from './queries/cancel-job.ts';
 import { claimJobs } from './queries/claim-jobs.ts';
+import { deleteSchedule } from './queries/delete-schedule.ts';
 import { enqueueJob } from './queries/enqueue-job.ts';
 import { enqueueJobs } from './queries/enqueue-jobs.ts';
+import { fireSchedule, readFired } from './queries/fire-schedule.ts';
 import { getJob, getJobStates } from './queries/get-job.ts';
+import { getSchedule } from './queries/get-schedule.ts';
 import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
+import { listDueSchedules } from './queries/list-due-schedules.ts';
 import { listExpiredLeases } from './queries/list-expired-leases.ts';
 import { listJobs } from './queries/list-jobs.ts';
+import { listSchedules } from './queries/list-schedules.ts';
+import { nextScheduleRunAt } from './queries/next-schedule-run-at.ts';
 import { purgeJobs } from './queries/purge-jobs.ts';
 import { retryJob } from './queries/retry-job.ts';
+import { updateSchedule } from './queries/update-schedule.ts';
+import { upsertSchedule } from './queries/upsert-schedule.ts';
 
 import { type SchemaNames, schemaNames } from './schema-names.ts';
 import { poolExecutor, type SqlExecutor, transactionExecutor } from './sql-executor.ts';
@@ -296,6 +312,60 @@ export class PostgresStorage implements StorageAdapter {
 
   listJobs(filter: JobFilter): Promise<JobRecord[]> {
     return this.#run('listJobs', () => listJobs(this.#exec, this.#names, filter));
+  }
+
+  upsertSchedule(input: ScheduleUpsert): Promise<ScheduleUpsertResult> {
+    return this.#run('upsertSchedule', () => upsertSchedule(this.#exec, this.#names, input));
+  }
+
+  getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#run('getSchedule', () => getSchedule(this.#exec, this.#names, id));
+  }
+
+  listSchedules(filter: ScheduleFilter): Promise<ScheduleRecord[]> {
+    return this.#run('listSchedules', () => listSchedules(this.#exec, this.#names, filter));
+  }
+
+  updateSchedule(input: ScheduleUpdate): Promise<ScheduleRecord | undefined> {
+    return this.#run('updateSchedule', () => updateSchedule(this.#exec, this.#names, input));
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return this.#run('deleteSchedule', () => deleteSchedule(this.#exec, this.#names, id));
+  }
+
+  listDueSchedules(input: DueSchedulesInput): Promise<ScheduleRecord[]> {
+    return this.#run('listDueSchedules', () => listDueSchedules(this.#exec, this.#names, input));
+  }
+
+  nextScheduleRunAt(names: readonly string[]): Promise<number | undefined> {
+    return this.#run('nextScheduleRunAt', () => nextScheduleRunAt(this.#exec, this.#names, names));
+  }
+
+  /**
+   * Re-sent after connection errors, like `enqueue` and acks: a re-send is idempotent. A tick
+   * is a compare-and-set on `next_run_at`, so it cannot be claimed twice, and its jobs carry
+   * idempotency keys derived from the schedule and the tick, so they cannot be made twice. An
+   * earlier send whose commit went through and whose reply was lost is recognised by its job
+   * ids (see `readFired`) and answered from the database, instead of "not fired" (the
+   * compare-and-set would fail on its own write) or, for a trigger's unkeyed jobs, twice. Its
+   * times do not go stale the way a lease does: they are what it records.
+   */
+  async fireSchedule(input: FireScheduleInput): Promise<FireScheduleResult | undefined> {
+    const fired = await this.#runRetrying('fireSchedule', async (retrying) => {
+      const sent =
+        retrying && input.jobs.length > 0
+          ? await readFired(this.#exec, this.#names, input)
+          : undefined;
+      return (
+        sent ??
+        fireSchedule(this.#pool, this.#exec, this.#options.preparedStatements, this.#names, input)
+      );
+    });
+    if (!fired) return undefined;
+    const { events, ...result } = fired;
+    this.#emitLocally(events);
+    return result;
   }
 
   async subscribe(listener: Listener): Promise<() => Promise<void>> {

@@ -9,6 +9,8 @@ export interface SchemaNames {
   readonly schema: string;
   /** `"schema"."jobs"`, ready to splice into SQL text. */
   readonly jobs: string;
+  /** `"schema"."schedules"`. */
+  readonly schedules: string;
   /** `"schema"."__reseolio_migrations"`: ours, never the host app's drizzle table. */
   readonly migrations: string;
   /** The LISTEN/NOTIFY channel (unquoted; passed to pg_notify as a parameter). */
@@ -21,6 +23,7 @@ export function schemaNames(schema: string): SchemaNames {
   return {
     schema,
     jobs: `${quoteIdent(schema)}.${quoteIdent('jobs')}`,
+    schedules: `${quoteIdent(schema)}.${quoteIdent('schedules')}`,
     migrations: `${quoteIdent(schema)}.${quoteIdent(MIGRATIONS_TABLE)}`,
     // One channel per schema, so two Reseolio installs in one database do not wake each other.
     channel: `reseolio:${schema}`,

@@ -37,6 +37,9 @@ export const jobs = reseolioSchema.table(
     maxAttempts: integer('max_attempts').notNull(),
     idempotencyKey: text('idempotency_key'),
     parentId: uuid('parent_id'),
+    // The schedule that made the job. No foreign key: deleting a schedule keeps its jobs, and
+    // a job's insert must not lock the schedule row (a tick already holds it).
+    scheduleId: text('schedule_id'),
     ownerId: text('owner_id'),
     leaseToken: text('lease_token'),
     leaseExpiresAt: bigint('lease_expires_at', { mode: 'number' }),
@@ -67,7 +70,45 @@ export const jobs = reseolioSchema.table(
     index('jobs_completed_idx')
       .on(t.completedAt)
       .where(sql`${t.status} in ('success', 'dead', 'cancelled')`),
-    // No index for listJobs: it pages newest first by id, on the primary key (UUIDv7 ids
+    // listJobs({ scheduleId }) pages a schedule's runs newest first: a backward scan of this
+    // index. Partial, so direct calls (most jobs) pay nothing for it on insert.
+    index('jobs_schedule_idx').on(t.scheduleId, t.id).where(sql`${t.scheduleId} is not null`),
+    // No other index for listJobs: it pages newest first by id, on the primary key (UUIDv7 ids
     // are time-ordered). A (created_at, id) index cost about a tenth of the bulk insert rate.
+  ],
+);
+
+/**
+ * One row per schedule. The id is the application's (`'reports:daily'`). Times are epoch ms
+ * the engine chose, like the jobs'. `last_job_id` has no foreign key: a purge may delete the
+ * job while the schedule still names it.
+ */
+export const schedules = reseolioSchema.table(
+  'schedules',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    cron: text('cron').notNull(),
+    timezone: text('timezone').notNull(),
+    args: text('args').notNull(),
+    status: text('status').notNull(),
+    catchUp: text('catch_up').notNull(),
+    overlap: text('overlap').notNull(),
+    catchUpWindowMs: bigint('catch_up_window_ms', { mode: 'number' }).notNull(),
+    nextRunAt: bigint('next_run_at', { mode: 'number' }),
+    lastRunAt: bigint('last_run_at', { mode: 'number' }),
+    lastJobId: uuid('last_job_id'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    check('schedules_status_check', sql`${t.status} in ('active', 'paused')`),
+    check('schedules_catch_up_check', sql`${t.catchUp} in ('skip', 'latest', 'all')`),
+    check('schedules_overlap_check', sql`${t.overlap} in ('allow', 'skip')`),
+    // listDueSchedules and nextScheduleRunAt: active schedules with a next run, soonest first
+    // (ties by id). Paused and finished (null next run) schedules are not in it.
+    index('schedules_due_idx')
+      .on(t.nextRunAt, t.id)
+      .where(sql`${t.status} = 'active' and ${t.nextRunAt} is not null`),
   ],
 );

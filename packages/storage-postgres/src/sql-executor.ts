@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 export type Row = Record<string, unknown>;
 
@@ -19,15 +19,33 @@ export type SqlExecutor = (text: string, values: readonly unknown[]) => Promise<
  */
 export function poolExecutor(pool: Pool, prepared = true): SqlExecutor {
   if (!prepared) return async (text, values) => (await pool.query(text, values as unknown[])).rows;
-  const statementNames = new Map<string, string>();
-  return async (text, values) => {
-    let name = statementNames.get(text);
-    if (name === undefined) {
-      name = `reseolio_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-      statementNames.set(text, name);
-    }
-    return (await pool.query({ name, text, values: values as unknown[] })).rows;
-  };
+  return async (text, values) =>
+    (await pool.query({ name: statementName(text), text, values: values as unknown[] })).rows;
+}
+
+/**
+ * Runs statements on one checked-out client (a transaction of our own), prepared like
+ * {@link poolExecutor}'s under the same names: node-postgres remembers per connection which
+ * names it has prepared, so a statement prepared by a pool query is reused here and back.
+ */
+export function clientExecutor(client: PoolClient, prepared = true): SqlExecutor {
+  if (!prepared) {
+    return async (text, values) => (await client.query(text, values as unknown[])).rows;
+  }
+  return async (text, values) =>
+    (await client.query({ name: statementName(text), text, values: values as unknown[] })).rows;
+}
+
+// Statement texts are a fixed set (one per query shape), so this cache stays small.
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `reseolio_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 interface PgQueryable {

@@ -52,6 +52,7 @@ describe('connectionString', () => {
       maxAttempts: 1,
       idempotencyKey: null,
       parentId: null,
+      scheduleId: null,
       createdAt: 1_700_000_000_000,
       runAt: 1_700_000_000_000,
     });

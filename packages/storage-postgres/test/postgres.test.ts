@@ -23,6 +23,7 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
     maxAttempts: 3,
     idempotencyKey: null,
     parentId: null,
+    scheduleId: null,
     createdAt: T0,
     runAt: T0,
     ...overrides,
@@ -95,7 +96,11 @@ describe('migrations', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
       [schema],
     );
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['__reseolio_migrations', 'jobs']);
+    expect(tables.rows.map((row) => row.table_name)).toEqual([
+      '__reseolio_migrations',
+      'jobs',
+      'schedules',
+    ]);
   });
 
   it('the shipped SQL names the schema only as a qualifier, so it can be rewritten', async () => {
@@ -213,6 +218,65 @@ describe('migrations', () => {
     const applied = await adminQuery(`SELECT tag FROM "${schema}".__reseolio_migrations`);
     expect(applied.rows.map((row) => row.tag)).toEqual((await loadMigrations()).map((m) => m.tag));
     expect(await heldMigrationLocks(schema)).toBe(0);
+  });
+
+  it('a schema at the previous migration upgrades: its jobs gain a null schedule id, and schedules work', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const names = schemaNames(schema);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+    closers.push(() => pool.end());
+    const shipped = await loadMigrations();
+    const previous = shipped.filter((m) => m.tag !== '0004_schedules');
+    expect(previous).toHaveLength(shipped.length - 1);
+    await migrate(pool, names, previous);
+    // A job written by the previous version, with its column list.
+    const old = newJob();
+    await pool.query(
+      `INSERT INTO "${schema}".jobs (id, name, status, args, policy, attempt, max_attempts,
+         created_at, run_at) VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7)`,
+      [old.id, old.name, old.args, old.policy, old.maxAttempts, old.createdAt, old.runAt],
+    );
+    const storage = storageOn(schema);
+    closers.push(() => storage.close());
+    await storage.init();
+    const applied = await adminQuery(`SELECT tag FROM "${schema}".__reseolio_migrations`);
+    expect(applied.rows.map((row) => row.tag)).toEqual(shipped.map((m) => m.tag));
+    expect(await storage.getJob(old.id)).toMatchObject({ id: old.id, scheduleId: null });
+    // The claim function returns the table's row type, which now has the new column.
+    const [claimed] = await storage.claim({
+      leaseToken: randomUUID(),
+      names: [old.name],
+      ownerId: 'w',
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 1_000,
+    });
+    expect(claimed).toMatchObject({ id: old.id, scheduleId: null, attempt: 1 });
+    const { schedule } = await storage.upsertSchedule({
+      id: 'upgraded',
+      name: old.name,
+      cron: '* * * * *',
+      timezone: 'UTC',
+      args: '[]',
+      catchUp: 'latest',
+      overlap: 'allow',
+      catchUpWindowMs: 0,
+      nextRunAt: T0,
+      now: T0,
+    });
+    const tick = newJob({ name: old.name, scheduleId: schedule.id, idempotencyKey: 'tick' });
+    const fired = await storage.fireSchedule({
+      id: schedule.id,
+      claim: { expectedNextRunAt: T0, nextRunAt: T0 + 60_000 },
+      jobs: [tick],
+      now: T0,
+    });
+    expect(fired?.schedule.lastJobId).toBe(tick.id);
+    expect((await storage.listJobs({ scheduleId: schedule.id })).map((j) => j.id)).toEqual([
+      tick.id,
+    ]);
   });
 
   it('init with migrate false on an empty schema says to run the migrations', async ({ task }) => {

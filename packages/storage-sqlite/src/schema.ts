@@ -2,9 +2,9 @@ import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
- * The one table Reseolio keeps in SQLite. Names are prefixed `reseolio_` so they sit beside the
- * host application's tables; times are integer epoch milliseconds chosen by the engine.
- * Changing this file means running `pnpm db:generate` and committing the new migration.
+ * The tables Reseolio keeps in SQLite, jobs first. Names are prefixed `reseolio_` so they sit
+ * beside the host application's tables; times are integer epoch milliseconds chosen by the
+ * engine. Changing this file means running `pnpm db:generate` and committing the new migration.
  */
 export const jobs = sqliteTable(
   'reseolio_jobs',
@@ -22,6 +22,8 @@ export const jobs = sqliteTable(
     maxAttempts: integer('max_attempts').notNull(),
     idempotencyKey: text('idempotency_key'),
     parentId: text('parent_id'),
+    /** The schedule whose tick (or trigger) made the job; null for a direct call. */
+    scheduleId: text('schedule_id'),
     ownerId: text('owner_id'),
     leaseToken: text('lease_token'),
     leaseExpiresAt: integer('lease_expires_at'),
@@ -46,7 +48,44 @@ export const jobs = sqliteTable(
     // listJobs pages newest first by id, on the primary key's index (UUIDv7 ids are
     // time-ordered). Children by parent; purge scans final jobs by completion time.
     index('reseolio_jobs_parent_idx').on(t.parentId).where(sql`${t.parentId} IS NOT NULL`),
+    // A schedule's runs, newest first: `schedule_id = ? ORDER BY id DESC` walks it backwards.
+    index('reseolio_jobs_schedule_idx')
+      .on(t.scheduleId, t.id)
+      .where(sql`${t.scheduleId} IS NOT NULL`),
     index('reseolio_jobs_completed_idx').on(t.completedAt).where(sql`${t.completedAt} IS NOT NULL`),
+  ],
+);
+
+/**
+ * Schedules (`ScheduleRecord`): the definition an application declares, its status, and the
+ * next tick to fire, which `fireSchedule` claims by compare-and-set together with its jobs.
+ */
+export const schedules = sqliteTable(
+  'reseolio_schedules',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    cron: text('cron').notNull(),
+    timezone: text('timezone').notNull(),
+    args: text('args').notNull(),
+    status: text('status', { enum: ['active', 'paused'] }).notNull(),
+    catchUp: text('catch_up', { enum: ['skip', 'latest', 'all'] }).notNull(),
+    overlap: text('overlap', { enum: ['allow', 'skip'] }).notNull(),
+    catchUpWindowMs: integer('catch_up_window_ms').notNull(),
+    nextRunAt: integer('next_run_at'),
+    lastRunAt: integer('last_run_at'),
+    lastJobId: text('last_job_id'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    // Due lookups are per function name, of active schedules only: `listDueSchedules`
+    // (`next_run_at <= now`, soonest first) and `nextScheduleRunAt` (the smallest) each read
+    // a range of this index per name. Paused schedules and those that never fire again stay
+    // out of it.
+    index('reseolio_schedules_due_idx')
+      .on(t.name, t.nextRunAt)
+      .where(sql`${t.status} = 'active' AND ${t.nextRunAt} IS NOT NULL`),
   ],
 );
 

@@ -1,12 +1,15 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import {
   type AckInput,
   type ClaimInput,
+  type DueSchedulesInput,
   describeValue,
   type EnqueueOptions,
   type EnqueueResult,
+  type FireScheduleInput,
+  type FireScheduleResult,
   type HeartbeatInput,
   type JobFilter,
   type JobRecord,
@@ -15,6 +18,11 @@ import {
   type NewJob,
   type PurgeInput,
   ReseolioStateError,
+  type ScheduleFilter,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpsert,
+  type ScheduleUpsertResult,
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
@@ -39,7 +47,7 @@ import {
 } from './options.ts';
 import { type Outbox, prepareOutbox } from './outbox.ts';
 import { applyPragmas, setBusyTimeout, withoutLockWaits } from './pragmas.ts';
-import { jobs } from './schema.ts';
+import { jobs, schedules } from './schema.ts';
 import { claimedRecord, prepareStatements, type Statements } from './statements.ts';
 import { type Committed, prepareTransactions, type Transactions } from './transactions.ts';
 
@@ -244,6 +252,7 @@ export class SqliteStorage implements StorageAdapter {
     }
     if (filter.name !== undefined) conditions.push(eq(jobs.name, filter.name));
     if (filter.parentId !== undefined) conditions.push(eq(jobs.parentId, filter.parentId));
+    if (filter.scheduleId !== undefined) conditions.push(eq(jobs.scheduleId, filter.scheduleId));
     return this.#read('listJobs', connection, () =>
       connection.orm
         .select()
@@ -254,6 +263,72 @@ export class SqliteStorage implements StorageAdapter {
         .offset(filter.offset ?? 0)
         .all(),
     );
+  }
+
+  async upsertSchedule(input: ScheduleUpsert): Promise<ScheduleUpsertResult> {
+    const connection = this.#ready();
+    return this.#write('upsertSchedule', connection, () =>
+      connection.transactions.upsertSchedule.immediate(input),
+    );
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    const connection = this.#ready();
+    return this.#read('getSchedule', connection, () => connection.statements.getSchedule.get(id));
+  }
+
+  async listSchedules(filter: ScheduleFilter): Promise<ScheduleRecord[]> {
+    const connection = this.#ready();
+    const conditions: SQL[] = [];
+    if (filter.status !== undefined) conditions.push(eq(schedules.status, filter.status));
+    if (filter.name !== undefined) conditions.push(eq(schedules.name, filter.name));
+    return this.#read('listSchedules', connection, () =>
+      connection.orm
+        .select()
+        .from(schedules)
+        .where(and(...conditions))
+        .orderBy(asc(schedules.id))
+        .limit(filter.limit ?? 100)
+        .offset(filter.offset ?? 0)
+        .all(),
+    );
+  }
+
+  async updateSchedule(input: ScheduleUpdate): Promise<ScheduleRecord | undefined> {
+    const connection = this.#ready();
+    return this.#write('updateSchedule', connection, () =>
+      connection.transactions.updateSchedule.immediate(input),
+    );
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    const connection = this.#ready();
+    return this.#write('deleteSchedule', connection, () =>
+      connection.transactions.deleteSchedule.immediate(id),
+    );
+  }
+
+  async listDueSchedules(input: DueSchedulesInput): Promise<ScheduleRecord[]> {
+    const connection = this.#ready();
+    if (input.names.length === 0 || input.limit <= 0) return [];
+    const params = { now: input.now, names: JSON.stringify(input.names), limit: input.limit };
+    return this.#read('listDueSchedules', connection, () =>
+      connection.statements.listDueSchedules.all(params),
+    );
+  }
+
+  async nextScheduleRunAt(names: readonly string[]): Promise<number | undefined> {
+    const connection = this.#ready();
+    if (names.length === 0) return undefined;
+    const json = JSON.stringify(names);
+    const earliest = await this.#read('nextScheduleRunAt', connection, () =>
+      connection.statements.nextScheduleRunAt.get(json),
+    );
+    return earliest ?? undefined;
+  }
+
+  async fireSchedule(input: FireScheduleInput): Promise<FireScheduleResult | undefined> {
+    return this.#commit('fireSchedule', (t) => t.fireSchedule.immediate(input));
   }
 
   async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {

@@ -1,10 +1,11 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { JobRecord, JobState } from 'reseolio/storage';
+import { prepareScheduleStatements, type ScheduleStatements } from './schedule-statements.ts';
 
 /** Columns aliased to `JobRecord` fields, so rows need no mapping. */
 const JOB = `id, name, status, args, result, error, policy, attempt,
   max_attempts AS maxAttempts, idempotency_key AS idempotencyKey, parent_id AS parentId,
-  owner_id AS ownerId, lease_token AS leaseToken, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
+  schedule_id AS scheduleId, owner_id AS ownerId, lease_token AS leaseToken, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
   run_at AS runAt, started_at AS startedAt, completed_at AS completedAt`;
 
 /**
@@ -27,7 +28,7 @@ const ACK_FENCE = `${FENCE} AND (@leaseExpiredBefore IS NULL OR lease_expires_at
  * once per connection. Parameters are named (`@now`) to keep the SQL readable.
  * @internal
  */
-export interface Statements {
+export interface Statements extends ScheduleStatements {
   insert: Statement<object, JobRecord>;
   insertLeased: Statement<object, JobRecord>;
   findByKey: Statement<object, JobRecord>;
@@ -48,7 +49,7 @@ export interface Statements {
 /**
  * A claimed job's columns that the claim does not already know (status, owner, lease and
  * start are what it just set; result and completed_at are null on every claimable job), as
- * an array: `.raw()` rows skip building a 17-property object per job in the driver, which
+ * an array: `.raw()` rows skip building a 19-property object per job in the driver, which
  * cost a claim of 10 jobs about a fifth of its time. {@link claimedRecord} makes the record.
  */
 export type ClaimedRow = [
@@ -61,6 +62,7 @@ export type ClaimedRow = [
   maxAttempts: number,
   idempotencyKey: string | null,
   parentId: string | null,
+  scheduleId: string | null,
   createdAt: number,
   runAt: number,
 ];
@@ -80,6 +82,7 @@ export function claimedRecord(
     maxAttempts,
     idempotencyKey,
     parentId,
+    scheduleId,
     createdAt,
     runAt,
   ] = row;
@@ -95,6 +98,7 @@ export function claimedRecord(
     maxAttempts,
     idempotencyKey,
     parentId,
+    scheduleId,
     ownerId: claim.ownerId,
     leaseToken: claim.leaseToken,
     leaseExpiresAt: claim.leaseExpiresAt,
@@ -115,24 +119,25 @@ interface FinishedRow {
 /** @internal */
 export function prepareStatements(db: Database): Statements {
   return {
+    ...prepareScheduleStatements(db),
     // Dedup without errors: a concurrent duplicate hits the unique (name, idempotency_key)
     // index, inserts nothing, and the caller then reads the existing row in the same
     // transaction. The conflict target is only that index, so a reused job id still fails.
     insert: db.prepare(`
       INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, created_at, run_at)
+        idempotency_key, parent_id, schedule_id, created_at, run_at)
       VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
-        @parentId, @createdAt, @runAt)
+        @parentId, @scheduleId, @createdAt, @runAt)
       ON CONFLICT (name, idempotency_key) DO NOTHING
       RETURNING ${JOB}`),
     // The same insert, already leased to the engine that will run it (`EnqueueOptions.lease`):
     // as if claimed at `createdAt`.
     insertLeased: db.prepare(`
       INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, owner_id, lease_token, lease_expires_at, created_at, run_at,
-        started_at)
+        idempotency_key, parent_id, schedule_id, owner_id, lease_token, lease_expires_at,
+        created_at, run_at, started_at)
       VALUES (@id, @name, 'running', @args, @policy, 1, @maxAttempts, @idempotencyKey,
-        @parentId, @ownerId, @leaseToken, @leaseExpiresAt, @createdAt, @runAt, @createdAt)
+        @parentId, @scheduleId, @ownerId, @leaseToken, @leaseExpiresAt, @createdAt, @runAt, @createdAt)
       ON CONFLICT (name, idempotency_key) DO NOTHING
       RETURNING ${JOB}`),
     findByKey: db.prepare(
@@ -164,7 +169,7 @@ export function prepareStatements(db: Database): Statements {
         ORDER BY run_at, created_at
         LIMIT @limit)
       RETURNING id, name, args, error, policy, attempt, max_attempts, idempotency_key,
-        parent_id, created_at, run_at`)
+        parent_id, schedule_id, created_at, run_at`)
       .raw(),
     heartbeat: db.prepare(`
       UPDATE reseolio_jobs SET lease_expires_at = @leaseExpiresAt WHERE ${FENCE} RETURNING id`),

@@ -3,10 +3,16 @@ import {
   type AckInput,
   type EnqueueLease,
   type EnqueueResult,
+  type FireScheduleInput,
+  type FireScheduleResult,
   type HeartbeatInput,
   type NewJob,
   type PurgeInput,
   ReseolioStateError,
+  type ScheduleRecord,
+  type ScheduleUpdate,
+  type ScheduleUpsert,
+  type ScheduleUpsertResult,
   type StorageEvent,
 } from 'reseolio/storage';
 import type { Outbox } from './outbox.ts';
@@ -37,6 +43,12 @@ export interface Transactions {
   cancel: Transaction<(jobId: string, now: number) => Committed<boolean>>;
   retry: Transaction<(jobId: string, now: number) => Committed<boolean>>;
   purge: Transaction<(input: PurgeInput) => number>;
+  upsertSchedule: Transaction<(input: ScheduleUpsert) => ScheduleUpsertResult>;
+  updateSchedule: Transaction<(input: ScheduleUpdate) => ScheduleRecord | undefined>;
+  deleteSchedule: Transaction<(id: string) => boolean>;
+  fireSchedule: Transaction<
+    (input: FireScheduleInput) => Committed<FireScheduleResult | undefined>
+  >;
 }
 
 /** @internal */
@@ -60,10 +72,7 @@ export function prepareTransactions(
     }),
     // One transaction for a batch: all rows or none, one commit, and a later item with the
     // key of an earlier one finds it through the unique index like any duplicate.
-    insertMany: announcing((jobs: readonly NewJob[]) => {
-      const value = jobs.map((job) => insertOrFind(statements, job));
-      return { value, events: readyEvents(value) };
-    }),
+    insertMany: announcing((jobs: readonly NewJob[]) => insertAll(statements, jobs)),
     claim: db.transaction((params: object) => statements.claim.all(params)),
     ack: announcing((input: AckInput) => {
       const event = ackOne(statements, input);
@@ -100,6 +109,55 @@ export function prepareTransactions(
         : { value: true, events: [{ type: 'ready', name: row.name, runAt: now }] };
     }),
     purge: db.transaction((input: PurgeInput) => statements.purge.run(input).changes),
+    // The existence check and the upsert share the write lock, so `created` is exact even
+    // when several processes declare the same schedule at once.
+    upsertSchedule: db.transaction((input: ScheduleUpsert) => {
+      const created = statements.scheduleExists.get(input.id) === undefined;
+      const schedule = statements.upsertSchedule.get(input);
+      if (schedule === undefined) {
+        throw new ReseolioStateError(`Schedule ${input.id} was neither inserted nor updated.`);
+      }
+      return { schedule, created };
+    }),
+    updateSchedule: db.transaction(({ id, patch, ifStatus, now }: ScheduleUpdate) =>
+      statements.updateSchedule.get({
+        id,
+        now,
+        ifStatus: ifStatus ?? null,
+        name: patch.name ?? null,
+        cron: patch.cron ?? null,
+        timezone: patch.timezone ?? null,
+        args: patch.args ?? null,
+        status: patch.status ?? null,
+        catchUp: patch.catchUp ?? null,
+        overlap: patch.overlap ?? null,
+        catchUpWindowMs: patch.catchUpWindowMs ?? null,
+        setNextRunAt: patch.nextRunAt === undefined ? 0 : 1,
+        nextRunAt: patch.nextRunAt ?? null,
+      }),
+    ),
+    deleteSchedule: db.transaction((id: string) => statements.deleteSchedule.run(id).changes > 0),
+    // The tick's claim first: a writer that lost it inserts nothing and writes nothing. Then
+    // the jobs, exactly as `insertMany` inserts them, and the newest run on the schedule.
+    fireSchedule: announcing((input: FireScheduleInput) => {
+      const claimed = statements.claimTick.get({
+        id: input.id,
+        claim: input.claim === undefined ? 0 : 1,
+        expectedNextRunAt: input.claim?.expectedNextRunAt ?? null,
+        nextRunAt: input.claim?.nextRunAt ?? null,
+      });
+      if (claimed === undefined) return { value: undefined, events: [] };
+      const inserted = insertAll(statements, input.jobs);
+      const last = inserted.value.at(-1)?.job;
+      const schedule =
+        last === undefined
+          ? statements.getSchedule.get(input.id)
+          : statements.recordRun.get({ id: input.id, lastRunAt: last.runAt, lastJobId: last.id });
+      if (schedule === undefined) {
+        throw new ReseolioStateError(`Schedule ${input.id} vanished while it fired.`);
+      }
+      return { value: { schedule, jobs: inserted.value }, events: inserted.events };
+    }),
   };
 }
 
@@ -152,6 +210,16 @@ function readyEvents(results: readonly EnqueueResult[]): StorageEvent[] {
     if (at === undefined || job.runAt < at) earliest.set(job.name, job.runAt);
   }
   return [...earliest].map(([name, runAt]) => ({ type: 'ready', name, runAt }));
+}
+
+/**
+ * Inserts a batch as `enqueueMany` does, inside the caller's transaction: one result per job,
+ * in order (a later item with the key of an earlier one finds it through the unique index like
+ * any duplicate), and one `ready` per function name for the jobs it inserted.
+ */
+function insertAll(statements: Statements, jobs: readonly NewJob[]): Committed<EnqueueResult[]> {
+  const value = jobs.map((job) => insertOrFind(statements, job));
+  return { value, events: readyEvents(value) };
 }
 
 /**

@@ -17,6 +17,7 @@ import { StorageConfigError, StorageError } from 'reseolio';
 import type { AckInput } from 'reseolio/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStorage, type SqliteStorage, SqliteStorageError } from '../src/index.ts';
+import { scheduleDeclaration } from './schedule-declaration.ts';
 
 type SqliteError = InstanceType<typeof Database.SqliteError>;
 
@@ -95,6 +96,14 @@ async function claimedJob(storage: SqliteStorage) {
   return { job, leaseToken };
 }
 
+/** A schedule due at T0. */
+async function declareSchedule(storage: SqliteStorage, overrides: { id?: string } = {}) {
+  const declared = await storage.upsertSchedule(
+    scheduleDeclaration({ id: 's:errors', ...overrides }),
+  );
+  return declared.schedule;
+}
+
 describe('a database that init cannot use is a StorageConfigError that says what to do', () => {
   it('SQLITE_NOTADB: a file that is not a database', async () => {
     const filename = join(tempDir(), 'notes.txt');
@@ -155,6 +164,7 @@ describe('driver failures are SqliteStorageErrors with the SqliteError as cause'
     const dead = newJob();
     await storage.enqueue(dead);
     await storage.cancel(dead.id, T0);
+    const schedule = await declareSchedule(storage);
     db.pragma('query_only = ON');
 
     const ack: AckInput = { kind: 'success', id: job.id, leaseToken, now: T0, result: '1' };
@@ -182,6 +192,22 @@ describe('driver failures are SqliteStorageErrors with the SqliteError as cause'
       ['cancel', () => storage.cancel(job.id, T0)],
       ['retry', () => storage.retry(dead.id, T0)],
       ['purge', () => storage.purge({ completedBefore: T0 + 1, limit: 10 })],
+      ['upsertSchedule', () => declareSchedule(storage, { id: 's:new' })],
+      [
+        'updateSchedule',
+        () => storage.updateSchedule({ id: schedule.id, patch: { status: 'paused' }, now: T0 }),
+      ],
+      ['deleteSchedule', () => storage.deleteSchedule(schedule.id)],
+      [
+        'fireSchedule',
+        () =>
+          storage.fireSchedule({
+            id: schedule.id,
+            claim: { expectedNextRunAt: T0, nextRunAt: T0 + 60_000 },
+            jobs: [newJob({ name: schedule.name, scheduleId: schedule.id })],
+            now: T0,
+          }),
+      ],
     ];
     for (const [operation, write] of writes) {
       const error = await rejection(write());
@@ -193,6 +219,10 @@ describe('driver failures are SqliteStorageErrors with the SqliteError as cause'
     expect(await storage.getJobStates([dead.id])).toMatchObject([{ status: 'cancelled' }]);
     expect(await storage.listJobs({})).toHaveLength(2);
     expect(await storage.listExpiredLeases({ now: T0 + 5_000, limit: 10 })).toHaveLength(1);
+    expect(await storage.getSchedule(schedule.id)).toEqual(schedule);
+    expect(await storage.listDueSchedules({ names: [schedule.name], now: T0, limit: 1 })).toEqual([
+      schedule,
+    ]);
     db.pragma('query_only = OFF');
     expect(await storage.ack(ack)).toBe(true);
   });
@@ -294,6 +324,22 @@ describe('driver failures are SqliteStorageErrors with the SqliteError as cause'
     expectStorageError(await rejection(storage.getJob(id)), 'getJob', 'SQLITE_ERROR');
     expectStorageError(await rejection(storage.getJobStates([id])), 'getJobStates', 'SQLITE_ERROR');
     expectStorageError(await rejection(storage.listJobs({})), 'listJobs', 'SQLITE_ERROR');
+  });
+
+  it('schedule reads on a table that is gone', async () => {
+    const db = connect(':memory:');
+    const storage = await initialized({ database: db });
+    db.exec('DROP TABLE reseolio_schedules');
+    const names = ['n'];
+    const reads: [string, () => Promise<unknown>][] = [
+      ['getSchedule', () => storage.getSchedule('s')],
+      ['listSchedules', () => storage.listSchedules({})],
+      ['listDueSchedules', () => storage.listDueSchedules({ names, now: T0, limit: 1 })],
+      ['nextScheduleRunAt', () => storage.nextScheduleRunAt(names)],
+    ];
+    for (const [operation, read] of reads) {
+      expectStorageError(await rejection(read()), operation, 'SQLITE_ERROR');
+    }
   });
 
   it('a borrowed connection closed under the storage: the TypeError is the cause', async () => {

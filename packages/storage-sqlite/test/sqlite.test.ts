@@ -1,14 +1,21 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { newJob, recordEvents, T0 } from '@reseolio/storage-contract';
+import { fileURLToPath } from 'node:url';
+import { newJob, pendingRecord, recordEvents, T0 } from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
+import { desc, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { ReseolioError } from 'reseolio';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
+import { migrate } from '../src/migrate.ts';
+import { jobs as jobsTable } from '../src/schema.ts';
 import { prepareStatements } from '../src/statements.ts';
 import { buildPackage, exited, lineFrom, startFixture } from './child-process.ts';
 import { useCleanups } from './cleanups.ts';
+import { scheduleDeclaration } from './schedule-declaration.ts';
 
 const { cleanups, tempFile } = useCleanups();
 
@@ -19,12 +26,37 @@ async function open(filename: string): Promise<SqliteStorage> {
   return storage;
 }
 
-/** How many migrations the package ships (drizzle-kit's journal): each applied exactly once. */
-const SHIPPED_MIGRATIONS = (
+/** The migrations the package ships (drizzle-kit's journal), in order. */
+const JOURNAL = (
   JSON.parse(readFileSync(new URL('../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as {
-    entries: unknown[];
+    entries: { tag: string }[];
   }
-).entries.length;
+).entries;
+
+/** How many migrations the package ships: each applied exactly once. */
+const SHIPPED_MIGRATIONS = JOURNAL.length;
+
+/**
+ * A database as a release before `migration` left it: the migrations before it, applied and
+ * recorded as src/migrate.ts applies them.
+ */
+function databaseBefore(filename: string, migration: string): Database.Database {
+  const migrations = readMigrationFiles({
+    migrationsFolder: fileURLToPath(new URL('../drizzle', import.meta.url)),
+  });
+  const before = JOURNAL.findIndex((entry) => entry.tag === migration);
+  expect(before).toBeGreaterThan(0);
+  const db = new Database(filename);
+  db.exec(
+    `CREATE TABLE "${MIGRATIONS_TABLE}" (id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`,
+  );
+  const record = db.prepare(`INSERT INTO "${MIGRATIONS_TABLE}" (hash, created_at) VALUES (?, ?)`);
+  for (const applied of migrations.slice(0, before)) {
+    for (const statement of applied.sql) if (statement.trim() !== '') db.exec(statement);
+    record.run(applied.hash, applied.folderMillis);
+  }
+  return db;
+}
 
 describe('SqliteStorage', () => {
   it('records its migrations in __reseolio_migrations, not the host app’s drizzle table', async () => {
@@ -43,6 +75,7 @@ describe('SqliteStorage', () => {
       'reseolio_events',
       'reseolio_jobs',
       'reseolio_listeners',
+      'reseolio_schedules',
     ]);
     expect(applied).toHaveLength(SHIPPED_MIGRATIONS);
   });
@@ -79,6 +112,79 @@ describe('SqliteStorage', () => {
       /USING (COVERING )?INDEX reseolio_jobs_running_lease_idx/,
     );
     expect(plan(statements.listExpiredLeases.source)).not.toMatch(/TEMP B-TREE/);
+    // Due schedules: one range of the partial due index per name (the few due rows are sorted).
+    expect(plan(statements.listDueSchedules.source)).toMatch(
+      /USING (COVERING )?INDEX reseolio_schedules_due_idx/,
+    );
+    expect(
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${statements.nextScheduleRunAt.source}`)
+        .all('["a"]')
+        .map((row) => (row as { detail: string }).detail)
+        .join(' | '),
+    ).toMatch(/USING (COVERING )?INDEX reseolio_schedules_due_idx/);
+  });
+
+  it('lists a schedule’s runs newest first on the schedule index, without sorting', async () => {
+    const storage = await open(tempFile());
+    const jobs = [T0, T0 + 1, T0 + 2].map((createdAt) =>
+      newJob({ scheduleId: 's:runs', createdAt }),
+    );
+    await storage.enqueueMany([...jobs, newJob()]);
+    const listed = await storage.listJobs({ scheduleId: 's:runs' });
+    expect(listed.map((job) => job.id)).toEqual(jobs.map((job) => job.id).reverse());
+    // The query listJobs builds, planned on a migrated database with no statistics.
+    const db = new Database(':memory:');
+    cleanups.push(() => void db.close());
+    migrate(db);
+    const query = drizzle({ client: db })
+      .select()
+      .from(jobsTable)
+      .where(eq(jobsTable.scheduleId, 's:runs'))
+      .orderBy(desc(jobsTable.id))
+      .limit(100)
+      .offset(0)
+      .toSQL();
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+      .all(...query.params)
+      .map((row) => (row as { detail: string }).detail)
+      .join(' | ');
+    expect(plan).toMatch(/USING INDEX reseolio_jobs_schedule_idx/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('upgrades a database made before schedules: its jobs get a null scheduleId', async () => {
+    const filename = tempFile();
+    const db = databaseBefore(filename, '0004_schedules');
+    const job = newJob({ idempotencyKey: 'before-schedules' });
+    db.prepare(
+      `INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
+        idempotency_key, parent_id, created_at, run_at)
+       VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
+        @parentId, @createdAt, @runAt)`,
+    ).run(job);
+    db.close();
+
+    const storage = await open(filename);
+    expect(await storage.getJob(job.id)).toEqual(pendingRecord(job));
+    expect(await storage.listJobs({ name: job.name })).toEqual([pendingRecord(job)]);
+    expect(await storage.listJobs({ scheduleId: 's:any' })).toEqual([]);
+    // The old job still deduplicates, and schedules work on the upgraded file.
+    const again = await storage.enqueue({
+      ...newJob({ name: job.name }),
+      idempotencyKey: job.idempotencyKey,
+    });
+    expect(again).toEqual({ job: pendingRecord(job), deduplicated: true });
+    const { created } = await storage.upsertSchedule(
+      scheduleDeclaration({ id: 's:upgraded', name: job.name }),
+    );
+    expect(created).toBe(true);
+    const check = new Database(filename, { readonly: true });
+    cleanups.push(() => void check.close());
+    expect(check.prepare(`SELECT count(*) FROM "${MIGRATIONS_TABLE}"`).pluck().get()).toBe(
+      SHIPPED_MIGRATIONS,
+    );
   });
 
   it('sets WAL, busy_timeout and synchronous=NORMAL on the connection', async () => {
@@ -251,6 +357,37 @@ describe('several processes on one file', () => {
     ];
     expect(done).toHaveLength(1200);
     expect(done.every((job) => job.attempt === 1)).toBe(true);
+  }, 60_000);
+
+  it('three processes firing the same 200 ticks fire each exactly once', async () => {
+    const filename = tempFile();
+    const storage = await open(filename);
+    const [id, name, step, ticks] = ['multi-process:schedule', 'multi-process:tick', 60_000, 200];
+    await storage.upsertSchedule(scheduleDeclaration({ id, name }));
+    const args = [filename, id, name, String(T0), String(ticks), String(step)];
+    const firers = [0, 1, 2].map(() =>
+      startFixture('schedule-firer.mjs', args, (cleanup) => cleanups.push(cleanup)),
+    );
+    await Promise.all(firers.map((firer) => lineFrom(firer, (line) => line === 'ready')));
+    for (const firer of firers) firer.stdin?.write('go\n');
+    const reports = await Promise.all(
+      firers.map(async (firer) => {
+        const line = await lineFrom(firer, (l) => l.startsWith('{'));
+        expect(await exited(firer)).toBe(0);
+        return JSON.parse(line) as { won: number[] };
+      }),
+    );
+
+    const expected = Array.from({ length: ticks }, (_, i) => T0 + i * step);
+    const won = reports.flatMap((report) => report.won);
+    expect(won.sort((a, b) => a - b)).toEqual(expected);
+    // The jobs carry no idempotency key: a tick claimed twice would have made two.
+    const runs = await storage.listJobs({ scheduleId: id, limit: 1_000 });
+    expect(runs.map((job) => job.runAt).sort((a, b) => a - b)).toEqual(expected);
+    expect(await storage.getSchedule(id)).toMatchObject({
+      nextRunAt: T0 + ticks * step,
+      lastRunAt: T0 + (ticks - 1) * step,
+    });
   }, 60_000);
 });
 

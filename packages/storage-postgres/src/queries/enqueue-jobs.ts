@@ -47,14 +47,14 @@ export async function enqueueJobs(
     `
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, created_at, run_at)
+        idempotency_key, parent_id, schedule_id, created_at, run_at)
       SELECT id, name, 'pending', args, policy, 0, "maxAttempts", "idempotencyKey",
-        "parentId", "createdAt", "runAt"
+        "parentId", "scheduleId", "createdAt", "runAt"
       FROM ROWS FROM (json_to_recordset($1::json) AS (id uuid, name text, args text,
           policy text, "maxAttempts" int, "idempotencyKey" text, "parentId" uuid,
-          "createdAt" bigint, "runAt" bigint)) WITH ORDINALITY
+          "scheduleId" text, "createdAt" bigint, "runAt" bigint)) WITH ORDINALITY
         AS input(id, name, args, policy, "maxAttempts", "idempotencyKey", "parentId",
-          "createdAt", "runAt", ord)
+          "scheduleId", "createdAt", "runAt", ord)
       ORDER BY name, "idempotencyKey", ord
       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id, name, run_at
@@ -106,7 +106,8 @@ export async function enqueueJobs(
   };
 }
 
-async function readKeyed(
+/** The stored jobs holding the (name, idempotency key) of `jobs`, by `name\0key`. */
+export async function readKeyed(
   exec: SqlExecutor,
   names: SchemaNames,
   jobs: readonly NewJob[],
@@ -139,6 +140,7 @@ function pendingRecord(job: NewJob): JobRecord {
     maxAttempts: job.maxAttempts,
     idempotencyKey: job.idempotencyKey,
     parentId: job.parentId,
+    scheduleId: job.scheduleId,
     ownerId: null,
     leaseToken: null,
     leaseExpiresAt: null,

@@ -3,8 +3,10 @@ import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
 
 /**
- * The common bulk enqueue: one function's jobs, none keyed, all with one policy and parent,
- * as `fn.enqueueMany` makes them. True when `jobs` is such a batch.
+ * The common bulk enqueue: one function's jobs, none keyed, all with one policy, parent and
+ * schedule id, as `fn.enqueueMany` makes them. True when `jobs` is such a batch. The schedule
+ * id is one more shared parameter (null for `fn.enqueueMany`, the schedule's for a batch of its
+ * runs); a batch that mixes schedule ids takes the JSON path.
  */
 export function isUniformUnkeyed(jobs: readonly NewJob[]): boolean {
   const first = jobs[0]!;
@@ -14,7 +16,8 @@ export function isUniformUnkeyed(jobs: readonly NewJob[]): boolean {
       job.name !== first.name ||
       job.policy !== first.policy ||
       job.maxAttempts !== first.maxAttempts ||
-      job.parentId !== first.parentId
+      job.parentId !== first.parentId ||
+      job.scheduleId !== first.scheduleId
     ) {
       return false;
     }
@@ -57,8 +60,8 @@ export async function insertUniformJobs(
     `
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, created_at, run_at)
-      SELECT input.id, $5, 'pending', input.args, $6, 0, $7, NULL, $8::uuid,
+        idempotency_key, parent_id, schedule_id, created_at, run_at)
+      SELECT input.id, $5, 'pending', input.args, $6, 0, $7, NULL, $8::uuid, $11::text,
         input.created_at, input.run_at
       FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])
         AS input(id, args, created_at, run_at)
@@ -76,6 +79,7 @@ export async function insertUniformJobs(
       first.parentId,
       names.channel,
       earliest,
+      first.scheduleId,
     ],
   );
   return earliest;

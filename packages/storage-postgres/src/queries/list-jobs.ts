@@ -29,6 +29,11 @@ export async function listJobs(
     values.push(filter.parentId);
     where.push(`parent_id = $${values.length}`);
   }
+  if (filter.scheduleId !== undefined) {
+    // Served by the partial jobs_schedule_idx, scanned backwards for the id order.
+    values.push(filter.scheduleId);
+    where.push(`schedule_id = $${values.length}`);
+  }
   values.push(filter.limit ?? 100, filter.offset ?? 0);
   const rows = await exec(
     `SELECT ${JOB_COLUMNS} FROM ${names.jobs}

@@ -9,14 +9,14 @@ import {
   RESEOLIO_ENGINE,
   ReseolioModule,
 } from '../src/index.ts';
-import { track } from './helpers.ts';
+import { tmpSqliteUrl, track } from './helpers.ts';
 
 const fast = { pollIntervalMs: 50, defaults: { initialDelayMs: 5, jitter: 0 } } as const;
 
-/** A real Nest app with the module on memory storage and the given providers, initialized. */
-async function boot(providers: Type[]) {
+/** A real Nest app with the module on `storage` (memory unless given) and the given providers, initialized. */
+async function boot(providers: Type[], storage = 'memory:') {
   const moduleRef = await Test.createTestingModule({
-    imports: [ReseolioModule.forRoot({ storage: 'memory:', ...fast })],
+    imports: [ReseolioModule.forRoot({ storage, ...fast })],
     providers,
   }).compile();
   const app = track(moduleRef.createNestApplication());
@@ -38,7 +38,7 @@ async function bootError(providers: Type[], instance?: Reseolio): Promise<unknow
 }
 
 describe('@Durable({ schedule })', () => {
-  it('declares the schedule at boot and runs the method on it', async () => {
+  it('declares the schedule at boot and runs the method on it (SQLite file)', async () => {
     @Injectable()
     class Ticker {
       readonly seen: string[] = [];
@@ -49,7 +49,7 @@ describe('@Durable({ schedule })', () => {
         return message;
       }
     }
-    const { app, engine } = await boot([Ticker]);
+    const { app, engine } = await boot([Ticker], tmpSqliteUrl());
     expect(await engine.getSchedule('ticker:tick')).toMatchObject({
       id: 'ticker:tick',
       name: 'ticker:tick',

@@ -2,7 +2,13 @@ export type { Clock } from './clock.ts';
 export { currentJob } from './context.ts';
 export { describeValue } from './describe-value.ts';
 export * from './errors.ts';
-export { type JobJSON, toJobJSON, toJSONValue } from './job-json.ts';
+export {
+  type JobJSON,
+  type ScheduleJSON,
+  toJobJSON,
+  toJSONValue,
+  toScheduleJSON,
+} from './job-json.ts';
 export { DEFAULT_RETRY_POLICY } from './options/defaults.ts';
 export { Reseolio, type ReseolioState } from './reseolio.ts';
 export type * from './schedules/types.ts';

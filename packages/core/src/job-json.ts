@@ -1,4 +1,10 @@
+import type { ScheduleInfo } from './schedules/types.ts';
 import type { JobStatus } from './storage/records.ts';
+import type {
+  ScheduleCatchUp,
+  ScheduleOverlap,
+  ScheduleStatus,
+} from './storage/schedule-records.ts';
 import type { JobDetails, StoredError } from './types.ts';
 
 /** A job as plain JSON, for HTTP APIs (the framework packages' job routes use it). */
@@ -45,6 +51,47 @@ export function toJobJSON(details: JobDetails): JobJSON {
     runAt: details.runAt.toISOString(),
     startedAt: details.startedAt?.toISOString() ?? null,
     completedAt: details.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** A schedule as plain JSON, for HTTP APIs (the framework packages' schedule routes use it). */
+export interface ScheduleJSON {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  args: unknown;
+  status: ScheduleStatus;
+  catchUp: ScheduleCatchUp;
+  catchUpWindowMs: number;
+  overlap: ScheduleOverlap;
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastJobId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Converts a schedule to JSON-safe data: dates become ISO strings, the stored arguments go
+ * through {@link toJSONValue} as a job's do.
+ */
+export function toScheduleJSON(info: ScheduleInfo): ScheduleJSON {
+  return {
+    id: info.id,
+    name: info.name,
+    cron: info.cron,
+    timezone: info.timezone,
+    args: toJSONValue(info.args),
+    status: info.status,
+    catchUp: info.catchUp,
+    catchUpWindowMs: info.catchUpWindowMs,
+    overlap: info.overlap,
+    nextRunAt: info.nextRunAt?.toISOString() ?? null,
+    lastRunAt: info.lastRunAt?.toISOString() ?? null,
+    lastJobId: info.lastJobId,
+    createdAt: info.createdAt.toISOString(),
+    updatedAt: info.updatedAt.toISOString(),
   };
 }
 

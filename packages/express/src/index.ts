@@ -1,11 +1,12 @@
 export { IntegrationConfigError } from 'reseolio/http';
 export { reseolioMiddleware } from './middleware.ts';
-export { reseolioRouter } from './router.ts';
+export { reseolioRouter, reseolioScheduleRouter } from './router.ts';
 export { attachShutdown } from './shutdown.ts';
 export type {
   ClosableServer,
   JobRouterOptions,
   MiddlewareOptions,
+  ScheduleRouterOptions,
   ShutdownController,
   ShutdownInfo,
   ShutdownOptions,

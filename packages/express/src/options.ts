@@ -9,6 +9,7 @@ import {
   renameDeprecatedOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
+  resolveScheduleApiOptions,
 } from 'reseolio/http';
 import { consoleLogger } from './console-logger.ts';
 import type { ShutdownInfo } from './types.ts';
@@ -78,17 +79,35 @@ export function resolveRouterOptions(options: Record<string, unknown>): {
   logger: Logger;
 } {
   const { instance, logger, ...routes } = options;
-  const engine = requireInstance({ instance }, 'reseolioRouter');
+  return {
+    engine: requireInstance({ instance }, 'reseolioRouter'),
+    routes: resolveJobApiOptions<Request>(routes, 'reseolioRouter options', { withPrefix: false }),
+    logger: routerLogger(logger, 'reseolioRouter'),
+  };
+}
+
+/** `reseolioScheduleRouter({ instance, authorize | public, logger })`. */
+export function resolveScheduleRouterOptions(options: unknown): {
+  engine: Reseolio;
+  routes: { authorize: ((request: Request) => boolean | Promise<boolean>) | null };
+  logger: Logger;
+} {
+  const where = 'reseolioScheduleRouter';
+  const { instance, logger, ...routes } = plainObject(options, `${where} options`);
+  return {
+    engine: requireInstance({ instance }, where),
+    routes: resolveScheduleApiOptions<Request>(routes, `${where} options`),
+    logger: routerLogger(logger, where),
+  };
+}
+
+function routerLogger(logger: unknown, where: string): Logger {
   if (logger !== undefined && !isLogger(logger)) {
     throw new IntegrationConfigError(
-      'reseolioRouter option logger must have error and warn methods, such as console or a pino logger.',
+      `${where} option logger must have error and warn methods, such as console or a pino logger.`,
     );
   }
-  return {
-    engine,
-    routes: resolveJobApiOptions<Request>(routes, 'reseolioRouter options', { withPrefix: false }),
-    logger: (logger as Logger | undefined) ?? consoleLogger,
-  };
+  return (logger as Logger | undefined) ?? consoleLogger;
 }
 
 export function resolveShutdownOptions(options: Record<string, unknown>): ResolvedShutdownOptions {

@@ -1,8 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Reseolio } from 'reseolio';
-import { createJobRouteHandler, matchJobRoute } from 'reseolio/http';
-import { optionsFrom, resolveRouterOptions } from './options.ts';
-import type { JobRouterOptions } from './types.ts';
+import {
+  createJobRouteHandler,
+  createScheduleRouteHandler,
+  matchJobRoute,
+  matchScheduleRoute,
+} from 'reseolio/http';
+import { optionsFrom, resolveRouterOptions, resolveScheduleRouterOptions } from './options.ts';
+import type { JobRouterOptions, ScheduleRouterOptions } from './types.ts';
 import { wrapAsync } from './wrap-async.ts';
 
 /**
@@ -31,6 +36,36 @@ export function reseolioRouter(first: unknown, second?: unknown): RequestHandler
   ) {
     // `path` is relative to the mount point: '/', '/<id>', '/<id>/<action>'.
     const route = matchJobRoute(req.method, req.path);
+    if (route === undefined) {
+      next();
+      return;
+    }
+    const { status, body } = await handle(route.action, {
+      request: req,
+      id: route.id,
+      query: req.query as Record<string, unknown>,
+      log: logger,
+    });
+    res.status(status).json(body);
+  });
+}
+
+/**
+ * The schedule routes as one request handler; mount it with
+ * `app.use('/schedules', reseolioScheduleRouter({ instance, authorize }))`, with the same
+ * `authorize` as the job router. It works as {@link reseolioRouter} does: paths it does not
+ * serve fall through to `next()`, answers are the shared handler's.
+ */
+export function reseolioScheduleRouter(options: ScheduleRouterOptions): RequestHandler {
+  const { engine, routes, logger } = resolveScheduleRouterOptions(options);
+  const handle = createScheduleRouteHandler(engine, routes);
+
+  return wrapAsync(async function reseolioScheduleRouter(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ) {
+    const route = matchScheduleRoute(req.method, req.path);
     if (route === undefined) {
       next();
       return;

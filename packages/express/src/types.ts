@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { Logger, Reseolio } from 'reseolio';
-import type { EngineBindingOptions, JobRoutesOptions } from 'reseolio/http';
+import type { EngineBindingOptions, JobRoutesOptions, ScheduleRoutesOptions } from 'reseolio/http';
 
 declare global {
   namespace Express {
@@ -38,12 +38,15 @@ export interface MiddlewareOptions {
  * | `POST /:id/cancel`               | 200 `{ job }`; 409 when the job had already finished   |
  * | `GET /:id/result?waitMs=N`       | 200 `{ jobId, status, result }`; 202 `{ jobId, status }` when not finished; 409 when dead or cancelled |
  *
+ * `GET /?scheduleId=` lists the runs of one schedule (see `reseolioScheduleRouter`).
+ *
  * Errors answer `{ error: { code, message } }`: 400 bad params or query, 401 `authorize`
  * threw an error with status 401, 403 `authorize` refused, 404 unknown job, 500 `authorize`
  * threw anything else (logged), 503 engine stopping or database failed (`RESEOLIO_STORAGE`,
  * logged). Any other failure goes to `next(err)`, your error handler.
  */
-export interface JobRouterOptions extends Omit<JobRoutesOptions<Request>, 'prefix'> {
+export interface JobRouterOptions
+  extends Omit<JobRoutesOptions<Request>, 'prefix' | 'schedulePrefix'> {
   /** The engine your app created and starts. */
   instance: Reseolio;
   /**
@@ -51,6 +54,29 @@ export interface JobRouterOptions extends Omit<JobRoutesOptions<Request>, 'prefi
    * database): any object with `error` and `warn` methods taking `(message, ...meta)`.
    * @default console, with a `[@reseolio/express]` prefix
    */
+  logger?: Logger | undefined;
+}
+
+/**
+ * Options of `reseolioScheduleRouter({ instance, ...options })`: the schedule routes, mounted
+ * where you want them (`app.use('/schedules', …)`). Pass the same `authorize` as to
+ * `reseolioRouter` (or `public: true`): schedules carry the arguments of their runs.
+ *
+ * | route                            | answers                                                 |
+ * | -------------------------------- | ------------------------------------------------------- |
+ * | `GET /?status&name&limit&offset` | 200 `{ schedules, limit, offset }`, by id               |
+ * | `GET /:id`                       | 200 `{ schedule }`                                      |
+ * | `POST /:id/pause`                | 200 `{ schedule }`                                      |
+ * | `POST /:id/resume`               | 200 `{ schedule }`, active from its next tick after now |
+ * | `POST /:id/trigger`              | 202 `{ jobId }`: one run enqueued now, paused or not    |
+ *
+ * Errors answer as the job router's do; an unknown schedule is 404
+ * `RESEOLIO_SCHEDULE_NOT_FOUND`.
+ */
+export interface ScheduleRouterOptions extends ScheduleRoutesOptions<Request> {
+  /** The engine your app created and starts. */
+  instance: Reseolio;
+  /** Where a failure the caller is not shown is logged. @default console */
   logger?: Logger | undefined;
 }
 

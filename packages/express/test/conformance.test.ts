@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { type LogRecord, runHttpConformance } from '@reseolio/http-conformance';
 import type { Logger } from 'reseolio';
-import { reseolioRouter } from '../src/index.ts';
+import { reseolioRouter, reseolioScheduleRouter } from '../src/index.ts';
 import { EXPRESS_VERSIONS } from './helpers.ts';
 
 /** The router's `logger` option, recording what the suite reads. */
@@ -20,12 +20,19 @@ function capture(logs: LogRecord[]): Logger {
 for (const { major, express } of EXPRESS_VERSIONS) {
   runHttpConformance({
     name: `express ${major}`,
-    boot: async ({ engine, port, prefix, routes }) => {
+    boot: async ({ engine, port, prefix, schedulePrefix, routes }) => {
       const logs: LogRecord[] = [];
       // Express has no lifecycle: the app starts the engine it created.
       await engine.start();
       const app = express();
-      app.use(prefix, reseolioRouter({ instance: engine, logger: capture(logs), ...routes }));
+      const logger = capture(logs);
+      app.use(prefix, reseolioRouter({ instance: engine, logger, ...routes }));
+      // The same authorize (or public) for both routers; waitMaxMs is the job routes' only.
+      const { waitMaxMs: _, ...scheduleRoutes } = routes;
+      app.use(
+        schedulePrefix,
+        reseolioScheduleRouter({ instance: engine, logger, ...scheduleRoutes }),
+      );
       const server = app.listen(port, '127.0.0.1');
       await once(server, 'listening');
       return {

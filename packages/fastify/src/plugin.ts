@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { EngineLifecycle, IntegrationConfigError } from 'reseolio/http';
 import { fastifyLogger } from './logger.ts';
 import { resolvePluginOptions } from './options.ts';
-import { jobRoutes } from './routes.ts';
+import { jobRoutes, scheduleRoutes } from './routes.ts';
 import type { ReseolioPluginOptions } from './types.ts';
 
 /**
@@ -44,6 +44,11 @@ export async function reseolioPlugin(
 
   if (options.routes) {
     await app.register(jobRoutes(engine, options.routes), { prefix: options.routes.prefix });
+    if (options.routes.schedulePrefix !== null) {
+      await app.register(scheduleRoutes(engine, options.routes), {
+        prefix: options.routes.schedulePrefix,
+      });
+    }
   }
 }
 

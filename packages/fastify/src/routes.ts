@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Reseolio } from 'reseolio';
-import { createJobRouteHandler, JOB_ROUTES, type ResolvedJobApiOptions } from 'reseolio/http';
+import {
+  createJobRouteHandler,
+  createScheduleRouteHandler,
+  JOB_ROUTES,
+  type ResolvedJobApiOptions,
+  SCHEDULE_ROUTES,
+} from 'reseolio/http';
 import { fastifyLogger } from './logger.ts';
 
 /**
@@ -12,6 +18,28 @@ export function jobRoutes(engine: Reseolio, options: ResolvedJobApiOptions<Fasti
   const handle = createJobRouteHandler(engine, options);
   return async function reseolioJobRoutes(app: FastifyInstance): Promise<void> {
     for (const route of JOB_ROUTES) {
+      app.route({
+        method: route.method,
+        url: route.path,
+        handler: async (request, reply) => {
+          const { status, body } = await handle(route.action, {
+            request,
+            id: (request.params as { id?: string }).id,
+            query: request.query as Record<string, unknown>,
+            log: fastifyLogger(request.log),
+          });
+          return reply.code(status).send(body);
+        },
+      });
+    }
+  };
+}
+
+/** The schedule routes, the same way, behind the job routes' `authorize`. */
+export function scheduleRoutes(engine: Reseolio, options: ResolvedJobApiOptions<FastifyRequest>) {
+  const handle = createScheduleRouteHandler(engine, options);
+  return async function reseolioScheduleRoutes(app: FastifyInstance): Promise<void> {
+    for (const route of SCHEDULE_ROUTES) {
       app.route({
         method: route.method,
         url: route.path,

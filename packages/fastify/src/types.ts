@@ -25,8 +25,19 @@ declare module 'fastify' {
  * | `POST /:id/cancel`           | 200 `{ job }`; 409 when the job had already finished           |
  * | `GET /:id/result?waitMs=N`   | 200 `{ jobId, status, result }`; 202 `{ jobId, status }` when not finished; 409 when dead or cancelled |
  *
+ * `GET /?scheduleId=` lists the runs of one schedule. The schedule routes, under
+ * `schedulePrefix` (`/schedules`) and behind the same `authorize`:
+ *
+ * | route                            | answers                                                  |
+ * | -------------------------------- | -------------------------------------------------------- |
+ * | `GET /?status&name&limit&offset` | 200 `{ schedules, limit, offset }`, by id                |
+ * | `GET /:id`                       | 200 `{ schedule }`                                       |
+ * | `POST /:id/pause`                | 200 `{ schedule }`                                       |
+ * | `POST /:id/resume`               | 200 `{ schedule }`, active from its next tick after now  |
+ * | `POST /:id/trigger`              | 202 `{ jobId }`: one run enqueued now, paused or not     |
+ *
  * Errors answer `{ error: { code, message } }`: 400 bad params or query, 401 `authorize`
- * threw an error with status 401, 403 `authorize` refused, 404 unknown job, 500 `authorize`
+ * threw an error with status 401, 403 `authorize` refused, 404 unknown job or schedule, 500 `authorize`
  * threw anything else (logged through `app.log`), 503 engine stopping or database failed
  * (`RESEOLIO_STORAGE`, the error logged through `app.log`).
  */

@@ -18,10 +18,13 @@ function capture(logs: LogRecord[]): Writable {
 
 runHttpConformance({
   name: 'fastify',
-  boot: async ({ engine, port, prefix, routes }) => {
+  boot: async ({ engine, port, prefix, schedulePrefix, routes }) => {
     const logs: LogRecord[] = [];
     const app = makeApp({ logger: { level: 'warn', stream: capture(logs) } });
-    await app.register(reseolio, { instance: engine, routes: { ...routes, prefix } });
+    await app.register(reseolio, {
+      instance: engine,
+      routes: { ...routes, prefix, schedulePrefix },
+    });
     await app.listen({ host: '127.0.0.1', port });
     return { logs, close: () => app.close() };
   },

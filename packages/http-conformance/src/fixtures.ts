@@ -30,8 +30,9 @@ export async function serve(
   routes: BootOptions['routes'],
   {
     prefix = '/jobs',
+    schedulePrefix = '/schedules',
     storage = 'memory:',
-  }: { prefix?: string; storage?: StorageAdapter | string } = {},
+  }: { prefix?: string; schedulePrefix?: string; storage?: StorageAdapter | string } = {},
 ) {
   const engine = new Reseolio({
     storage,
@@ -60,7 +61,7 @@ export async function serve(
     { maxAttempts: 1 },
   );
   const port = await freePort();
-  app = await boot({ engine, port, prefix, routes });
+  app = await boot({ engine, port, prefix, schedulePrefix, routes });
   const base = `http://127.0.0.1:${port}`;
   const call = (method: string, path: string, headers: Record<string, string> = {}) =>
     request(base, method, path, headers);
@@ -99,7 +100,7 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-/** In-memory storage whose job reads fail the way a broken database does. */
+/** In-memory storage whose job and schedule reads fail the way a broken database does. */
 export class FailingStorage extends MemoryStorage {
   readonly failure = new StorageError(
     'SQLite storage "/srv/secret/jobs.db": getJob failed with SQLITE_IOERR_READ: disk I/O error.',
@@ -117,6 +118,18 @@ export class FailingStorage extends MemoryStorage {
   override async listJobs(): Promise<never> {
     throw this.failure;
   }
+
+  override async getSchedule(): Promise<never> {
+    throw this.failure;
+  }
+
+  override async listSchedules(): Promise<never> {
+    throw this.failure;
+  }
+
+  override async updateSchedule(): Promise<never> {
+    throw this.failure;
+  }
 }
 
 /** A job id that exists nowhere. */
@@ -129,4 +142,14 @@ export const UNSERVED_UNDER_PREFIX: readonly (readonly [string, string])[] = [
   ['POST', '/jobs/abc/result'],
   ['GET', '/jobs/abc/other'],
   ['GET', '/jobs/abc/result/extra'],
+];
+
+/** Methods and paths under the default schedule prefix that no schedule route serves. */
+export const UNSERVED_UNDER_SCHEDULE_PREFIX: readonly (readonly [string, string])[] = [
+  ['DELETE', '/schedules/abc'],
+  ['POST', '/schedules/abc'],
+  ['GET', '/schedules/abc/pause'],
+  ['GET', '/schedules/abc/trigger'],
+  ['POST', '/schedules/abc/retry'],
+  ['POST', '/schedules/abc/trigger/extra'],
 ];

@@ -12,6 +12,12 @@ export interface BootOptions {
   port: number;
   /** Mount the job routes here: `routes.prefix` on Fastify and Nest, `app.use(prefix, …)` on Express. */
   prefix: string;
+  /**
+   * Mount the schedule routes here, behind the same `routes` options (`authorize` or
+   * `public`): `routes.schedulePrefix` on Fastify and Nest,
+   * `app.use(schedulePrefix, reseolioScheduleRouter(…))` on Express.
+   */
+  schedulePrefix: string;
   /** The job routes' options, as the user would pass them. `authorize` reads `request.headers`. */
   routes: {
     authorize?: ((request: any) => boolean | Promise<boolean>) | undefined;

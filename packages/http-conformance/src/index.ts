@@ -6,6 +6,7 @@ export {
   logged,
   request,
   UNSERVED_UNDER_PREFIX,
+  UNSERVED_UNDER_SCHEDULE_PREFIX,
 } from './fixtures.ts';
 export type {
   BootApp,

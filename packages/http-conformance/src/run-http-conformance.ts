@@ -7,20 +7,28 @@ import { authorizationSuite } from './suites/authorization.ts';
 import { errorsSuite } from './suites/errors.ts';
 import { mountingSuite } from './suites/mounting.ts';
 import { readsSuite } from './suites/reads.ts';
+import { schedulesSuite } from './suites/schedules.ts';
 
 /** What every suite file receives. */
 export interface SuiteContext {
-  /** Boots the framework's app with the job routes for the current test; closed after it. */
+  /** Boots the framework's app with the job and schedule routes for the current test; closed after it. */
   serve(
     routes: BootOptions['routes'],
-    options?: { prefix?: string; storage?: StorageAdapter | string },
+    options?: { prefix?: string; schedulePrefix?: string; storage?: StorageAdapter | string },
   ): ReturnType<typeof serve>;
 }
 
-const SUITES = [authorizationSuite, readsSuite, actionsSuite, errorsSuite, mountingSuite];
+const SUITES = [
+  authorizationSuite,
+  readsSuite,
+  actionsSuite,
+  errorsSuite,
+  mountingSuite,
+  schedulesSuite,
+];
 
 /**
- * Registers the job routes' conformance suite for one framework. Call it at the top level of
+ * Registers the job and schedule routes' conformance suite for one framework. Call it at the top level of
  * a test file with a factory that boots a real app of that framework on the given port; every
  * test boots its own app and engine, and answers must be identical across frameworks.
  */

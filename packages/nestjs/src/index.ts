@@ -8,6 +8,8 @@ export type { DurableHandlesOf } from './interfaces/durable-handles.interface.ts
 export type {
   DurableDecoratorOptions,
   DurableMetadata,
+  DurableMethodOptions,
+  DurableScheduleOptions,
 } from './interfaces/durable-options.interface.ts';
 export type {
   ReseolioBorrowedEngineOptions,

@@ -8,9 +8,9 @@ import {
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { JOB_ROUTES, type JobRouteHandler } from 'reseolio/http';
+import { JOB_ROUTES, type JobRouteRequest, SCHEDULE_ROUTES } from 'reseolio/http';
 import { NestLoggerAdapter } from './nest-logger.adapter.ts';
-import { RESEOLIO_JOB_ROUTES } from './reseolio.constants.ts';
+import { RESEOLIO_JOB_ROUTES, RESEOLIO_SCHEDULE_ROUTES } from './reseolio.constants.ts';
 
 /** The request as `@Req()` gives it: Express's `Request` or Fastify's `FastifyRequest`. */
 interface PlatformRequest {
@@ -26,20 +26,38 @@ interface PlatformRequest {
  * A class per call: the prefix is class metadata, and two apps in one process may differ.
  */
 export function createJobRoutesController(prefix: string): Type {
+  return createRoutesController(prefix, JOB_ROUTES, RESEOLIO_JOB_ROUTES, 'Job');
+}
+
+/**
+ * The schedule routes' controller under `schedulePrefix`, the same way: one handler per row
+ * of `SCHEDULE_ROUTES`, answered by the shared schedule handler (same `authorize`).
+ */
+export function createScheduleRoutesController(prefix: string): Type {
+  return createRoutesController(prefix, SCHEDULE_ROUTES, RESEOLIO_SCHEDULE_ROUTES, 'Schedule');
+}
+
+type RouteHandler<Action extends string> = (
+  action: Action,
+  request: JobRouteRequest<unknown>,
+) => Promise<{ status: number; body: unknown }>;
+
+function createRoutesController<Action extends string>(
+  prefix: string,
+  table: readonly { method: 'GET' | 'POST'; path: string; action: Action }[],
+  token: symbol | string,
+  noun: 'Job' | 'Schedule',
+): Type {
   @Controller(prefix)
-  class ReseolioJobRoutesController {
+  class ReseolioRoutesController {
     readonly #log = new NestLoggerAdapter();
 
     constructor(
-      @Inject(RESEOLIO_JOB_ROUTES) private readonly handle: JobRouteHandler<unknown>,
+      @Inject(token) private readonly handle: RouteHandler<Action>,
       private readonly adapterHost: HttpAdapterHost,
     ) {}
 
-    async serve(
-      action: (typeof JOB_ROUTES)[number]['action'],
-      request: PlatformRequest,
-      response: unknown,
-    ): Promise<void> {
+    async serve(action: Action, request: PlatformRequest, response: unknown): Promise<void> {
       const { status, body } = await this.handle(action, {
         request,
         id: request.params?.id,
@@ -50,11 +68,15 @@ export function createJobRoutesController(prefix: string): Type {
     }
   }
 
-  const prototype = ReseolioJobRoutesController.prototype as unknown as Record<string, unknown>;
-  for (const route of JOB_ROUTES) {
-    const name = `${route.action}Job`;
+  // The class name shows in Nest's route log: ReseolioJobRoutesController, ReseolioSchedule…
+  Object.defineProperty(ReseolioRoutesController, 'name', {
+    value: `Reseolio${noun}RoutesController`,
+  });
+  const prototype = ReseolioRoutesController.prototype as unknown as Record<string, unknown>;
+  for (const route of table) {
+    const name = `${route.action}${noun}`;
     prototype[name] = function (
-      this: ReseolioJobRoutesController,
+      this: ReseolioRoutesController,
       request: PlatformRequest,
       response: unknown,
     ) {
@@ -71,5 +93,5 @@ export function createJobRoutesController(prefix: string): Type {
       descriptor,
     );
   }
-  return ReseolioJobRoutesController;
+  return ReseolioRoutesController;
 }

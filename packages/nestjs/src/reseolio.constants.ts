@@ -15,3 +15,6 @@ export const RESEOLIO_LIFECYCLE = 'RESEOLIO_LIFECYCLE';
 
 /** @internal Token of the shared job-route handler served by the job routes controller. */
 export const RESEOLIO_JOB_ROUTES = 'RESEOLIO_JOB_ROUTES';
+
+/** @internal Token of the shared schedule-route handler served by the schedule routes controller. */
+export const RESEOLIO_SCHEDULE_ROUTES = 'RESEOLIO_SCHEDULE_ROUTES';

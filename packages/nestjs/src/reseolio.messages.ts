@@ -12,6 +12,13 @@ export const INVALID_DURABLE = (method: string, reason: string) =>
   `Cannot register ${method} as a durable function: ${reason} ` +
   `Give it an explicit name, e.g. @Durable('orders:charge').`;
 
+export const INVALID_SCHEDULE = (method: string, reason: string) =>
+  `Invalid schedule of @Durable() method ${method}: ${reason}`;
+
+export const DUPLICATE_SCHEDULE = (id: string, first: string, second: string) =>
+  `@Durable() schedule id "${id}" is used by both ${first} and ${second}: a schedule runs one ` +
+  "function. Give one of them its own, e.g. schedule: { id: 'reports:daily-2', cron }.";
+
 export const NON_STATIC_PROVIDER = (className: string) =>
   `Cannot register @Durable() methods of "${className}": it is request-scoped or transient, or ` +
   'depends on such a provider, and a job runs outside any request. Move the methods to a ' +

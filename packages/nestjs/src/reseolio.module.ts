@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { Reseolio } from 'reseolio';
 import {
   createJobRouteHandler,
+  createScheduleRouteHandler,
   EngineLifecycle,
   IntegrationConfigError,
   renameDeprecatedOptions,
@@ -21,11 +22,15 @@ import {
   RESEOLIO_JOB_ROUTES,
   RESEOLIO_LIFECYCLE,
   RESEOLIO_MODULE_OPTIONS,
+  RESEOLIO_SCHEDULE_ROUTES,
 } from './reseolio.constants.ts';
 import { ReseolioExplorer } from './reseolio.explorer.ts';
 import { MISSING_ASYNC_FACTORY, ROUTES_FROM_ASYNC_FACTORY } from './reseolio.messages.ts';
 import { ReseolioOrchestrator } from './reseolio.orchestrator.ts';
-import { createJobRoutesController } from './reseolio-job-routes.controller.ts';
+import {
+  createJobRoutesController,
+  createScheduleRoutesController,
+} from './reseolio-job-routes.controller.ts';
 import { ReseolioMetadataAccessor } from './reseolio-metadata.accessor.ts';
 
 const WHERE = 'ReseolioModule options';
@@ -34,7 +39,7 @@ const WHERE = 'ReseolioModule options';
  * Provides the Reseolio engine to the whole application (`global`), registers `@Durable()`
  * methods at module init, starts workers on bootstrap and drains them on shutdown (call
  * `app.enableShutdownHooks()` so SIGTERM/SIGINT close the application), and serves the job
- * routes when `routes` is given.
+ * and schedule routes when `routes` is given.
  */
 @Module({})
 export class ReseolioModule {
@@ -80,16 +85,24 @@ function buildModule(
   // options are read now, and a mistake throws here, where the module is imported.
   const api =
     routes === undefined || routes === false ? null : resolveJobApiOptions(routes, 'routes');
-  const controllers: Type[] = api ? [createJobRoutesController(api.prefix!)] : [];
-  const routeProviders: Provider[] = api
-    ? [
-        {
-          provide: RESEOLIO_JOB_ROUTES,
-          useFactory: (engine: Reseolio) => createJobRouteHandler(engine, api),
-          inject: [RESEOLIO_ENGINE],
-        },
-      ]
-    : [];
+  const controllers: Type[] = [];
+  const routeProviders: Provider[] = [];
+  if (api) {
+    controllers.push(createJobRoutesController(api.prefix!));
+    routeProviders.push({
+      provide: RESEOLIO_JOB_ROUTES,
+      useFactory: (engine: Reseolio) => createJobRouteHandler(engine, api),
+      inject: [RESEOLIO_ENGINE],
+    });
+  }
+  if (api?.schedulePrefix) {
+    controllers.push(createScheduleRoutesController(api.schedulePrefix));
+    routeProviders.push({
+      provide: RESEOLIO_SCHEDULE_ROUTES,
+      useFactory: (engine: Reseolio) => createScheduleRouteHandler(engine, api),
+      inject: [RESEOLIO_ENGINE],
+    });
+  }
   return {
     global: true,
     module: ReseolioModule,

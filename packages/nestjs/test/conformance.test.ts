@@ -18,10 +18,15 @@ function capture(logs: LogRecord[]): LoggerService {
 for (const adapter of ['express', 'fastify'] as HttpAdapterName[]) {
   runHttpConformance({
     name: `nestjs (${adapter} adapter)`,
-    boot: async ({ engine, port, prefix, routes }) => {
+    boot: async ({ engine, port, prefix, schedulePrefix, routes }) => {
       const logs: LogRecord[] = [];
       const moduleRef = await Test.createTestingModule({
-        imports: [ReseolioModule.forRoot({ instance: engine, routes: { ...routes, prefix } })],
+        imports: [
+          ReseolioModule.forRoot({
+            instance: engine,
+            routes: { ...routes, prefix, schedulePrefix },
+          }),
+        ],
       }).compile();
       const options = { logger: capture(logs) };
       const app =

@@ -1,6 +1,6 @@
 /**
- * `reseolio/http`: the integration kit the framework packages share. The job routes (their
- * table, options, authorization and answers), how an integration binds, starts and stops its
+ * `reseolio/http`: the integration kit the framework packages share. The job and schedule
+ * routes (their tables, options, authorization and answers), how an integration binds, starts and stops its
  * engine, and the one error type for integration options.
  */
 export * from './authorize.ts';
@@ -14,3 +14,5 @@ export * from './job-routes.ts';
 export * from './query.ts';
 export * from './route-options.ts';
 export * from './route-table.ts';
+export * from './schedule-api.ts';
+export * from './schedule-declaration.ts';

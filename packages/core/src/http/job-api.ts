@@ -5,6 +5,7 @@ import {
   ReseolioStateError,
   ReseolioValidationError,
   ResultTimeoutError,
+  ScheduleNotFoundError,
   StorageError,
 } from '../errors.ts';
 import { type JobJSON, toJobJSON } from '../job-json.ts';
@@ -34,6 +35,8 @@ export { DEFAULT_LIST_LIMIT, JOB_STATUSES, MAX_LIST_LIMIT };
 export interface ListQuery {
   status?: JobStatus | undefined;
   name?: string | undefined;
+  /** Runs of this schedule. */
+  scheduleId?: string | undefined;
   limit: number;
   offset: number;
 }
@@ -44,7 +47,7 @@ export async function getJob(engine: Reseolio, id: string): Promise<ApiResponse>
   return { status: 200, body: { job: toJobJSON(details) } };
 }
 
-/** `GET /?status&name&limit&offset` → 200 `{ jobs, limit, offset }`, newest first. */
+/** `GET /?status&name&scheduleId&limit&offset` → 200 `{ jobs, limit, offset }`, newest first. */
 export async function listJobs(engine: Reseolio, query: ListQuery): Promise<ApiResponse> {
   const jobs = await engine.listJobs(query);
   return {
@@ -138,14 +141,16 @@ export const STORAGE_UNAVAILABLE_MESSAGE =
   'The job database failed or is unavailable; try again later.';
 
 /**
- * Maps the engine's own errors to a response: unknown job 404, bad input 400, a job in the
+ * Maps the engine's own errors to a response: unknown job or schedule 404, bad input 400, a job in the
  * wrong state 409, an engine that is shutting down 503, a database that failed
  * (`StorageError`) 503. The storage answer says only that: the driver's message may name
  * tables, hosts or values and is for the server's logs, not the caller. Returns `undefined`
  * for anything else so the framework's error handler deals with it as with any other failure.
  */
 export function responseForError(engine: Reseolio, error: unknown): ApiResponse | undefined {
-  if (error instanceof JobNotFoundError) return errorResponse(404, error.code, error.message);
+  if (error instanceof JobNotFoundError || error instanceof ScheduleNotFoundError) {
+    return errorResponse(404, error.code, error.message);
+  }
   if (error instanceof ReseolioValidationError) {
     return errorResponse(400, 'RESEOLIO_INVALID_INPUT', error.message);
   }

@@ -11,11 +11,18 @@ import {
   retryJob,
   runJobApi,
 } from './job-api.ts';
-import { parseListQuery, parseWaitMs } from './query.ts';
+import { parseListQuery, parseScheduleListQuery, parseWaitMs } from './query.ts';
 import type { ResolvedJobApiOptions } from './route-options.ts';
-import type { JobRouteAction } from './route-table.ts';
+import type { JobRouteAction, ScheduleRouteAction } from './route-table.ts';
+import {
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+  triggerSchedule,
+} from './schedule-api.ts';
 
-/** One request to a job route, as the framework hands it over. */
+/** One request to a job or schedule route, as the framework hands it over. */
 export interface JobRouteRequest<Req> {
   /** The framework's request object, for `authorize`. */
   request: Req;
@@ -63,6 +70,49 @@ export function createJobRouteHandler<Req>(
             return cancelJob(engine, id);
           case 'result':
             return jobResult(engine, id, parseWaitMs(query), options.waitMaxMs);
+        }
+      },
+      (error) => log.error('the job storage failed; answering 503', error),
+    );
+  };
+}
+
+/** Answers one schedule route: see {@link createScheduleRouteHandler}. */
+export type ScheduleRouteHandler<Req> = (
+  action: ScheduleRouteAction,
+  request: JobRouteRequest<Req>,
+) => Promise<ApiResponse>;
+
+/**
+ * The whole of a schedule route, as {@link createJobRouteHandler} is for the job routes and
+ * with the same `authorize`: authorization first, then the query, then the engine call,
+ * with the same error answers (an unknown schedule is 404 `RESEOLIO_SCHEDULE_NOT_FOUND`).
+ */
+export function createScheduleRouteHandler<Req>(
+  engine: Reseolio,
+  options: Pick<ResolvedJobApiOptions<Req>, 'authorize'>,
+): ScheduleRouteHandler<Req> {
+  return async (action, { request, id, query, log }) => {
+    const refused = await checkAuthorization(options.authorize, request, log);
+    if (refused) return refused;
+    return runJobApi(
+      engine,
+      () => {
+        if (action === 'list') return listSchedules(engine, parseScheduleListQuery(query));
+        if (typeof id !== 'string') {
+          throw new ReseolioValidationError(
+            'The schedule id in the path is not valid URL encoding.',
+          );
+        }
+        switch (action) {
+          case 'get':
+            return getSchedule(engine, id);
+          case 'pause':
+            return pauseSchedule(engine, id);
+          case 'resume':
+            return resumeSchedule(engine, id);
+          case 'trigger':
+            return triggerSchedule(engine, id);
         }
       },
       (error) => log.error('the job storage failed; answering 503', error),

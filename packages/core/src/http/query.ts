@@ -1,6 +1,7 @@
 import { ReseolioValidationError } from '../errors.ts';
-import type { JobStatus } from '../storage/records.ts';
+import { SCHEDULE_STATUSES, type ScheduleStatus } from '../storage/schedule-records.ts';
 import { DEFAULT_LIST_LIMIT, JOB_STATUSES, type ListQuery, MAX_LIST_LIMIT } from './job-api.ts';
+import type { ScheduleListQuery } from './schedule-api.ts';
 
 /**
  * The job routes' query strings, parsed from what the framework's query parser produced.
@@ -10,22 +11,50 @@ import { DEFAULT_LIST_LIMIT, JOB_STATUSES, type ListQuery, MAX_LIST_LIMIT } from
  * which the routes answer with 400 `RESEOLIO_INVALID_INPUT`.
  */
 
-/** `GET /?status&name&limit&offset`. */
+/** The job routes' `GET /?status&name&scheduleId&limit&offset`. */
 export function parseListQuery(query: Record<string, unknown>): ListQuery {
-  const status = optionalString(query, 'status');
-  if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) {
-    throw new ReseolioValidationError(
-      `querystring/status must be one of ${JOB_STATUSES.join(', ')}, got "${status}".`,
-    );
-  }
-  const name = optionalString(query, 'name');
-  if (name === '') throw new ReseolioValidationError('querystring/name must not be empty.');
   return {
-    status: status as JobStatus | undefined,
-    name,
+    status: oneOf(query, 'status', JOB_STATUSES),
+    name: nonEmptyString(query, 'name'),
+    scheduleId: nonEmptyString(query, 'scheduleId'),
+    ...page(query),
+  };
+}
+
+/** The schedule routes' `GET /?status&name&limit&offset`; `status` is `active` or `paused`. */
+export function parseScheduleListQuery(query: Record<string, unknown>): ScheduleListQuery {
+  return {
+    status: oneOf<ScheduleStatus>(query, 'status', SCHEDULE_STATUSES),
+    name: nonEmptyString(query, 'name'),
+    ...page(query),
+  };
+}
+
+function page(query: Record<string, unknown>): { limit: number; offset: number } {
+  return {
     limit: optionalInteger(query, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT,
     offset: optionalInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER) ?? 0,
   };
+}
+
+function oneOf<T extends string>(
+  query: Record<string, unknown>,
+  key: string,
+  allowed: readonly T[],
+): T | undefined {
+  const value = optionalString(query, key);
+  if (value !== undefined && !allowed.includes(value as T)) {
+    throw new ReseolioValidationError(
+      `querystring/${key} must be one of ${allowed.join(', ')}, got "${value}".`,
+    );
+  }
+  return value as T | undefined;
+}
+
+function nonEmptyString(query: Record<string, unknown>, key: string): string | undefined {
+  const value = optionalString(query, key);
+  if (value === '') throw new ReseolioValidationError(`querystring/${key} must not be empty.`);
+  return value;
 }
 
 /** `GET /:id/result?waitMs=N`: N, or 0 when left out. */

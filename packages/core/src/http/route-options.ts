@@ -6,10 +6,16 @@ import { DEFAULT_WAIT_MAX_MS } from './job-api.ts';
 
 /** The job routes' options, the same in every framework (Express mounts without `prefix`). */
 export interface JobRoutesOptions<Req> {
-  /** Where the routes are mounted (Fastify, Nest). @default '/jobs' */
+  /** Where the job routes are mounted (Fastify, Nest). @default '/jobs' */
   prefix?: string | undefined;
   /**
-   * Runs before every job route, before its params and query are read. Return `true` to
+   * Where the schedule routes are mounted (Fastify, Nest), behind the same `authorize`;
+   * `false` serves none. On Express, mount `reseolioScheduleRouter` yourself.
+   * @default '/schedules'
+   */
+  schedulePrefix?: string | false | undefined;
+  /**
+   * Runs before every job and schedule route, before its params and query are read. Return `true` to
    * allow; any other value answers 403. Throw an error with `status: 401` (`statusCode`
    * works too) to answer 401; any other throw answers 500 and is logged through the
    * framework's logger, never sent. No job data reaches a refused caller.
@@ -31,9 +37,12 @@ export interface ResolvedJobApiOptions<Req> {
   waitMaxMs: number;
   /** `null` where the framework mounts the routes itself (Express). */
   prefix: string | null;
+  /** `null` with `schedulePrefix: false`, and where the framework mounts the routes itself. */
+  schedulePrefix: string | null;
 }
 
 const DEFAULT_PREFIX = '/jobs';
+const DEFAULT_SCHEDULE_PREFIX = '/schedules';
 
 /**
  * Validates the job routes' options. Routes that expose job arguments and results must never
@@ -52,17 +61,86 @@ export function resolveJobApiOptions<Req>(
     );
   }
   const known = withPrefix
-    ? ['prefix', 'authorize', 'public', 'waitMaxMs']
+    ? ['prefix', 'schedulePrefix', 'authorize', 'public', 'waitMaxMs']
     : ['authorize', 'public', 'waitMaxMs'];
+  assertKnownRouteOptions(options, known, where);
+  const { waitMaxMs, prefix, schedulePrefix } = options as Record<string, unknown>;
+  const authorizeFn = resolveAuthorize<Req>(options as Record<string, unknown>, where);
+  const wait = waitMaxMs ?? DEFAULT_WAIT_MAX_MS;
+  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_TIMER_MS) {
+    throw new IntegrationConfigError(
+      `${where}.waitMaxMs must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describeValue(waitMaxMs)}.`,
+    );
+  }
+  const mount = withPrefix ? (prefix ?? DEFAULT_PREFIX) : null;
+  if (mount !== null && (typeof mount !== 'string' || !mount.startsWith('/'))) {
+    throw new IntegrationConfigError(
+      `${where}.prefix must be a path starting with "/", got ${describeValue(prefix)}.`,
+    );
+  }
+  let scheduleMount: string | null = null;
+  if (withPrefix && schedulePrefix !== false) {
+    scheduleMount = (schedulePrefix ?? DEFAULT_SCHEDULE_PREFIX) as string;
+    if (typeof scheduleMount !== 'string' || !scheduleMount.startsWith('/')) {
+      throw new IntegrationConfigError(
+        `${where}.schedulePrefix must be a path starting with "/", or false to serve no schedule routes, got ${describeValue(schedulePrefix)}.`,
+      );
+    }
+    if (trimSlash(scheduleMount) === trimSlash(mount!)) {
+      throw new IntegrationConfigError(
+        `${where}.schedulePrefix must differ from ${where}.prefix (both are ${describeValue(scheduleMount)}).`,
+      );
+    }
+  }
+  return {
+    authorize: authorizeFn,
+    waitMaxMs: wait,
+    prefix: mount,
+    schedulePrefix: scheduleMount,
+  };
+}
+
+/** The schedule routes' options where they are mounted on their own (Express). */
+export interface ScheduleRoutesOptions<Req> {
+  /** The same `authorize` as the job routes': see {@link JobRoutesOptions.authorize}. */
+  authorize?: AuthorizeFn<Req> | undefined;
+  /** Serve the routes without `authorize`. Required to make that choice explicit. */
+  public?: true | undefined;
+}
+
+/**
+ * Validates the options of schedule routes mounted on their own (Express's
+ * `reseolioScheduleRouter`): one of `authorize` or `public: true`, as for the job routes.
+ */
+export function resolveScheduleApiOptions<Req>(
+  options: unknown,
+  where: string,
+): { authorize: AuthorizeFn<Req> | null } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new IntegrationConfigError(
+      `${where} must be an object such as { authorize: (request) => boolean }.`,
+    );
+  }
+  assertKnownRouteOptions(options, ['authorize', 'public'], where);
+  return { authorize: resolveAuthorize<Req>(options as Record<string, unknown>, where) };
+}
+
+function assertKnownRouteOptions(options: object, known: string[], where: string): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     throw new IntegrationConfigError(
-      key === 'prefix'
-        ? `${where} takes no prefix: mount the routes where you want them, e.g. app.use('/jobs', …).`
+      key === 'prefix' || key === 'schedulePrefix'
+        ? `${where} takes no ${key}: mount the routes where you want them, e.g. app.use('/jobs', …).`
         : `Unknown ${where} option ${describeValue(key)}; known options: ${known.join(', ')}.`,
     );
   }
-  const { authorize, public: isPublic, waitMaxMs, prefix } = options as Record<string, unknown>;
+}
+
+function resolveAuthorize<Req>(
+  options: Record<string, unknown>,
+  where: string,
+): AuthorizeFn<Req> | null {
+  const { authorize, public: isPublic } = options;
   if (authorize !== undefined && typeof authorize !== 'function') {
     throw new IntegrationConfigError(
       `${where}.authorize must be a function (request) => boolean | Promise<boolean>.`,
@@ -82,21 +160,9 @@ export function resolveJobApiOptions<Req>(
   if (authorize !== undefined && isPublic === true) {
     throw new IntegrationConfigError(`Give either ${where}.authorize or public: true, not both.`);
   }
-  const wait = waitMaxMs ?? DEFAULT_WAIT_MAX_MS;
-  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_TIMER_MS) {
-    throw new IntegrationConfigError(
-      `${where}.waitMaxMs must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describeValue(waitMaxMs)}.`,
-    );
-  }
-  const mount = withPrefix ? (prefix ?? DEFAULT_PREFIX) : null;
-  if (mount !== null && (typeof mount !== 'string' || !mount.startsWith('/'))) {
-    throw new IntegrationConfigError(
-      `${where}.prefix must be a path starting with "/", got ${describeValue(prefix)}.`,
-    );
-  }
-  return {
-    authorize: (authorize as AuthorizeFn<Req> | undefined) ?? null,
-    waitMaxMs: wait,
-    prefix: mount,
-  };
+  return (authorize as AuthorizeFn<Req> | undefined) ?? null;
+}
+
+function trimSlash(path: string): string {
+  return path.replace(/\/+$/, '');
 }

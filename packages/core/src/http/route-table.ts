@@ -16,6 +16,30 @@ export type JobRoute = (typeof JOB_ROUTES)[number];
 export type JobRouteAction = JobRoute['action'];
 
 /**
+ * The schedule routes, relative to where they are mounted (`/schedules` by default). Served
+ * behind the same `authorize` (or `public: true`) as the job routes.
+ */
+export const SCHEDULE_ROUTES = Object.freeze([
+  { method: 'GET', path: '/', action: 'list' },
+  { method: 'GET', path: '/:id', action: 'get' },
+  { method: 'POST', path: '/:id/pause', action: 'pause' },
+  { method: 'POST', path: '/:id/resume', action: 'resume' },
+  { method: 'POST', path: '/:id/trigger', action: 'trigger' },
+] as const);
+
+/** One row of {@link SCHEDULE_ROUTES}. */
+export type ScheduleRoute = (typeof SCHEDULE_ROUTES)[number];
+/** What a schedule route does: `list`, `get`, `pause`, `resume` or `trigger`. */
+export type ScheduleRouteAction = ScheduleRoute['action'];
+
+/** A row of either table. */
+interface RouteRow<Action extends string> {
+  readonly method: string;
+  readonly path: string;
+  readonly action: Action;
+}
+
+/**
  * The route a request is for, with its decoded `:id`; `id` is `null` when the path segment
  * is not valid URL encoding (answered 400). `undefined` when no route matches, so the
  * request belongs to someone else.
@@ -25,8 +49,24 @@ export function matchJobRoute(
   method: string,
   path: string,
 ): { action: JobRouteAction; id: string | null | undefined } | undefined {
+  return matchRoute(JOB_ROUTES, method, path);
+}
+
+/** {@link matchJobRoute} for the schedule routes: `/`, `/<id>`, `/<id>/pause`… */
+export function matchScheduleRoute(
+  method: string,
+  path: string,
+): { action: ScheduleRouteAction; id: string | null | undefined } | undefined {
+  return matchRoute(SCHEDULE_ROUTES, method, path);
+}
+
+function matchRoute<Action extends string>(
+  table: readonly RouteRow<Action>[],
+  method: string,
+  path: string,
+): { action: Action; id: string | null | undefined } | undefined {
   const segments = path.split('/').slice(1);
-  for (const route of JOB_ROUTES) {
+  for (const route of table) {
     const pattern = route.path.split('/').slice(1);
     if (route.method !== method || pattern.length !== segments.length) continue;
     let id: string | null | undefined;

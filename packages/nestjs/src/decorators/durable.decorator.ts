@@ -1,8 +1,8 @@
 import { SetMetadata } from '@nestjs/common';
-import type { DurableOptions } from 'reseolio';
 import type {
   DurableDecoratorOptions,
   DurableMetadata,
+  DurableMethodOptions,
 } from '../interfaces/durable-options.interface.ts';
 import { DURABLE_METADATA } from '../reseolio.constants.ts';
 
@@ -26,20 +26,24 @@ export type DurableMethodDecorator = <T extends (...args: any[]) => Promise<unkn
  * @param name the stored name. @default `${ClassName}:${methodName}`. Give one explicitly:
  *   jobs are matched to code by name across deploys, and renames or minifiers change the
  *   default.
- * @param options retry policy (`maxAttempts`, `backoff`, `timeoutMs`, …)
+ * @param options retry policy (`maxAttempts`, `backoff`, `timeoutMs`, …), and `schedule` to
+ *   run the method on a cron schedule:
+ *   `@Durable('reports:daily', { schedule: { cron: '0 9 * * 1-5', timezone: 'Europe/Berlin' } })`
+ *   declares the schedule `reports:daily` (or `schedule.id`) at every boot.
  */
-export function Durable(name?: string, options?: DurableOptions): DurableMethodDecorator;
+export function Durable(name?: string, options?: DurableMethodOptions): DurableMethodDecorator;
 export function Durable(options: DurableDecoratorOptions): DurableMethodDecorator;
 export function Durable(
   nameOrOptions?: string | DurableDecoratorOptions,
-  options: DurableOptions = {},
+  options: DurableMethodOptions = {},
 ): DurableMethodDecorator {
   let metadata: DurableMetadata;
   if (typeof nameOrOptions === 'object' && nameOrOptions !== null) {
-    const { name, ...policy } = nameOrOptions;
-    metadata = { name, options: policy };
+    const { name, schedule, ...policy } = nameOrOptions;
+    metadata = { name, options: policy, schedule };
   } else {
-    metadata = { name: nameOrOptions, options };
+    const { schedule, ...policy } = options ?? {};
+    metadata = { name: nameOrOptions, options: policy, schedule };
   }
   const setMetadata = SetMetadata(DURABLE_METADATA, metadata);
   return (target, propertyKey, descriptor) => {

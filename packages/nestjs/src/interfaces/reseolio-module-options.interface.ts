@@ -18,8 +18,10 @@ export type ReseolioJobRoutesOptions = JobRoutesOptions<any>;
 /** Options both forms of the module accept. */
 export interface ReseolioModuleCommonOptions extends Pick<EngineBindingOptions, 'stopTimeoutMs'> {
   /**
-   * Serve the job routes (`GET /jobs/:id`, `/jobs/:id/result`, `POST /jobs/:id/retry`…) as a
-   * controller of this module: the same routes and answers as `@reseolio/fastify` and
+   * Serve the job routes (`GET /jobs/:id`, `/jobs/:id/result`, `POST /jobs/:id/retry`…) and
+   * the schedule routes (`GET /schedules/:id`, `POST /schedules/:id/trigger`…, at
+   * `schedulePrefix`; `schedulePrefix: false` for none) as controllers of this module, behind
+   * one `authorize`: the same routes and answers as `@reseolio/fastify` and
    * `@reseolio/express`. Off by default. With `forRootAsync`, give them beside the factory.
    */
   routes?: ReseolioJobRoutesOptions | false | undefined;

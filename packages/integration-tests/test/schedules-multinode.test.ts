@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { Reseolio, StorageAdapter } from 'reseolio';
 import { describe, expect, inject, it } from 'vitest';
 import { startFixture } from './child-process.ts';
-import { engineOn, freshSqliteDatabase, onCleanup, waitFor } from './helpers.ts';
+import { engineOn, onCleanup, sqliteUrl, waitFor } from './helpers.ts';
 
 const FUNCTION = 'schedule:tick';
 const TICKS = 30;
@@ -81,7 +81,7 @@ describe('schedules on several nodes', () => {
   }, 180_000);
 
   it(`three engines in three processes on one SQLite file make one job per tick for ${TICKS} ticks`, async () => {
-    const url = freshSqliteDatabase()();
+    const url = sqliteUrl();
     const file = url.slice('sqlite:'.length);
     const main = await localNode(url);
     const children = [0, 1].map(() => startFixture('schedule-node.mjs', ['sqlite', file]));

@@ -22,7 +22,7 @@ export interface ShopApp {
   shop: Shop;
   deps: ShopDeps;
   database: ShopDatabase;
-  /** Stops the app (draining running jobs), then closes the database. */
+  /** Stops the app (draining running jobs), then closes the database; once, however often called. */
   close(): Promise<void>;
 }
 
@@ -72,14 +72,19 @@ export async function buildApp(
     });
     await app.ready();
 
+    let closing: Promise<void> | undefined;
     return {
       app,
       shop,
       deps,
       database,
-      close: async () => {
-        await app.close();
-        await database.close();
+      // Once: a second call (a test's cleanup after a restart, a second signal) awaits the first.
+      close: () => {
+        closing ??= (async () => {
+          await app.close();
+          await database.close();
+        })();
+        return closing;
       },
     };
   } catch (error) {

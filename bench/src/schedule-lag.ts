@@ -46,7 +46,7 @@ async function measure(storage: string | StorageAdapter): Promise<Lags> {
 
 function row(label: string, samples: number[]): string {
   const cells = [50, 95, 100].map((p) => percentile(samples, p).toFixed(1).padStart(8));
-  return `${label.padEnd(28)}${cells.join('')}   (${samples.length} ticks)`;
+  return `${label.padEnd(44)}${cells.join('')}   (${samples.length} ticks)`;
 }
 
 const results: [string, Lags][] = [];
@@ -70,7 +70,7 @@ try {
 }
 
 console.log(`\nSchedule tick lag on an idle node, ms after the tick (p50, p95, max)\n`);
-console.log(`${''.padEnd(28)}${['p50', 'p95', 'max'].map((h) => h.padStart(8)).join('')}`);
+console.log(`${''.padEnd(44)}${['p50', 'p95', 'max'].map((h) => h.padStart(8)).join('')}`);
 for (const [name, lags] of results) {
   console.log(row(`${name}: job made`, lags.fired));
   console.log(row(`${name}: handler started`, lags.started));

@@ -100,6 +100,12 @@ export class WorkerPool {
       waiters,
       engine: deps.engine,
       maxPayloadBytes: options.maxPayloadBytes,
+      workflow: {
+        storage,
+        clock,
+        suspendAfterMs: options.suspendAfterMs,
+        maxPayloadBytes: options.maxPayloadBytes,
+      },
       emit,
       handlerReturned: (attempt) => this.#handlerReturned(attempt),
       retryAt: (name, runAt) => this.onReady(name, runAt),

@@ -8,6 +8,7 @@ import { desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { ReseolioError } from 'reseolio';
+import type { NewJob } from 'reseolio/storage';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
 import { migrate } from '../src/migrate.ts';
@@ -56,6 +57,21 @@ function databaseBefore(filename: string, migration: string): Database.Database 
     record.run(applied.hash, applied.folderMillis);
   }
   return db;
+}
+
+/** Inserts `job` pending as an older release did: before 0004, without `schedule_id`. */
+function insertPending(
+  db: Database.Database,
+  job: NewJob,
+  { withScheduleId }: { withScheduleId: boolean },
+): void {
+  const [column, value] = withScheduleId ? [', schedule_id', ', @scheduleId'] : ['', ''];
+  db.prepare(
+    `INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
+      idempotency_key, parent_id${column}, created_at, run_at)
+     VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
+      @parentId${value}, @createdAt, @runAt)`,
+  ).run(job);
 }
 
 describe('SqliteStorage', () => {
@@ -175,12 +191,7 @@ describe('SqliteStorage', () => {
     const filename = tempFile();
     const db = databaseBefore(filename, '0004_schedules');
     const job = newJob({ idempotencyKey: 'before-schedules' });
-    db.prepare(
-      `INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, created_at, run_at)
-       VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
-        @parentId, @createdAt, @runAt)`,
-    ).run(job);
+    insertPending(db, job, { withScheduleId: false });
     db.close();
 
     const storage = await open(filename);
@@ -208,12 +219,7 @@ describe('SqliteStorage', () => {
     const filename = tempFile();
     const db = databaseBefore(filename, '0005_workflows');
     const job = newJob({ idempotencyKey: 'before-workflows' });
-    db.prepare(
-      `INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, schedule_id, created_at, run_at)
-       VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
-        @parentId, @scheduleId, @createdAt, @runAt)`,
-    ).run(job);
+    insertPending(db, job, { withScheduleId: true });
     db.close();
 
     const storage = await open(filename);

@@ -95,7 +95,9 @@ it('a late ack from an attempt whose claim a database crash undid changes nothin
       result,
       "the result is the first execution's, whose claim the crash undid: its late ack passed the fence",
     ).toBe('second');
-    // The second execution's outcome is the one that was written.
+    // The second execution's outcome is the one that was written. result() may resolve from
+    // the commit's notification before ackMany's answer reaches this process: wait for it.
+    await waitFor(() => (storage.answers.get(handle.jobId)?.length ?? 0) >= 1, 30_000);
     expect(storage.answers.get(handle.jobId)?.at(-1)).toBe(true);
   } finally {
     await worker.stop({ timeoutMs: 1_000 });

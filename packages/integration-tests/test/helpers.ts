@@ -87,6 +87,32 @@ export function freshPostgresDatabase(): OpenStorage {
   };
 }
 
+/**
+ * A PostgreSQL schema of this test's own, dropped afterwards, with what a child process needs
+ * to reach it (the connection string and the schema's name).
+ */
+export function freshPostgresSchema() {
+  const connectionString = inject('databaseUrl');
+  const schema = `itp_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const adapters: StorageAdapter[] = [];
+  cleanups.push(async () => {
+    for (const adapter of adapters) await adapter.close();
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+  return {
+    connectionString,
+    schema,
+    open() {
+      const adapter = createPostgresStorage({ connectionString, schema, poolSize: 3 });
+      adapters.push(adapter);
+      return adapter;
+    },
+  };
+}
+
 /** The real databases every engine scenario runs on; behaviour that differs is a bug. */
 export const BACKENDS = [
   { backend: 'sqlite', freshDatabase: freshSqliteDatabase },

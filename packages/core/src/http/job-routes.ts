@@ -38,6 +38,11 @@ export interface JobRouteRequest<Req> {
    * the request had none.
    */
   body?: unknown;
+  /**
+   * Reads and parses the body, where the framework hands over the raw request (Express):
+   * called for `signal` only, after `authorize`, when `body` is `undefined`.
+   */
+  readBody?: (() => Promise<unknown>) | undefined;
   /** The request's headers, names lower-cased (`signal` reads `idempotency-key`). */
   headers?: Record<string, unknown> | undefined;
   /** The framework's logger, for what the caller is not shown. */
@@ -61,7 +66,7 @@ export function createJobRouteHandler<Req>(
   engine: Reseolio,
   options: ResolvedJobApiOptions<Req>,
 ): JobRouteHandler<Req> {
-  return async (action, { request, id, topic, query, body, headers, log }) => {
+  return async (action, { request, id, topic, query, body, readBody, headers, log }) => {
     const refused = await checkAuthorization(options.authorize, request, log);
     if (refused) return refused;
     return runJobApi(
@@ -86,7 +91,10 @@ export function createJobRouteHandler<Req>(
                 'The signal topic in the path is not valid URL encoding.',
               );
             }
-            return signalJob(engine, id, topic, parseSignalBody(body, headers));
+            return (async () => {
+              const parsed = body === undefined && readBody ? await readBody() : body;
+              return signalJob(engine, id, topic, parseSignalBody(parsed, headers));
+            })();
         }
       },
       (error) => log.error('the job storage failed; answering 503', error),

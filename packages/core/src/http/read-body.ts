@@ -11,8 +11,8 @@ export const MAX_ROUTE_BODY_BYTES = (1 << 20) + 16 * 1024;
 
 /**
  * Reads and parses a request's JSON body, for frameworks whose routes get the raw stream.
- * A body some middleware already parsed (`express.json()` marks it `_body`) is returned as it
- * is. No body, or an empty one, is `undefined`. A body that is not JSON, or declared as another
+ * A body some middleware already read (`express.json()`) is returned as that middleware
+ * left it. No body, or an empty one, is `undefined`. A body that is not JSON, or declared as another
  * type, is a `ReseolioValidationError` (400); a body over `limit` bytes a `PayloadTooLargeError`
  * (413), read no further.
  */
@@ -20,8 +20,9 @@ export async function readJsonBody(
   request: IncomingMessage & { body?: unknown; _body?: unknown },
   limit = MAX_ROUTE_BODY_BYTES,
 ): Promise<unknown> {
-  if (request._body === true) return request.body;
-  if (request.readableEnded) return undefined;
+  // Read already: by body-parser 1 (Express 4's express.json(), which marks `_body`), or by
+  // body-parser 2 (Express 5's), which leaves the stream ended and its result in `body`.
+  if (request._body === true || request.readableEnded) return request.body;
   const chunks: Buffer[] = [];
   let size = 0;
   // Leaving the loop early must not destroy the request: the 413 still has to be sent (Node

@@ -66,34 +66,14 @@ export function freshSqliteDatabase(): OpenStorage {
 
 /**
  * A fresh schema on the PostgreSQL of DATABASE_URL (or the embedded one), dropped after the
- * test. Each `open()` is a new adapter with its own pool on that schema; engines borrow them,
- * and the cleanup closes them after the engines have stopped (cleanups run in reverse order).
- */
-export function freshPostgresDatabase(): OpenStorage {
-  const connectionString = inject('databaseUrl');
-  const schema = `it_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const adapters: StorageAdapter[] = [];
-  cleanups.push(async () => {
-    for (const adapter of adapters) await adapter.close();
-    const admin = new pg.Client({ connectionString });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
-  });
-  return ({ listen = true } = {}) => {
-    const adapter = createPostgresStorage({ connectionString, schema, poolSize: 4, listen });
-    adapters.push(adapter);
-    return adapter;
-  };
-}
-
-/**
- * A PostgreSQL schema of this test's own, dropped afterwards, with what a child process needs
- * to reach it (the connection string and the schema's name).
+ * test, with what a child process needs to reach it (the connection string and the schema's
+ * name). Each `open()` is a new adapter with its own pool on that schema; engines borrow
+ * them, and the cleanup closes them after the engines have stopped (cleanups run in reverse
+ * order).
  */
 export function freshPostgresSchema() {
   const connectionString = inject('databaseUrl');
-  const schema = `itp_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const schema = `it_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const adapters: StorageAdapter[] = [];
   cleanups.push(async () => {
     for (const adapter of adapters) await adapter.close();
@@ -105,12 +85,18 @@ export function freshPostgresSchema() {
   return {
     connectionString,
     schema,
-    open() {
-      const adapter = createPostgresStorage({ connectionString, schema, poolSize: 3 });
+    open({ listen = true }: { listen?: boolean } = {}): StorageAdapter {
+      const adapter = createPostgresStorage({ connectionString, schema, poolSize: 4, listen });
       adapters.push(adapter);
       return adapter;
     },
   };
+}
+
+/** {@link freshPostgresSchema} as an `OpenStorage`, for scenarios written for both databases. */
+export function freshPostgresDatabase(): OpenStorage {
+  const database = freshPostgresSchema();
+  return (options) => database.open(options);
 }
 
 /** The real databases every engine scenario runs on; behaviour that differs is a bug. */

@@ -143,11 +143,11 @@ describe.each(BACKENDS)('workflows on $backend', ({ fresh }) => {
     );
   }, 120_000);
 
-  it('signals: one sent before the wait is received; 20 waiting jobs each get theirs from another engine; a repeated key is consumed once; a timeout returns null', async () => {
+  it('signals: one sent before the wait is received; 20 waiting jobs each get theirs from another process; a repeated key is consumed once; a timeout returns null', async () => {
     const database = fresh();
     const worker = engineOn(database.storage(), { suspendAfterMs: 100 });
     const checkout = worker.durable('wf:awaits-payment', async (orderId: string) => {
-      const payment = await waitForSignal<{ orderId: string; amount: number }>('payment-confirmed');
+      const payment = await waitForSignal<Record<string, unknown>>('payment-confirmed');
       const second = await waitForSignal<string>('note', { timeoutMs: 300 });
       return { orderId, payment, second };
     });
@@ -169,11 +169,13 @@ describe.each(BACKENDS)('workflows on $backend', ({ fresh }) => {
         (await worker.listJobs({ status: 'waiting', name: 'wf:awaits-payment' })).length === 20,
       { timeoutMs: 60_000, what: '20 jobs waiting for their payment' },
     );
-    await Promise.all(
-      handles.map((handle, i) =>
-        sender.signal(handle.jobId, 'payment-confirmed', { orderId: orders[i], amount: i }),
-      ),
-    );
+    // From another process: a web server's webhook handler.
+    const web = startFixture('signal-sender.mjs', [
+      ...database.fixtureArgs,
+      'payment-confirmed',
+      ...handles.map((handle) => handle.jobId),
+    ]);
+    await web.waitForLine(/^sent 20$/, 60_000);
     // The same note twice with one key: the second is a duplicate, consumed never.
     expect(await sender.signal(handles[0]!.jobId, 'note', 'a', { idempotencyKey: 'n1' })).toEqual({
       duplicate: false,
@@ -183,7 +185,7 @@ describe.each(BACKENDS)('workflows on $backend', ({ fresh }) => {
     });
     const results = await Promise.all(handles.map((handle) => handle.result(60_000)));
     results.forEach((result, i) => {
-      expect(result.payment).toEqual({ orderId: orders[i], amount: i });
+      expect(result.payment).toEqual({ jobId: handles[i]!.jobId, from: web.child.pid });
       expect(result.orderId).toBe(orders[i]);
     });
     expect(results[0]!.second).toBe('a');

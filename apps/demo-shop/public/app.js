@@ -102,6 +102,43 @@ function stepBadge(name, step) {
   );
 }
 
+/** Pattern 6: a fulfilled order's delivery workflow, waiting for the customer's click. */
+function deliveryLine(o) {
+  if (o.status !== 'fulfilled' || !o.delivery) return null;
+  if (o.deliveredAt !== null) {
+    return el(
+      'div',
+      { class: 'delivery delivered', title: `job ${o.delivery.jobId}` },
+      `Delivery: delivered (${o.deliveryConfirmedBy})`,
+    );
+  }
+  if (o.delivery.status === 'waiting') {
+    const until = o.delivery.waitingFor?.until;
+    return el(
+      'div',
+      { class: 'delivery waiting', title: `job ${o.delivery.jobId}: waiting, holding no worker` },
+      'Delivery: waiting for confirmation',
+      until
+        ? el(
+            'span',
+            { class: 'hint' },
+            ` · auto-confirms at ${new Date(until).toLocaleTimeString()}`,
+          )
+        : null,
+    );
+  }
+  return el(
+    'div',
+    { class: 'delivery', title: `job ${o.delivery.jobId}` },
+    `Delivery: ${o.delivery.status}`,
+  );
+}
+
+async function confirmDelivery(orderId) {
+  await api(`/api/orders/${orderId}/confirm-delivery`, { method: 'POST' });
+  await renderOrders();
+}
+
 async function renderOrders() {
   const { orders } = await api('/api/orders?limit=20');
   $('#orders tbody').replaceChildren(
@@ -120,6 +157,7 @@ async function renderOrders() {
           {},
           el('span', { class: `status ${o.status}` }, o.status),
           o.cancelReason ? el('div', { class: 'reason' }, o.cancelReason) : null,
+          deliveryLine(o),
         ),
         el('td', {}, ...STEP_ORDER.map((name) => stepBadge(name, o.steps[name]))),
         el(
@@ -127,6 +165,13 @@ async function renderOrders() {
           {},
           o.status === 'fulfilled'
             ? el('button', { onclick: () => openInvoice(o.id) }, 'Invoice')
+            : null,
+          o.delivery?.status === 'waiting' && o.deliveredAt === null
+            ? el(
+                'button',
+                { class: 'confirm-delivery', onclick: () => confirmDelivery(o.id) },
+                'Confirm delivery',
+              )
             : null,
         ),
       ),

@@ -56,6 +56,7 @@ export async function buildApp(
       carrier: new Carrier(repo, faults),
       mailer: new Mailer(repo, faults),
       images: new ImageService(faults),
+      delivery: { autoConfirmMs: config.deliveryAutoConfirmMs },
       webhook: { secret: config.webhookSecret, url: () => webhookUrl(app) },
     };
     const shop = createShop(app.reseolio, deps);

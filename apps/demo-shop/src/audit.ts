@@ -11,7 +11,10 @@ export interface AuditReport {
   jobs: Record<JobStatus, number>;
   /** Cancellation reasons and how many orders each. */
   cancelReasons: Record<string, number>;
-  /** No order in flight and no job pending or running: the final checks below apply. */
+  /**
+   * No order in flight and no job pending or running: the final checks below apply. A
+   * `waiting` job (a delivery awaiting its customer) holds nothing and does not unsettle.
+   */
   settled: boolean;
   /** Broken invariants. Empty means: no double charge, no double email, nothing lost. */
   violations: string[];
@@ -31,7 +34,7 @@ const STEPS_THAT_MAY_DIE = new Set([
  * given up) once the shop is settled.
  */
 export async function auditShop(repo: ShopRepository, reseolio: Reseolio): Promise<AuditReport> {
-  const jobs = { pending: 0, running: 0, success: 0, dead: 0, cancelled: 0 };
+  const jobs = { pending: 0, running: 0, waiting: 0, success: 0, dead: 0, cancelled: 0 };
   for (const status of Object.keys(jobs) as JobStatus[]) {
     jobs[status] = (await allJobs(reseolio, status)).length;
   }
@@ -122,6 +125,12 @@ export function checkLedger(
       if (settled && !received.some((w) => w.type === 'order.fulfilled')) {
         violations.push(`fulfilled order ${order.id}: webhook never received`);
       }
+      if ((order.deliveredAt === null) !== (order.deliveryConfirmedBy === null)) {
+        violations.push(`order ${order.id}: delivery time and confirmation disagree`);
+      }
+      if (settled && order.deliveredAt !== null && !sentEmail('order-delivered', order.id)) {
+        violations.push(`delivered order ${order.id} got no delivery email`);
+      }
     } else if (order.status === 'cancelled') {
       const reason = order.cancelReason ?? '(no reason)';
       const kind = reason.split(': ').slice(0, 2).join(': '); // "<step>: <error code>"
@@ -135,6 +144,7 @@ export function checkLedger(
         violations.push(`cancelled order ${order.id} still holds stock`);
       }
       if (shipments.has(order.id)) violations.push(`cancelled order ${order.id} was shipped`);
+      if (order.deliveredAt !== null) violations.push(`cancelled order ${order.id} was delivered`);
       if (settled && !sentEmail('order-cancelled', order.id)) {
         violations.push(`cancelled order ${order.id} got no cancellation email`);
       }

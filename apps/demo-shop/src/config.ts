@@ -15,6 +15,12 @@ export interface ShopConfig {
   workerConcurrency: number;
   /** Secret the webhook sender signs with and the receiver verifies. */
   webhookSecret: string;
+  /**
+   * How long a fulfilled order's delivery workflow waits for the customer's "Confirm delivery"
+   * before it confirms by itself (`DELIVERY_AUTO_CONFIRM_MS`, 2 minutes: long enough to click,
+   * short enough to watch it happen).
+   */
+  deliveryAutoConfirmMs: number;
   /** Initial failure rates and latency of the fake external services (changeable at runtime). */
   faults: Faults;
 }
@@ -33,16 +39,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
     leaseMs: integer(env, 'LEASE_MS', 30_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10),
     webhookSecret: env.WEBHOOK_SECRET || 'demo-shop-webhook-secret',
+    deliveryAutoConfirmMs: integer(env, 'DELIVERY_AUTO_CONFIRM_MS', 120_000, MAX_TIMER_MS),
     faults: env.SHOP_FAULTS ? parseFaults(JSON.parse(env.SHOP_FAULTS)) : { ...DEFAULT_FAULTS },
   };
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** The longest timer Node (and so `waitForSignal`'s `timeoutMs`) takes: about 24.8 days. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new Error(`${name} must be a non-negative integer, got "${raw}".`);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    const bound = max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : '';
+    throw new Error(`${name} must be a non-negative integer${bound}, got "${raw}".`);
   }
   return value;
 }

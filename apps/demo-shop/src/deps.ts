@@ -14,6 +14,10 @@ export interface ShopDeps {
   images: ImageService;
   /** Live fault settings; the page's switches mutate this object. */
   faults: Faults;
+  delivery: {
+    /** How long a delivery waits for the customer before confirming by itself. */
+    autoConfirmMs: number;
+  };
   webhook: {
     secret: string;
     /** Where order webhooks go; resolved per delivery because the port is known only once listening. */

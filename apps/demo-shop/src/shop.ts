@@ -3,6 +3,7 @@ import type { Reseolio } from 'reseolio';
 import { registerCheckout } from './checkout/checkout.saga.ts';
 import type { Order, Product } from './db/repository.ts';
 import type { ShopDeps } from './deps.ts';
+import { registerDelivery } from './durable/delivery.ts';
 import { registerInvoice } from './durable/invoice.ts';
 import { registerOrderWebhook } from './durable/order-webhook.ts';
 import { registerProductImages } from './durable/product-images.ts';
@@ -27,7 +28,8 @@ export interface OrderRequest {
 /** Registers every durable function of the shop on `reseolio` and returns them with the use cases. */
 export function createShop(reseolio: Reseolio, deps: ShopDeps) {
   const { deliverOrderWebhook } = registerOrderWebhook(reseolio, deps);
-  const checkout = registerCheckout(reseolio, deps, deliverOrderWebhook);
+  const { awaitDelivery } = registerDelivery(reseolio, deps);
+  const checkout = registerCheckout(reseolio, deps, deliverOrderWebhook, awaitDelivery);
   const { sendWelcomeEmail } = registerWelcomeEmail(reseolio, deps);
   const { generateInvoice } = registerInvoice(reseolio, deps);
   const { processProductImages, resizeImage } = registerProductImages(reseolio, deps);
@@ -40,6 +42,7 @@ export function createShop(reseolio: Reseolio, deps: ShopDeps) {
   return {
     ...checkout,
     deliverOrderWebhook,
+    awaitDelivery,
     sendWelcomeEmail,
     generateInvoice,
     processProductImages,

@@ -6,7 +6,7 @@ import { newOrder } from './fixtures.ts';
 
 // The crash drill is only as good as this check: each case breaks one promise on purpose.
 
-const idle = { pending: 0, running: 0, success: 0, dead: 0, cancelled: 0 };
+const idle = { pending: 0, running: 0, waiting: 0, success: 0, dead: 0, cancelled: 0 };
 
 function order(id: string, patch: Partial<Order>): Order {
   return {
@@ -16,6 +16,9 @@ function order(id: string, patch: Partial<Order>): Order {
     paymentId: null,
     labelUrl: null,
     sagaJobId: null,
+    deliveryJobId: null,
+    deliveredAt: null,
+    deliveryConfirmedBy: null,
     createdAt: 0,
     updatedAt: 0,
     ...patch,
@@ -124,6 +127,8 @@ describe('checkLedger', () => {
   it('is not settled while jobs run, and reports a job that gave up outside a cancellation', () => {
     const data = healthy();
     expect(checkLedger(data, { ...idle, running: 1 }, []).settled).toBe(false);
+    // A delivery waiting for its customer holds nothing: the shop is settled.
+    expect(checkLedger(data, { ...idle, waiting: 1 }, []).settled).toBe(true);
     const dead = {
       name: 'webhooks:order:deliver',
       args: ['o1'],
@@ -132,5 +137,28 @@ describe('checkLedger', () => {
     expect(checkLedger(data, idle, [dead as unknown as JobDetails]).violations).toContain(
       'job webhooks:order:deliver for o1 gave up: 503',
     );
+  });
+
+  it('reports a delivered order without its delivery email, and a cancelled order delivered', () => {
+    const data = healthy();
+    data.orders = [order('o1', { deliveredAt: 5, deliveryConfirmedBy: 'customer' })];
+    expect(checkLedger(data, idle, []).violations).toEqual([
+      'delivered order o1 got no delivery email',
+    ]);
+    data.emails.push({ ...data.emails[0]!, id: 'e2', template: 'order-delivered' });
+    expect(checkLedger(data, idle, []).violations).toEqual([]);
+    data.orders = [order('o1', { deliveredAt: 5, deliveryConfirmedBy: null })];
+    expect(checkLedger(data, idle, []).violations).toContain(
+      'order o1: delivery time and confirmation disagree',
+    );
+    data.orders = [
+      order('o1', {
+        status: 'cancelled',
+        cancelReason: 'x',
+        deliveredAt: 5,
+        deliveryConfirmedBy: 'auto',
+      }),
+    ];
+    expect(checkLedger(data, idle, []).violations).toContain('cancelled order o1 was delivered');
   });
 });

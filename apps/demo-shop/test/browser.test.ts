@@ -13,7 +13,7 @@ for (const { name, fresh } of DATABASES) {
   describe.skipIf(noBrowser)(
     `the page in headless Chromium on ${name} (skipped without Chromium outside CI)`,
     () => {
-      it('places an order by clicking Buy and shows it live until fulfilled, step by step', async () => {
+      it('places an order by clicking Buy, shows it live until fulfilled step by step, then confirms its delivery', async () => {
         const shop = await startShop({ ...(await fresh()), faults: { latencyMs: 150 } });
         const browser = await chromium.launch({
           executablePath: CHROMIUM,
@@ -45,6 +45,16 @@ for (const { name, fresh } of DATABASES) {
         }
         await page.locator('[data-product="mug"] .stock', { hasText: '999 in stock' }).waitFor();
         await page.locator('#audit .ok').waitFor();
+
+        // Pattern 6: the delivery waits (suspended) for the customer's click.
+        await row
+          .locator('.delivery.waiting', { hasText: 'Delivery: waiting for confirmation' })
+          .waitFor({ timeout: 20_000 });
+        await row.locator('button.confirm-delivery').click();
+        await row
+          .locator('.delivery.delivered', { hasText: 'Delivery: delivered (customer)' })
+          .waitFor({ timeout: 20_000 });
+        await expect(row.locator('button.confirm-delivery').count()).resolves.toBe(0);
 
         // The fault switches reach the server.
         await page.locator('input[name="declineRate"]').fill('1');

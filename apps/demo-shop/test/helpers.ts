@@ -72,6 +72,8 @@ export async function startShop(
   options: DatabaseChoice & {
     faults?: Partial<Faults>;
     leaseMs?: number;
+    /** How long deliveries wait for the customer; the config's 2 minutes unless a test says. */
+    deliveryAutoConfirmMs?: number;
   } = {},
 ): Promise<TestShop> {
   const config = {
@@ -80,6 +82,9 @@ export async function startShop(
     databaseUrl: options.databaseUrl,
     sqliteFile: options.sqliteFile ?? tempSqliteFile(),
     leaseMs: options.leaseMs ?? 30_000,
+    ...(options.deliveryAutoConfirmMs === undefined
+      ? {}
+      : { deliveryAutoConfirmMs: options.deliveryAutoConfirmMs }),
     faults: { ...NO_FAULTS, ...options.faults },
   };
   const shop = await buildApp(config);
@@ -107,6 +112,22 @@ export async function settledOrder(shop: TestShop, orderId: string, timeoutMs = 
   return waitFor(async () => {
     const { body } = await shop.request('GET', `/api/orders/${orderId}`);
     return body.status === 'fulfilled' || body.status === 'cancelled' ? body : undefined;
+  }, timeoutMs);
+}
+
+/** Waits until the order's delivery job is `waiting` (suspended, for the customer's signal). */
+export async function waitingDelivery(shop: TestShop, orderId: string, timeoutMs = 20_000) {
+  return waitFor(async () => {
+    const { body } = await shop.request('GET', `/api/orders/${orderId}`);
+    return body.delivery?.status === 'waiting' ? body : undefined;
+  }, timeoutMs);
+}
+
+/** Waits until the order's delivery is recorded and its job has finished. */
+export async function deliveredOrder(shop: TestShop, orderId: string, timeoutMs = 20_000) {
+  return waitFor(async () => {
+    const { body } = await shop.request('GET', `/api/orders/${orderId}`);
+    return body.deliveredAt !== null && body.delivery?.status === 'success' ? body : undefined;
   }, timeoutMs);
 }
 

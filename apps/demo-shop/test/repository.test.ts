@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/open.ts';
 import type { NewOrder, ShopRepository } from '../src/db/repository.ts';
@@ -200,6 +202,56 @@ for (const { name, dialect, fresh } of DATABASES) {
         user: ada.user,
       });
       expect(await repo.getUser('u1')).toEqual(ada.user);
+    });
+
+    it('upgrades a database made before the delivery columns: an old order reads back with none, and a second start changes nothing', async () => {
+      const { databaseUrl, sqliteFile = '' } = await fresh();
+      // The orders table as the first version of the demo created it, with one order in it.
+      const oldTable = `CREATE TABLE orders (
+        id TEXT PRIMARY KEY, product_id TEXT NOT NULL, quantity INTEGER NOT NULL,
+        amount_cents INTEGER NOT NULL, email TEXT NOT NULL, card TEXT NOT NULL, address TEXT NOT NULL,
+        status TEXT NOT NULL, cancel_reason TEXT, payment_id TEXT, label_url TEXT, saga_job_id TEXT,
+        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`;
+      const oldOrder = `INSERT INTO orders VALUES ('old', 'mug', 1, 1200, 'a@b.c', '4242', 'x',
+        'fulfilled', NULL, NULL, 'label', 'job-0', 1, 2)`;
+      if (databaseUrl) {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        await client.query(oldTable);
+        await client.query(oldOrder);
+        await client.end();
+      } else {
+        const sqlite = new Database(sqliteFile);
+        sqlite.exec(oldTable);
+        sqlite.exec(oldOrder);
+        sqlite.close();
+      }
+      const first = await openDatabase({ databaseUrl, sqliteFile });
+      try {
+        expect(await first.repo.getOrder('old')).toMatchObject({
+          status: 'fulfilled',
+          sagaJobId: 'job-0',
+          deliveryJobId: null,
+          deliveredAt: null,
+          deliveryConfirmedBy: null,
+        });
+        await first.repo.updateOrder('old', { deliveryJobId: 'job-1' });
+        await first.repo.recordDelivery('old', 'auto', 10);
+      } finally {
+        await first.close();
+      }
+      const second = await openDatabase({ databaseUrl, sqliteFile });
+      try {
+        // The first start's writes are kept, and recordDelivery keeps the first delivery.
+        expect(await second.repo.recordDelivery('old', 'customer', 20)).toMatchObject({
+          sagaJobId: 'job-0',
+          deliveryJobId: 'job-1',
+          deliveredAt: 10,
+          deliveryConfirmedBy: 'auto',
+        });
+      } finally {
+        await second.close();
+      }
     });
 
     it('keeps the newest image of a size and the first invoice of an order', async () => {

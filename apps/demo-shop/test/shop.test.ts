@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { signWebhook } from '../src/durable/order-webhook.ts';
-import { DATABASES, settledOrder, startShop, waitFor } from './helpers.ts';
+import {
+  DATABASES,
+  deliveredOrder,
+  settledOrder,
+  startShop,
+  waitFor,
+  waitingDelivery,
+} from './helpers.ts';
 
 /** The shop on each database, driven over HTTP as the page drives it. */
 for (const { name, dialect, fresh } of DATABASES) {
@@ -218,6 +225,125 @@ for (const { name, dialect, fresh } of DATABASES) {
       const restarted = await startShop(database);
       const { body: after } = await restarted.request('GET', '/api/reports/sales');
       expect(after.status).toBe('paused');
+    });
+
+    it('a fulfilled order waits for "Confirm delivery": the click is a signal, the order is delivered by the customer (pattern 6)', async () => {
+      // With latency the saga is still running when the first confirm comes in.
+      const shop = await openShop({ faults: { latencyMs: 100 } });
+      expect((await shop.request('POST', '/api/orders/ord_nope/confirm-delivery')).status).toBe(
+        404,
+      );
+      const placed = await shop.request('POST', '/api/orders', { productId: 'mug' });
+      const orderId = placed.body.orderId;
+      expect((await shop.request('POST', `/api/orders/${orderId}/confirm-delivery`)).status).toBe(
+        409,
+      );
+
+      const waiting = await waitingDelivery(shop, orderId);
+      expect(waiting).toMatchObject({
+        status: 'fulfilled',
+        deliveredAt: null,
+        deliveryConfirmedBy: null,
+        deliveryJobId: waiting.delivery.jobId,
+        delivery: {
+          status: 'waiting',
+          waitingFor: { kind: 'signal', topic: 'delivery-confirmed', until: expect.any(String) },
+        },
+      });
+      const job = await shop.app.reseolio.getHandle(waiting.deliveryJobId).details();
+      expect(job).toMatchObject({ name: 'orders:delivery:await', status: 'waiting' });
+
+      const confirmed = await shop.request('POST', `/api/orders/${orderId}/confirm-delivery`);
+      expect(confirmed).toMatchObject({
+        status: 202,
+        body: { jobId: waiting.deliveryJobId, duplicate: false },
+      });
+      const delivered = await deliveredOrder(shop, orderId);
+      expect(delivered).toMatchObject({
+        status: 'fulfilled',
+        deliveryConfirmedBy: 'customer',
+        deliveredAt: expect.any(Number),
+        delivery: { status: 'success', waitingFor: null },
+      });
+      expect(delivered.delivery.result).toMatchObject({ confirmedBy: 'customer' });
+      // Nothing waits any more: a second click is refused, and nothing is recorded twice.
+      const again = await shop.request('POST', `/api/orders/${orderId}/confirm-delivery`);
+      expect(again.status).toBe(409);
+      expect((await shop.request('GET', `/api/orders/${orderId}`)).body.deliveredAt).toBe(
+        delivered.deliveredAt,
+      );
+
+      const audit = await waitFor(async () => {
+        const { body } = await shop.request('GET', '/api/audit');
+        return body.settled ? body : undefined;
+      });
+      expect(audit.violations).toEqual([]);
+      const { emails } = await shop.database.repo.snapshot();
+      expect(emails.filter((e) => e.template === 'order-delivered')).toMatchObject([
+        { orderId, body: expect.stringContaining('Thanks for confirming') },
+      ]);
+    });
+
+    it('two clicks at once are one signal: each answers 202 (the same idempotency key) or 409 (already delivered), and the order is delivered once', async () => {
+      const shop = await openShop();
+      const placed = await shop.request('POST', '/api/orders', { productId: 'tee' });
+      const orderId = placed.body.orderId;
+      await waitingDelivery(shop, orderId);
+      const answers = await Promise.all(
+        [1, 2].map(() => shop.request('POST', `/api/orders/${orderId}/confirm-delivery`)),
+      );
+      expect(answers.map((a) => a.status)).toContain(202);
+      for (const answer of answers) expect([202, 409]).toContain(answer.status);
+      expect(answers.filter((a) => a.status === 202 && !a.body.duplicate)).toHaveLength(1);
+      expect(await deliveredOrder(shop, orderId)).toMatchObject({
+        deliveryConfirmedBy: 'customer',
+      });
+      const audit = await waitFor(async () => {
+        const { body } = await shop.request('GET', '/api/audit');
+        return body.settled ? body : undefined;
+      });
+      expect(audit.violations).toEqual([]);
+    });
+
+    it('a delivery nobody confirms confirms itself after the timeout (auto)', async () => {
+      const shop = await openShop({ deliveryAutoConfirmMs: 1_500 });
+      const placed = await shop.request('POST', '/api/orders', { productId: 'mug' });
+      const orderId = placed.body.orderId;
+      const delivered = await deliveredOrder(shop, orderId);
+      expect(delivered).toMatchObject({
+        status: 'fulfilled',
+        deliveryConfirmedBy: 'auto',
+        deliveredAt: expect.any(Number),
+      });
+      expect(delivered.delivery.result).toMatchObject({ confirmedBy: 'auto' });
+      expect((await shop.request('POST', `/api/orders/${orderId}/confirm-delivery`)).status).toBe(
+        409,
+      );
+      const { emails } = await shop.database.repo.snapshot();
+      expect(emails.filter((e) => e.template === 'order-delivered')).toMatchObject([
+        { orderId, body: expect.stringContaining('We marked your order as delivered') },
+      ]);
+    });
+
+    it('the wait survives a restart: the delivery still waits in the new process, and a confirm there delivers', async () => {
+      const database = await fresh();
+      const shop = await startShop(database);
+      const placed = await shop.request('POST', '/api/orders', { productId: 'mug' });
+      const orderId = placed.body.orderId;
+      const waiting = await waitingDelivery(shop, orderId);
+      await shop.close();
+
+      const restarted = await startShop(database);
+      const after = await waitingDelivery(restarted, orderId);
+      expect(after.deliveryJobId).toBe(waiting.deliveryJobId);
+      const confirmed = await restarted.request('POST', `/api/orders/${orderId}/confirm-delivery`);
+      expect(confirmed.status).toBe(202);
+      expect(await deliveredOrder(restarted, orderId)).toMatchObject({
+        deliveryConfirmedBy: 'customer',
+      });
+      expect(await restarted.app.reseolio.listJobs({ name: 'orders:delivery:await' })).toHaveLength(
+        1,
+      );
     });
 
     it('validates the fault switches and serves the page', async () => {

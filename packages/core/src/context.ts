@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { JobContext } from './types.ts';
+import type { WorkflowRun } from './workflow/workflow-run.ts';
 
 /** What the engine keeps about the attempt a piece of code runs in. */
 export interface AttemptContext extends JobContext {
@@ -9,6 +10,8 @@ export interface AttemptContext extends JobContext {
   readonly engine: object;
   /** Names the attempt within its engine's worker pool (job id and lease token). */
   readonly attemptKey: string;
+  /** Steps, waits and children of this attempt (`step`, `sleep`, `waitForSignal`). */
+  readonly workflow: WorkflowRun;
 }
 
 export const attemptStorage = new AsyncLocalStorage<AttemptContext>();

@@ -218,6 +218,23 @@ export class AttemptTimeoutError extends ReseolioError {
   }
 }
 
+/**
+ * The `signal.reason` of an attempt whose handler suspended (a long `sleep`, a
+ * `waitForSignal`, children awaited past `suspendAfterMs`): the job is `waiting` and runs its
+ * handler again when it wakes.
+ */
+export class JobSuspendedError extends ReseolioError {
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super(
+      'RESEOLIO_JOB_SUSPENDED',
+      `Job ${jobId} suspended: it is waiting, and its handler runs again when it wakes.`,
+    );
+    this.jobId = jobId;
+  }
+}
+
 /** A running attempt's lease expired (its process died or stalled); recorded by the sweeper. */
 export class LeaseExpiredError extends ReseolioError {
   constructor() {

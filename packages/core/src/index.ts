@@ -25,3 +25,5 @@ export type * from './types.ts';
 export { CALL_OPTION_KEYS } from './types.ts';
 export { retryDelayMs } from './worker/backoff.ts';
 export { ShutdownError } from './worker/pool.ts';
+export { sleep, step, type WaitForSignalOptions, waitForSignal } from './workflow/primitives.ts';
+export type { WaitingFor } from './workflow/waiting-for.ts';

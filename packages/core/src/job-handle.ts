@@ -3,6 +3,7 @@ import type { FinalState, InsertMark } from './result-waiters.ts';
 import { deserialize } from './serialization/decode.ts';
 import type { JobRecord, JobStatus } from './storage/records.ts';
 import type { JobDetails, JobHandle, StoredError } from './types.ts';
+import { decodeWaitingFor } from './workflow/waiting-for.ts';
 
 /** What a handle needs from the engine that made it. */
 export interface HandleHost {
@@ -75,6 +76,7 @@ export function toDetails<R>(record: JobRecord): JobDetails<R> {
     idempotencyKey: record.idempotencyKey,
     parentId: record.parentId,
     scheduleId: record.scheduleId,
+    waitingFor: decodeWaitingFor(record.waitingFor),
     createdAt: new Date(record.createdAt),
     runAt: new Date(record.runAt),
     startedAt: record.startedAt === null ? null : new Date(record.startedAt),

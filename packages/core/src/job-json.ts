@@ -6,6 +6,7 @@ import type {
   ScheduleStatus,
 } from './storage/schedule-records.ts';
 import type { JobDetails, StoredError } from './types.ts';
+import type { WaitingFor } from './workflow/waiting-for.ts';
 
 /** A job as plain JSON, for HTTP APIs (the framework packages' job routes use it). */
 export interface JobJSON {
@@ -20,6 +21,12 @@ export interface JobJSON {
   idempotencyKey: string | null;
   parentId: string | null;
   scheduleId: string | null;
+  /** While `waiting`: what for, dates as ISO strings. */
+  waitingFor:
+    | { kind: 'sleep'; until: string }
+    | { kind: 'signal'; topic: string; until: string | null }
+    | { kind: 'children'; jobIds: string[] }
+    | null;
   createdAt: string;
   runAt: string;
   startedAt: string | null;
@@ -47,6 +54,7 @@ export function toJobJSON(details: JobDetails): JobJSON {
     idempotencyKey: details.idempotencyKey,
     parentId: details.parentId,
     scheduleId: details.scheduleId,
+    waitingFor: waitingForJSON(details.waitingFor),
     createdAt: details.createdAt.toISOString(),
     runAt: details.runAt.toISOString(),
     startedAt: details.startedAt?.toISOString() ?? null,
@@ -127,4 +135,20 @@ export function toJSONValue(value: unknown): unknown {
 function withoutStack(error: StoredError): Omit<StoredError, 'stack'> {
   const { stack: _stack, cause, ...rest } = error;
   return cause ? { ...rest, cause: withoutStack(cause) } : rest;
+}
+
+function waitingForJSON(waitingFor: WaitingFor | null): JobJSON['waitingFor'] {
+  if (waitingFor === null) return null;
+  switch (waitingFor.kind) {
+    case 'sleep':
+      return { kind: 'sleep', until: waitingFor.until.toISOString() };
+    case 'signal':
+      return {
+        kind: 'signal',
+        topic: waitingFor.topic,
+        until: waitingFor.until?.toISOString() ?? null,
+      };
+    case 'children':
+      return { kind: 'children', jobIds: [...waitingFor.jobIds] };
+  }
 }

@@ -9,6 +9,7 @@ import {
   ReseolioStateError,
   ReseolioValidationError,
 } from './errors.ts';
+import { uuidv7 } from './ids.ts';
 import { JobFactory, NO_CALL_OPTIONS } from './job-factory.ts';
 import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
 import { infoOf } from './job-info.ts';
@@ -48,6 +49,7 @@ import type {
 } from './types.ts';
 import { type Registration, WorkerPool } from './worker/pool.ts';
 import { installSignalHandlers } from './worker/signals.ts';
+import { resolveSignal } from './workflow/signal-input.ts';
 
 /** Where an instance is in its life. */
 export type ReseolioState = 'created' | 'initialized' | 'started' | 'stopping' | 'stopped';
@@ -373,6 +375,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     const { job: stored, deduplicated } = this.#pool
       ? await this.#pool.enqueue(job, insert)
       : await insert(undefined);
+    this.#adoptChild(stored);
     if (deduplicated) {
       this.#emit('deduplicated', infoOf(stored));
       return new DurableJobHandle(this.#host, stored.id);
@@ -399,6 +402,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     if (jobs.length === 0) return [];
     const { storage, waiters } = await this.#ready();
     const results = await storage.enqueueMany(jobs);
+    for (const { job } of results) this.#adoptChild(job);
     const inserted = waiters.markInserted();
     let earliest: number | undefined;
     for (const { job, deduplicated } of results) {
@@ -416,12 +420,60 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     validateResultTimeout(timeoutMs);
     const { waiters } = await this.#ready();
     const parent = attemptStorage.getStore();
-    const suspend = parent !== undefined && parent.engine === this ? this.#pool : undefined;
-    suspend?.suspend(parent!.attemptKey);
+    const own = parent !== undefined && parent.engine === this ? parent : undefined;
+    const lend = own ? this.#pool : undefined;
+    lend?.suspend(own!.attemptKey);
     try {
-      return await waiters.wait(jobId, timeoutMs, inserted);
+      const waiting = waiters.wait(jobId, timeoutMs, inserted);
+      // A child awaited without a timeout may suspend the parent after suspendAfterMs: its
+      // end wakes the parent, which re-attaches and reads the outcome.
+      return own?.workflow.isChild(jobId) && timeoutMs === undefined
+        ? await own.workflow.awaitChild(jobId, waiting)
+        : await waiting;
     } finally {
-      suspend?.resume(parent!.attemptKey);
+      lend?.resume(own!.attemptKey);
+    }
+  }
+
+  /** A job made or re-attached inside one of this engine's attempts is that attempt's child. */
+  #adoptChild(job: JobRecord): void {
+    const context = attemptStorage.getStore();
+    if (context?.engine === this && job.parentId === context.jobId) {
+      context.workflow.addChild(job.id);
+    }
+  }
+
+  /**
+   * Sends a signal to a job: `waitForSignal(topic)` in its handler receives `payload`. A
+   * signal sent before the wait is kept until a wait consumes it; each is consumed once,
+   * oldest first. A job waiting for the topic wakes at once. With an `idempotencyKey`, a second
+   * signal with the same key to the same job is a duplicate and stores nothing.
+   * @returns `{ duplicate }`: true when the key had been used already
+   * @throws JobNotFoundError for an unknown job, ReseolioStateError for a job that finished
+   *   (nothing is stored), ReseolioValidationError or SerializationError for bad input
+   */
+  async signal(
+    jobId: string,
+    topic: string,
+    payload?: unknown,
+    options?: { idempotencyKey?: string | undefined },
+  ): Promise<{ duplicate: boolean }> {
+    const input = resolveSignal(jobId, topic, payload, options, this.#options.maxPayloadBytes);
+    const { storage } = await this.#ready();
+    const now = this.#clock.now();
+    const result = await storage.signal({ ...input, id: uuidv7(now), now });
+    switch (result.status) {
+      case 'job-not-found':
+        throw new JobNotFoundError(jobId);
+      case 'job-finished':
+        throw new ReseolioStateError(
+          `Job ${jobId} is ${result.jobStatus}: signals go to jobs that have not finished, and this one ` +
+            'will never wait again (retryJob() it first to resume it).',
+        );
+      case 'duplicate':
+        return { duplicate: true };
+      case 'stored':
+        return { duplicate: false };
     }
   }
 

@@ -1,6 +1,7 @@
 import type { JobStatus } from './storage/records.ts';
 import type { StorageAdapter } from './storage/storage.ts';
 import type { StorageProvider } from './storage/storage-provider.ts';
+import type { WaitingFor } from './workflow/waiting-for.ts';
 
 /** How the delay between attempts grows. */
 export type BackoffKind = 'exponential' | 'linear' | 'fixed';
@@ -151,6 +152,13 @@ export interface ReseolioOptions {
    */
   pollIntervalMs?: number | undefined;
   /**
+   * A handler's wait longer than this suspends its job instead of holding a slot and a lease
+   * (`sleep`, `waitForSignal` without a signal at hand, children's `result()` still pending
+   * after this long): the job becomes `waiting` and runs its handler again when it wakes, its
+   * recorded steps replaying. In milliseconds, an integer from 0 to 2147483647. @default 5000
+   */
+  suspendAfterMs?: number | undefined;
+  /**
    * Serialized arguments (and results) larger than this are refused, in bytes (1 to 2^30).
    * @default 1048576
    */
@@ -203,6 +211,8 @@ export interface JobDetails<R = unknown> {
   parentId: string | null;
   /** The schedule whose tick (or trigger) made this job; null for a direct call. */
   scheduleId: string | null;
+  /** While `waiting`: what for (a sleep, a signal, children); null otherwise. */
+  waitingFor: WaitingFor | null;
   createdAt: Date;
   runAt: Date;
   startedAt: Date | null;
@@ -280,6 +290,8 @@ export interface ReseolioEvents {
   'job:retry': [job: JobInfo, error: Error, runAt: Date];
   /** A job used its last attempt, or threw a non-retryable error. */
   'job:dead': [job: JobInfo, error: Error];
+  /** A job of this process suspended: it is `waiting` (`details().waitingFor` says for what). */
+  'job:waiting': [job: JobInfo];
   /** A job was cancelled through this instance. */
   'job:cancelled': [jobId: string];
   /** A call returned an existing job because of its idempotency key. */

@@ -5,6 +5,7 @@ import {
   createScheduleRouteHandler,
   matchJobRoute,
   matchScheduleRoute,
+  readJsonBody,
 } from 'reseolio/http';
 import { optionsFrom, resolveRouterOptions, resolveScheduleRouterOptions } from './options.ts';
 import type { JobRouterOptions, ScheduleRouterOptions } from './types.ts';
@@ -43,7 +44,12 @@ export function reseolioRouter(first: unknown, second?: unknown): RequestHandler
     const { status, body } = await handle(route.action, {
       request: req,
       id: route.id,
+      topic: route.topic,
       query: req.query as Record<string, unknown>,
+      // The signal route's JSON body: the one `express.json()` parsed when it is mounted in
+      // front, else read here, after `authorize`.
+      readBody: () => readJsonBody(req),
+      headers: req.headers,
       log: logger,
     });
     res.status(status).json(body);

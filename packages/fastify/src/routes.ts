@@ -22,10 +22,15 @@ export function jobRoutes(engine: Reseolio, options: ResolvedJobApiOptions<Fasti
         method: route.method,
         url: route.path,
         handler: async (request, reply) => {
+          const params = request.params as { id?: string; topic?: string };
           const { status, body } = await handle(route.action, {
             request,
-            id: (request.params as { id?: string }).id,
+            id: params.id,
+            topic: params.topic,
             query: request.query as Record<string, unknown>,
+            // Fastify's own JSON parser read it; `undefined` when the request had none.
+            body: request.body,
+            headers: request.headers,
             log: fastifyLogger(request.log),
           });
           return reply.code(status).send(body);

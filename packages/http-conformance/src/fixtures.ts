@@ -1,5 +1,11 @@
 import { freePort } from '@reseolio/test-utils';
-import { MemoryStorage, Reseolio, type StorageAdapter, StorageError } from 'reseolio';
+import {
+  MemoryStorage,
+  Reseolio,
+  type StorageAdapter,
+  StorageError,
+  waitForSignal,
+} from 'reseolio';
 import { onTestFinished } from 'vitest';
 import type { BootApp, BootedApp, BootOptions, LogRecord } from './harness.ts';
 
@@ -38,6 +44,8 @@ export async function serve(
     storage,
     pollIntervalMs: 50,
     defaults: { initialDelayMs: 5, jitter: 0 },
+    // `waiter` suspends (status waiting) 50 ms into its wait for a signal.
+    suspendAfterMs: 50,
   });
   let app: BootedApp | undefined;
   // One hook, in this order: the app first (it may stop a borrowed engine itself), then the engine.
@@ -60,12 +68,24 @@ export async function serve(
     },
     { maxAttempts: 1 },
   );
+  /** Waits for a `payment-confirmed` signal and returns its payload. */
+  const waiter = engine.durable('waiter', async (orderId: string) => {
+    const payment = await waitForSignal('payment-confirmed');
+    return { orderId, payment };
+  });
   const port = await freePort();
   app = await boot({ engine, port, prefix, schedulePrefix, routes });
   const base = `http://127.0.0.1:${port}`;
   const call = (method: string, path: string, headers: Record<string, string> = {}) =>
     request(base, method, path, headers);
-  return { engine, base, call, logs: app.logs, echo, held, hold, failing, attempts };
+  /** `call` with a body: an object is sent as JSON, a string as it is (JSON content type). */
+  const send = (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => request(base, method, path, headers, body);
+  return { engine, base, call, send, logs: app.logs, echo, held, hold, failing, attempts, waiter };
 }
 
 /** `fetch` that returns the status and parsed JSON body (or the text when not JSON). */
@@ -74,8 +94,14 @@ export async function request(
   method: string,
   path: string,
   headers: Record<string, string> = {},
+  sent?: unknown,
 ): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${base}${path}`, { method, headers });
+  const init: RequestInit = { method, headers };
+  if (sent !== undefined) {
+    init.body = typeof sent === 'string' ? sent : JSON.stringify(sent);
+    init.headers = { 'content-type': 'application/json', ...headers };
+  }
+  const response = await fetch(`${base}${path}`, init);
   const text = await response.text();
   let body: unknown = text;
   try {

@@ -8,6 +8,7 @@ import { errorsSuite } from './suites/errors.ts';
 import { mountingSuite } from './suites/mounting.ts';
 import { readsSuite } from './suites/reads.ts';
 import { schedulesSuite } from './suites/schedules.ts';
+import { signalsSuite } from './suites/signals.ts';
 
 /** What every suite file receives. */
 export interface SuiteContext {
@@ -25,6 +26,7 @@ const SUITES = [
   errorsSuite,
   mountingSuite,
   schedulesSuite,
+  signalsSuite,
 ];
 
 /**

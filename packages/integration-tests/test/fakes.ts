@@ -194,7 +194,11 @@ export function makeApp() {
 
 export class FakeResponse {
   body: unknown;
+  status = 200;
   redirectedTo: string | undefined;
+  sendStatus(status: number) {
+    this.status = status;
+  }
   json(body: unknown) {
     this.body = body;
   }

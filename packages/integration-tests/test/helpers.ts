@@ -66,10 +66,12 @@ export function freshSqliteDatabase(): OpenStorage {
 
 /**
  * A fresh schema on the PostgreSQL of DATABASE_URL (or the embedded one), dropped after the
- * test. Each `open()` is a new adapter with its own pool on that schema; engines borrow them,
- * and the cleanup closes them after the engines have stopped (cleanups run in reverse order).
+ * test, with what a child process needs to reach it (the connection string and the schema's
+ * name). Each `open()` is a new adapter with its own pool on that schema; engines borrow
+ * them, and the cleanup closes them after the engines have stopped (cleanups run in reverse
+ * order).
  */
-export function freshPostgresDatabase(): OpenStorage {
+export function freshPostgresSchema() {
   const connectionString = inject('databaseUrl');
   const schema = `it_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const adapters: StorageAdapter[] = [];
@@ -80,11 +82,21 @@ export function freshPostgresDatabase(): OpenStorage {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   });
-  return ({ listen = true } = {}) => {
-    const adapter = createPostgresStorage({ connectionString, schema, poolSize: 4, listen });
-    adapters.push(adapter);
-    return adapter;
+  return {
+    connectionString,
+    schema,
+    open({ listen = true }: { listen?: boolean } = {}): StorageAdapter {
+      const adapter = createPostgresStorage({ connectionString, schema, poolSize: 4, listen });
+      adapters.push(adapter);
+      return adapter;
+    },
   };
+}
+
+/** {@link freshPostgresSchema} as an `OpenStorage`, for scenarios written for both databases. */
+export function freshPostgresDatabase(): OpenStorage {
+  const database = freshPostgresSchema();
+  return (options) => database.open(options);
 }
 
 /** The real databases every engine scenario runs on; behaviour that differs is a bug. */

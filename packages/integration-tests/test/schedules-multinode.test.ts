@@ -4,40 +4,15 @@
  * These run in real time (a seconds schedule), and wait on the database's state, never on a
  * duration.
  */
-import { randomUUID } from 'node:crypto';
-import { createPostgresStorage } from '@reseolio/storage-postgres';
 import pg from 'pg';
 import type { Reseolio, StorageAdapter } from 'reseolio';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFixture } from './child-process.ts';
-import { engineOn, onCleanup, sqliteUrl, waitFor } from './helpers.ts';
+import { engineOn, freshPostgresSchema, onCleanup, sqliteUrl, waitFor } from './helpers.ts';
 
 const FUNCTION = 'schedule:tick';
 const TICKS = 30;
 const SECOND = 1_000;
-
-/** A PostgreSQL schema of this test's own, dropped afterwards. */
-function freshSchema() {
-  const connectionString = inject('databaseUrl');
-  const schema = `sched_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const adapters: StorageAdapter[] = [];
-  onCleanup(async () => {
-    for (const adapter of adapters) await adapter.close();
-    const admin = new pg.Client({ connectionString });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
-  });
-  return {
-    connectionString,
-    schema,
-    open() {
-      const adapter = createPostgresStorage({ connectionString, schema, poolSize: 3 });
-      adapters.push(adapter);
-      return adapter;
-    },
-  };
-}
 
 /** An engine in this process that runs the schedule's function. */
 async function localNode(storage: string | StorageAdapter): Promise<Reseolio> {
@@ -70,7 +45,7 @@ async function expectOneJobPerTick(engine: Reseolio, id: string): Promise<void> 
 
 describe('schedules on several nodes', () => {
   it(`four engines in three processes on one PostgreSQL make one job per tick for ${TICKS} ticks`, async () => {
-    const database = freshSchema();
+    const database = freshPostgresSchema();
     const main = await localNode(database.open());
     await localNode(database.open());
     const children = [0, 1].map(() =>
@@ -90,7 +65,7 @@ describe('schedules on several nodes', () => {
   }, 180_000);
 
   it('a tick claimed by a process killed before its commit is fired by another node, once', async () => {
-    const database = freshSchema();
+    const database = freshPostgresSchema();
     const admin = new pg.Client({ connectionString: database.connectionString });
     await admin.connect();
     onCleanup(() => admin.end());

@@ -6,7 +6,14 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JobFailedError, PayloadTooLargeError } from 'reseolio';
+import {
+  JobFailedError,
+  PayloadTooLargeError,
+  Reseolio,
+  sleep,
+  step,
+  waitForSignal,
+} from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { makeApp, makeFakes } from './fakes.ts';
 import { BACKENDS, engineOn, onCleanup, waitFor } from './helpers.ts';
@@ -442,6 +449,115 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
         .filter((job) => job.idempotencyKey !== null)
         .map((job) => job.runAt.getTime());
       expect(new Set(ticks).size).toBe(ticks.length);
+    });
+  });
+
+  describe('Pattern 6: durable workflows (steps, sleep, signals)', () => {
+    /** The engine's clock moved by the test: a day passes at once. */
+    function engineWithClock() {
+      let offset = 0;
+      const clock = { now: () => Date.now() + offset };
+      const reseolio = new Reseolio(
+        { storage: openStorage(), pollIntervalMs: 50, suspendAfterMs: 100 },
+        clock,
+      );
+      onCleanup(() => reseolio.stop({ timeoutMs: 500 }));
+      return { reseolio, advance: (ms: number) => (offset += ms) };
+    }
+
+    it('onboarding follow-ups: each sleep suspends the job, and each email is sent once', async () => {
+      const { db, emailService, records } = makeFakes();
+      const { reseolio, advance } = engineWithClock();
+      await reseolio.start();
+
+      const onboardingEmails = reseolio.durable(
+        reseolio.namespace('onboarding', 'email', 'series'),
+        async (userId: string) => {
+          const user = await step('load-user', () => db.users.findById(userId));
+          await step('welcome', () => emailService.send({ to: user.email, template: 'welcome' }));
+          await sleep(24 * 3600_000);
+          await step('tips-day-1', () =>
+            emailService.send({ to: user.email, template: 'tips-day-1' }),
+          );
+          await sleep(2 * 24 * 3600_000);
+          await step('tips-day-3', () =>
+            emailService.send({ to: user.email, template: 'tips-day-3' }),
+          );
+          return { sent: 3 };
+        },
+      );
+
+      const user = await db.users.create({ email: 'ada@example.com' });
+      const handle = await onboardingEmails(user.id);
+      const waitingAfter = async (emails: number) => {
+        await waitFor(
+          async () => (await handle.status()) === 'waiting' && records.emails.length === emails,
+        );
+        expect((await handle.details()).waitingFor?.kind).toBe('sleep');
+      };
+      await waitingAfter(1);
+      advance(24 * 3600_000 + 1_000);
+      await waitingAfter(2);
+      advance(2 * 24 * 3600_000 + 1_000);
+      expect(await handle.result(30_000)).toEqual({ sent: 3 });
+      expect(records.emails).toEqual([
+        { to: 'ada@example.com', template: 'welcome' },
+        { to: 'ada@example.com', template: 'tips-day-1' },
+        { to: 'ada@example.com', template: 'tips-day-3' },
+      ]);
+    });
+
+    it('an order waits for its payment webhook (delivered twice: one signal), another times out', async () => {
+      const { db } = makeFakes();
+      const app = makeApp();
+      const { reseolio, advance } = engineWithClock();
+      await reseolio.start();
+
+      const awaitPayment = reseolio.durable(
+        reseolio.namespace('orders', 'payment', 'await'),
+        async (orderId: string) => {
+          const payment = await waitForSignal<{ paymentId: string }>('payment-confirmed', {
+            timeoutMs: 3600_000,
+          });
+          if (payment === null) {
+            await step('cancel', () => db.orders.update(orderId, { status: 'payment-timeout' }));
+            return { paid: false };
+          }
+          await step('mark-paid', () =>
+            db.orders.update(orderId, { paymentId: payment.paymentId }),
+          );
+          return { paid: true };
+        },
+      );
+      const newOrder = () =>
+        db.orders.create({ total: 10, customerId: 'c', email: 'a@b.c', items: [], address: 'x' });
+      const paymentJobs = new Map<string, string>();
+
+      app.post('/webhooks/payments', async (req, res) => {
+        await reseolio.signal(
+          paymentJobs.get(req.body.orderId)!,
+          'payment-confirmed',
+          { paymentId: req.body.id },
+          { idempotencyKey: req.body.eventId },
+        );
+        res.sendStatus(204);
+      });
+
+      const paid = await newOrder();
+      const handle = await awaitPayment(paid.id);
+      paymentJobs.set(paid.id, handle.jobId);
+      const webhook = { orderId: paid.id, id: 'pay_1', eventId: 'evt_1' };
+      expect((await app.request('POST', '/webhooks/payments', { body: webhook })).status).toBe(204);
+      expect((await app.request('POST', '/webhooks/payments', { body: webhook })).status).toBe(204);
+      expect(await handle.result(30_000)).toEqual({ paid: true });
+      expect((await db.orders.findById(paid.id)).paymentId).toBe('pay_1');
+
+      const unpaid = await newOrder();
+      const late = await awaitPayment(unpaid.id);
+      await waitFor(async () => (await late.details()).waitingFor?.kind === 'signal');
+      advance(3600_000 + 1_000);
+      expect(await late.result(30_000)).toEqual({ paid: false });
+      expect((await db.orders.findById(unpaid.id)).status).toBe('payment-timeout');
     });
   });
 

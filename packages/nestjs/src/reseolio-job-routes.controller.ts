@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import {
   Controller,
   Inject,
@@ -8,14 +9,17 @@ import {
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { JOB_ROUTES, type JobRouteRequest, SCHEDULE_ROUTES } from 'reseolio/http';
+import { JOB_ROUTES, type JobRouteRequest, readJsonBody, SCHEDULE_ROUTES } from 'reseolio/http';
 import { NestLoggerAdapter } from './nest-logger.adapter.ts';
 import { RESEOLIO_JOB_ROUTES, RESEOLIO_SCHEDULE_ROUTES } from './reseolio.constants.ts';
 
 /** The request as `@Req()` gives it: Express's `Request` or Fastify's `FastifyRequest`. */
 interface PlatformRequest {
-  params?: { id?: string };
+  params?: { id?: string; topic?: string };
   query?: Record<string, unknown>;
+  /** Parsed by the platform's JSON body parser (Nest mounts one by default). */
+  body?: unknown;
+  headers?: Record<string, unknown>;
 }
 
 /**
@@ -61,7 +65,16 @@ function createRoutesController<Action extends string>(
       const { status, body } = await this.handle(action, {
         request,
         id: request.params?.id,
+        topic: request.params?.topic,
         query: request.query ?? {},
+        body: request.body,
+        // On the Express platform with its body parser off (or skipping the request), the
+        // stream is still unread: read it after authorize as the Express router does.
+        readBody:
+          request instanceof IncomingMessage
+            ? () => readJsonBody(request as IncomingMessage)
+            : undefined,
+        headers: request.headers,
         log: this.#log,
       });
       this.adapterHost.httpAdapter.reply(response, body, status);

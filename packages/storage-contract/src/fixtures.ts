@@ -60,6 +60,7 @@ export function pendingRecord(job: NewJob): JobRecord {
     leaseExpiresAt: null,
     startedAt: null,
     completedAt: null,
+    waitingFor: null,
   };
 }
 

@@ -13,6 +13,7 @@ import { lifecycleSuite } from './suites/lifecycle.ts';
 import { purgeSuite } from './suites/purge.ts';
 import { queriesSuite } from './suites/queries.ts';
 import { schedulesSuite } from './suites/schedules.ts';
+import { workflowsSuite } from './suites/workflows.ts';
 
 const SUITES = [
   lifecycleSuite,
@@ -28,6 +29,7 @@ const SUITES = [
   eventsSuite,
   batchSuite,
   schedulesSuite,
+  workflowsSuite,
 ];
 
 /**

@@ -5,7 +5,7 @@ import type { Row } from './sql-executor.ts';
 export const JOB_COLUMNS =
   'id, name, status, args, result, error, policy, attempt, max_attempts, idempotency_key, ' +
   'parent_id, schedule_id, owner_id, lease_token, lease_expires_at, created_at, run_at, ' +
-  'started_at, completed_at';
+  'started_at, completed_at, waiting_for';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -47,5 +47,6 @@ export function toJobRecord(row: Row): JobRecord {
     runAt: toNumber(row.run_at),
     startedAt: toNumberOrNull(row.started_at),
     completedAt: toNumberOrNull(row.completed_at),
+    waitingFor: (row.waiting_for as string | null) ?? null,
   };
 }

@@ -26,7 +26,7 @@ export const MAX_PAYLOAD_BYTES = 7999;
 
 /**
  * A SQL expression announcing the row aliased `alias` (it needs `id`, `name`, `status`,
- * `run_at`): `pending` rows are `ready` at `run_at`; final rows are `finished`. The payload is
+ * `run_at`): `pending` and `waiting` rows are `ready` at `run_at`; final rows are `finished`. The payload is
  * the `StorageEvent` JSON itself. `channelParam` is the placeholder bound to the channel.
  *
  * With `outcome`, a finished row's `result` and `error` (the alias needs them too) travel in
@@ -44,7 +44,7 @@ export function announceSql(
       `FROM (SELECT json_build_object('type', 'finished', 'jobId', ${alias}.id, 'status', ${alias}.status, ` +
       `'outcome', json_build_object('result', ${alias}.result, 'error', ${alias}.error))::text AS full) p)`
     : finished;
-  return `pg_notify(${channelParam}, CASE WHEN ${alias}.status = 'pending' THEN ${ready} ELSE ${final} END)`;
+  return `pg_notify(${channelParam}, CASE WHEN ${alias}.status IN ('pending', 'waiting') THEN ${ready} ELSE ${final} END)`;
 }
 
 /**
@@ -55,7 +55,9 @@ export function eventFor(
   job: { id: string; name: string; status: JobStatus; runAt: number },
   outcome?: JobOutcome,
 ): StorageEvent {
-  if (job.status === 'pending') return { type: 'ready', name: job.name, runAt: job.runAt };
+  if (job.status === 'pending' || job.status === 'waiting') {
+    return { type: 'ready', name: job.name, runAt: job.runAt };
+  }
   return outcome
     ? { type: 'finished', jobId: job.id, status: job.status, outcome }
     : { type: 'finished', jobId: job.id, status: job.status };

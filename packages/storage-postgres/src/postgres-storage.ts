@@ -3,6 +3,8 @@ import pg from 'pg';
 import {
   type AckInput,
   type ClaimInput,
+  type ConsumeSignalInput,
+  type ConsumeSignalResult,
   type DueSchedulesInput,
   type EnqueueOptions,
   type EnqueueResult,
@@ -15,12 +17,17 @@ import {
   type ListExpiredLeasesInput,
   type NewJob,
   type PurgeInput,
+  type RecordStepInput,
+  type RecordStepResult,
   ReseolioStateError,
   type ScheduleFilter,
   type ScheduleRecord,
   type ScheduleUpdate,
   type ScheduleUpsert,
   type ScheduleUpsertResult,
+  type SignalInput,
+  type SignalResult,
+  type StepRecord,
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
@@ -52,11 +59,15 @@ import { listSchedules } from './queries/list-schedules.ts';
 import { nextScheduleRunAt } from './queries/next-schedule-run-at.ts';
 import { purgeJobs } from './queries/purge-jobs.ts';
 import { retryJob } from './queries/retry-job.ts';
+import { signalJob, signalWasStored } from './queries/signal-job.ts';
+import { consumeSignal, listSteps, recordStep, stepWasRecorded } from './queries/steps.ts';
+import { suspendJob } from './queries/suspend-job.ts';
 import { updateSchedule } from './queries/update-schedule.ts';
 import { upsertSchedule } from './queries/upsert-schedule.ts';
 
 import { type SchemaNames, schemaNames } from './schema-names.ts';
 import { poolExecutor, type SqlExecutor, transactionExecutor } from './sql-executor.ts';
+import { inTransaction } from './transaction.ts';
 
 type Listener = (event: StorageEvent) => void;
 
@@ -222,7 +233,12 @@ export class PostgresStorage implements StorageAdapter {
 
   async ack(input: AckInput): Promise<boolean> {
     const { acked, events } = await this.#runRetrying('ack', async (retrying) => {
-      const outcome = await ackJob(this.#exec, this.#names, input);
+      const outcome =
+        input.kind === 'suspend'
+          ? await inTransaction(this.#pool, this.#options.preparedStatements, (tx) =>
+              suspendJob(tx, this.#names, input),
+            )
+          : await ackJob(this.#exec, this.#names, input);
       // A re-sent ack that fails the fence may be failing on its own earlier, committed
       // write whose reply was lost with the connection: check for that before saying no.
       if (!outcome.acked && retrying && (await ackWasApplied(this.#exec, this.#names, input))) {
@@ -235,8 +251,10 @@ export class PostgresStorage implements StorageAdapter {
   }
 
   /**
-   * Successes, the hot path, go in one statement; the rarer retry, dead and release outcomes
-   * one by one. After a connection error the batch is re-sent (fenced, so safe), and an item
+   * Successes, the hot path, go in one statement; the rarer retry, dead, release and suspend
+   * outcomes one by one (a suspension is a transaction of two statements of its own: see
+   * `suspend-job.ts`; folding it into the batch statement would need that second statement for
+   * the whole batch). After a connection error the batch is re-sent (fenced, so safe), and an item
    * that then fails its fence is checked for its own earlier write, as in `ack`.
    */
   async ackMany(inputs: readonly AckInput[]): Promise<boolean[]> {
@@ -251,7 +269,8 @@ export class PostgresStorage implements StorageAdapter {
       if (await this.ack(successes[0]!)) acked.add(successes[0]!.id);
     } else if (successes.length > 1) {
       const matched = await this.#runRetrying('ackMany', async (retrying) => {
-        const ids = await ackSuccesses(this.#exec, this.#names, successes);
+        const { ids, events } = await ackSuccesses(this.#exec, this.#names, successes);
+        this.#emitLocally(events);
         if (retrying) {
           for (const input of successes) {
             if (!ids.has(input.id) && (await ackWasApplied(this.#exec, this.#names, input))) {
@@ -312,6 +331,54 @@ export class PostgresStorage implements StorageAdapter {
 
   listJobs(filter: JobFilter): Promise<JobRecord[]> {
     return this.#run('listJobs', () => listJobs(this.#exec, this.#names, filter));
+  }
+
+  listSteps(jobId: string): Promise<StepRecord[]> {
+    return this.#run('listSteps', () => listSteps(this.#exec, this.#names, jobId));
+  }
+
+  /**
+   * Re-sent after connection errors, like acks: fenced, and a key keeps its first value. A
+   * re-send that finds the key with this call's value and time answers `recorded`: that was
+   * the earlier send, committed with its reply lost.
+   */
+  recordStep(input: RecordStepInput): Promise<RecordStepResult> {
+    return this.#runRetrying('recordStep', async (retrying) => {
+      const result = await recordStep(this.#exec, this.#names, input);
+      if (result === 'exists' && retrying) {
+        const step = await stepWasRecorded(this.#exec, this.#names, input);
+        if (step?.value === input.value) return 'recorded';
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Re-sent after connection errors: an earlier send that committed is recognised by the
+   * signal's id (the engine's) and answered `stored` (`woke` false: whether it woke the job
+   * is not recorded), instead of storing it twice.
+   */
+  async signal(input: SignalInput): Promise<SignalResult> {
+    const { result, events } = await this.#runRetrying('signal', async (retrying) => {
+      if (retrying && (await signalWasStored(this.#exec, this.#names, input))) {
+        return { result: { status: 'stored', woke: false } as const, events: [] };
+      }
+      return signalJob(this.#exec, this.#names, input);
+    });
+    this.#emitLocally(events);
+    return result;
+  }
+
+  /**
+   * Re-sent after connection errors: an earlier send that committed recorded its payload as
+   * the step `key`, which a re-send reads back instead of consuming a second signal.
+   */
+  consumeSignal(input: ConsumeSignalInput): Promise<ConsumeSignalResult> {
+    return this.#runRetrying('consumeSignal', async (retrying) => {
+      const sent = retrying ? await stepWasRecorded(this.#exec, this.#names, input) : undefined;
+      if (sent) return { status: 'consumed', payload: sent.value };
+      return consumeSignal(this.#exec, this.#names, input);
+    });
   }
 
   upsertSchedule(input: ScheduleUpsert): Promise<ScheduleUpsertResult> {

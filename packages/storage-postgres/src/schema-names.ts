@@ -11,6 +11,10 @@ export interface SchemaNames {
   readonly jobs: string;
   /** `"schema"."schedules"`. */
   readonly schedules: string;
+  /** `"schema"."steps"`. */
+  readonly steps: string;
+  /** `"schema"."signals"`. */
+  readonly signals: string;
   /** `"schema"."__reseolio_migrations"`: ours, never the host app's drizzle table. */
   readonly migrations: string;
   /** The LISTEN/NOTIFY channel (unquoted; passed to pg_notify as a parameter). */
@@ -24,6 +28,8 @@ export function schemaNames(schema: string): SchemaNames {
     schema,
     jobs: `${quoteIdent(schema)}.${quoteIdent('jobs')}`,
     schedules: `${quoteIdent(schema)}.${quoteIdent('schedules')}`,
+    steps: `${quoteIdent(schema)}.${quoteIdent('steps')}`,
+    signals: `${quoteIdent(schema)}.${quoteIdent('signals')}`,
     migrations: `${quoteIdent(schema)}.${quoteIdent(MIGRATIONS_TABLE)}`,
     // One channel per schema, so two Reseolio installs in one database do not wake each other.
     channel: `reseolio:${schema}`,

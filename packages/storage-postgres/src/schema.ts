@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
   pgSchema,
+  primaryKey,
   text,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -47,18 +50,28 @@ export const jobs = reseolioSchema.table(
     runAt: bigint('run_at', { mode: 'number' }).notNull(),
     startedAt: bigint('started_at', { mode: 'number' }),
     completedAt: bigint('completed_at', { mode: 'number' }),
+    // While `waiting`: what for, as the engine serialized it (JobRecord.waitingFor).
+    waitingFor: text('waiting_for'),
+    // Adapter-private, set only while `waiting`: what wakes the job besides its run_at. The
+    // topic of the signal it waits for, and whether a child's end wakes it.
+    wakeTopic: text('wake_topic'),
+    wakeChildren: boolean('wake_children'),
   },
   (t) => [
     check(
       'jobs_status_check',
-      sql`${t.status} in ('pending', 'running', 'success', 'dead', 'cancelled')`,
+      sql`${t.status} in ('pending', 'running', 'waiting', 'success', 'dead', 'cancelled')`,
     ),
-    // Claim scans only pending rows in claim order: its cost stays flat however many
-    // finished jobs pile up, because they are not in this index at all. Its columns are the
-    // claim's whole ORDER BY, so a claim reads about `limit` entries and stops. Ties on
-    // run_at go by id: engine ids are UUIDv7, so that is creation order (no created_at here:
-    // every byte of every index entry is paid on every insert).
-    index('jobs_pending_run_at_idx').on(t.runAt, t.id).where(sql`${t.status} = 'pending'`),
+    // Claim scans only claimable rows (pending, and waiting ones whose run_at came) in claim
+    // order: its cost stays flat however many finished jobs pile up, because they are not in
+    // this index at all. Its columns are the claim's whole ORDER BY, so a claim reads about
+    // `limit` entries and stops. Ties on run_at go by id: engine ids are UUIDv7, so that is
+    // creation order (no created_at here: every byte of every index entry is paid on every
+    // insert). Its predicate is the claim's status condition word for word, or the planner
+    // could not use it.
+    index('jobs_due_run_at_idx')
+      .on(t.runAt, t.id)
+      .where(sql`${t.status} in ('pending', 'waiting')`),
     // The lease sweeper looks only at running rows.
     index('jobs_running_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
     // Idempotency is scoped to (function name, key); enqueue's ON CONFLICT targets this index.
@@ -110,5 +123,49 @@ export const schedules = reseolioSchema.table(
     index('schedules_due_idx')
       .on(t.nextRunAt, t.id)
       .where(sql`${t.status} = 'active' and ${t.nextRunAt} is not null`),
+  ],
+);
+
+/**
+ * The recorded steps of a job's handler (a step's result, a sleep's wake time, a consumed
+ * signal), one per key, the first value of a key kept. Deleted with their job.
+ */
+export const steps = reseolioSchema.table(
+  'steps',
+  {
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.key] })],
+);
+
+/**
+ * Signals sent to a job, kept until a wait on their topic consumes them (`consumed_at`). Ids
+ * are the engine's UUIDv7: a topic's signals are consumed in id order. Deleted with their job.
+ */
+export const signals = reseolioSchema.table(
+  'signals',
+  {
+    id: uuid('id').primaryKey(),
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    topic: text('topic').notNull(),
+    payload: text('payload').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    consumedAt: bigint('consumed_at', { mode: 'number' }),
+  },
+  (t) => [
+    // A signal's duplicate (same job, same key) is not stored: signal's ON CONFLICT targets
+    // this. NULL keys never conflict. Its leading job_id also serves the cascade delete.
+    unique('signals_job_idempotency_key_unique').on(t.jobId, t.idempotencyKey),
+    // consumeSignal and the suspension's wake check: a job's unconsumed signals of a topic,
+    // oldest first.
+    index('signals_unconsumed_idx').on(t.jobId, t.topic, t.id).where(sql`${t.consumedAt} is null`),
   ],
 );

@@ -95,8 +95,13 @@ it('a late ack from an attempt whose claim a database crash undid changes nothin
       result,
       "the result is the first execution's, whose claim the crash undid: its late ack passed the fence",
     ).toBe('second');
-    // The second execution's outcome is the one that was written.
-    expect(storage.answers.get(handle.jobId)?.at(-1)).toBe(true);
+    // The second execution's outcome is the one that was written. result() may resolve from
+    // the commit's notification before ackMany's answer reaches this process: wait for it.
+    await waitFor(() => storage.answers.get(handle.jobId)?.at(-1) === true, {
+      timeoutMs: 30_000,
+      what: () =>
+        `the second execution's ack written (answers: ${storage.answers.get(handle.jobId)})`,
+    });
   } finally {
     await worker.stop({ timeoutMs: 1_000 });
     await producer.stop();

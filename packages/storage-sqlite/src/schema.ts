@@ -1,5 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
 
 /**
  * The tables Reseolio keeps in SQLite, jobs first. Names are prefixed `reseolio_` so they sit
@@ -12,7 +19,7 @@ export const jobs = sqliteTable(
     id: text('id').primaryKey(),
     name: text('name').notNull(),
     status: text('status', {
-      enum: ['pending', 'running', 'success', 'dead', 'cancelled'],
+      enum: ['pending', 'running', 'waiting', 'success', 'dead', 'cancelled'],
     }).notNull(),
     args: text('args').notNull(),
     result: text('result'),
@@ -31,6 +38,16 @@ export const jobs = sqliteTable(
     runAt: integer('run_at').notNull(),
     startedAt: integer('started_at'),
     completedAt: integer('completed_at'),
+    /** While `waiting`: what for, as the engine serialized it (`JobRecord.waitingFor`). */
+    waitingFor: text('waiting_for'),
+    /**
+     * While `waiting`, what wakes the job besides its `run_at` (the suspension's
+     * `WakeCondition`): a signal of `wake_topic`, or, when `wake_children` is 1, a child
+     * reaching a final status. Both null for a sleep and in every other status. Adapter-private:
+     * not part of `JobRecord`.
+     */
+    wakeTopic: text('wake_topic'),
+    wakeChildren: integer('wake_children'),
   },
   (t) => [
     // Dedup: SQLite treats NULLs as distinct here, so jobs without a key never collide.
@@ -39,8 +56,12 @@ export const jobs = sqliteTable(
     // enters and leaves each index at most once in its life instead of moving inside every
     // index on every status change. Against full indexes led by `status` (quick bench pass,
     // same run): drain at concurrency 10 +13-20 %, bulk insert about 4x.
-    // Claim: `status = 'pending' AND run_at <= now ORDER BY run_at, created_at`.
-    index('reseolio_jobs_pending_idx').on(t.runAt, t.createdAt).where(sql`${t.status} = 'pending'`),
+    // Claim: `status IN ('pending', 'waiting') AND run_at <= now ORDER BY run_at, created_at`.
+    // A waiting job is claimable at its `run_at` (a sleep's end, a wait's timeout) like a
+    // pending one, and a wake only moves its `run_at` to now.
+    index('reseolio_jobs_claimable_idx')
+      .on(t.runAt, t.createdAt)
+      .where(sql`${t.status} IN ('pending', 'waiting')`),
     // Sweep: `status = 'running' AND lease_expires_at < now`.
     index('reseolio_jobs_running_lease_idx')
       .on(t.leaseExpiresAt)
@@ -119,3 +140,45 @@ export const listeners = sqliteTable('reseolio_listeners', {
   origin: integer('origin').notNull(),
   expiresAt: integer('expires_at').notNull(),
 });
+
+/**
+ * Recorded steps of a job's handler (`StepRecord`): the first value of a key wins. Deleted
+ * with their job by `purge`; kept by `retry`, so a workflow resumes where it stopped.
+ */
+export const steps = sqliteTable(
+  'reseolio_steps',
+  {
+    jobId: text('job_id').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.key] })],
+);
+
+/**
+ * Signals sent to jobs (`SignalInput`), kept until a wait on their topic consumes them
+ * (`consumed_at` set). Ids are UUIDv7: a topic's signals are consumed in id order. Deleted
+ * with their job by `purge`.
+ */
+export const signals = sqliteTable(
+  'reseolio_signals',
+  {
+    id: text('id').primaryKey(),
+    jobId: text('job_id').notNull(),
+    topic: text('topic').notNull(),
+    payload: text('payload').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: integer('created_at').notNull(),
+    consumedAt: integer('consumed_at'),
+  },
+  (t) => [
+    // A second signal with the same key to the same job is a duplicate; NULL keys never
+    // collide. Leads with job_id, so purge finds a job's signals on it too.
+    uniqueIndex('reseolio_signals_job_idempotency_key_uq').on(t.jobId, t.idempotencyKey),
+    // The oldest unconsumed signal of a topic (consumeSignal, a suspension's wake check).
+    index('reseolio_signals_unconsumed_idx')
+      .on(t.jobId, t.topic, t.id)
+      .where(sql`${t.consumedAt} IS NULL`),
+  ],
+);

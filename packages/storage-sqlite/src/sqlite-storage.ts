@@ -1,9 +1,11 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, type SQL } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import {
   type AckInput,
   type ClaimInput,
+  type ConsumeSignalInput,
+  type ConsumeSignalResult,
   type DueSchedulesInput,
   describeValue,
   type EnqueueOptions,
@@ -17,12 +19,17 @@ import {
   type ListExpiredLeasesInput,
   type NewJob,
   type PurgeInput,
+  type RecordStepInput,
+  type RecordStepResult,
   ReseolioStateError,
   type ScheduleFilter,
   type ScheduleRecord,
   type ScheduleUpdate,
   type ScheduleUpsert,
   type ScheduleUpsertResult,
+  type SignalInput,
+  type SignalResult,
+  type StepRecord,
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
@@ -50,6 +57,9 @@ import { applyPragmas, setBusyTimeout, withoutLockWaits } from './pragmas.ts';
 import { jobs, schedules } from './schema.ts';
 import { claimedRecord, prepareStatements, type Statements } from './statements.ts';
 import { type Committed, prepareTransactions, type Transactions } from './transactions.ts';
+
+/** The columns of a `JobRecord`: every column but the adapter's private wake columns. */
+const { wakeTopic: _wakeTopic, wakeChildren: _wakeChildren, ...JOB_RECORD } = getTableColumns(jobs);
 
 /** What `init()` sets up; absent before `init()` and after `close()`. */
 interface Connection {
@@ -255,13 +265,36 @@ export class SqliteStorage implements StorageAdapter {
     if (filter.scheduleId !== undefined) conditions.push(eq(jobs.scheduleId, filter.scheduleId));
     return this.#read('listJobs', connection, () =>
       connection.orm
-        .select()
+        .select(JOB_RECORD)
         .from(jobs)
         .where(and(...conditions))
         .orderBy(desc(jobs.id))
         .limit(filter.limit ?? 100)
         .offset(filter.offset ?? 0)
         .all(),
+    );
+  }
+
+  async listSteps(jobId: string): Promise<StepRecord[]> {
+    const connection = this.#ready();
+    return this.#read('listSteps', connection, () => connection.statements.listSteps.all(jobId));
+  }
+
+  async recordStep(input: RecordStepInput): Promise<RecordStepResult> {
+    const connection = this.#ready();
+    return this.#write('recordStep', connection, () =>
+      connection.transactions.recordStep.immediate(input),
+    );
+  }
+
+  async signal(input: SignalInput): Promise<SignalResult> {
+    return this.#commit('signal', (t) => t.signal.immediate(input));
+  }
+
+  async consumeSignal(input: ConsumeSignalInput): Promise<ConsumeSignalResult> {
+    const connection = this.#ready();
+    return this.#write('consumeSignal', connection, () =>
+      connection.transactions.consumeSignal.immediate(input),
     );
   }
 

@@ -1,12 +1,24 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { JobRecord, JobState } from 'reseolio/storage';
+import type { JobRecord, JobState, JobStatus, StepRecord } from 'reseolio/storage';
 import { prepareScheduleStatements, type ScheduleStatements } from './schedule-statements.ts';
 
 /** Columns aliased to `JobRecord` fields, so rows need no mapping. */
 const JOB = `id, name, status, args, result, error, policy, attempt,
   max_attempts AS maxAttempts, idempotency_key AS idempotencyKey, parent_id AS parentId,
   schedule_id AS scheduleId, owner_id AS ownerId, lease_token AS leaseToken, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
-  run_at AS runAt, started_at AS startedAt, completed_at AS completedAt`;
+  run_at AS runAt, started_at AS startedAt, completed_at AS completedAt, waiting_for AS waitingFor`;
+
+/** Leaving `waiting`: what it waited for, and what would have woken it, cleared. */
+const NOT_WAITING = 'waiting_for = NULL, wake_topic = NULL, wake_children = NULL';
+
+/**
+ * A wake: a waiting job becomes claimable now (a signal of its topic, a child's end). Used with
+ * a WHERE that checks the job is still waiting for that.
+ */
+const WAKE = `SET status = 'pending', run_at = @now, ${NOT_WAITING}`;
+
+/** The statuses after which a job does not run again unless retried. */
+const FINAL = `('success', 'dead', 'cancelled')`;
 
 /**
  * The fence every write on behalf of an attempt carries: the row must still hold the lease
@@ -22,6 +34,12 @@ const FENCE = `id = @id AND lease_token = @leaseToken AND status = 'running'`;
  * the listing extended it, and then the heartbeat wins.
  */
 const ACK_FENCE = `${FENCE} AND (@leaseExpiredBefore IS NULL OR lease_expires_at < @leaseExpiredBefore)`;
+
+/** A job's unconsumed signals of a topic (the partial unconsumed index). */
+const UNCONSUMED = 'job_id = @id AND topic = @topic AND consumed_at IS NULL';
+
+/** What a finishing write returns ({@link FinishedRow}). */
+const FINISHED = 'name, result, error, parent_id AS parentId';
 
 /**
  * Prepared statements for the hot paths (enqueue, claim, ack, heartbeat, sweep), compiled
@@ -40,10 +58,28 @@ export interface Statements extends ScheduleStatements {
   ackRetry: Statement<object, { name: string }>;
   ackDead: Statement<object, FinishedRow>;
   ackRelease: Statement<object, { name: string }>;
+  ackSuspend: Statement<object, { name: string }>;
   listExpiredLeases: Statement<object, JobRecord>;
-  cancel: Statement<object, { id: string }>;
+  cancel: Statement<object, { name: string; parentId: string | null }>;
   retry: Statement<object, { name: string }>;
-  purge: Statement<object>;
+  purge: Statement<object, string>;
+  purgeSteps: Statement<[string]>;
+  purgeSignals: Statement<[string]>;
+  /** The parent of a job that reached a final status, when it waits for children. */
+  wakeParent: Statement<object, { name: string }>;
+  /** The job, when it waits for a signal of `@topic`. */
+  wakeForSignal: Statement<object, { name: string }>;
+  /** 1 when one of the jobs (a JSON array of ids) has a final status. */
+  anyFinal: Statement<[string], 1>;
+  /** 1 when the job has an unconsumed signal of the topic. */
+  hasSignal: Statement<object, 1>;
+  /** 1 when the attempt's fence holds. */
+  holds: Statement<object, 1>;
+  signalTarget: Statement<[string], { status: JobStatus }>;
+  insertSignal: Statement<object, 1>;
+  consumeSignal: Statement<object, string>;
+  insertStep: Statement<object, 1>;
+  listSteps: Statement<[string], StepRecord>;
 }
 
 /**
@@ -106,14 +142,19 @@ export function claimedRecord(
     runAt,
     startedAt: claim.now,
     completedAt: null,
+    waitingFor: null,
   };
 }
 
-/** What a finishing ack returns: enough to announce the job with its outcome. */
+/**
+ * What a finishing ack returns: enough to announce the job with its outcome, and its parent,
+ * to wake when it waits for children.
+ */
 interface FinishedRow {
   name: string;
   result: string | null;
   error: string | null;
+  parentId: string | null;
 }
 
 /** @internal */
@@ -154,17 +195,18 @@ export function prepareStatements(db: Database): Statements {
     // write lock is held from the SELECT on: no other process can lease the same rows in
     // between, and nobody waits on a read-to-write lock upgrade (SQLITE_BUSY_SNAPSHOT).
     // `names` is a JSON array expanded by json_each, so one prepared statement fits any list.
-    // INDEXED BY pins the partial pending index: without statistics (nobody runs ANALYZE on
+    // INDEXED BY pins the partial claimable index (pending and waiting jobs): without statistics (nobody runs ANALYZE on
     // an embedded database) the planner prefers the (name, key) index, reading every job of
     // that name, finished ones included, and sorting them.
     claim: db
       .prepare<object, ClaimedRow>(`
       UPDATE reseolio_jobs
       SET status = 'running', owner_id = @ownerId, lease_token = @leaseToken,
-        lease_expires_at = @leaseExpiresAt, started_at = @now, attempt = attempt + 1
+        lease_expires_at = @leaseExpiresAt, started_at = @now, attempt = attempt + 1,
+        ${NOT_WAITING}
       WHERE id IN (
-        SELECT id FROM reseolio_jobs INDEXED BY reseolio_jobs_pending_idx
-        WHERE status = 'pending' AND run_at <= @now
+        SELECT id FROM reseolio_jobs INDEXED BY reseolio_jobs_claimable_idx
+        WHERE status IN ('pending', 'waiting') AND run_at <= @now
           AND name IN (SELECT value FROM json_each(@names))
         ORDER BY run_at, created_at
         LIMIT @limit)
@@ -178,7 +220,7 @@ export function prepareStatements(db: Database): Statements {
       UPDATE reseolio_jobs
       SET status = 'success', result = @result, completed_at = @now,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${ACK_FENCE} RETURNING name, result, error`),
+      WHERE ${ACK_FENCE} RETURNING ${FINISHED}`),
     ackRetry: db.prepare(`
       UPDATE reseolio_jobs
       SET status = 'pending', error = @error, run_at = @runAt,
@@ -188,7 +230,7 @@ export function prepareStatements(db: Database): Statements {
       UPDATE reseolio_jobs
       SET status = 'dead', error = @error, completed_at = @now,
         owner_id = NULL, lease_expires_at = NULL
-      WHERE ${ACK_FENCE} RETURNING name, result, error`),
+      WHERE ${ACK_FENCE} RETURNING ${FINISHED}`),
     // Handing back on shutdown: claimable at once, with the attempt count the engine gives
     // (it gives back the attempt the claim counted).
     ackRelease: db.prepare(`
@@ -196,6 +238,32 @@ export function prepareStatements(db: Database): Statements {
       SET status = 'pending', attempt = @attempt, run_at = @now,
         owner_id = NULL, lease_expires_at = NULL
       WHERE ${ACK_FENCE} RETURNING name`),
+    // A suspension: the caller checked the wake condition in the same transaction and passes
+    // the status (`waiting`, or `pending` due now when it held) and the wait's columns.
+    ackSuspend: db.prepare(`
+      UPDATE reseolio_jobs
+      SET status = @status, attempt = @attempt, run_at = @runAt, waiting_for = @waitingFor,
+        wake_topic = @wakeTopic, wake_children = @wakeChildren,
+        owner_id = NULL, lease_expires_at = NULL
+      WHERE ${ACK_FENCE} RETURNING name`),
+    wakeParent: db.prepare(`
+      UPDATE reseolio_jobs ${WAKE}
+      WHERE id = @parentId AND status = 'waiting' AND wake_children = 1
+      RETURNING name`),
+    wakeForSignal: db.prepare(`
+      UPDATE reseolio_jobs ${WAKE}
+      WHERE id = @jobId AND status = 'waiting' AND wake_topic = @topic
+      RETURNING name`),
+    anyFinal: db
+      .prepare<[string], 1>(`
+      SELECT 1 FROM reseolio_jobs
+      WHERE id IN (SELECT value FROM json_each(?)) AND status IN ${FINAL} LIMIT 1`)
+      .pluck(),
+    hasSignal: db
+      .prepare<object, 1>(`
+      SELECT 1 FROM reseolio_signals
+      WHERE ${UNCONSUMED} LIMIT 1`)
+      .pluck(),
 
     // Running jobs whose lease expired strictly before `now`: the engine ends each lost attempt
     // with a fenced ack (ACK_FENCE). A read; the partial running-lease index serves it.
@@ -207,20 +275,62 @@ export function prepareStatements(db: Database): Statements {
 
     cancel: db.prepare(`
       UPDATE reseolio_jobs
-      SET status = 'cancelled', completed_at = @now, owner_id = NULL, lease_expires_at = NULL
-      WHERE id = @id AND status IN ('pending', 'running')
-      RETURNING id`),
+      SET status = 'cancelled', completed_at = @now, owner_id = NULL, lease_expires_at = NULL,
+        ${NOT_WAITING}
+      WHERE id = @id AND status IN ('pending', 'running', 'waiting')
+      RETURNING name, parent_id AS parentId`),
     retry: db.prepare(`
       UPDATE reseolio_jobs
       SET status = 'pending', attempt = 0, run_at = @now, completed_at = NULL,
         owner_id = NULL, lease_expires_at = NULL
       WHERE id = @id AND status IN ('dead', 'cancelled')
       RETURNING name`),
-    // Bounded by LIMIT so a large backlog is deleted in short transactions.
-    purge: db.prepare(`
+    // Bounded by LIMIT so a large backlog is deleted in short transactions. Returns the ids,
+    // whose steps and signals the same transaction deletes (JSON arrays, as claims' names).
+    purge: db
+      .prepare<object, string>(`
       DELETE FROM reseolio_jobs WHERE id IN (
         SELECT id FROM reseolio_jobs
-        WHERE status IN ('success', 'dead', 'cancelled') AND completed_at < @completedBefore
-        LIMIT @limit)`),
+        WHERE status IN ${FINAL} AND completed_at < @completedBefore
+        LIMIT @limit)
+      RETURNING id`)
+      .pluck(),
+    purgeSteps: deleteOfJobs(db, 'reseolio_steps'),
+    purgeSignals: deleteOfJobs(db, 'reseolio_signals'),
+
+    holds: db.prepare<object, 1>(`SELECT 1 FROM reseolio_jobs WHERE ${FENCE}`).pluck(),
+    signalTarget: db.prepare('SELECT status FROM reseolio_jobs WHERE id = ?'),
+    // A duplicate key for the job inserts nothing and returns no row. The conflict target is
+    // only that index, so a reused signal id still fails.
+    insertSignal: db
+      .prepare<object, 1>(`
+      INSERT INTO reseolio_signals (id, job_id, topic, payload, idempotency_key, created_at)
+      VALUES (@id, @jobId, @topic, @payload, @idempotencyKey, @now)
+      ON CONFLICT (job_id, idempotency_key) DO NOTHING
+      RETURNING 1`)
+      .pluck(),
+    // The oldest unconsumed signal of the topic, marked consumed; returns its payload.
+    consumeSignal: db
+      .prepare<object, string>(`
+      UPDATE reseolio_signals SET consumed_at = @now
+      WHERE id = (SELECT id FROM reseolio_signals WHERE ${UNCONSUMED} ORDER BY id LIMIT 1)
+      RETURNING payload`)
+      .pluck(),
+    // The first value of a key wins: a second insert returns no row.
+    insertStep: db
+      .prepare<object, 1>(`
+      INSERT INTO reseolio_steps (job_id, key, value, created_at)
+      VALUES (@id, @key, @value, @now)
+      ON CONFLICT (job_id, key) DO NOTHING
+      RETURNING 1`)
+      .pluck(),
+    listSteps: db.prepare(
+      'SELECT key, value, created_at AS createdAt FROM reseolio_steps WHERE job_id = ?',
+    ),
   };
+}
+
+/** Deletes the rows of `table` that belong to the jobs of a JSON array of ids. */
+function deleteOfJobs(db: Database, table: string): Statement<[string]> {
+  return db.prepare(`DELETE FROM ${table} WHERE job_id IN (SELECT value FROM json_each(?))`);
 }

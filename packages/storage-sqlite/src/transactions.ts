@@ -1,6 +1,8 @@
 import type { Database, Transaction } from 'better-sqlite3';
 import {
   type AckInput,
+  type ConsumeSignalInput,
+  type ConsumeSignalResult,
   type EnqueueLease,
   type EnqueueResult,
   type FireScheduleInput,
@@ -8,12 +10,17 @@ import {
   type HeartbeatInput,
   type NewJob,
   type PurgeInput,
+  type RecordStepInput,
+  type RecordStepResult,
   ReseolioStateError,
   type ScheduleRecord,
   type ScheduleUpdate,
   type ScheduleUpsert,
   type ScheduleUpsertResult,
+  type SignalInput,
+  type SignalResult,
   type StorageEvent,
+  type WakeCondition,
 } from 'reseolio/storage';
 import type { Outbox } from './outbox.ts';
 import type { ClaimedRow, Statements } from './statements.ts';
@@ -43,6 +50,9 @@ export interface Transactions {
   cancel: Transaction<(jobId: string, now: number) => Committed<boolean>>;
   retry: Transaction<(jobId: string, now: number) => Committed<boolean>>;
   purge: Transaction<(input: PurgeInput) => number>;
+  recordStep: Transaction<(input: RecordStepInput) => RecordStepResult>;
+  signal: Transaction<(input: SignalInput) => Committed<SignalResult>>;
+  consumeSignal: Transaction<(input: ConsumeSignalInput) => ConsumeSignalResult>;
   upsertSchedule: Transaction<(input: ScheduleUpsert) => ScheduleUpsertResult>;
   updateSchedule: Transaction<(input: ScheduleUpdate) => ScheduleRecord | undefined>;
   deleteSchedule: Transaction<(id: string) => boolean>;
@@ -75,16 +85,13 @@ export function prepareTransactions(
     insertMany: announcing((jobs: readonly NewJob[]) => insertAll(statements, jobs)),
     claim: db.transaction((params: object) => statements.claim.all(params)),
     ack: announcing((input: AckInput) => {
-      const event = ackOne(statements, input);
-      return { value: event !== undefined, events: event === undefined ? [] : [event] };
+      const events: StorageEvent[] = [];
+      return { value: ackOne(statements, input, events), events };
     }),
     // One transaction (one commit) for the batch; every item keeps its own fence.
     ackMany: announcing((inputs: readonly AckInput[]) => {
-      const outcomes = inputs.map((input) => ackOne(statements, input));
-      return {
-        value: outcomes.map((event) => event !== undefined),
-        events: outcomes.filter((event): event is StorageEvent => event !== undefined),
-      };
+      const events: StorageEvent[] = [];
+      return { value: inputs.map((input) => ackOne(statements, input, events)), events };
     }),
     heartbeat: db.transaction((input: HeartbeatInput) =>
       input.jobs.flatMap(({ id, leaseToken }) => {
@@ -98,9 +105,10 @@ export function prepareTransactions(
     ),
     cancel: announcing((jobId: string, now: number) => {
       const row = statements.cancel.get({ id: jobId, now });
-      return row === undefined
-        ? { value: false, events: [] }
-        : { value: true, events: [{ type: 'finished', jobId, status: 'cancelled' }] };
+      if (row === undefined) return { value: false, events: [] };
+      const events: StorageEvent[] = [{ type: 'finished', jobId, status: 'cancelled' }];
+      wakeParent(statements, row.parentId, now, events);
+      return { value: true, events };
     }),
     retry: announcing((jobId: string, now: number) => {
       const row = statements.retry.get({ id: jobId, now });
@@ -108,7 +116,45 @@ export function prepareTransactions(
         ? { value: false, events: [] }
         : { value: true, events: [{ type: 'ready', name: row.name, runAt: now }] };
     }),
-    purge: db.transaction((input: PurgeInput) => statements.purge.run(input).changes),
+    // The purged jobs' steps and signals go in the same transaction.
+    purge: db.transaction((input: PurgeInput) => {
+      const ids = statements.purge.all(input);
+      if (ids.length > 0) {
+        const json = JSON.stringify(ids);
+        statements.purgeSteps.run(json);
+        statements.purgeSignals.run(json);
+      }
+      return ids.length;
+    }),
+    // The fence is read first so that a key recorded already and a lost attempt differ.
+    recordStep: db.transaction((input: RecordStepInput): RecordStepResult => {
+      if (statements.holds.get(input) === undefined) return 'fenced-out';
+      return statements.insertStep.get(input) === undefined ? 'exists' : 'recorded';
+    }),
+    // BEGIN IMMEDIATE holds the write lock from the job's read on: a suspension (which checks
+    // for unconsumed signals under the same lock) commits wholly before or after this.
+    signal: announcing((input: SignalInput): Committed<SignalResult> => {
+      const job = statements.signalTarget.get(input.jobId);
+      if (job === undefined) return { value: { status: 'job-not-found' }, events: [] };
+      if (job.status === 'success' || job.status === 'dead' || job.status === 'cancelled') {
+        return { value: { status: 'job-finished', jobStatus: job.status }, events: [] };
+      }
+      if (statements.insertSignal.get(input) === undefined) {
+        return { value: { status: 'duplicate' }, events: [] };
+      }
+      const woken = statements.wakeForSignal.get(input);
+      return {
+        value: { status: 'stored', woke: woken !== undefined },
+        events: woken === undefined ? [] : [{ type: 'ready', name: woken.name, runAt: input.now }],
+      };
+    }),
+    consumeSignal: db.transaction((input: ConsumeSignalInput): ConsumeSignalResult => {
+      if (statements.holds.get(input) === undefined) return { status: 'fenced-out' };
+      const payload = statements.consumeSignal.get(input);
+      if (payload === undefined) return { status: 'none' };
+      statements.insertStep.get({ id: input.id, key: input.key, value: payload, now: input.now });
+      return { status: 'consumed', payload };
+    }),
     // The existence check and the upsert share the write lock, so `created` is exact even
     // when several processes declare the same schedule at once.
     upsertSchedule: db.transaction((input: ScheduleUpsert) => {
@@ -162,10 +208,10 @@ export function prepareTransactions(
 }
 
 /**
- * Applies one ack inside the caller's transaction; the event to announce once it commits, or
- * undefined when the fence (id, lease token, running) matched no row.
+ * Applies one ack inside the caller's transaction and adds the events to announce once it
+ * commits to `events`; false when the fence (id, lease token, running) matched no row.
  */
-function ackOne(statements: Statements, input: AckInput): StorageEvent | undefined {
+function ackOne(statements: Statements, input: AckInput, events: StorageEvent[]): boolean {
   const fence = {
     id: input.id,
     leaseToken: input.leaseToken,
@@ -173,23 +219,81 @@ function ackOne(statements: Statements, input: AckInput): StorageEvent | undefin
     leaseExpiredBefore: input.leaseExpiredBefore ?? null,
   };
   switch (input.kind) {
-    case 'success': {
-      const row = statements.ackSuccess.get({ ...fence, result: input.result });
-      return row && finishedEvent(input.id, 'success', row);
-    }
-    case 'retry': {
-      const row = statements.ackRetry.get({ ...fence, error: input.error, runAt: input.runAt });
-      return row && { type: 'ready', name: row.name, runAt: input.runAt };
-    }
+    case 'success':
     case 'dead': {
-      const row = statements.ackDead.get({ ...fence, error: input.error });
-      return row && finishedEvent(input.id, 'dead', row);
+      const row =
+        input.kind === 'success'
+          ? statements.ackSuccess.get({ ...fence, result: input.result })
+          : statements.ackDead.get({ ...fence, error: input.error });
+      if (row === undefined) return false;
+      events.push(finishedEvent(input.id, input.kind, row));
+      wakeParent(statements, row.parentId, input.now, events);
+      return true;
     }
-    case 'release': {
-      const row = statements.ackRelease.get({ ...fence, attempt: input.attempt });
-      return row && { type: 'ready', name: row.name, runAt: input.now };
+    case 'retry':
+      return ready(
+        statements.ackRetry.get({ ...fence, error: input.error, runAt: input.runAt }),
+        input.runAt,
+        events,
+      );
+    case 'release':
+      return ready(
+        statements.ackRelease.get({ ...fence, attempt: input.attempt }),
+        input.now,
+        events,
+      );
+    case 'suspend': {
+      // Under the write lock already (BEGIN IMMEDIATE): nothing can change the condition
+      // between this check and the update.
+      const wakesNow = wakeHolds(statements, input.id, input.wake);
+      const runAt = wakesNow ? input.now : input.runAt;
+      const row = statements.ackSuspend.get({
+        ...fence,
+        attempt: input.attempt,
+        runAt,
+        status: wakesNow ? 'pending' : 'waiting',
+        waitingFor: wakesNow ? null : input.waitingFor,
+        wakeTopic: !wakesNow && input.wake.kind === 'signal' ? input.wake.topic : null,
+        wakeChildren: !wakesNow && input.wake.kind === 'children' ? 1 : null,
+      });
+      return ready(row, runAt, events);
     }
   }
+}
+
+/** Adds `ready` for the job `row` names at `runAt`; false when there is no row. */
+function ready(row: { name: string } | undefined, runAt: number, events: StorageEvent[]): boolean {
+  if (row === undefined) return false;
+  events.push({ type: 'ready', name: row.name, runAt });
+  return true;
+}
+
+/** Whether a suspension's wake condition holds already (checked in the same transaction). */
+function wakeHolds(statements: Statements, id: string, wake: WakeCondition): boolean {
+  switch (wake.kind) {
+    case 'time':
+      return false;
+    case 'signal':
+      return statements.hasSignal.get({ id, topic: wake.topic }) !== undefined;
+    case 'children':
+      return (
+        wake.jobIds.length > 0 && statements.anyFinal.get(JSON.stringify(wake.jobIds)) !== undefined
+      );
+  }
+}
+
+/**
+ * A job reached a final status: its parent, when it waits for children, is due now. No
+ * statement at all for a job without a parent.
+ */
+function wakeParent(
+  statements: Statements,
+  parentId: string | null,
+  now: number,
+  events: StorageEvent[],
+): void {
+  if (parentId === null) return;
+  ready(statements.wakeParent.get({ parentId, now }), now, events);
 }
 
 /** A finished job's announcement, with its outcome (so waiters need not read the job). */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newJob } from '@reseolio/storage-contract';
+import { enqueueRunning, fenceOf, newJob, recordEvents, T0 } from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
 import { Reseolio } from 'reseolio';
 import type { StorageEvent } from 'reseolio/storage';
@@ -70,6 +70,59 @@ describe('wake-ups across processes on one file', () => {
     expect(await Promise.all(handles.map((handle) => handle.result()))).toEqual([1, 2, 3, 4, 5]);
     worker.stdin?.end();
     expect(await exited(worker)).toBe(0);
+  });
+});
+
+describe('signals across processes on one file', () => {
+  beforeAll(buildPackage, 120_000);
+
+  it('signals sent from another process wake exactly their jobs, announced here', async () => {
+    const filename = tempFile();
+    // The sender does not listen, so this feed does not watch the file: it finds the sender's
+    // rows in the outbox by looking every 20 ms.
+    const storage = createSqliteStorage({ filename, crossProcessPollMs: 20 });
+    cleanups.push(() => storage.close());
+    await storage.init();
+    // Ten jobs waiting for `go`, one name each, and two waiting for another topic.
+    const waiting = [];
+    for (let i = 0; i < 12; i++) {
+      const job = await enqueueRunning(storage, { name: `remote:wait-${i}` });
+      const topic = i < 10 ? 'go' : 'other';
+      await storage.ack({
+        ...fenceOf(job),
+        kind: 'suspend',
+        attempt: 0,
+        runAt: T0 + 3_600_000,
+        waitingFor: `{"signal":"${topic}"}`,
+        wake: { kind: 'signal', topic },
+        now: T0 + 1,
+      });
+      waiting.push(job);
+    }
+    const log = await recordEvents(storage);
+    // Every other `go` job, and both `other` ones (a signal of another topic wakes nothing).
+    const signalled = waiting.filter((_, i) => i % 2 === 0 || i >= 10);
+    const sender = startFixture(
+      'signal-sender.mjs',
+      [filename, 'go', String(T0 + 5), ...signalled.map((job) => job.id)],
+      (c) => cleanups.push(c),
+    );
+    const report = JSON.parse(await lineFrom(sender, (line) => line.startsWith('{'))) as {
+      results: unknown[];
+    };
+    expect(await exited(sender)).toBe(0);
+    expect(report.results).toEqual(signalled.map((_, i) => ({ status: 'stored', woke: i < 5 })));
+    const woken = signalled.slice(0, 5);
+    // The other process's commits reach this process's listeners (through the outbox).
+    for (const job of woken) await log.waitFor({ type: 'ready', name: job.name, runAt: T0 + 5 });
+    await log.unsubscribe();
+    for (const job of waiting) {
+      const expected = woken.includes(job)
+        ? { status: 'pending', runAt: T0 + 5, waitingFor: null }
+        : { status: 'waiting', runAt: T0 + 3_600_000 };
+      expect(await storage.getJob(job.id)).toMatchObject(expected);
+    }
+    expect(log.events.filter((event) => event.type === 'ready')).toHaveLength(5);
   });
 });
 

@@ -8,6 +8,7 @@ import { desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { ReseolioError } from 'reseolio';
+import type { NewJob } from 'reseolio/storage';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
 import { migrate } from '../src/migrate.ts';
@@ -58,6 +59,21 @@ function databaseBefore(filename: string, migration: string): Database.Database 
   return db;
 }
 
+/** Inserts `job` pending as an older release did: before 0004, without `schedule_id`. */
+function insertPending(
+  db: Database.Database,
+  job: NewJob,
+  { withScheduleId }: { withScheduleId: boolean },
+): void {
+  const [column, value] = withScheduleId ? [', schedule_id', ', @scheduleId'] : ['', ''];
+  db.prepare(
+    `INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
+      idempotency_key, parent_id${column}, created_at, run_at)
+     VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
+      @parentId${value}, @createdAt, @runAt)`,
+  ).run(job);
+}
+
 describe('SqliteStorage', () => {
   it('records its migrations in __reseolio_migrations, not the host app’s drizzle table', async () => {
     const filename = tempFile();
@@ -76,6 +92,8 @@ describe('SqliteStorage', () => {
       'reseolio_jobs',
       'reseolio_listeners',
       'reseolio_schedules',
+      'reseolio_signals',
+      'reseolio_steps',
     ]);
     expect(applied).toHaveLength(SHIPPED_MIGRATIONS);
   });
@@ -104,8 +122,9 @@ describe('SqliteStorage', () => {
         .map((row) => (row as { detail: string }).detail)
         .join(' | ');
     // Without the pin, SQLite picked the (name, key) index: every job of that name, sorted.
+    // One range of the claimable index (pending and waiting jobs), read in run_at order.
     expect(plan(statements.claim.source)).toMatch(
-      /USING (COVERING )?INDEX reseolio_jobs_pending_idx/,
+      /SEARCH reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claimable_idx \(run_at<\?\)/,
     );
     expect(plan(statements.claim.source)).not.toMatch(/TEMP B-TREE/);
     expect(plan(statements.listExpiredLeases.source)).toMatch(
@@ -123,6 +142,20 @@ describe('SqliteStorage', () => {
         .map((row) => (row as { detail: string }).detail)
         .join(' | '),
     ).toMatch(/USING (COVERING )?INDEX reseolio_schedules_due_idx/);
+    // A topic's oldest unconsumed signal, and a suspension's check for one: the partial
+    // unconsumed index, in id order.
+    const signalPlan = (sql: string) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all({ id: 'j', topic: 't', now: T0 })
+        .map((row) => (row as { detail: string }).detail)
+        .join(' | ');
+    for (const statement of [statements.consumeSignal, statements.hasSignal]) {
+      expect(signalPlan(statement.source)).toMatch(
+        /USING (COVERING )?INDEX reseolio_signals_unconsumed_idx \(job_id=\? AND topic=\?\)/,
+      );
+      expect(signalPlan(statement.source)).not.toMatch(/TEMP B-TREE/);
+    }
   });
 
   it('lists a schedule’s runs newest first on the schedule index, without sorting', async () => {
@@ -158,12 +191,7 @@ describe('SqliteStorage', () => {
     const filename = tempFile();
     const db = databaseBefore(filename, '0004_schedules');
     const job = newJob({ idempotencyKey: 'before-schedules' });
-    db.prepare(
-      `INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, created_at, run_at)
-       VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
-        @parentId, @createdAt, @runAt)`,
-    ).run(job);
+    insertPending(db, job, { withScheduleId: false });
     db.close();
 
     const storage = await open(filename);
@@ -185,6 +213,57 @@ describe('SqliteStorage', () => {
     expect(check.prepare(`SELECT count(*) FROM "${MIGRATIONS_TABLE}"`).pluck().get()).toBe(
       SHIPPED_MIGRATIONS,
     );
+  });
+
+  it('upgrades a database made before workflows: its jobs still claim, and can wait after', async () => {
+    const filename = tempFile();
+    const db = databaseBefore(filename, '0005_workflows');
+    const job = newJob({ idempotencyKey: 'before-workflows' });
+    insertPending(db, job, { withScheduleId: true });
+    db.close();
+
+    const storage = await open(filename);
+    expect(await storage.getJob(job.id)).toEqual(pendingRecord(job));
+    expect(await storage.listJobs({ name: job.name })).toEqual([pendingRecord(job)]);
+    const claim = (now: number) =>
+      storage.claim({
+        names: [job.name],
+        ownerId: 'w',
+        leaseToken: `t${now}`,
+        limit: 10,
+        now,
+        leaseExpiresAt: now + 30_000,
+      });
+    const [claimed] = await claim(job.runAt);
+    expect(claimed).toMatchObject({ id: job.id, status: 'running', waitingFor: null });
+    // Waits for a signal on the upgraded file, and a signal wakes it.
+    const fence = { id: job.id, leaseToken: claimed!.leaseToken! };
+    await storage.recordStep({ ...fence, key: 'step:a#0', value: '1', now: T0 + 1 });
+    expect(
+      await storage.ack({
+        ...fence,
+        kind: 'suspend',
+        attempt: 0,
+        runAt: T0 + 60_000,
+        waitingFor: '{"kind":"signal"}',
+        wake: { kind: 'signal', topic: 'go' },
+        now: T0 + 1,
+      }),
+    ).toBe(true);
+    expect(await storage.getJob(job.id)).toMatchObject({
+      status: 'waiting',
+      waitingFor: '{"kind":"signal"}',
+    });
+    expect(await claim(T0 + 2)).toEqual([]);
+    const signal = { id: job.id, jobId: job.id, topic: 'go', payload: '1', idempotencyKey: null };
+    expect(await storage.signal({ ...signal, now: T0 + 3 })).toEqual({
+      status: 'stored',
+      woke: true,
+    });
+    expect(await claim(T0 + 3)).toMatchObject([{ id: job.id, attempt: 1 }]);
+    expect(await storage.listSteps(job.id)).toEqual([
+      { key: 'step:a#0', value: '1', createdAt: T0 + 1 },
+    ]);
   });
 
   it('sets WAL, busy_timeout and synchronous=NORMAL on the connection', async () => {

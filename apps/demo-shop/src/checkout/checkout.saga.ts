@@ -20,6 +20,7 @@ export const SAGA_STEPS = [
 export type SagaStep = (typeof SAGA_STEPS)[number];
 
 type OrderWebhook = DurableFunction<[orderId: string, type: OrderEventType], { status: number }>;
+type AwaitDelivery = DurableFunction<[orderId: string], unknown>;
 
 /**
  * Pattern 3, the saga: an orchestrating durable function that starts one durable function per
@@ -35,6 +36,7 @@ export function registerCheckout(
   reseolio: Reseolio,
   deps: ShopDeps,
   deliverOrderWebhook: OrderWebhook,
+  awaitDelivery: AwaitDelivery,
 ) {
   const { chargePayment, refundPayment } = registerPaymentSteps(reseolio, deps);
   const { reserveStock, releaseStock } = registerStockSteps(reseolio, deps);
@@ -101,7 +103,14 @@ export function registerCheckout(
       // Fire and forget inside the orchestrator: enqueued durably, not awaited.
       await start('confirmation-email', sendConfirmationEmail);
       await notify('order.fulfilled');
-      await repo.updateOrder(orderId, { status: 'fulfilled', labelUrl });
+      // Pattern 6: the delivery workflow, started once per order (a replayed saga re-attaches
+      // by the key). It waits for the customer's "Confirm delivery", holding nothing.
+      const delivery = await awaitDelivery(orderId, { idempotencyKey: `delivery-${orderId}` });
+      await repo.updateOrder(orderId, {
+        status: 'fulfilled',
+        labelUrl,
+        deliveryJobId: delivery.jobId,
+      });
       return { status: 'fulfilled' as const, labelUrl };
     },
     // Generous: a lost attempt (process killed) counts as one, and the whole saga may wait

@@ -4,7 +4,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Query, SqlDriver, Work } from './driver.ts';
 import type { ShopDatabase } from './repository.ts';
-import { schemaDdl } from './schema.ts';
+import { addedColumns, schemaDdl } from './schema.ts';
 import { SqlShopRepository } from './sql-repository.ts';
 
 /** Connects to PostgreSQL, creates the shop's tables, and shares the pool with Reseolio. */
@@ -19,6 +19,10 @@ export async function openPostgres(connectionString: string): Promise<ShopDataba
     await inTransaction(pool, 'BEGIN', async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('demo-shop:ddl'))");
       await client.query(schemaDdl('BIGINT'));
+      // A database made by an older demo gets the columns added since.
+      for (const { table, column, type } of addedColumns('BIGINT')) {
+        await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`);
+      }
     });
   } catch (error) {
     await pool.end();

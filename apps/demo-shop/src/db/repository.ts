@@ -39,9 +39,17 @@ export interface Order {
   paymentId: string | null;
   labelUrl: string | null;
   sagaJobId: string | null;
+  /** The delivery workflow's job (started when the order is fulfilled): it waits for the customer. */
+  deliveryJobId: string | null;
+  /** When the delivery was recorded, once; null until then. */
+  deliveredAt: number | null;
+  /** Who confirmed it: the customer's click, or the workflow's timeout. */
+  deliveryConfirmedBy: DeliveryConfirmedBy | null;
   createdAt: number;
   updatedAt: number;
 }
+
+export type DeliveryConfirmedBy = 'customer' | 'auto';
 
 export type NewOrder = Pick<
   Order,
@@ -49,7 +57,7 @@ export type NewOrder = Pick<
 >;
 
 export type OrderPatch = Partial<
-  Pick<Order, 'status' | 'cancelReason' | 'paymentId' | 'labelUrl' | 'sagaJobId'>
+  Pick<Order, 'status' | 'cancelReason' | 'paymentId' | 'labelUrl' | 'sagaJobId' | 'deliveryJobId'>
 >;
 
 /** The Reseolio job that ran one saga step of an order (the page shows its live state). */
@@ -180,6 +188,11 @@ export interface ShopRepository {
   updateOrder(id: string, patch: OrderPatch): Promise<void>;
   /** Moves `placed` to `processing`; false when the order was already past `placed`. */
   startProcessing(id: string): Promise<boolean>;
+  /**
+   * Records the order's delivery once: the first call sets `deliveredAt` and
+   * `deliveryConfirmedBy`, later ones change nothing. Returns the order as stored.
+   */
+  recordDelivery(id: string, by: DeliveryConfirmedBy, at: number): Promise<Order | undefined>;
 
   recordStep(step: OrderStep): Promise<void>;
   listSteps(orderIds: string[]): Promise<OrderStep[]>;

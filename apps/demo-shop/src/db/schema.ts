@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS orders (
   id TEXT PRIMARY KEY, product_id TEXT NOT NULL, quantity INTEGER NOT NULL,
   amount_cents INTEGER NOT NULL, email TEXT NOT NULL, card TEXT NOT NULL, address TEXT NOT NULL,
   status TEXT NOT NULL, cancel_reason TEXT, payment_id TEXT, label_url TEXT, saga_job_id TEXT,
-  created_at ${time} NOT NULL, updated_at ${time} NOT NULL);
+  created_at ${time} NOT NULL, updated_at ${time} NOT NULL,
+  delivery_job_id TEXT, delivered_at ${time}, delivery_confirmed_by TEXT);
 CREATE INDEX IF NOT EXISTS orders_status ON orders (status);
 CREATE TABLE IF NOT EXISTS order_steps (
   order_id TEXT NOT NULL, step TEXT NOT NULL, job_id TEXT NOT NULL, PRIMARY KEY (order_id, step));
@@ -64,6 +65,21 @@ CREATE TABLE IF NOT EXISTS invoices (
 `;
 }
 
+/**
+ * Columns added after the first version of a table. A database created before them gets them
+ * at start: `sqlite.ts` adds each one its table lacks (SQLite has no ADD COLUMN IF NOT EXISTS),
+ * `postgres.ts` runs ADD COLUMN IF NOT EXISTS. Either way a second start changes nothing.
+ */
+export function addedColumns(
+  time: 'INTEGER' | 'BIGINT',
+): { table: string; column: string; type: string }[] {
+  return [
+    { table: 'orders', column: 'delivery_job_id', type: 'TEXT' },
+    { table: 'orders', column: 'delivered_at', type: time },
+    { table: 'orders', column: 'delivery_confirmed_by', type: 'TEXT' },
+  ];
+}
+
 // The records' fields, in the order of the columns above (their names are the snake_case ones).
 
 export const products = table<Product>('products', [
@@ -90,6 +106,9 @@ export const orders = table<Order>('orders', [
   'sagaJobId',
   'createdAt',
   'updatedAt',
+  'deliveryJobId',
+  'deliveredAt',
+  'deliveryConfirmedBy',
 ]);
 export const orderSteps = table<OrderStep>('order_steps', ['orderId', 'step', 'jobId']);
 export const stockReservations = table<StockReservation>('stock_reservations', [

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { rows, type SqlDriver, type Work } from './driver.ts';
 import type {
+  DeliveryConfirmedBy,
   Email,
   Invoice,
   Order,
@@ -137,6 +138,15 @@ export class SqlShopRepository implements ShopRepository {
           WHERE id = ${id} AND status = 'placed' RETURNING id`,
     );
     return moved.length > 0;
+  }
+
+  async recordDelivery(id: string, by: DeliveryConfirmedBy, at: number) {
+    // First write wins: a repeated call (a retried step) finds delivered_at set and keeps it.
+    await this.#driver.query(
+      sql`UPDATE orders SET delivered_at = ${at}, delivery_confirmed_by = ${by}, updated_at = ${at}
+          WHERE id = ${id} AND delivered_at IS NULL`,
+    );
+    return this.getOrder(id);
   }
 
   async recordStep(step: OrderStep) {

@@ -4,7 +4,7 @@ import type { SQL } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Query, SqlDriver, Work } from './driver.ts';
 import type { ShopDatabase } from './repository.ts';
-import { schemaDdl } from './schema.ts';
+import { addedColumns, schemaDdl } from './schema.ts';
 import { SqlShopRepository } from './sql-repository.ts';
 
 /** Opens (creating if needed) the SQLite file for the shop and for Reseolio's jobs. */
@@ -13,6 +13,7 @@ export async function openSqlite(filename: string): Promise<ShopDatabase> {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.exec(schemaDdl('INTEGER'));
+  addMissingColumns(sqlite);
   // One connection for both: the storage borrows it, so it never closes it; we do.
   const storage = createSqliteStorage({ database: sqlite });
   return {
@@ -24,6 +25,20 @@ export async function openSqlite(filename: string): Promise<ShopDatabase> {
       sqlite.close();
     },
   };
+}
+
+/** Upgrades a file made by an older demo: adds the columns its tables lack, in one transaction. */
+function addMissingColumns(sqlite: Database.Database): void {
+  sqlite
+    .transaction(() => {
+      for (const { table, column, type } of addedColumns('INTEGER')) {
+        const existing = sqlite.pragma(`table_info(${table})`) as { name: string }[];
+        if (!existing.some((c) => c.name === column)) {
+          sqlite.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+        }
+      }
+    })
+    .immediate();
 }
 
 const dialect = new SQLiteSyncDialect();

@@ -1,10 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type JobDetails, JobFailedError, ResultTimeoutError, toJSONValue } from 'reseolio';
+import {
+  type JobDetails,
+  JobFailedError,
+  JobNotFoundError,
+  ReseolioStateError,
+  ResultTimeoutError,
+  toJSONValue,
+} from 'reseolio';
 import { auditShop } from '../audit.ts';
 import type { Order } from '../db/repository.ts';
 import type { ShopDeps } from '../deps.ts';
+import { DELIVERY_CONFIRMED, type DeliveryConfirmation } from '../durable/delivery.ts';
 import { IMAGE_SIZES } from '../durable/product-images.ts';
 import { SALES_REPORT_SCHEDULE } from '../durable/sales-report.ts';
 import { parseFaults } from '../services/faults.ts';
@@ -182,6 +190,44 @@ export async function shopRoutes(
     }
   });
 
+  // Pattern 6: the customer's click is a signal to the order's waiting delivery workflow.
+  // 202: the signal is stored (the job wakes and records the delivery). A repeat before the
+  // delivery is recorded is the same signal (its idempotency key), so it is a harmless 202 too;
+  // once the order is delivered, or before it is fulfilled, there is nothing waiting: 409.
+  app.post<{ Params: { id: string } }>(
+    '/api/orders/:id/confirm-delivery',
+    async (request, reply) => {
+      const order = await repo.getOrder(request.params.id);
+      if (!order) return reply.code(404).send({ error: 'no such order' });
+      if (order.status !== 'fulfilled' || order.deliveryJobId === null) {
+        return reply
+          .code(409)
+          .send({ error: `order is ${order.status}; only a fulfilled order awaits its delivery` });
+      }
+      if (order.deliveredAt !== null) {
+        return reply.code(409).send({
+          error: `order was delivered already (confirmed by ${order.deliveryConfirmedBy})`,
+        });
+      }
+      const confirmation: DeliveryConfirmation = { at: Date.now() };
+      try {
+        const { duplicate } = await app.reseolio.signal(
+          order.deliveryJobId,
+          DELIVERY_CONFIRMED,
+          confirmation,
+          { idempotencyKey: `confirm-${order.id}` },
+        );
+        return reply.code(202).send({ jobId: order.deliveryJobId, duplicate });
+      } catch (error) {
+        // The job ended between the read above and the signal (it timed out and confirmed).
+        if (error instanceof ReseolioStateError || error instanceof JobNotFoundError) {
+          return reply.code(409).send({ error: 'no delivery is waiting for this order' });
+        }
+        throw error;
+      }
+    },
+  );
+
   app.get<{ Params: { id: string } }>('/invoices/:id', async (request, reply) => {
     const invoice = await repo.getInvoice(request.params.id);
     if (!invoice) return reply.code(404).send({ error: 'no invoice yet' });
@@ -210,11 +256,14 @@ export async function shopRoutes(
 
   app.get('/api/audit', async () => auditShop(repo, app.reseolio));
 
-  /** Each order with the live state of every job its saga started. */
+  /** Each order with the live state of every job its saga started, and of its delivery. */
   async function withSteps(orders: Order[]) {
     const steps = await repo.listSteps(orders.map((o) => o.id));
     const jobIds = [
-      ...new Set([...steps.map((s) => s.jobId), ...orders.flatMap((o) => o.sagaJobId ?? [])]),
+      ...new Set([
+        ...steps.map((s) => s.jobId),
+        ...orders.flatMap((o) => [o.sagaJobId ?? [], o.deliveryJobId ?? []].flat()),
+      ]),
     ];
     const details = new Map<string, JobDetails>();
     await Promise.all(
@@ -232,11 +281,14 @@ export async function shopRoutes(
         maxAttempts: job.maxAttempts,
         error: job.error ? job.error.message : null,
         result: toJSONValue(job.result),
+        // While `waiting`: what for, e.g. { kind: 'signal', topic, until }.
+        waitingFor: toJSONValue(job.waitingFor),
       };
     };
     return orders.map((order) => ({
       ...order,
       saga: summary(order.sagaJobId),
+      delivery: summary(order.deliveryJobId),
       steps: Object.fromEntries(
         steps.filter((s) => s.orderId === order.id).map((s) => [s.step, summary(s.jobId)]),
       ),

@@ -12,6 +12,7 @@ export * from './integration-error.ts';
 export * from './job-api.ts';
 export * from './job-routes.ts';
 export * from './query.ts';
+export * from './read-body.ts';
 export * from './route-options.ts';
 export * from './route-table.ts';
 export * from './schedule-api.ts';

@@ -2,10 +2,12 @@ import {
   JobCancelledError,
   JobFailedError,
   JobNotFoundError,
+  PayloadTooLargeError,
   ReseolioStateError,
   ReseolioValidationError,
   ResultTimeoutError,
   ScheduleNotFoundError,
+  SerializationError,
   StorageError,
 } from '../errors.ts';
 import { type JobJSON, toJobJSON } from '../job-json.ts';
@@ -84,6 +86,31 @@ export async function cancelJob(engine: Reseolio, id: string): Promise<ApiRespon
   return { status: 200, body: { job: toJobJSON(await handle.details()) } };
 }
 
+/** What `POST /:id/signals/:topic` sends, parsed from its body (see `parseSignalBody`). */
+export interface SignalInput {
+  /** `undefined` when the body gave none. */
+  payload: unknown;
+  idempotencyKey?: string | undefined;
+}
+
+/**
+ * `POST /:id/signals/:topic` → 202 `{ duplicate }`: the signal is stored (and a job waiting
+ * for the topic wakes); `duplicate: true` when its idempotency key had been used for this job
+ * already, and nothing was stored. 404 for an unknown job, 409 `RESEOLIO_INVALID_STATE` for
+ * one that finished, 400 for a bad topic or key, 413 for a payload over `maxPayloadBytes`.
+ */
+export async function signalJob(
+  engine: Reseolio,
+  id: string,
+  topic: string,
+  input: SignalInput,
+): Promise<ApiResponse> {
+  const options =
+    input.idempotencyKey === undefined ? undefined : { idempotencyKey: input.idempotencyKey };
+  const { duplicate } = await engine.signal(id, topic, input.payload, options);
+  return { status: 202, body: { duplicate } };
+}
+
 /**
  * `GET /:id/result?waitMs=N`: waits up to `min(N, waitMaxMs)` milliseconds for the job to
  * finish. 200 `{ jobId, status: 'success', result }`; 202 `{ jobId, status }` while it is not
@@ -141,8 +168,9 @@ export const STORAGE_UNAVAILABLE_MESSAGE =
   'The job database failed or is unavailable; try again later.';
 
 /**
- * Maps the engine's own errors to a response: unknown job or schedule 404, bad input 400, a job in the
- * wrong state 409, an engine that is shutting down 503, a database that failed
+ * Maps the engine's own errors to a response: unknown job or schedule 404, bad input 400
+ * (`RESEOLIO_INVALID_INPUT`, or `RESEOLIO_UNSERIALIZABLE`), a payload over `maxPayloadBytes`
+ * 413 (`RESEOLIO_PAYLOAD_TOO_LARGE`), a job in the wrong state 409, an engine that is shutting down 503, a database that failed
  * (`StorageError`) 503. The storage answer says only that: the driver's message may name
  * tables, hosts or values and is for the server's logs, not the caller. Returns `undefined`
  * for anything else so the framework's error handler deals with it as with any other failure.
@@ -153,6 +181,12 @@ export function responseForError(engine: Reseolio, error: unknown): ApiResponse 
   }
   if (error instanceof ReseolioValidationError) {
     return errorResponse(400, 'RESEOLIO_INVALID_INPUT', error.message);
+  }
+  if (error instanceof SerializationError) {
+    return errorResponse(400, error.code, error.message);
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return errorResponse(413, error.code, error.message);
   }
   if (error instanceof ReseolioStateError) {
     const down = engine.state === 'stopping' || engine.state === 'stopped';

@@ -10,8 +10,9 @@ import {
   listJobs,
   retryJob,
   runJobApi,
+  signalJob,
 } from './job-api.ts';
-import { parseListQuery, parseScheduleListQuery, parseWaitMs } from './query.ts';
+import { parseListQuery, parseScheduleListQuery, parseSignalBody, parseWaitMs } from './query.ts';
 import type { ResolvedJobApiOptions } from './route-options.ts';
 import type { JobRouteAction, ScheduleRouteAction } from './route-table.ts';
 import {
@@ -28,8 +29,22 @@ export interface JobRouteRequest<Req> {
   request: Req;
   /** The decoded `:id`; `null` when it was not valid URL encoding; unused by `list`. */
   id: string | null | undefined;
+  /** The decoded `:topic` of `POST /:id/signals/:topic`; `null` when not valid URL encoding. */
+  topic?: string | null | undefined;
   /** The parsed query string. */
   query: Record<string, unknown>;
+  /**
+   * The parsed JSON body (`signal` reads it; the other routes ignore it): `undefined` when
+   * the request had none.
+   */
+  body?: unknown;
+  /**
+   * Reads and parses the body, where the framework hands over the raw request (Express):
+   * called for `signal` only, after `authorize`, when `body` is `undefined`.
+   */
+  readBody?: (() => Promise<unknown>) | undefined;
+  /** The request's headers, names lower-cased (`signal` reads `idempotency-key`). */
+  headers?: Record<string, unknown> | undefined;
   /** The framework's logger, for what the caller is not shown. */
   log: Logger;
 }
@@ -51,7 +66,7 @@ export function createJobRouteHandler<Req>(
   engine: Reseolio,
   options: ResolvedJobApiOptions<Req>,
 ): JobRouteHandler<Req> {
-  return async (action, { request, id, query, log }) => {
+  return async (action, { request, id, topic, query, body, readBody, headers, log }) => {
     const refused = await checkAuthorization(options.authorize, request, log);
     if (refused) return refused;
     return runJobApi(
@@ -70,6 +85,16 @@ export function createJobRouteHandler<Req>(
             return cancelJob(engine, id);
           case 'result':
             return jobResult(engine, id, parseWaitMs(query), options.waitMaxMs);
+          case 'signal':
+            if (typeof topic !== 'string') {
+              throw new ReseolioValidationError(
+                'The signal topic in the path is not valid URL encoding.',
+              );
+            }
+            return (async () => {
+              const parsed = body === undefined && readBody ? await readBody() : body;
+              return signalJob(engine, id, topic, parseSignalBody(parsed, headers));
+            })();
         }
       },
       (error) => log.error('the job storage failed; answering 503', error),

@@ -1,6 +1,12 @@
 import { ReseolioValidationError } from '../errors.ts';
 import { SCHEDULE_STATUSES, type ScheduleStatus } from '../storage/schedule-records.ts';
-import { DEFAULT_LIST_LIMIT, JOB_STATUSES, type ListQuery, MAX_LIST_LIMIT } from './job-api.ts';
+import {
+  DEFAULT_LIST_LIMIT,
+  JOB_STATUSES,
+  type ListQuery,
+  MAX_LIST_LIMIT,
+  type SignalInput,
+} from './job-api.ts';
 import type { ScheduleListQuery } from './schedule-api.ts';
 
 /**
@@ -86,4 +92,59 @@ function optionalInteger(
     );
   }
   return value;
+}
+
+/** The header that may carry a signal's idempotency key instead of the body. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/**
+ * The body of `POST /:id/signals/:topic`, as the framework's JSON parser produced it:
+ * nothing (no payload), or an object `{ "payload"?: <any JSON>, "idempotencyKey"?: string }`.
+ * Any other key is refused, so a payload sent bare (`{ "orderId": 1 }`) is a 400 rather than
+ * a signal without it. The key may come in an `Idempotency-Key` header instead; both at once
+ * must agree. The key's own bounds are the engine's (`signal()` checks them).
+ * @param headers the request's headers, lower-cased names as Node gives them
+ */
+export function parseSignalBody(
+  body: unknown,
+  headers: Record<string, unknown> | undefined,
+): SignalInput {
+  let payload: unknown;
+  let bodyKey: unknown;
+  if (body !== undefined && body !== null && !isEmptyString(body)) {
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      throw new ReseolioValidationError(
+        'body must be a JSON object { "payload"?: any, "idempotencyKey"?: string }.',
+      );
+    }
+    for (const key of Object.keys(body)) {
+      if (key !== 'payload' && key !== 'idempotencyKey') {
+        throw new ReseolioValidationError(
+          `body/${key} is not allowed: send { "payload": <the signal's data>, "idempotencyKey"?: string }.`,
+        );
+      }
+    }
+    ({ payload, idempotencyKey: bodyKey } = body as {
+      payload?: unknown;
+      idempotencyKey?: unknown;
+    });
+    if (bodyKey !== undefined && typeof bodyKey !== 'string') {
+      throw new ReseolioValidationError('body/idempotencyKey must be a string.');
+    }
+  }
+  const headerKey = headers?.[IDEMPOTENCY_KEY_HEADER];
+  if (headerKey !== undefined && typeof headerKey !== 'string') {
+    throw new ReseolioValidationError('The Idempotency-Key header must be given once.');
+  }
+  if (headerKey !== undefined && bodyKey !== undefined && headerKey !== bodyKey) {
+    throw new ReseolioValidationError(
+      'The Idempotency-Key header and body/idempotencyKey differ; give the key once.',
+    );
+  }
+  const idempotencyKey = (bodyKey ?? headerKey) as string | undefined;
+  return idempotencyKey === undefined ? { payload } : { payload, idempotencyKey };
+}
+
+function isEmptyString(body: unknown): boolean {
+  return typeof body === 'string' && body === '';
 }

@@ -8,11 +8,12 @@ export const JOB_ROUTES = Object.freeze([
   { method: 'POST', path: '/:id/retry', action: 'retry' },
   { method: 'POST', path: '/:id/cancel', action: 'cancel' },
   { method: 'GET', path: '/:id/result', action: 'result' },
+  { method: 'POST', path: '/:id/signals/:topic', action: 'signal' },
 ] as const);
 
 /** One row of {@link JOB_ROUTES}. */
 export type JobRoute = (typeof JOB_ROUTES)[number];
-/** What a job route does: `list`, `get`, `retry`, `cancel` or `result`. */
+/** What a job route does: `list`, `get`, `retry`, `cancel`, `result` or `signal`. */
 export type JobRouteAction = JobRoute['action'];
 
 /**
@@ -39,16 +40,26 @@ interface RouteRow<Action extends string> {
   readonly action: Action;
 }
 
+/** A matched route: its action and decoded path parameters. */
+export interface RouteMatch<Action extends string> {
+  action: Action;
+  /** The decoded `:id`; `null` when it is not valid URL encoding; `undefined` without one. */
+  id: string | null | undefined;
+  /** The decoded `:topic` (`POST /:id/signals/:topic`), `null`/`undefined` as for `id`. */
+  topic?: string | null | undefined;
+}
+
 /**
- * The route a request is for, with its decoded `:id`; `id` is `null` when the path segment
- * is not valid URL encoding (answered 400). `undefined` when no route matches, so the
- * request belongs to someone else.
- * @param path relative to the mount point, without the query: `/`, `/<id>`, `/<id>/retry`
+ * The route a request is for, with its decoded `:id` (and `:topic`); a parameter is `null`
+ * when its path segment is not valid URL encoding (answered 400). `undefined` when no route
+ * matches, so the request belongs to someone else.
+ * @param path relative to the mount point, without the query: `/`, `/<id>`, `/<id>/retry`,
+ *   `/<id>/signals/<topic>`
  */
 export function matchJobRoute(
   method: string,
   path: string,
-): { action: JobRouteAction; id: string | null | undefined } | undefined {
+): RouteMatch<JobRouteAction> | undefined {
   return matchRoute(JOB_ROUTES, method, path);
 }
 
@@ -56,7 +67,7 @@ export function matchJobRoute(
 export function matchScheduleRoute(
   method: string,
   path: string,
-): { action: ScheduleRouteAction; id: string | null | undefined } | undefined {
+): RouteMatch<ScheduleRouteAction> | undefined {
   return matchRoute(SCHEDULE_ROUTES, method, path);
 }
 
@@ -64,20 +75,23 @@ function matchRoute<Action extends string>(
   table: readonly RouteRow<Action>[],
   method: string,
   path: string,
-): { action: Action; id: string | null | undefined } | undefined {
+): RouteMatch<Action> | undefined {
   const segments = path.split('/').slice(1);
   for (const route of table) {
     const pattern = route.path.split('/').slice(1);
     if (route.method !== method || pattern.length !== segments.length) continue;
-    let id: string | null | undefined;
+    const params: Record<string, string | null> = {};
     const matches = pattern.every((part, i) => {
       const segment = segments[i]!;
-      if (part !== ':id') return part === segment;
+      if (!part.startsWith(':')) return part === segment;
       if (segment === '') return false;
-      id = decodeSegment(segment);
+      params[part.slice(1)] = decodeSegment(segment);
       return true;
     });
-    if (matches) return { action: route.action, id };
+    if (!matches) continue;
+    const match: RouteMatch<Action> = { action: route.action, id: params.id };
+    if ('topic' in params) match.topic = params.topic;
+    return match;
   }
   return undefined;
 }

@@ -30,6 +30,7 @@ const ENGINE_KEYS: readonly (keyof ReseolioOptions)[] = [
   'workerId',
   'logger',
   'handleSignals',
+  'suspendAfterMs',
 ];
 
 export interface ResolvedOptions {
@@ -45,6 +46,7 @@ export interface ResolvedOptions {
   workerId: string;
   logger: Logger;
   handleSignals: boolean;
+  suspendAfterMs: number;
 }
 
 export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOptions {
@@ -104,6 +106,7 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
     workerId,
     logger,
     handleSignals: options.handleSignals ?? false,
+    suspendAfterMs: integer(options, 'suspendAfterMs', 5_000, 0, MAX_TIMER_MS),
   };
 }
 

@@ -21,3 +21,4 @@ export { SCHEDULE_STATUSES } from './schedule-records.ts';
 export type * from './storage.ts';
 export { MAX_STATE_BATCH } from './storage.ts';
 export type { StorageProvider } from './storage-provider.ts';
+export type * from './workflow-records.ts';

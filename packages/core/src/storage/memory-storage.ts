@@ -26,6 +26,25 @@ import type {
   ScheduleUpsertResult,
 } from './schedule-records.ts';
 import type {
+  ConsumeSignalInput,
+  ConsumeSignalResult,
+  RecordStepInput,
+  RecordStepResult,
+  SignalInput,
+  SignalResult,
+  StepRecord,
+  WakeCondition,
+} from './workflow-records.ts';
+
+interface StoredSignal {
+  id: string;
+  topic: string;
+  payload: string;
+  idempotencyKey: string | null;
+  consumed: boolean;
+}
+
+import type {
   EnqueueLease,
   EnqueueOptions,
   StorageAdapter,
@@ -49,6 +68,10 @@ export class MemoryStorage implements StorageAdapter {
   #jobs = new Map<string, JobRecord>();
   #keys = new Map<string, string>();
   #schedules = new Map<string, ScheduleRecord>();
+  /** Per job: its recorded steps by key, its signals in order, and what wakes it while waiting. */
+  #steps = new Map<string, Map<string, StepRecord>>();
+  #signals = new Map<string, StoredSignal[]>();
+  #wakes = new Map<string, WakeCondition>();
   #events = new EventEmitter();
   #closed = false;
 
@@ -92,7 +115,12 @@ export class MemoryStorage implements StorageAdapter {
     if (input.names.length === 0 || input.limit <= 0) return [];
     const names = new Set(input.names);
     const due = [...this.#jobs.values()]
-      .filter((j) => j.status === 'pending' && j.runAt <= input.now && names.has(j.name))
+      .filter(
+        (j) =>
+          (j.status === 'pending' || j.status === 'waiting') &&
+          j.runAt <= input.now &&
+          names.has(j.name),
+      )
       .sort((a, b) => a.runAt - b.runAt || a.createdAt - b.createdAt || cmp(a.id, b.id))
       .slice(0, input.limit);
     for (const job of due) {
@@ -102,6 +130,8 @@ export class MemoryStorage implements StorageAdapter {
       job.leaseExpiresAt = input.leaseExpiresAt;
       job.attempt += 1;
       job.startedAt = input.now;
+      job.waitingFor = null;
+      this.#wakes.delete(job.id);
     }
     return due.map((j) => ({ ...j }));
   }
@@ -145,10 +175,12 @@ export class MemoryStorage implements StorageAdapter {
       case 'success':
         Object.assign(job, { status: 'success', result: input.result, completedAt: input.now });
         this.#emit(finishedWithOutcome(job));
+        this.#wakeParent(job, input.now);
         break;
       case 'dead':
         Object.assign(job, { status: 'dead', error: input.error, completedAt: input.now });
         this.#emit(finishedWithOutcome(job));
+        this.#wakeParent(job, input.now);
         break;
       case 'retry':
         Object.assign(job, { status: 'pending', error: input.error, runAt: input.runAt });
@@ -158,8 +190,52 @@ export class MemoryStorage implements StorageAdapter {
         Object.assign(job, { status: 'pending', attempt: input.attempt, runAt: input.now });
         this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
         break;
+      case 'suspend':
+        if (this.#wakesNow(job.id, input.wake)) {
+          Object.assign(job, { status: 'pending', attempt: input.attempt, runAt: input.now });
+        } else {
+          Object.assign(job, {
+            status: 'waiting',
+            attempt: input.attempt,
+            runAt: input.runAt,
+            waitingFor: input.waitingFor,
+          });
+          this.#wakes.set(job.id, input.wake);
+        }
+        this.#emit({ type: 'ready', name: job.name, runAt: job.runAt });
+        break;
     }
     return true;
+  }
+
+  /** Whether a suspension's wake condition holds already (checked in the same write). */
+  #wakesNow(jobId: string, wake: WakeCondition): boolean {
+    switch (wake.kind) {
+      case 'time':
+        return false;
+      case 'signal':
+        return (this.#signals.get(jobId) ?? []).some((s) => !s.consumed && s.topic === wake.topic);
+      case 'children':
+        return wake.jobIds.some((id) => {
+          const child = this.#jobs.get(id);
+          return child !== undefined && FINAL.has(child.status);
+        });
+    }
+  }
+
+  /** A child reached a final status: its parent, waiting for children, is due now. */
+  #wakeParent(child: JobRecord, now: number): void {
+    if (child.parentId === null) return;
+    const parent = this.#jobs.get(child.parentId);
+    if (parent?.status === 'waiting' && this.#wakes.get(parent.id)?.kind === 'children') {
+      this.#wake(parent, now);
+    }
+  }
+
+  #wake(job: JobRecord, now: number): void {
+    Object.assign(job, { status: 'pending', runAt: now, waitingFor: null });
+    this.#wakes.delete(job.id);
+    this.#emit({ type: 'ready', name: job.name, runAt: now });
   }
 
   async listExpiredLeases(input: ListExpiredLeasesInput): Promise<JobRecord[]> {
@@ -183,8 +259,11 @@ export class MemoryStorage implements StorageAdapter {
       completedAt: now,
       ownerId: null,
       leaseExpiresAt: null,
+      waitingFor: null,
     });
+    this.#wakes.delete(jobId);
     this.#emit({ type: 'finished', jobId, status: 'cancelled' });
+    this.#wakeParent(job, now);
     return true;
   }
 
@@ -208,6 +287,8 @@ export class MemoryStorage implements StorageAdapter {
         job.completedAt < input.completedBefore
       ) {
         this.#jobs.delete(job.id);
+        this.#steps.delete(job.id);
+        this.#signals.delete(job.id);
         if (job.idempotencyKey !== null) this.#keys.delete(keyOf(job.name, job.idempotencyKey));
         deleted += 1;
       }
@@ -244,6 +325,73 @@ export class MemoryStorage implements StorageAdapter {
       .sort((a, b) => cmp(b.id, a.id))
       .slice(offset, offset + (filter.limit ?? 100))
       .map((j) => ({ ...j }));
+  }
+
+  async listSteps(jobId: string): Promise<StepRecord[]> {
+    this.#assertOpen();
+    return [...(this.#steps.get(jobId)?.values() ?? [])].map((step) => ({ ...step }));
+  }
+
+  async recordStep(input: RecordStepInput): Promise<RecordStepResult> {
+    this.#assertOpen();
+    const job = this.#jobs.get(input.id);
+    if (!job || !fenced(job, input)) return 'fenced-out';
+    return this.#record(input.id, input.key, input.value, input.now);
+  }
+
+  #record(jobId: string, key: string, value: string, now: number): RecordStepResult {
+    let steps = this.#steps.get(jobId);
+    if (!steps) {
+      steps = new Map();
+      this.#steps.set(jobId, steps);
+    }
+    if (steps.has(key)) return 'exists';
+    steps.set(key, { key, value, createdAt: now });
+    return 'recorded';
+  }
+
+  async signal(input: SignalInput): Promise<SignalResult> {
+    this.#assertOpen();
+    const job = this.#jobs.get(input.jobId);
+    if (!job) return { status: 'job-not-found' };
+    if (FINAL.has(job.status)) {
+      return { status: 'job-finished', jobStatus: job.status as 'success' | 'dead' | 'cancelled' };
+    }
+    let signals = this.#signals.get(job.id);
+    if (!signals) {
+      signals = [];
+      this.#signals.set(job.id, signals);
+    }
+    if (
+      input.idempotencyKey !== null &&
+      signals.some((s) => s.idempotencyKey === input.idempotencyKey)
+    ) {
+      return { status: 'duplicate' };
+    }
+    signals.push({
+      id: input.id,
+      topic: input.topic,
+      payload: input.payload,
+      idempotencyKey: input.idempotencyKey,
+      consumed: false,
+    });
+    const wake = this.#wakes.get(job.id);
+    const woke = job.status === 'waiting' && wake?.kind === 'signal' && wake.topic === input.topic;
+    if (woke) this.#wake(job, input.now);
+    return { status: 'stored', woke };
+  }
+
+  async consumeSignal(input: ConsumeSignalInput): Promise<ConsumeSignalResult> {
+    this.#assertOpen();
+    const job = this.#jobs.get(input.id);
+    if (!job || !fenced(job, input)) return { status: 'fenced-out' };
+    const signal = (this.#signals.get(job.id) ?? [])
+      .filter((s) => !s.consumed && s.topic === input.topic)
+      .sort((a, b) => cmp(a.id, b.id))[0];
+    if (!signal) return { status: 'none' };
+    signal.consumed = true;
+    this.#record(job.id, input.key, signal.payload, input.now);
+    return { status: 'consumed', payload: signal.payload };
   }
 
   async upsertSchedule(input: ScheduleUpsert): Promise<ScheduleUpsertResult> {

@@ -1,4 +1,5 @@
 import type { EnqueueLease } from './storage.ts';
+import type { WakeCondition } from './workflow-records.ts';
 
 /**
  * Plain data that crosses the storage seam. Every time is an epoch-millisecond number chosen
@@ -6,13 +7,18 @@ import type { EnqueueLease } from './storage.ts';
  * Payloads (`args`, `result`, `error`, `policy`) cross as strings the engine serialized.
  */
 
-/** The lifecycle of a job. `success`, `dead` and `cancelled` are final until `retry()`. */
-export type JobStatus = 'pending' | 'running' | 'success' | 'dead' | 'cancelled';
+/**
+ * The lifecycle of a job. `success`, `dead` and `cancelled` are final until `retry()`.
+ * `waiting`: suspended by its handler (a sleep, a signal wait, children it awaits): no lease, no
+ * owner; claimable again at `runAt`, or earlier when what it waits for happens.
+ */
+export type JobStatus = 'pending' | 'running' | 'waiting' | 'success' | 'dead' | 'cancelled';
 
 /** Every status, in lifecycle order. */
 export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
   'pending',
   'running',
+  'waiting',
   'success',
   'dead',
   'cancelled',
@@ -60,6 +66,11 @@ export interface JobRecord {
   startedAt: number | null;
   /** When the job reached a final status. */
   completedAt: number | null;
+  /**
+   * While `waiting`: what for, as the engine serialized it (shown by `details().waitingFor`);
+   * null in every other status.
+   */
+  waitingFor: string | null;
 }
 
 /** What the engine asks storage to create. */
@@ -98,6 +109,7 @@ export function insertedRecord(job: NewJob, lease?: EnqueueLease): JobRecord {
     leaseExpiresAt: lease?.leaseExpiresAt ?? null,
     startedAt: lease ? job.createdAt : null,
     completedAt: null,
+    waitingFor: null,
   };
 }
 
@@ -166,6 +178,24 @@ export type AckInput = AttemptFence & {
         kind: 'release';
         /** The attempt count to store: 0 to the job's current `attempt`. */
         attempt: number;
+        now: number;
+      }
+    | {
+        /**
+         * The handler waits (a sleep, a signal, children): `waiting` until `runAt`, or until
+         * `wake` holds, with no owner and no lease, `waitingFor` stored, `attempt` stored as
+         * given (a suspension is not a failed attempt: the engine gives the claim's attempt
+         * back). In the same transaction, after locking the row, `wake` is checked once: when
+         * it holds already, the job is stored `pending` and due at `now` instead, with
+         * `waitingFor` null, so nothing that happened meanwhile is missed. `ready` is
+         * announced for the job's `runAt` (or `now` when it woke at once). `error` is kept.
+         */
+        kind: 'suspend';
+        attempt: number;
+        /** Epoch ms: when the job is due again at the latest (a sleep's wake time, a wait's timeout). */
+        runAt: number;
+        waitingFor: string;
+        wake: WakeCondition;
         now: number;
       }
   );

@@ -21,6 +21,15 @@ import type {
   ScheduleUpsert,
   ScheduleUpsertResult,
 } from './schedule-records.ts';
+import type {
+  ConsumeSignalInput,
+  ConsumeSignalResult,
+  RecordStepInput,
+  RecordStepResult,
+  SignalInput,
+  SignalResult,
+  StepRecord,
+} from './workflow-records.ts';
 
 /** The most ids the engine passes to one `getJobStates` call. */
 export const MAX_STATE_BATCH = 500;
@@ -98,10 +107,10 @@ export interface StorageAdapter {
    */
   enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
   /**
-   * Takes up to `limit` pending jobs whose `runAt <= now` and whose name is in `names`,
-   * oldest `runAt` first, then in creation order, and leases them: `running`, `ownerId`,
-   * `leaseToken`, `leaseExpiresAt`, `attempt + 1`, `startedAt = now`. Two claimers never
-   * receive the same job.
+   * Takes up to `limit` `pending` or `waiting` jobs whose `runAt <= now` and whose name is in
+   * `names`, oldest `runAt` first, then in creation order, and leases them: `running`,
+   * `ownerId`, `leaseToken`, `leaseExpiresAt`, `attempt + 1`, `startedAt = now`,
+   * `waitingFor` null. Two claimers never receive the same job.
    */
   claim(input: ClaimInput): Promise<JobRecord[]>;
   /** Extends the leases whose fence still matches; returns the ids it extended. */
@@ -127,7 +136,10 @@ export interface StorageAdapter {
    * accounting live in core, not in each adapter's SQL.
    */
   listExpiredLeases(input: ListExpiredLeasesInput): Promise<JobRecord[]>;
-  /** Cancels a `pending` or `running` job; false when it was already final or unknown. */
+  /**
+   * Cancels a `pending`, `running` or `waiting` job; false when it was already final or
+   * unknown. A cancelled child wakes its waiting parent (see the `suspend` ack).
+   */
   cancel(jobId: string, now: number): Promise<boolean>;
   /**
    * The database's current time in epoch ms, when the database has a clock that every node
@@ -139,12 +151,15 @@ export interface StorageAdapter {
   currentTime?(): Promise<number>;
   /**
    * Makes a `dead` or `cancelled` job `pending` again with `attempt = 0`, `runAt = now` and
-   * `completedAt` cleared (the last `error` is kept); false for any other status or an
-   * unknown id.
+   * `completedAt` cleared (the last `error`, its recorded steps and its signals are kept, so a
+   * workflow resumes where it stopped); false for any other status or an unknown id.
    */
   retry(jobId: string, now: number): Promise<boolean>;
 
-  /** Deletes final jobs completed before `completedBefore`; returns how many were deleted. */
+  /**
+   * Deletes final jobs completed before `completedBefore`, with their steps and signals;
+   * returns how many jobs were deleted.
+   */
   purge(input: PurgeInput): Promise<number>;
 
   getJob(jobId: string): Promise<JobRecord | undefined>;
@@ -160,6 +175,15 @@ export interface StorageAdapter {
    * 100. An empty `status` array matches nothing.
    */
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
+
+  /** Every recorded step of a job, in any order (empty for an unknown job). */
+  listSteps(jobId: string): Promise<StepRecord[]>;
+  /** Records one step's value, fenced on the attempt (see {@link RecordStepInput}). */
+  recordStep(input: RecordStepInput): Promise<RecordStepResult>;
+  /** Stores a signal and wakes its job when it waits for the topic (see {@link SignalInput}). */
+  signal(input: SignalInput): Promise<SignalResult>;
+  /** Consumes the oldest signal of a topic for a running attempt (see {@link ConsumeSignalInput}). */
+  consumeSignal(input: ConsumeSignalInput): Promise<ConsumeSignalResult>;
 
   /** Declares a schedule: inserts it, or updates its definition (see {@link ScheduleUpsert}). */
   upsertSchedule(input: ScheduleUpsert): Promise<ScheduleUpsertResult>;
@@ -189,9 +213,9 @@ export interface StorageAdapter {
   fireSchedule(input: FireScheduleInput): Promise<FireScheduleResult | undefined>;
 
   /**
-   * Delivers `ready` after an enqueue (not a deduplicated one), a retry ack, a release or
-   * `retry()` makes a job claimable, and `finished` when a job reaches a final status (ack,
-   * cancel).
+   * Delivers `ready` after an enqueue (not a deduplicated one), a retry ack, a release, a
+   * suspension, a wake (a signal, a child's end) or `retry()` makes a job claimable (now or at
+   * its `runAt`), and `finished` when a job reaches a final status (ack, cancel).
    * Events are sent only for committed writes. In-process at least; across processes when
    * `capabilities.crossProcessNotify`. Returns an unsubscribe function.
    */

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { type AttemptContext, attemptStorage } from '../context.ts';
 import {
   AttemptTimeoutError,
+  JobSuspendedError,
   NonRetryableError,
   PayloadTooLargeError,
   type ReseolioError,
@@ -10,10 +11,13 @@ import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import type { AckInput, AttemptFence } from '../storage/records.ts';
 import type { ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
+import { SuspendRequest } from '../workflow/suspension.ts';
+import { encodeWaitingFor } from '../workflow/waiting-for.ts';
+import { type WorkflowDeps, WorkflowRun } from '../workflow/workflow-run.ts';
 import type { AckBatcher } from './ack-batcher.ts';
 import { isLastAttempt } from './attempt-accounting.ts';
 import { retryDelayMs } from './backoff.ts';
-import type { Attempt } from './running-attempts.ts';
+import { type Attempt, settle } from './running-attempts.ts';
 
 /** A registered handler, as the worker sees it. */
 export interface Registration {
@@ -44,6 +48,7 @@ export class AttemptRunner {
       policy.timeoutMs,
     );
     let value: unknown;
+    const workflow = new WorkflowRun(this.#deps.workflow, attempt.fence);
     try {
       const args = deserialize(record.args) as unknown[];
       const context: AttemptContext = {
@@ -57,10 +62,12 @@ export class AttemptRunner {
         childCalls: new Map(),
         engine: this.#deps.engine,
         attemptKey: attempt.key,
+        workflow,
       };
       value = await Promise.race([
         attemptStorage.run(context, () => registration.handler(...args)),
         aborter.promise,
+        workflow.suspension.requested,
       ]);
     } catch (error) {
       clearTimeout(timeout);
@@ -71,6 +78,10 @@ export class AttemptRunner {
     clearTimeout(timeout);
     this.#deps.handlerReturned(attempt);
     if (attempt.settled) return;
+    if (value instanceof SuspendRequest) {
+      await this.#suspend(attempt, value);
+      return;
+    }
     let result: string;
     try {
       result = this.#serializeResult(value);
@@ -100,6 +111,29 @@ export class AttemptRunner {
       throw new PayloadTooLargeError('The return value', size, maxPayloadBytes);
     }
     return result;
+  }
+
+  /**
+   * The handler suspended (a long sleep, a signal wait, children): the job is stored `waiting`
+   * with the attempt given back (a suspension is not a failure), and the handler's
+   * continuation is dropped; its signal aborts with `JobSuspendedError`. The job runs its
+   * handler again from the top when it wakes.
+   */
+  async #suspend(attempt: Attempt, { wait }: SuspendRequest): Promise<void> {
+    const { record } = attempt;
+    const written = await this.#ack(attempt, {
+      kind: 'suspend',
+      attempt: record.attempt - 1,
+      runAt: wait.runAt,
+      waitingFor: encodeWaitingFor(wait),
+      wake: wait.wake,
+      now: this.#deps.clock.now(),
+    });
+    settle(attempt, new JobSuspendedError(record.id));
+    if (written) {
+      this.#deps.emit('job:waiting', attempt.info);
+      this.#deps.retryAt(record.name, wait.runAt);
+    }
   }
 
   /** A failed attempt: another one after the policy's backoff, or dead when it was the last. */
@@ -145,6 +179,8 @@ export interface AttemptRunnerDeps {
   engine: object;
   /** The largest serialized result, in bytes. */
   maxPayloadBytes: number;
+  /** What the workflow primitives of each attempt use. */
+  workflow: WorkflowDeps;
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
   /** The handler returned or threw: its slot is free while the outcome is written. */
   handlerReturned(attempt: Attempt): void;

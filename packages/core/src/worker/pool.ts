@@ -100,6 +100,12 @@ export class WorkerPool {
       waiters,
       engine: deps.engine,
       maxPayloadBytes: options.maxPayloadBytes,
+      workflow: {
+        storage,
+        clock,
+        suspendAfterMs: options.suspendAfterMs,
+        maxPayloadBytes: options.maxPayloadBytes,
+      },
       emit,
       handlerReturned: (attempt) => this.#handlerReturned(attempt),
       retryAt: (name, runAt) => this.onReady(name, runAt),
@@ -175,7 +181,8 @@ export class WorkerPool {
     const attempt = this.#attempts.get(attemptKey);
     if (!attempt) return;
     attempt.waits -= 1;
-    if (attempt.waits === 0 && !attempt.holdsSlot) {
+    // A handler that returned meanwhile gave its lent slot up already (#handlerReturned).
+    if (attempt.waits === 0 && !attempt.holdsSlot && !attempt.returned) {
       attempt.holdsSlot = true;
       this.#slots.takeBack();
     }
@@ -334,7 +341,11 @@ export class WorkerPool {
    */
   #handlerReturned(attempt: Attempt): void {
     attempt.returned = true;
-    if (!attempt.holdsSlot) return;
+    if (!attempt.holdsSlot) {
+      // Still awaiting a result with its slot lent out: it suspended (or was cut short).
+      if (attempt.waits > 0) this.#slots.endLent();
+      return;
+    }
     attempt.holdsSlot = false;
     this.#slots.give();
   }

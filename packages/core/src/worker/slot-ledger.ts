@@ -65,6 +65,14 @@ export class SlotLedger {
     this.#held += 1;
   }
 
+  /**
+   * An attempt ended while its slot was lent (its handler suspended while it awaited
+   * children): nothing is taken back, and it no longer counts as lent.
+   */
+  endLent(): void {
+    this.#lent -= 1;
+  }
+
   /** Holds a slot for a job this process is about to insert leased to itself. */
   reserve(): void {
     this.#held += 1;

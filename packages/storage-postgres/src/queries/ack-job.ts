@@ -1,11 +1,23 @@
 import type { AckInput, JobStatus, StorageEvent } from 'reseolio/storage';
 import { isUuid } from '../job-row.ts';
-import { announceFinishedBatchSql, announceSql, eventFor } from '../notify.ts';
+import { announceFinishedBatchSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
+import {
+  announceWokenSql,
+  ENDED_COLUMNS,
+  lockWithParentSql,
+  WOKEN_COLUMNS,
+  wakeParentSql,
+  wokenEvents,
+  writeJobSql,
+} from './wake-parent.ts';
+
+/** Every ack but a suspension (a transaction of its own: see `suspend-job.ts`). */
+export type EndingAck = Exclude<AckInput, { kind: 'suspend' }>;
 
 /** What each kind of ack writes; `$3`/`$4` are bound by {@link ackJob}. */
-const ACK_UPDATES: Record<AckInput['kind'], string> = {
+const ACK_UPDATES: Record<EndingAck['kind'], string> = {
   success: `status = 'success', result = $3, completed_at = $4`,
   retry: `status = 'pending', error = $3, run_at = $4`,
   dead: `status = 'dead', error = $3, completed_at = $4`,
@@ -15,7 +27,7 @@ const ACK_UPDATES: Record<AckInput['kind'], string> = {
   release: `status = 'pending', run_at = $3, attempt = $4`,
 };
 
-function ackValues(input: AckInput): unknown[] {
+function ackValues(input: EndingAck): unknown[] {
   switch (input.kind) {
     case 'success':
       return [input.result, input.now];
@@ -39,24 +51,25 @@ function ackValues(input: AckInput): unknown[] {
  * lease must also still be expired. The UPDATE re-reads a row that a concurrent heartbeat
  * changed once that heartbeat commits, so a heartbeat that lands first wins and this matches
  * nothing.
+ *
+ * A success or dead ack also wakes the job's parent when it waits for its children, in the
+ * same statement (see `wake-parent.ts`).
  */
 export async function ackJob(
   exec: SqlExecutor,
   names: SchemaNames,
-  input: AckInput,
+  input: EndingAck,
 ): Promise<{ acked: boolean; events: StorageEvent[] }> {
   if (!isUuid(input.id)) return { acked: false, events: [] };
   const expired = input.leaseExpiredBefore !== undefined;
   const rows = await exec(
-    `
-    WITH acked AS (
-      UPDATE ${names.jobs}
-      SET ${ACK_UPDATES[input.kind]}, owner_id = NULL, lease_expires_at = NULL
-      WHERE id = $1 AND lease_token = $2 AND status = 'running'${expired ? ' AND lease_expires_at < $6' : ''}
-      RETURNING id, name, status, run_at, result, error
-    )
-    SELECT acked.*, ${announceSql('$5', 'acked', { outcome: true })} AS announced
-    FROM acked`,
+    writeJobSql(names, {
+      set: `${ACK_UPDATES[input.kind]}, owner_id = NULL, lease_expires_at = NULL`,
+      fence: `j.lease_token = $2 AND j.status = 'running'${expired ? ' AND j.lease_expires_at < $6' : ''}`,
+      channelParam: '$5',
+      outcome: true,
+      wakeParent: input.kind === 'success' || input.kind === 'dead',
+    }),
     [
       input.id,
       input.leaseToken,
@@ -76,7 +89,7 @@ export async function ackJob(
     },
     { result: row.result as string | null, error: row.error as string | null },
   );
-  return { acked: true, events: [event] };
+  return { acked: true, events: [event, ...wokenEvents(row)] };
 }
 
 /**
@@ -107,6 +120,12 @@ export async function ackWasApplied(
       return row.status === 'pending' && runAt === input.runAt;
     case 'release':
       return row.status === 'pending' && runAt === input.now;
+    case 'suspend':
+      // Waiting as asked, or due at once because its wake condition held.
+      return (
+        (row.status === 'waiting' && runAt === input.runAt) ||
+        (row.status === 'pending' && runAt === input.now)
+      );
   }
 }
 
@@ -115,43 +134,42 @@ export async function ackWasApplied(
  * result. The WHERE clause is the same fence as {@link ackJob}'s, row by row, so an item whose
  * lease was lost matches nothing while the others commit. The acked rows are announced
  * `finished` in the same statement, a hundred per notification, so the notifications leave
- * only with the commit.
+ * only with the commit. Parents waiting for their children are woken and announced `ready`
+ * in the same statement, like {@link ackJob} does.
  *
- * Rows are locked in id order before they are written, like `heartbeatJobs` does: the two run
- * at once over the same jobs, and locking in different orders deadlocks (see there). The
- * fence is evaluated under the lock, so a row that changed while we waited is re-checked.
- * Returns the ids that matched.
+ * Rows, the jobs' and their parents', are locked in id order before they are written, like
+ * `heartbeatJobs` does: the two run at once over the same jobs, and locking in different
+ * orders deadlocks (see there). The fence is evaluated on the newest version of the row, so
+ * a row that changed while we waited is re-checked. Returns the ids that matched, and the
+ * `ready` events of the woken parents.
  */
 export async function ackSuccesses(
   exec: SqlExecutor,
   names: SchemaNames,
   inputs: readonly Extract<AckInput, { kind: 'success' }>[],
-): Promise<Set<string>> {
+): Promise<{ ids: Set<string>; events: StorageEvent[] }> {
   const valid = inputs.filter((input) => isUuid(input.id));
-  if (valid.length === 0) return new Set();
+  if (valid.length === 0) return { ids: new Set(), events: [] };
   const rows = await exec(
     `
-    WITH locked AS (
-      SELECT j.id, input.result, input.completed_at FROM ${names.jobs} AS j
-      JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
-          AS input(id, lease_token, result, completed_at)
-        ON j.id = input.id
-      WHERE j.lease_token = input.lease_token AND j.status = 'running'
-      ORDER BY j.id
-      FOR UPDATE OF j
-    ), acked AS (
+    WITH ${lockWithParentSql(names, '$1::uuid[]')},
+    ended AS (
       UPDATE ${names.jobs} AS j
-      SET status = 'success', result = locked.result, completed_at = locked.completed_at,
+      SET status = 'success', result = input.result, completed_at = input.completed_at,
           owner_id = NULL, lease_expires_at = NULL
       FROM locked
-      WHERE j.id = locked.id
-      RETURNING j.id, j.status, j.result, j.error
-    ), numbered AS (
-      SELECT id, status, result, error, row_number() OVER () AS rn FROM acked
+      JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[])
+          AS input(id, lease_token, result, completed_at)
+        ON input.id = locked.id
+      WHERE j.id = locked.id AND j.lease_token = input.lease_token AND j.status = 'running'
+      RETURNING ${ENDED_COLUMNS}
+    ), ${wakeParentSql(names, 'ended')}, ${announceWokenSql('$5')},
+    numbered AS (
+      SELECT id, status, result, error, row_number() OVER () AS rn FROM ended
     ), announced AS (
       ${announceFinishedBatchSql('$5', 'numbered')}
     )
-    SELECT id, (SELECT count(*) FROM announced) AS announced FROM acked`,
+    SELECT id, (SELECT count(*) FROM announced) AS announced, ${WOKEN_COLUMNS} FROM ended`,
     [
       valid.map((input) => input.id),
       valid.map((input) => input.leaseToken),
@@ -160,5 +178,5 @@ export async function ackSuccesses(
       names.channel,
     ],
   );
-  return new Set(rows.map((row) => row.id as string));
+  return { ids: new Set(rows.map((row) => row.id as string)), events: wokenEvents(rows[0]) };
 }

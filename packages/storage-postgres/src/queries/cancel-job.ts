@@ -1,13 +1,14 @@
 import type { StorageEvent } from 'reseolio/storage';
 import { isUuid } from '../job-row.ts';
-import { announceSql } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
+import { wokenEvents, writeJobSql } from './wake-parent.ts';
 
 /**
- * Cancels a pending or running job. A running attempt keeps executing until the engine
- * notices (its next heartbeat no longer lists the job), but it can no longer ack: clearing
- * the owner and leaving `running` breaks its fence.
+ * Cancels a pending, running or waiting job. A running attempt keeps executing until the
+ * engine notices (its next heartbeat no longer lists the job), but it can no longer ack:
+ * clearing the owner and leaving `running` breaks its fence. A parent waiting for its
+ * children is woken in the same statement (see `wake-parent.ts`).
  */
 export async function cancelJob(
   exec: SqlExecutor,
@@ -17,16 +18,20 @@ export async function cancelJob(
 ): Promise<{ cancelled: boolean; events: StorageEvent[] }> {
   if (!isUuid(jobId)) return { cancelled: false, events: [] };
   const rows = await exec(
-    `
-    WITH cancelled AS (
-      UPDATE ${names.jobs}
-      SET status = 'cancelled', completed_at = $2, owner_id = NULL, lease_expires_at = NULL
-      WHERE id = $1 AND status IN ('pending', 'running')
-      RETURNING id, name, status, run_at
-    )
-    SELECT cancelled.id, ${announceSql('$3', 'cancelled')} AS announced FROM cancelled`,
+    writeJobSql(names, {
+      set:
+        "status = 'cancelled', completed_at = $2, owner_id = NULL, lease_expires_at = NULL, " +
+        'waiting_for = NULL, wake_topic = NULL, wake_children = NULL',
+      fence: "j.status IN ('pending', 'running', 'waiting')",
+      channelParam: '$3',
+      outcome: false,
+      wakeParent: true,
+    }),
     [jobId, now, names.channel],
   );
   if (rows.length === 0) return { cancelled: false, events: [] };
-  return { cancelled: true, events: [{ type: 'finished', jobId, status: 'cancelled' }] };
+  return {
+    cancelled: true,
+    events: [{ type: 'finished', jobId, status: 'cancelled' }, ...wokenEvents(rows[0])],
+  };
 }

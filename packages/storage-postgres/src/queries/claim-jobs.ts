@@ -5,17 +5,18 @@ import type { SqlExecutor } from '../sql-executor.ts';
 
 /**
  * Leases up to `limit` due jobs in one statement, through the `claim_jobs` SQL function
- * (`drizzle/0001_claim_function.sql`, replaced in `0002_list_and_claim_by_id.sql` and
- * `0003_lease_token.sql`).
+ * (`drizzle/0001_claim_function.sql`, replaced in `0002_list_and_claim_by_id.sql`,
+ * `0003_lease_token.sql` and `0005_workflows.sql`).
  *
- * The function's CTE picks candidates through the partial `jobs_pending_run_at_idx` (only
- * pending rows, in claim order: `run_at`, then id, which for UUIDv7 ids is creation order)
+ * The function's CTE picks candidates through the partial `jobs_due_run_at_idx` (only pending
+ * and waiting rows, in claim order: `run_at`, then id, which for UUIDv7 ids is creation order)
  * and locks them `FOR UPDATE SKIP LOCKED`: rows another claimer has locked are skipped, not
  * waited on, so concurrent claimers never block each other and never get the same job. The UPDATE then takes the lease: `running`, the owner, the lease deadline,
  * `attempt + 1` and the claim's fresh lease token (the fence every later heartbeat and ack
  * must present: see `drizzle/0003_lease_token.sql`). The lock is held
  * until the statement commits, so a row cannot be taken twice between the SELECT and the
- * UPDATE.
+ * UPDATE. A waiting job is claimed like a pending one once its `run_at` comes (a sleep ends, a
+ * wait times out); the claim clears what it waited for.
  *
  * Why a function: its `SET enable_bitmapscan = off, enable_sort = off` leave the planner one
  * sensible plan, the ordered index scan that stops after `limit` entries. Without them the

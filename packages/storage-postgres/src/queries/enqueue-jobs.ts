@@ -148,5 +148,6 @@ function pendingRecord(job: NewJob): JobRecord {
     runAt: job.runAt,
     startedAt: null,
     completedAt: null,
+    waitingFor: null,
   };
 }

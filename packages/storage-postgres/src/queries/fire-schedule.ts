@@ -9,7 +9,8 @@ import { JOB_COLUMNS, toJobRecord } from '../job-row.ts';
 import { eventFor } from '../notify.ts';
 import { SCHEDULE_COLUMNS, toScheduleRecord } from '../schedule-row.ts';
 import type { SchemaNames } from '../schema-names.ts';
-import { clientExecutor, type Row, type SqlExecutor } from '../sql-executor.ts';
+import type { Row, SqlExecutor } from '../sql-executor.ts';
+import { inTransaction } from '../transaction.ts';
 import { enqueueJobs, readKeyed } from './enqueue-jobs.ts';
 
 export type Fired = FireScheduleResult & { events: StorageEvent[] };
@@ -25,13 +26,13 @@ export type Fired = FireScheduleResult & { events: StorageEvent[] };
  *    lost race costs a wait, never a duplicate). A manual trigger (no `claim`) matches on the
  *    id alone and keeps `next_run_at`. The same statement sets `last_run_at` and
  *    `last_job_id` from the last input job, right unless that job turns out deduplicated.
- *    No row: `ROLLBACK`, undefined (fired elsewhere, paused, moved or deleted).
+ *    No row: undefined, nothing written (fired elsewhere, paused, moved or deleted).
  * 3. The jobs, by `enqueueJobs` itself: the same statement as `enqueueMany` (deduplicated on
  *    (name, idempotency key) against stored jobs and within the batch), whose `ready`
  *    notifications are queued with this transaction and delivered by its commit.
  * 4. Only when the last job was deduplicated: `last_run_at`/`last_job_id` set to the job that
  *    holds its key.
- * 5. `COMMIT`.
+ * 5. `COMMIT` (see `inTransaction`).
  *
  * The schedule row is locked before any job key (step 2 before 3), and `enqueueJobs` takes
  * keys in one global order, so fires cannot deadlock with each other or with enqueues.
@@ -64,61 +65,35 @@ export async function fireSchedule(
       : await exec(`SELECT ${SCHEDULE_COLUMNS} FROM ${names.schedules} WHERE id = $1`, [input.id]);
     return row ? { schedule: toScheduleRecord(row), jobs: [], events: [] } : undefined;
   }
-  const client = await pool.connect();
-  // A checked-out client has no pool listener for 'error': when its backend dies under the
-  // transaction it would emit one nobody handles, and crash the process. The statement in
-  // flight fails with the same error, which is what we act on.
-  client.on('error', ignore);
-  const tx = clientExecutor(client, prepared);
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    try {
-      const [claimed] = input.claim
-        ? await tx(claimSql(names, true), [
-            input.id,
-            input.claim.expectedNextRunAt,
-            input.claim.nextRunAt,
-            last.runAt,
-            last.id,
-          ])
-        : await tx(
-            `UPDATE ${names.schedules} SET last_run_at = $2, last_job_id = $3 WHERE id = $1
-             RETURNING ${SCHEDULE_COLUMNS}`,
-            [input.id, last.runAt, last.id],
-          );
-      if (!claimed) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
-      let row: Row | undefined = claimed;
-      const { results, events } = await enqueueJobs(tx, names, input.jobs);
-      const newest = results.at(-1)!;
-      if (newest.deduplicated) {
-        [row] = await tx(
+  return inTransaction(pool, prepared, async (tx) => {
+    const [claimed] = input.claim
+      ? await tx(claimSql(names, true), [
+          input.id,
+          input.claim.expectedNextRunAt,
+          input.claim.nextRunAt,
+          last.runAt,
+          last.id,
+        ])
+      : await tx(
           `UPDATE ${names.schedules} SET last_run_at = $2, last_job_id = $3 WHERE id = $1
            RETURNING ${SCHEDULE_COLUMNS}`,
-          [input.id, newest.job.runAt, newest.job.id],
+          [input.id, last.runAt, last.id],
         );
-      }
-      await client.query('COMMIT');
-      return { schedule: toScheduleRecord(row!), jobs: results, events };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
+    // Nothing was written: the commit ends the transaction as a rollback would.
+    if (!claimed) return undefined;
+    let row: Row | undefined = claimed;
+    const { results, events } = await enqueueJobs(tx, names, input.jobs);
+    const newest = results.at(-1)!;
+    if (newest.deduplicated) {
+      [row] = await tx(
+        `UPDATE ${names.schedules} SET last_run_at = $2, last_job_id = $3 WHERE id = $1
+         RETURNING ${SCHEDULE_COLUMNS}`,
+        [input.id, newest.job.runAt, newest.job.id],
+      );
     }
-  } catch (err) {
-    broken = err as Error;
-    throw err;
-  } finally {
-    // A client that failed mid-way is destroyed, not pooled, in case its ROLLBACK did not go
-    // through: its transaction then ends with its session, uncommitted.
-    client.off('error', ignore);
-    client.release(broken);
-  }
+    return { schedule: toScheduleRecord(row!), jobs: results, events };
+  });
 }
-
-function ignore(): void {}
 
 /** The tick's compare-and-set; `withLast` also records the run ($4, $5). Exported for tests. */
 export function claimSql(names: SchemaNames, withLast: boolean): string {

@@ -70,8 +70,15 @@ export class ReseolioEngine implements Engine {
   }
 
   async reset(): Promise<void> {
-    if (this.#s.backend === 'pg') await sql(this.#s.location, 'TRUNCATE reseolio.jobs');
-    else this.#sqlite((db) => db.exec('DELETE FROM reseolio_jobs; VACUUM;'));
+    // Steps and signals belong to jobs (on PostgreSQL by foreign key): they go too.
+    if (this.#s.backend === 'pg') await sql(this.#s.location, 'TRUNCATE reseolio.jobs CASCADE');
+    else {
+      this.#sqlite((db) =>
+        db.exec(
+          'DELETE FROM reseolio_steps; DELETE FROM reseolio_signals; DELETE FROM reseolio_jobs; VACUUM;',
+        ),
+      );
+    }
   }
 
   async seedFinished(count: number): Promise<void> {

@@ -69,6 +69,9 @@ export class JobFactory {
       idempotencyKey,
       parentId: inJob ? parent.jobId : null,
       scheduleId: null,
+      priority: 0,
+      concurrencyKey: null,
+      rateLimitKey: null,
       createdAt: now,
       runAt: runAtOf(options, now),
     };

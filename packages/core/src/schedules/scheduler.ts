@@ -208,6 +208,9 @@ export function scheduleRun(
       'tick' in run ? `schedule:${schedule.id}:${new Date(run.tick).toISOString()}` : null,
     parentId: null,
     scheduleId: schedule.id,
+    priority: 0,
+    concurrencyKey: null,
+    rateLimitKey: null,
     createdAt: now,
     runAt: 'tick' in run ? run.tick : now,
   };

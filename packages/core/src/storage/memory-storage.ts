@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ReseolioStateError } from '../errors.ts';
+import { planFlowClaim } from './flow-plan.ts';
 import type {
   AckInput,
   AttemptFence,
@@ -14,7 +15,6 @@ import type {
   PurgeInput,
   StorageEvent,
 } from './records.ts';
-import { planFlowClaim } from './flow-plan.ts';
 import { FINAL_STATUSES, insertedRecord } from './records.ts';
 import type {
   DueSchedulesInput,

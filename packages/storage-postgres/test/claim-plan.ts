@@ -67,7 +67,9 @@ export async function claimPlan(
 
 /**
  * Buffers touched per relation of `schema` (tables and indexes, by name) while `sql` ran, read
- * from the transaction's own statistics before it is rolled back.
+ * from the transaction's own statistics before it is rolled back. `sql` runs once before,
+ * undone by a savepoint: planning a statement reads index metapages, and a plpgsql function
+ * plans its statements on their first run in a session.
  */
 export async function buffersTouched(
   schema: string,
@@ -78,6 +80,9 @@ export async function buffersTouched(
   await client.connect();
   try {
     await client.query('BEGIN');
+    await client.query('SAVEPOINT warm');
+    await client.query(sql, values);
+    await client.query('ROLLBACK TO SAVEPOINT warm');
     const before = await blocksFetched(client, schema);
     const { rows } = await client.query(sql, values);
     const after = await blocksFetched(client, schema);

@@ -174,7 +174,7 @@ SET jit = off
 AS $flow$
 DECLARE
   -- Step 2's scan reads at most this many due index entries (of any name).
-  v_budget constant integer := greatest(64, 8 * p_limit);
+  v_budget constant integer := greatest(32, 4 * p_limit);
   -- The ruled names of this claim and their rules, by index ri (a null limit: no such rule).
   r_name text[]; r_conc integer[]; r_rate integer[]; r_period bigint[];
   -- Per ruled name: the earliest time a job a rule left behind could start (null: none); a
@@ -209,7 +209,8 @@ DECLARE
   i integer; k integer; ri integer; v_pi integer := 1;
   v_ck text; v_rk text; v_cg integer; v_rg integer; v_fg integer; v_allow integer;
   v_blocked boolean; v_inf boolean; v_until bigint; v_found integer;
-  v_lock bigint; v_locked boolean;
+  v_lock bigint; v_locked boolean; v_upto integer; v_both boolean;
+  v_run integer[]; v_early bigint[]; v_cnt integer[]; v_nth bigint[];
   rec record;
 BEGIN
   -- Transaction-local: see 0002's header.
@@ -229,6 +230,8 @@ BEGIN
   r_ready := array_fill(NULL::bigint, ARRAY[cardinality(r_name)]);
   r_busy := array_fill(false, ARRAY[cardinality(r_name)]);
   r_shared := array_fill(false, ARRAY[cardinality(r_name)]);
+  v_both := EXISTS (SELECT 1 FROM unnest(r_conc, r_rate) AS r(conc, rate)
+                    WHERE r.conc IS NOT NULL AND r.rate IS NOT NULL);
   SELECT coalesce(array_agg(DISTINCT n.name), '{}') INTO v_plain
   FROM unnest(p_names) AS n(name) WHERE n.name <> ALL(r_name);
 
@@ -321,40 +324,17 @@ BEGIN
 
     <<discover>>
     LOOP
-      -- The cells' unlocked state, one statement for all.
-      SELECT coalesce(array_agg(s.run ORDER BY s.i), '{}'),
-             coalesce(array_agg(s.early ORDER BY s.i), '{}'),
-             coalesce(array_agg(s.cnt ORDER BY s.i), '{}'),
-             coalesce(array_agg(s.nth ORDER BY s.i), '{}')
-      INTO cl_run, cl_early, cl_cnt, cl_nth
-      FROM (
-        SELECT c.i, cs.run, cs.early, rs.cnt, rs.nth
-        FROM unnest(cl_ri, cl_ck, cl_rk) WITH ORDINALITY AS c(ri, ck, rk, i),
-        LATERAL (SELECT count(*)::integer AS run, min(j.lease_expires_at) AS early
-                 FROM "reseolio"."jobs" AS j
-                 WHERE r_conc[c.ri] IS NOT NULL AND j.status = 'running'
-                   AND j.name = r_name[c.ri] AND coalesce(j.concurrency_key, '') = c.ck
-                   AND j.lease_expires_at >= p_now) AS cs,
-        LATERAL (SELECT w.cnt,
-                   (SELECT s.started_at FROM "reseolio"."rate_limit_starts" AS s
-                    WHERE r_rate[c.ri] IS NOT NULL AND s.name = r_name[c.ri] AND s.key = c.rk
-                      AND s.started_at > p_now - r_period[c.ri] AND s.started_at <= p_now
-                    ORDER BY s.started_at
-                    OFFSET greatest(w.cnt - r_rate[c.ri], 0) LIMIT 1) AS nth
-                 FROM (SELECT count(*)::integer AS cnt
-                       FROM "reseolio"."rate_limit_starts" AS s
-                       WHERE r_rate[c.ri] IS NOT NULL AND s.name = r_name[c.ri] AND s.key = c.rk
-                         AND s.started_at > p_now - r_period[c.ri] AND s.started_at <= p_now
-                      ) AS w) AS rs
-      ) AS s;
+      v_upto := 0; cl_run := '{}'; cl_early := '{}'; cl_cnt := '{}'; cl_nth := '{}';
       -- A name with both rules, one of whose rate keys is in cells of two concurrency keys:
       -- its rate budget is shared by fair groups (see the header).
-      SELECT coalesce(array_agg(r.ri IN (
-               SELECT d.ri FROM unnest(d_ri, d_ck, d_rk) AS d(ri, ck, rk)
-               GROUP BY d.ri, d.rk HAVING count(DISTINCT d.ck) > 1)
-             AND r_conc[r.ri] IS NOT NULL AND r_rate[r.ri] IS NOT NULL ORDER BY r.ri), '{}')
-      INTO r_shared
-      FROM generate_series(1, cardinality(r_name)) AS r(ri);
+      IF v_both THEN
+        SELECT coalesce(array_agg(r.ri IN (
+                 SELECT d.ri FROM unnest(d_ri, d_ck, d_rk) AS d(ri, ck, rk)
+                 GROUP BY d.ri, d.rk HAVING count(DISTINCT d.ck) > 1)
+               AND r_conc[r.ri] IS NOT NULL AND r_rate[r.ri] IS NOT NULL ORDER BY r.ri), '{}')
+        INTO r_shared
+        FROM generate_series(1, cardinality(r_name)) AS r(ri);
+      END IF;
 
       FOR i IN 1 .. cardinality(cl_ri) LOOP
         -- 3. The stop rule: p_limit jobs taken in round 1 sort before this head.
@@ -365,6 +345,39 @@ BEGIN
           v_pi := v_pi + 1;
         END LOOP;
         EXIT WHEN v_pi - 1 + cardinality(v_room) >= p_limit;
+        IF i > v_upto THEN
+          -- The unlocked state of the next cells, a chunk per statement (most claims stop after
+          -- about p_limit cells, however many were found).
+          SELECT coalesce(array_agg(s.run ORDER BY s.pos), '{}'),
+                 coalesce(array_agg(s.early ORDER BY s.pos), '{}'),
+                 coalesce(array_agg(s.cnt ORDER BY s.pos), '{}'),
+                 coalesce(array_agg(s.nth ORDER BY s.pos), '{}')
+          INTO v_run, v_early, v_cnt, v_nth
+          FROM (
+            SELECT c.pos, cs.run, cs.early, rs.cnt, rs.nth
+            FROM (SELECT * FROM unnest(cl_ri, cl_ck, cl_rk) WITH ORDINALITY AS c(ri, ck, rk, pos)
+                  WHERE c.pos >= i AND c.pos < i + greatest(8, p_limit)) AS c,
+            LATERAL (SELECT count(*)::integer AS run, min(j.lease_expires_at) AS early
+                     FROM "reseolio"."jobs" AS j
+                     WHERE r_conc[c.ri] IS NOT NULL AND j.status = 'running'
+                       AND j.name = r_name[c.ri] AND coalesce(j.concurrency_key, '') = c.ck
+                       AND j.lease_expires_at >= p_now) AS cs,
+            LATERAL (SELECT w.cnt,
+                       (SELECT s.started_at FROM "reseolio"."rate_limit_starts" AS s
+                        WHERE r_rate[c.ri] IS NOT NULL AND s.name = r_name[c.ri] AND s.key = c.rk
+                          AND s.started_at > p_now - r_period[c.ri] AND s.started_at <= p_now
+                        ORDER BY s.started_at
+                        OFFSET greatest(w.cnt - r_rate[c.ri], 0) LIMIT 1) AS nth
+                     FROM (SELECT count(*)::integer AS cnt
+                           FROM "reseolio"."rate_limit_starts" AS s
+                           WHERE r_rate[c.ri] IS NOT NULL AND s.name = r_name[c.ri] AND s.key = c.rk
+                             AND s.started_at > p_now - r_period[c.ri] AND s.started_at <= p_now
+                          ) AS w) AS rs
+          ) AS s;
+          cl_run := cl_run || v_run; cl_early := cl_early || v_early;
+          cl_cnt := cl_cnt || v_cnt; cl_nth := cl_nth || v_nth;
+          v_upto := cardinality(cl_run);
+        END IF;
         ri := cl_ri[i]; v_ck := cl_ck[i]; v_rk := cl_rk[i];
         -- Full by the unlocked count: neither locked nor read (a claim holding the lock could
         -- only fill it further); its head notes when it could start, as the plan would.

@@ -132,7 +132,8 @@ $claim$;--> statement-breakpoint
 --    Then, in a NEW statement (a fresh READ COMMITTED snapshot, taken after the lock, so it
 --    sees everything the previous holder committed), the group's state: running jobs whose
 --    lease holds (lease_expires_at >= now) and the earliest such lease; the rate group's starts
---    in (now - periodMs, now]. Every claim that takes jobs of a group holds its lock from
+--    stamped after now - periodMs (later than now too: a node whose clock estimate runs a
+--    few ms ahead stamps its starts ahead, and they must count). Every claim that takes jobs of a group holds its lock from
 --    before this count until its own leases and starts are committed, so no two claims can both
 --    count the same free slot: concurrent claimers, on any number of connections, never
 --    exceed a limit together. Then up to min(allowance, p_limit) + 1 of the cell's due jobs in
@@ -365,13 +366,13 @@ BEGIN
             LATERAL (SELECT w.cnt,
                        (SELECT s.started_at FROM "reseolio"."rate_limit_starts" AS s
                         WHERE r_rate[c.ri] IS NOT NULL AND s.name = r_name[c.ri] AND s.key = c.rk
-                          AND s.started_at > p_now - r_period[c.ri] AND s.started_at <= p_now
+                          AND s.started_at > p_now - r_period[c.ri]
                         ORDER BY s.started_at
                         OFFSET greatest(w.cnt - r_rate[c.ri], 0) LIMIT 1) AS nth
                      FROM (SELECT count(*)::integer AS cnt
                            FROM "reseolio"."rate_limit_starts" AS s
                            WHERE r_rate[c.ri] IS NOT NULL AND s.name = r_name[c.ri] AND s.key = c.rk
-                             AND s.started_at > p_now - r_period[c.ri] AND s.started_at <= p_now
+                             AND s.started_at > p_now - r_period[c.ri]
                           ) AS w) AS rs
           ) AS s;
           cl_run := cl_run || v_run; cl_early := cl_early || v_early;
@@ -444,14 +445,13 @@ BEGIN
             LATERAL (SELECT w.cnt,
                        (SELECT s.started_at FROM "reseolio"."rate_limit_starts" AS s
                         WHERE r_rate[ri] IS NOT NULL AND s.name = r_name[ri] AND s.key = v_rk
-                          AND s.started_at > p_now - r_period[ri] AND s.started_at <= p_now
+                          AND s.started_at > p_now - r_period[ri]
                         ORDER BY s.started_at
                         OFFSET greatest(w.cnt - r_rate[ri], 0) LIMIT 1) AS nth
                      FROM (SELECT count(*)::integer AS cnt
                            FROM "reseolio"."rate_limit_starts" AS s
                            WHERE r_rate[ri] IS NOT NULL AND s.name = r_name[ri]
-                             AND s.key = v_rk AND s.started_at > p_now - r_period[ri]
-                             AND s.started_at <= p_now) AS w) AS rs
+                             AND s.key = v_rk AND s.started_at > p_now - r_period[ri]) AS w) AS rs
           )
           SELECT st.run, st.early, st.cnt, st.nth, st.allow, c.id, c.priority, c.run_at
           FROM state AS st LEFT JOIN LATERAL (

@@ -209,7 +209,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   durable<A extends unknown[], R>(
     name: string,
     handler: (...args: A) => R | Promise<R>,
-    options?: DurableOptions,
+    options?: DurableOptions<A>,
   ): DurableFunction<A, Awaited<R>> {
     validateFunctionName(name);
     if (typeof handler !== 'function') {

@@ -111,8 +111,9 @@ describe('enqueue by name', () => {
     });
     // The same key is the same job, as for a registered function's call.
     expect(
-      (await web.enqueue('orders:ship', ['o-1', true], { idempotencyKey: 'ship-o-1' })).id,
-    ).toBe(handle.id);
+      (await web.enqueue('orders:ship', ['o-1', true], { idempotencyKey: 'ship-o-1' })).jobId,
+    ).toBe(handle.jobId);
+    expect(handle.jobId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('in a process that registered the name, the registration options apply', async () => {

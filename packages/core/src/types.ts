@@ -70,7 +70,9 @@ export interface ConcurrencyOptions<A extends unknown[] = unknown[]> {
    * The job's group from its arguments, run when the job is enqueued: a non-empty string of
    * at most 512 characters. Without it the whole function is one group.
    */
-  key?: ((...args: A) => string) | undefined;
+  // Method syntax, so that where the arguments are not inferred (a Nest `@Durable` method's
+  // options) a key function may still declare its parameters' types.
+  key?(...args: A): string;
 }
 
 /** `DurableOptions.rateLimit`. */
@@ -84,7 +86,7 @@ export interface RateLimitOptions<A extends unknown[] = unknown[]> {
    * at most 512 characters); a call's `rateLimitKey` overrides it. Without it the whole
    * function shares one window.
    */
-  key?: ((...args: A) => string) | undefined;
+  key?(...args: A): string;
 }
 
 /** The policy a job runs with once defaults and per-call options are merged. */

@@ -11,6 +11,11 @@ export function signWebhook(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** The group a delivery's limits count in: the receiving host. */
+export function receiverOf(url: string): string {
+  return new URL(url).host;
+}
+
 export function verifyWebhook(secret: string, body: string, signature: unknown): boolean {
   if (typeof signature !== 'string') return false;
   const expected = Buffer.from(signWebhook(secret, body));
@@ -69,6 +74,12 @@ export function registerOrderWebhook(reseolio: Reseolio, { repo, webhook }: Shop
       initialDelayMs: 500,
       maxDelayMs: 8_000,
       timeoutMs: 5_000,
+      // Pattern 7, flow control: be a good citizen towards each receiver, across every shop
+      // process. At most 2 deliveries in flight and 20 started per second per receiving host;
+      // a slow receiver holds back only its own deliveries. The key is computed when the
+      // delivery is enqueued (here every order goes to the one receiver of the demo).
+      concurrency: { limit: 2, key: () => receiverOf(webhook.url()) },
+      rateLimit: { limit: 20, periodMs: 1_000, key: () => receiverOf(webhook.url()) },
     },
   );
   return { deliverOrderWebhook };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook } from '../src/durable/order-webhook.ts';
+import { OWN_RECEIVER, signWebhook } from '../src/durable/order-webhook.ts';
 import {
   DATABASES,
   deliveredOrder,
@@ -183,10 +183,10 @@ for (const { name, dialect, fresh } of DATABASES) {
       await webhook.result(20_000);
       const { webhooks } = await shop.database.repo.snapshot();
       expect(webhooks).toMatchObject([{ eventId: `${order.id}:order.fulfilled`, deliveries: 1 }]);
-      // Pattern 7: deliveries are limited per receiving host, the key computed at enqueue.
+      // Pattern 7: deliveries are limited per receiver, the key computed at enqueue.
       expect(await webhook.details()).toMatchObject({
-        concurrencyKey: new URL(shop.base).host,
-        rateLimitKey: new URL(shop.base).host,
+        concurrencyKey: OWN_RECEIVER,
+        rateLimitKey: OWN_RECEIVER,
       });
 
       const body = JSON.stringify({ id: 'e1', type: 'order.fulfilled', orderId: 'o1' });

@@ -19,7 +19,12 @@ function claimWith(
   storage: StorageAdapter,
   names: readonly string[],
   flow: readonly FlowRule[],
-  { limit = 100, now = T0, ownerId = OWNER, leaseExpiresAt = now + LEASE_MS } = {},
+  {
+    limit = 100,
+    now = T0,
+    ownerId = OWNER,
+    leaseExpiresAt = now + LEASE_MS,
+  }: { limit?: number; now?: number; ownerId?: string; leaseExpiresAt?: number } = {},
 ): Promise<JobRecord[]> {
   const input: ClaimInput = {
     names,

@@ -6,7 +6,8 @@ import { prepareScheduleStatements, type ScheduleStatements } from './schedule-s
 const JOB = `id, name, status, args, result, error, policy, attempt,
   max_attempts AS maxAttempts, idempotency_key AS idempotencyKey, parent_id AS parentId,
   schedule_id AS scheduleId, owner_id AS ownerId, lease_token AS leaseToken, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
-  run_at AS runAt, started_at AS startedAt, completed_at AS completedAt, waiting_for AS waitingFor`;
+  run_at AS runAt, started_at AS startedAt, completed_at AS completedAt, waiting_for AS waitingFor,
+  priority, concurrency_key AS concurrencyKey, rate_limit_key AS rateLimitKey`;
 
 /** Leaving `waiting`: what it waited for, and what would have woken it, cleared. */
 const NOT_WAITING = 'waiting_for = NULL, wake_topic = NULL, wake_children = NULL';
@@ -35,6 +36,24 @@ const FENCE = `id = @id AND lease_token = @leaseToken AND status = 'running'`;
  */
 const ACK_FENCE = `${FENCE} AND (@leaseExpiredBefore IS NULL OR lease_expires_at < @leaseExpiredBefore)`;
 
+/** The rows of the claim indexes (all partial on this condition). */
+const CLAIMABLE = `status IN ('pending', 'waiting')`;
+
+/**
+ * What every claim writes to a job it takes, the plain claim and the flow claim alike: running
+ * under the claim's owner and fresh lease token, started now, on its next attempt.
+ */
+const LEASE = `SET status = 'running', owner_id = @ownerId, lease_token = @leaseToken,
+  lease_expires_at = @leaseExpiresAt, started_at = @now, attempt = attempt + 1, ${NOT_WAITING}`;
+
+/** What a claim returns of each job it took ({@link ClaimedRow}, in that order). */
+const CLAIMED = `id, name, args, error, policy, attempt, max_attempts, idempotency_key,
+  parent_id, schedule_id, created_at, run_at, priority, concurrency_key, rate_limit_key`;
+
+/** What a flow claim reads of a due job to plan ({@link CandidateRow}). */
+const CANDIDATE = `id, name, priority, run_at AS runAt, created_at AS createdAt,
+  concurrency_key AS concurrencyKey, rate_limit_key AS rateLimitKey`;
+
 /** A job's unconsumed signals of a topic (the partial unconsumed index). */
 const UNCONSUMED = 'job_id = @id AND topic = @topic AND consumed_at IS NULL';
 
@@ -52,7 +71,28 @@ export interface Statements extends ScheduleStatements {
   findByKey: Statement<object, JobRecord>;
   getJob: Statement<[string], JobRecord>;
   getJobStates: Statement<[string], JobState>;
-  claim: Statement<object, ClaimedRow>;
+  /**
+   * The highest priority below `@below` that has a pending or waiting job (of any name, due or
+   * not): the claims' next level. One seek on the claim index.
+   */
+  nextLevel: Statement<object, number>;
+  /** Leases up to `@limit` due jobs of `@names` at priority `@priority`, in claim order. */
+  claimLevel: Statement<object, ClaimedRow>;
+  /** The same jobs as `claimLevel`, read without leasing them (a flow claim's plain names). */
+  dueAtLevel: Statement<object, CandidateRow>;
+  /** Leases the jobs of `@ids` (a JSON array) that are still pending or waiting. */
+  leaseIds: Statement<object, ClaimedRow>;
+  /** Per (name, concurrency key) of `@names`: the running jobs whose lease holds at `@now`. */
+  runningGroups: Statement<object, RunningGroupRow>;
+  /** A rate group's starts in `(@since, @now]`, oldest first. */
+  rateStarts: Statement<object, number>;
+  insertStart: Statement<object>;
+  /** Forgets a rate group's starts at or before `@before` (out of every later window). */
+  forgetStarts: Statement<object>;
+  /** The groups of a ruled name, by its concurrency key. */
+  concurrencyGroups: GroupStatements;
+  /** The groups of a ruled name, by its rate-limit key (rules with only a rate limit). */
+  rateLimitGroups: GroupStatements;
   heartbeat: Statement<object, { id: string }>;
   ackSuccess: Statement<object, FinishedRow>;
   ackRetry: Statement<object, { name: string }>;
@@ -82,6 +122,42 @@ export interface Statements extends ScheduleStatements {
   listSteps: Statement<[string], StepRecord>;
 }
 
+/** A due job as a flow claim plans it (a `FlowCandidate`). */
+export interface CandidateRow {
+  id: string;
+  name: string;
+  priority: number;
+  runAt: number;
+  createdAt: number;
+  concurrencyKey: string | null;
+  rateLimitKey: string | null;
+}
+
+/** The live running jobs of one concurrency group. */
+export interface RunningGroupRow {
+  name: string;
+  key: string | null;
+  running: number;
+  earliestLeaseExpiresAt: number;
+}
+
+/**
+ * Reads of one kind of group (by concurrency key or by rate-limit key) of a ruled name, on
+ * that key's group index.
+ * @internal
+ */
+export interface GroupStatements {
+  /**
+   * The keys of `@name`'s groups that have pending or waiting jobs, null first when the null
+   * group has some: a skip scan, one seek per group, never reading a group's jobs.
+   */
+  keys: Statement<object, string | null>;
+  /** The highest priority below `@below` with a pending or waiting job in group `@key`. */
+  nextLevel: Statement<object, number>;
+  /** Up to `@limit` due jobs of group `@key` at priority `@priority`, in claim order. */
+  dueAtLevel: Statement<object, CandidateRow>;
+}
+
 /**
  * A claimed job's columns that the claim does not already know (status, owner, lease and
  * start are what it just set; result and completed_at are null on every claimable job), as
@@ -101,6 +177,9 @@ export type ClaimedRow = [
   scheduleId: string | null,
   createdAt: number,
   runAt: number,
+  priority: number,
+  concurrencyKey: string | null,
+  rateLimitKey: string | null,
 ];
 
 /** The claimed job's record, from its {@link ClaimedRow} and what the claim set. */
@@ -121,6 +200,9 @@ export function claimedRecord(
     scheduleId,
     createdAt,
     runAt,
+    priority,
+    concurrencyKey,
+    rateLimitKey,
   ] = row;
   return {
     id,
@@ -135,6 +217,9 @@ export function claimedRecord(
     idempotencyKey,
     parentId,
     scheduleId,
+    priority,
+    concurrencyKey,
+    rateLimitKey,
     ownerId: claim.ownerId,
     leaseToken: claim.leaseToken,
     leaseExpiresAt: claim.leaseExpiresAt,
@@ -166,19 +251,21 @@ export function prepareStatements(db: Database): Statements {
     // transaction. The conflict target is only that index, so a reused job id still fails.
     insert: db.prepare(`
       INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, schedule_id, created_at, run_at)
+        idempotency_key, parent_id, schedule_id, priority, concurrency_key, rate_limit_key,
+        created_at, run_at)
       VALUES (@id, @name, 'pending', @args, @policy, 0, @maxAttempts, @idempotencyKey,
-        @parentId, @scheduleId, @createdAt, @runAt)
+        @parentId, @scheduleId, @priority, @concurrencyKey, @rateLimitKey, @createdAt, @runAt)
       ON CONFLICT (name, idempotency_key) DO NOTHING
       RETURNING ${JOB}`),
     // The same insert, already leased to the engine that will run it (`EnqueueOptions.lease`):
     // as if claimed at `createdAt`.
     insertLeased: db.prepare(`
       INSERT INTO reseolio_jobs (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, schedule_id, owner_id, lease_token, lease_expires_at,
-        created_at, run_at, started_at)
+        idempotency_key, parent_id, schedule_id, priority, concurrency_key, rate_limit_key,
+        owner_id, lease_token, lease_expires_at, created_at, run_at, started_at)
       VALUES (@id, @name, 'running', @args, @policy, 1, @maxAttempts, @idempotencyKey,
-        @parentId, @scheduleId, @ownerId, @leaseToken, @leaseExpiresAt, @createdAt, @runAt, @createdAt)
+        @parentId, @scheduleId, @priority, @concurrencyKey, @rateLimitKey, @ownerId,
+        @leaseToken, @leaseExpiresAt, @createdAt, @runAt, @createdAt)
       ON CONFLICT (name, idempotency_key) DO NOTHING
       RETURNING ${JOB}`),
     findByKey: db.prepare(
@@ -191,28 +278,81 @@ export function prepareStatements(db: Database): Statements {
        WHERE id IN (SELECT value FROM json_each(?))`,
     ),
 
-    // One statement selects and leases the batch. It runs inside BEGIN IMMEDIATE, so the
-    // write lock is held from the SELECT on: no other process can lease the same rows in
-    // between, and nobody waits on a read-to-write lock upgrade (SQLITE_BUSY_SNAPSHOT).
+    // A claim reads the claim index one priority level at a time, highest first: `nextLevel`
+    // finds a level (one seek), `claimLevel` leases that level's due jobs (one range,
+    // `priority = ? AND run_at <= now`, already in run_at order), and the claim goes on to the
+    // next lower level while its limit is not reached. An index range `run_at <= now` per level
+    // never reaches jobs that are not due, whatever their priority; a single scan in
+    // (priority DESC, run_at) order would read every job not yet due of every level above the
+    // first due one, on every claim, idle ones included. With all jobs at one priority, a
+    // claim costs what a claim on the (run_at, created_at) index cost: one more seek.
+    // INDEXED BY pins the partial claim index: without statistics (nobody runs ANALYZE on an
+    // embedded database) the planner prefers the (name, key) index, reading every job of that
+    // name, finished ones included, and sorting them.
+    nextLevel: db
+      .prepare<object, number>(`
+      SELECT priority FROM reseolio_jobs INDEXED BY reseolio_jobs_claim_idx
+      WHERE ${CLAIMABLE} AND priority < @below
+      ORDER BY priority DESC LIMIT 1`)
+      .pluck(),
+    // One statement selects and leases the level's batch. It runs inside BEGIN IMMEDIATE, so
+    // the write lock is held from the first read on: no other process can lease the same rows
+    // in between, and nobody waits on a read-to-write lock upgrade (SQLITE_BUSY_SNAPSHOT).
     // `names` is a JSON array expanded by json_each, so one prepared statement fits any list.
-    // INDEXED BY pins the partial claimable index (pending and waiting jobs): without statistics (nobody runs ANALYZE on
-    // an embedded database) the planner prefers the (name, key) index, reading every job of
-    // that name, finished ones included, and sorting them.
-    claim: db
+    claimLevel: db
       .prepare<object, ClaimedRow>(`
-      UPDATE reseolio_jobs
-      SET status = 'running', owner_id = @ownerId, lease_token = @leaseToken,
-        lease_expires_at = @leaseExpiresAt, started_at = @now, attempt = attempt + 1,
-        ${NOT_WAITING}
+      UPDATE reseolio_jobs ${LEASE}
       WHERE id IN (
-        SELECT id FROM reseolio_jobs INDEXED BY reseolio_jobs_claimable_idx
-        WHERE status IN ('pending', 'waiting') AND run_at <= @now
+        SELECT id FROM reseolio_jobs INDEXED BY reseolio_jobs_claim_idx
+        WHERE ${CLAIMABLE} AND priority = @priority AND run_at <= @now
           AND name IN (SELECT value FROM json_each(@names))
         ORDER BY run_at, created_at
         LIMIT @limit)
-      RETURNING id, name, args, error, policy, attempt, max_attempts, idempotency_key,
-        parent_id, schedule_id, created_at, run_at`)
+      RETURNING ${CLAIMED}`)
       .raw(),
+    dueAtLevel: db.prepare(`
+      SELECT ${CANDIDATE} FROM reseolio_jobs INDEXED BY reseolio_jobs_claim_idx
+      WHERE ${CLAIMABLE} AND priority = @priority AND run_at <= @now
+        AND name IN (SELECT value FROM json_each(@names))
+      ORDER BY run_at, created_at
+      LIMIT @limit`),
+    // The flow claim leases what it planned with the plain claim's update. The status check is
+    // a guard only: the plan was read in the same write transaction.
+    leaseIds: db
+      .prepare<object, ClaimedRow>(`
+      UPDATE reseolio_jobs ${LEASE}
+      WHERE id IN (SELECT value FROM json_each(@ids)) AND ${CLAIMABLE}
+      RETURNING ${CLAIMED}`)
+      .raw(),
+    // Live leases of the ruled names, counted per group in one read of the running-lease index
+    // (`lease_expires_at >= now`): a range over the jobs running now in every process, which
+    // worker slots bound, rather than an index of its own that every claim and ack of every
+    // job, ruled or not, would have to maintain.
+    runningGroups: db.prepare(`
+      SELECT name, concurrency_key AS key, count(*) AS running,
+        min(lease_expires_at) AS earliestLeaseExpiresAt
+      FROM reseolio_jobs INDEXED BY reseolio_jobs_running_lease_idx
+      WHERE status = 'running' AND lease_expires_at >= @now
+        AND name IN (SELECT value FROM json_each(@names))
+      GROUP BY name, concurrency_key`),
+    rateStarts: db
+      .prepare<object, number>(`
+      SELECT started_at FROM reseolio_rate_limit_starts
+      WHERE name = @name AND key = @key AND started_at > @since AND started_at <= @now
+      ORDER BY started_at`)
+      .pluck(),
+    insertStart: db.prepare(
+      'INSERT INTO reseolio_rate_limit_starts (name, key, started_at) VALUES (@name, @key, @now)',
+    ),
+    forgetStarts: db.prepare(`
+      DELETE FROM reseolio_rate_limit_starts
+      WHERE name = @name AND key = @key AND started_at <= @before`),
+    concurrencyGroups: groupStatements(
+      db,
+      'concurrency_key',
+      'reseolio_jobs_concurrency_group_idx',
+    ),
+    rateLimitGroups: groupStatements(db, 'rate_limit_key', 'reseolio_jobs_rate_limit_group_idx'),
     heartbeat: db.prepare(`
       UPDATE reseolio_jobs SET lease_expires_at = @leaseExpiresAt WHERE ${FENCE} RETURNING id`),
 
@@ -327,6 +467,47 @@ export function prepareStatements(db: Database): Statements {
     listSteps: db.prepare(
       'SELECT key, value, created_at AS createdAt FROM reseolio_steps WHERE job_id = ?',
     ),
+  };
+}
+
+/**
+ * The reads of the groups of one key `column` on its group index, (name, column, priority
+ * DESC, run_at, created_at) over pending and waiting jobs.
+ */
+function groupStatements(db: Database, column: string, index: string): GroupStatements {
+  const jobs = `reseolio_jobs INDEXED BY ${index}`;
+  return {
+    // A skip scan, written out because SQLite plans its own only with statistics: each step
+    // seeks the smallest key above the last one. The null group, which sorts first, is asked
+    // for apart, as `key > NULL` matches nothing.
+    keys: db
+      .prepare<object, string | null>(`
+      WITH RECURSIVE group_key(key) AS (
+        SELECT (SELECT ${column} FROM ${jobs}
+          WHERE name = @name AND ${CLAIMABLE} AND ${column} IS NOT NULL
+          ORDER BY ${column} LIMIT 1)
+        UNION ALL
+        SELECT (SELECT ${column} FROM ${jobs}
+          WHERE name = @name AND ${CLAIMABLE} AND ${column} > group_key.key
+          ORDER BY ${column} LIMIT 1)
+        FROM group_key WHERE group_key.key IS NOT NULL)
+      SELECT NULL WHERE EXISTS (
+        SELECT 1 FROM ${jobs} WHERE name = @name AND ${CLAIMABLE} AND ${column} IS NULL)
+      UNION ALL
+      SELECT key FROM group_key WHERE key IS NOT NULL`)
+      .pluck(),
+    nextLevel: db
+      .prepare<object, number>(`
+      SELECT priority FROM ${jobs}
+      WHERE name = @name AND ${column} IS @key AND ${CLAIMABLE} AND priority < @below
+      ORDER BY priority DESC LIMIT 1`)
+      .pluck(),
+    dueAtLevel: db.prepare(`
+      SELECT ${CANDIDATE} FROM ${jobs}
+      WHERE name = @name AND ${column} IS @key AND ${CLAIMABLE} AND priority = @priority
+        AND run_at <= @now
+      ORDER BY run_at, created_at
+      LIMIT @limit`),
   };
 }
 

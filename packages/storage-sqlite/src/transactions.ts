@@ -1,15 +1,19 @@
 import type { Database, Transaction } from 'better-sqlite3';
 import {
   type AckInput,
+  type ClaimInput,
+  type ConcurrencyGroupState,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
   type EnqueueLease,
   type EnqueueResult,
   type FireScheduleInput,
   type FireScheduleResult,
+  type FlowRule,
   type HeartbeatInput,
   type NewJob,
   type PurgeInput,
+  planFlowClaim,
   type RecordStepInput,
   type RecordStepResult,
   ReseolioStateError,
@@ -23,7 +27,7 @@ import {
   type WakeCondition,
 } from 'reseolio/storage';
 import type { Outbox } from './outbox.ts';
-import type { ClaimedRow, Statements } from './statements.ts';
+import type { CandidateRow, ClaimedRow, GroupStatements, Statements } from './statements.ts';
 
 /** What a write transaction returned, and the events to announce in this process once it committed. */
 export interface Committed<T> {
@@ -43,7 +47,15 @@ export interface Committed<T> {
 export interface Transactions {
   insertOrFind: Transaction<(job: NewJob, lease?: EnqueueLease) => Committed<EnqueueResult>>;
   insertMany: Transaction<(jobs: readonly NewJob[]) => Committed<EnqueueResult[]>>;
-  claim: Transaction<(params: object) => ClaimedRow[]>;
+  /** A claim without flow rules. */
+  claim: Transaction<(params: ClaimParams) => ClaimedRow[]>;
+  /**
+   * A claim with flow rules (`rules`: those of the claim's names that limit something). Its
+   * `ready` events are for this process only (see `StorageAdapter.claim`), not the outbox.
+   */
+  flowClaim: Transaction<
+    (input: ClaimInput, rules: ReadonlyMap<string, FlowRule>) => Committed<ClaimedRow[]>
+  >;
   ack: Transaction<(input: AckInput) => Committed<boolean>>;
   ackMany: Transaction<(inputs: readonly AckInput[]) => Committed<boolean[]>>;
   heartbeat: Transaction<(input: HeartbeatInput) => string[]>;
@@ -83,7 +95,10 @@ export function prepareTransactions(
     // One transaction for a batch: all rows or none, one commit, and a later item with the
     // key of an earlier one finds it through the unique index like any duplicate.
     insertMany: announcing((jobs: readonly NewJob[]) => insertAll(statements, jobs)),
-    claim: db.transaction((params: object) => statements.claim.all(params)),
+    claim: db.transaction((params: ClaimParams) => claimByLevel(statements, params)),
+    flowClaim: db.transaction((input: ClaimInput, rules: ReadonlyMap<string, FlowRule>) =>
+      flowClaim(statements, input, rules),
+    ),
     ack: announcing((input: AckInput) => {
       const events: StorageEvent[] = [];
       return { value: ackOne(statements, input, events), events };
@@ -205,6 +220,181 @@ export function prepareTransactions(
       return { value: { schedule, jobs: inserted.value }, events: inserted.events };
     }),
   };
+}
+
+/** A claim's parameters as its statements take them (`names` as a JSON array). */
+export interface ClaimParams {
+  ownerId: string;
+  leaseToken: string;
+  leaseExpiresAt: number;
+  now: number;
+  names: string;
+  limit: number;
+}
+
+/** Above every priority (an int4): `priority < NO_LEVEL` finds the highest level. */
+const NO_LEVEL = Number.POSITIVE_INFINITY;
+
+/**
+ * Reads `read(level, room)` for the priority levels that `next(below)` finds, highest first,
+ * until `limit` rows are read or no level is left: the level-by-level walk of the claim and
+ * group indexes (see `nextLevel` in statements.ts). All rows of one `read` share its level.
+ */
+function byLevel<R>(
+  limit: number,
+  next: (below: number) => number | undefined,
+  read: (level: number, room: number) => R[],
+): R[] {
+  const rows: R[] = [];
+  let level = next(NO_LEVEL);
+  while (level !== undefined) {
+    rows.push(...read(level, limit - rows.length));
+    if (rows.length >= limit) break;
+    level = next(level);
+  }
+  return rows;
+}
+
+/** Leases up to `params.limit` due jobs of `params.names`, higher priorities first. */
+function claimByLevel(statements: Statements, params: ClaimParams): ClaimedRow[] {
+  return byLevel(
+    params.limit,
+    (below) => statements.nextLevel.get({ below }),
+    (priority, limit) => statements.claimLevel.all({ ...params, priority, limit }),
+  );
+}
+
+/**
+ * A claim with flow rules, in the caller's write transaction, so that the counts it reads and
+ * the leases it writes are one atomic step for every process on the file. It reads the due
+ * candidates (the plain names' first `limit`, and for each group of a ruled name a bounded
+ * prefix), the groups' running jobs and recent starts, lets `planFlowClaim` decide, leases
+ * what it planned, and records the starts of rate-limited names.
+ */
+function flowClaim(
+  statements: Statements,
+  input: ClaimInput,
+  rules: ReadonlyMap<string, FlowRule>,
+): Committed<ClaimedRow[]> {
+  const { now, limit } = input;
+  const candidates: CandidateRow[] = [];
+  const plainNames = input.names.filter((name) => !rules.has(name));
+  if (plainNames.length > 0) {
+    // No rule limits them: the first `limit` in claim order are all the plan could take.
+    const names = JSON.stringify(plainNames);
+    candidates.push(
+      ...byLevel(
+        limit,
+        (below) => statements.nextLevel.get({ below }),
+        (priority, room) => statements.dueAtLevel.all({ names, priority, now, limit: room }),
+      ),
+    );
+  }
+
+  const running = runningByGroup(statements, rules, now);
+  const concurrency = (name: string, key: string | null): ConcurrencyGroupState =>
+    running.get(name)?.get(key) ?? { running: 0, earliestLeaseExpiresAt: null };
+  const starts = new Map<string, Map<string | null, number[]>>();
+  const rate = (name: string, key: string | null): { starts: readonly number[] } => {
+    let ofName = starts.get(name);
+    if (ofName === undefined) {
+      ofName = new Map();
+      starts.set(name, ofName);
+    }
+    let window = ofName.get(key);
+    if (window === undefined) {
+      const periodMs = rules.get(name)?.rateLimit?.periodMs ?? 0;
+      window = statements.rateStarts.all({ name, key: key ?? '', since: now - periodMs, now });
+      ofName.set(key, window);
+    }
+    return { starts: window };
+  };
+
+  for (const [name, rule] of rules) {
+    // Groups by concurrency key when the rule limits concurrency (the planner checks the rate
+    // groups of what it reads), else by rate-limit key.
+    const byConcurrency = rule.concurrency !== undefined;
+    const groups: GroupStatements = byConcurrency
+      ? statements.concurrencyGroups
+      : statements.rateLimitGroups;
+    for (const key of groups.keys.all({ name })) {
+      // What the group may still start, and one more, so that a job the rule leaves behind is
+      // seen (for the `ready` announcement); never more than the claim could take, plus one.
+      const allowance = byConcurrency
+        ? rule.concurrency! - concurrency(name, key).running
+        : rule.rateLimit!.limit - rate(name, key).starts.length;
+      const wanted = Math.min(Math.max(allowance, 0), limit) + 1;
+      candidates.push(
+        ...byLevel(
+          wanted,
+          (below) => groups.nextLevel.get({ name, key, below }),
+          (priority, room) => groups.dueAtLevel.all({ name, key, priority, now, limit: room }),
+        ),
+      );
+    }
+  }
+
+  const plan = planFlowClaim({ candidates, rules, limit, now, concurrency, rate });
+  const events: StorageEvent[] = [...plan.readyAt].map(([name, runAt]) => ({
+    type: 'ready',
+    name,
+    runAt,
+  }));
+  if (plan.take.length === 0) return { value: [], events };
+
+  const leased = statements.leaseIds.all({
+    ids: JSON.stringify(plan.take.map((job) => job.id)),
+    ownerId: input.ownerId,
+    leaseToken: input.leaseToken,
+    leaseExpiresAt: input.leaseExpiresAt,
+    now,
+  });
+  // In plan order (RETURNING order is unspecified).
+  const rowsById = new Map(leased.map((row) => [row[0], row]));
+  const value: ClaimedRow[] = [];
+  for (const job of plan.take) {
+    const row = rowsById.get(job.id);
+    if (row !== undefined) value.push(row);
+  }
+
+  // One start per job of a rate-limited name, and the group's starts that no window will
+  // count again forgotten, so a group keeps at most about `limit` rows.
+  const forgotten = new Set<string>();
+  for (const job of plan.take) {
+    const rateLimit = rules.get(job.name)?.rateLimit;
+    if (rateLimit === undefined) continue;
+    const group = { name: job.name, key: job.rateLimitKey ?? '' };
+    statements.insertStart.run({ ...group, now });
+    const id = `${group.name}\u0000${group.key}`;
+    if (forgotten.has(id)) continue;
+    forgotten.add(id);
+    statements.forgetStarts.run({ ...group, before: now - rateLimit.periodMs });
+  }
+  return { value, events };
+}
+
+/** Per ruled name with a concurrency rule, per concurrency key: its live running jobs. */
+function runningByGroup(
+  statements: Statements,
+  rules: ReadonlyMap<string, FlowRule>,
+  now: number,
+): Map<string, Map<string | null, ConcurrencyGroupState>> {
+  const byName = new Map<string, Map<string | null, ConcurrencyGroupState>>();
+  const names = [...rules.values()].filter((rule) => rule.concurrency !== undefined);
+  if (names.length === 0) return byName;
+  const rows = statements.runningGroups.all({
+    names: JSON.stringify(names.map((rule) => rule.name)),
+    now,
+  });
+  for (const { name, key, running, earliestLeaseExpiresAt } of rows) {
+    let ofName = byName.get(name);
+    if (ofName === undefined) {
+      ofName = new Map();
+      byName.set(name, ofName);
+    }
+    ofName.set(key, { running, earliestLeaseExpiresAt });
+  }
+  return byName;
 }
 
 /**

@@ -10,5 +10,4 @@ ALTER TABLE `reseolio_jobs` ADD `priority` integer DEFAULT 0 NOT NULL;--> statem
 ALTER TABLE `reseolio_jobs` ADD `concurrency_key` text;--> statement-breakpoint
 ALTER TABLE `reseolio_jobs` ADD `rate_limit_key` text;--> statement-breakpoint
 CREATE INDEX `reseolio_jobs_claim_idx` ON `reseolio_jobs` (`priority`,`run_at`,`created_at`) WHERE "reseolio_jobs"."status" IN ('pending', 'waiting');--> statement-breakpoint
-CREATE INDEX `reseolio_jobs_concurrency_group_idx` ON `reseolio_jobs` (`name`,`concurrency_key`,"priority" DESC,`run_at`,`created_at`) WHERE "reseolio_jobs"."status" IN ('pending', 'waiting');--> statement-breakpoint
-CREATE INDEX `reseolio_jobs_rate_limit_group_idx` ON `reseolio_jobs` (`name`,`rate_limit_key`,"priority" DESC,`run_at`,`created_at`) WHERE "reseolio_jobs"."status" IN ('pending', 'waiting');
+CREATE INDEX `reseolio_jobs_flow_idx` ON `reseolio_jobs` (`name`,`concurrency_key`,`rate_limit_key`,"priority" DESC,`run_at`,`created_at`) WHERE "reseolio_jobs"."status" IN ('pending', 'waiting');

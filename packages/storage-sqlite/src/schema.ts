@@ -71,15 +71,14 @@ export const jobs = sqliteTable(
     index('reseolio_jobs_claim_idx')
       .on(t.priority, t.runAt, t.createdAt)
       .where(sql`${t.status} IN ('pending', 'waiting')`),
-    // Claims with flow rules (`ClaimInput.flow`): the groups of a ruled name, enumerated by a
-    // skip scan over (name, key), and each group's due jobs in claim order, read level by level
-    // like the plain claim. By concurrency key, or by rate-limit key for names whose rule has
-    // only a rate limit.
-    index('reseolio_jobs_concurrency_group_idx')
-      .on(t.name, t.concurrencyKey, sql`${t.priority} DESC`, t.runAt, t.createdAt)
-      .where(sql`${t.status} IN ('pending', 'waiting')`),
-    index('reseolio_jobs_rate_limit_group_idx')
-      .on(t.name, t.rateLimitKey, sql`${t.priority} DESC`, t.runAt, t.createdAt)
+    // Claims with flow rules (`ClaimInput.flow`): the jobs of a ruled name by (concurrency key,
+    // rate-limit key) pair, found by a skip scan, and each pair's due jobs in claim order, read
+    // level by level like the plain claim. A group of either key is a set of pairs, so one
+    // index serves both kinds of rule: every job sits in two claim indexes, not three. (Two
+    // indexes, one per key, cost a drain of unkeyed jobs about a third more per job, enqueue
+    // and claim, in a raw-SQL measurement; one costs about a tenth.)
+    index('reseolio_jobs_flow_idx')
+      .on(t.name, t.concurrencyKey, t.rateLimitKey, sql`${t.priority} DESC`, t.runAt, t.createdAt)
       .where(sql`${t.status} IN ('pending', 'waiting')`),
     // Sweep: `status = 'running' AND lease_expires_at < now`.
     index('reseolio_jobs_running_lease_idx')

@@ -89,10 +89,8 @@ export interface Statements extends ScheduleStatements {
   insertStart: Statement<object>;
   /** Forgets a rate group's starts at or before `@before` (out of every later window). */
   forgetStarts: Statement<object>;
-  /** The groups of a ruled name, by its concurrency key. */
-  concurrencyGroups: GroupStatements;
-  /** The groups of a ruled name, by its rate-limit key (rules with only a rate limit). */
-  rateLimitGroups: GroupStatements;
+  /** The pairs of keys of a ruled name and their due jobs (flow claims). */
+  pairs: PairStatements;
   heartbeat: Statement<object, { id: string }>;
   ackSuccess: Statement<object, FinishedRow>;
   ackRetry: Statement<object, { name: string }>;
@@ -142,19 +140,21 @@ export interface RunningGroupRow {
 }
 
 /**
- * Reads of one kind of group (by concurrency key or by rate-limit key) of a ruled name, on
- * that key's group index.
+ * Reads of a ruled name's jobs by (concurrency key, rate-limit key) pair, on the flow index.
+ * Parameters: `@name`, `@concurrencyKey`, `@rateLimitKey` (null for the null keys).
  * @internal
  */
-export interface GroupStatements {
+export interface PairStatements {
   /**
-   * The keys of `@name`'s groups that have pending or waiting jobs, null first when the null
-   * group has some: a skip scan, one seek per group, never reading a group's jobs.
+   * The concurrency keys of `@name`'s pending or waiting jobs, null first when some have none:
+   * a skip scan, one seek per key, never reading the jobs of a key.
    */
-  keys: Statement<object, string | null>;
-  /** The highest priority below `@below` with a pending or waiting job in group `@key`. */
+  concurrencyKeys: Statement<object, string | null>;
+  /** The same for the rate-limit keys of the jobs of `@name` and `@concurrencyKey`. */
+  rateLimitKeys: Statement<object, string | null>;
+  /** The highest priority below `@below` with a pending or waiting job of the pair. */
   nextLevel: Statement<object, number>;
-  /** Up to `@limit` due jobs of group `@key` at priority `@priority`, in claim order. */
+  /** Up to `@limit` due jobs of the pair at priority `@priority`, in claim order. */
   dueAtLevel: Statement<object, CandidateRow>;
 }
 
@@ -347,12 +347,7 @@ export function prepareStatements(db: Database): Statements {
     forgetStarts: db.prepare(`
       DELETE FROM reseolio_rate_limit_starts
       WHERE name = @name AND key = @key AND started_at <= @before`),
-    concurrencyGroups: groupStatements(
-      db,
-      'concurrency_key',
-      'reseolio_jobs_concurrency_group_idx',
-    ),
-    rateLimitGroups: groupStatements(db, 'rate_limit_key', 'reseolio_jobs_rate_limit_group_idx'),
+    pairs: pairStatements(db),
     heartbeat: db.prepare(`
       UPDATE reseolio_jobs SET lease_expires_at = @leaseExpiresAt WHERE ${FENCE} RETURNING id`),
 
@@ -470,45 +465,57 @@ export function prepareStatements(db: Database): Statements {
   };
 }
 
-/**
- * The reads of the groups of one key `column` on its group index, (name, column, priority
- * DESC, run_at, created_at) over pending and waiting jobs.
- */
-function groupStatements(db: Database, column: string, index: string): GroupStatements {
-  const jobs = `reseolio_jobs INDEXED BY ${index}`;
+/** The reads of the flow index (name, concurrency_key, rate_limit_key, priority DESC, …). */
+function pairStatements(db: Database): PairStatements {
+  const jobs = 'reseolio_jobs INDEXED BY reseolio_jobs_flow_idx';
+  const pair = `name = @name AND concurrency_key IS @concurrencyKey
+    AND rate_limit_key IS @rateLimitKey AND ${CLAIMABLE}`;
   return {
-    // A skip scan, written out because SQLite plans its own only with statistics: each step
-    // seeks the smallest key above the last one. The null group, which sorts first, is asked
-    // for apart, as `key > NULL` matches nothing.
-    keys: db
-      .prepare<object, string | null>(`
-      WITH RECURSIVE group_key(key) AS (
-        SELECT (SELECT ${column} FROM ${jobs}
-          WHERE name = @name AND ${CLAIMABLE} AND ${column} IS NOT NULL
-          ORDER BY ${column} LIMIT 1)
-        UNION ALL
-        SELECT (SELECT ${column} FROM ${jobs}
-          WHERE name = @name AND ${CLAIMABLE} AND ${column} > group_key.key
-          ORDER BY ${column} LIMIT 1)
-        FROM group_key WHERE group_key.key IS NOT NULL)
-      SELECT NULL WHERE EXISTS (
-        SELECT 1 FROM ${jobs} WHERE name = @name AND ${CLAIMABLE} AND ${column} IS NULL)
-      UNION ALL
-      SELECT key FROM group_key WHERE key IS NOT NULL`)
-      .pluck(),
+    concurrencyKeys: skipScan(db, jobs, `name = @name AND ${CLAIMABLE}`, 'concurrency_key'),
+    rateLimitKeys: skipScan(
+      db,
+      jobs,
+      `name = @name AND concurrency_key IS @concurrencyKey AND ${CLAIMABLE}`,
+      'rate_limit_key',
+    ),
     nextLevel: db
       .prepare<object, number>(`
-      SELECT priority FROM ${jobs}
-      WHERE name = @name AND ${column} IS @key AND ${CLAIMABLE} AND priority < @below
+      SELECT priority FROM ${jobs} WHERE ${pair} AND priority < @below
       ORDER BY priority DESC LIMIT 1`)
       .pluck(),
     dueAtLevel: db.prepare(`
       SELECT ${CANDIDATE} FROM ${jobs}
-      WHERE name = @name AND ${column} IS @key AND ${CLAIMABLE} AND priority = @priority
-        AND run_at <= @now
+      WHERE ${pair} AND priority = @priority AND run_at <= @now
       ORDER BY run_at, created_at
       LIMIT @limit`),
   };
+}
+
+/**
+ * The distinct values of `column` among the rows of `jobs` matching `prefix` (an equality on
+ * the index columns before it), null first when there is one. A skip scan written out, because
+ * SQLite plans its own only with statistics: each step seeks the smallest value above the last
+ * one. Null is asked for apart, as `column > NULL` matches nothing.
+ */
+function skipScan(
+  db: Database,
+  jobs: string,
+  prefix: string,
+  column: string,
+): Statement<object, string | null> {
+  return db
+    .prepare<object, string | null>(`
+      WITH RECURSIVE next_key(key) AS (
+        SELECT (SELECT ${column} FROM ${jobs}
+          WHERE ${prefix} AND ${column} IS NOT NULL ORDER BY ${column} LIMIT 1)
+        UNION ALL
+        SELECT (SELECT ${column} FROM ${jobs}
+          WHERE ${prefix} AND ${column} > next_key.key ORDER BY ${column} LIMIT 1)
+        FROM next_key WHERE next_key.key IS NOT NULL)
+      SELECT NULL WHERE EXISTS (SELECT 1 FROM ${jobs} WHERE ${prefix} AND ${column} IS NULL)
+      UNION ALL
+      SELECT key FROM next_key WHERE key IS NOT NULL`)
+    .pluck();
 }
 
 /** Deletes the rows of `table` that belong to the jobs of a JSON array of ids. */

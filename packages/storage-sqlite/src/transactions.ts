@@ -27,7 +27,7 @@ import {
   type WakeCondition,
 } from 'reseolio/storage';
 import type { Outbox } from './outbox.ts';
-import type { CandidateRow, ClaimedRow, GroupStatements, Statements } from './statements.ts';
+import type { CandidateRow, ClaimedRow, Statements } from './statements.ts';
 
 /** What a write transaction returned, and the events to announce in this process once it committed. */
 export interface Committed<T> {
@@ -267,9 +267,16 @@ function claimByLevel(statements: Statements, params: ClaimParams): ClaimedRow[]
 /**
  * A claim with flow rules, in the caller's write transaction, so that the counts it reads and
  * the leases it writes are one atomic step for every process on the file. It reads the due
- * candidates (the plain names' first `limit`, and for each group of a ruled name a bounded
- * prefix), the groups' running jobs and recent starts, lets `planFlowClaim` decide, leases
- * what it planned, and records the starts of rate-limited names.
+ * candidates (the plain names' first `limit`, and a bounded prefix of each key pair of a ruled
+ * name), the groups' running jobs and recent starts, lets `planFlowClaim` decide, leases what
+ * it planned, and records the starts of rate-limited names.
+ *
+ * A ruled name's jobs are read by (concurrency key, rate-limit key) pair: a concurrency group
+ * is the pairs of its concurrency key, a rate group those of its rate-limit key. A pair may
+ * start at most what both of its groups still allow (`allowance`), so reading its first
+ * `allowance + 1` due jobs (at most `limit + 1`) gives the planner every job it could take and
+ * the first one each pair leaves behind, which sets the `ready` time: the plan is the one the
+ * whole backlog would give, read in a number of rows bounded by the pairs, not the backlog.
  */
 function flowClaim(
   statements: Statements,
@@ -310,27 +317,27 @@ function flowClaim(
     return { starts: window };
   };
 
+  const { pairs } = statements;
   for (const [name, rule] of rules) {
-    // Groups by concurrency key when the rule limits concurrency (the planner checks the rate
-    // groups of what it reads), else by rate-limit key.
-    const byConcurrency = rule.concurrency !== undefined;
-    const groups: GroupStatements = byConcurrency
-      ? statements.concurrencyGroups
-      : statements.rateLimitGroups;
-    for (const key of groups.keys.all({ name })) {
-      // What the group may still start, and one more, so that a job the rule leaves behind is
-      // seen (for the `ready` announcement); never more than the claim could take, plus one.
-      const allowance = byConcurrency
-        ? rule.concurrency! - concurrency(name, key).running
-        : rule.rateLimit!.limit - rate(name, key).starts.length;
-      const wanted = Math.min(Math.max(allowance, 0), limit) + 1;
-      candidates.push(
-        ...byLevel(
-          wanted,
-          (below) => groups.nextLevel.get({ name, key, below }),
-          (priority, room) => groups.dueAtLevel.all({ name, key, priority, now, limit: room }),
-        ),
-      );
+    for (const concurrencyKey of pairs.concurrencyKeys.all({ name })) {
+      const free =
+        rule.concurrency === undefined
+          ? limit
+          : rule.concurrency - concurrency(name, concurrencyKey).running;
+      for (const rateLimitKey of pairs.rateLimitKeys.all({ name, concurrencyKey })) {
+        const allowance =
+          rule.rateLimit === undefined
+            ? free
+            : Math.min(free, rule.rateLimit.limit - rate(name, rateLimitKey).starts.length);
+        const pair = { name, concurrencyKey, rateLimitKey };
+        candidates.push(
+          ...byLevel(
+            Math.min(Math.max(allowance, 0), limit) + 1,
+            (below) => pairs.nextLevel.get({ ...pair, below }),
+            (priority, room) => pairs.dueAtLevel.all({ ...pair, priority, now, limit: room }),
+          ),
+        );
+      }
     }
   }
 

@@ -36,6 +36,14 @@ const FENCE = `id = @id AND lease_token = @leaseToken AND status = 'running'`;
  */
 const ACK_FENCE = `${FENCE} AND (@leaseExpiredBefore IS NULL OR lease_expires_at < @leaseExpiredBefore)`;
 
+/**
+ * A LIMIT of `@limit`. Not the bare parameter: SQLite re-prepares a statement whose LIMIT is a
+ * bare parameter every time it is bound (its planner reads the value), which cost a claim of
+ * 10 jobs about 40 % of its time (raw-SQL drain, 29.6 against 17.4 µs per claimed job). An
+ * expression of the parameter is only evaluated.
+ */
+const LIMIT = 'LIMIT @limit + 0';
+
 /** The rows of the claim indexes (all partial on this condition). */
 const CLAIMABLE = `status IN ('pending', 'waiting')`;
 
@@ -307,7 +315,7 @@ export function prepareStatements(db: Database): Statements {
         WHERE ${CLAIMABLE} AND priority = @priority AND run_at <= @now
           AND name IN (SELECT value FROM json_each(@names))
         ORDER BY run_at, created_at
-        LIMIT @limit)
+        ${LIMIT})
       RETURNING ${CLAIMED}`)
       .raw(),
     dueAtLevel: db.prepare(`
@@ -315,7 +323,7 @@ export function prepareStatements(db: Database): Statements {
       WHERE ${CLAIMABLE} AND priority = @priority AND run_at <= @now
         AND name IN (SELECT value FROM json_each(@names))
       ORDER BY run_at, created_at
-      LIMIT @limit`),
+      ${LIMIT}`),
     // The flow claim leases what it planned with the plain claim's update. The status check is
     // a guard only: the plan was read in the same write transaction.
     leaseIds: db
@@ -487,7 +495,7 @@ function pairStatements(db: Database): PairStatements {
       SELECT ${CANDIDATE} FROM ${jobs}
       WHERE ${pair} AND priority = @priority AND run_at <= @now
       ORDER BY run_at, created_at
-      LIMIT @limit`),
+      ${LIMIT}`),
   };
 }
 

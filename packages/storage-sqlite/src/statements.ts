@@ -47,6 +47,31 @@ const LIMIT = 'LIMIT @limit + 0';
 /** The rows of the claim indexes (all partial on this condition). */
 const CLAIMABLE = `status IN ('pending', 'waiting')`;
 
+/** The plain claim's index, pinned (see `nextLevel`). */
+const CLAIM_INDEX = 'reseolio_jobs INDEXED BY reseolio_jobs_claim_idx';
+
+/**
+ * The rows at priority `@level`, or, when `@level` is null, at the highest priority among the
+ * rows of `jobs` matching `where`: an equality with a constant, so still one index range, and
+ * a claim whose highest level fills it needs no statement to find the level first.
+ */
+function atLevel(jobs: string, where: string): string {
+  return `priority = coalesce(@level, ${highestLevel(jobs, where)})`;
+}
+
+/**
+ * The rows below priority `@below`, or, when `@below` is null, below the highest priority among
+ * the rows of `jobs` matching `where`: after a read of the highest level, the next level is one
+ * statement.
+ */
+function belowLevel(jobs: string, where: string): string {
+  return `priority < coalesce(@below, ${highestLevel(jobs, where)})`;
+}
+
+function highestLevel(jobs: string, where: string): string {
+  return `(SELECT priority FROM ${jobs} WHERE ${where} ORDER BY priority DESC LIMIT 1)`;
+}
+
 /**
  * What every claim writes to a job it takes, the plain claim and the flow claim alike: running
  * under the claim's owner and fresh lease token, started now, on its next attempt.
@@ -80,11 +105,14 @@ export interface Statements extends ScheduleStatements {
   getJob: Statement<[string], JobRecord>;
   getJobStates: Statement<[string], JobState>;
   /**
-   * The highest priority below `@below` that has a pending or waiting job (of any name, due or
-   * not): the claims' next level. One seek on the claim index.
+   * The highest priority below `@below` (null: below the highest) that has a pending or waiting
+   * job (of any name, due or not): the claims' next level. Seeks on the claim index.
    */
   nextLevel: Statement<object, number>;
-  /** Leases up to `@limit` due jobs of `@names` at priority `@priority`, in claim order. */
+  /**
+   * Leases up to `@limit` due jobs of `@names` at priority `@level`, or at the highest priority
+   * that has pending or waiting jobs when `@level` is null, in claim order.
+   */
   claimLevel: Statement<object, ClaimedRow>;
   /** The same jobs as `claimLevel`, read without leasing them (a flow claim's plain names). */
   dueAtLevel: Statement<object, CandidateRow>;
@@ -160,9 +188,14 @@ export interface PairStatements {
   concurrencyKeys: Statement<object, string | null>;
   /** The same for the rate-limit keys of the jobs of `@name` and `@concurrencyKey`. */
   rateLimitKeys: Statement<object, string | null>;
-  /** The highest priority below `@below` with a pending or waiting job of the pair. */
+  /**
+   * The smallest rate-limit key of the jobs of `@name` and `@concurrencyKey`; none when all
+   * have a null one, as is usual (one seek, without `rateLimitKeys`' recursion).
+   */
+  firstRateLimitKey: Statement<object, string>;
+  /** The highest priority below `@below` (null: below the pair's highest) in the pair. */
   nextLevel: Statement<object, number>;
-  /** Up to `@limit` due jobs of the pair at priority `@priority`, in claim order. */
+  /** Up to `@limit` due jobs of the pair at `@level` (null: its highest), in claim order. */
   dueAtLevel: Statement<object, CandidateRow>;
 }
 
@@ -286,21 +319,22 @@ export function prepareStatements(db: Database): Statements {
        WHERE id IN (SELECT value FROM json_each(?))`,
     ),
 
-    // A claim reads the claim index one priority level at a time, highest first: `nextLevel`
-    // finds a level (one seek), `claimLevel` leases that level's due jobs (one range,
-    // `priority = ? AND run_at <= now`, already in run_at order), and the claim goes on to the
-    // next lower level while its limit is not reached. An index range `run_at <= now` per level
-    // never reaches jobs that are not due, whatever their priority; a single scan in
-    // (priority DESC, run_at) order would read every job not yet due of every level above the
-    // first due one, on every claim, idle ones included. With all jobs at one priority, a
-    // claim costs what a claim on the (run_at, created_at) index cost: one more seek.
+    // A claim reads the claim index one priority level at a time, highest first:
+    // `claimLevel` leases the due jobs of the highest level (a seek for the level, then one
+    // range, `priority = ? AND run_at <= now`, already in run_at order), and while the claim's
+    // limit is not reached, `nextLevel` finds the next lower level and `claimLevel` takes from
+    // it. An index range `run_at <= now` per level never reaches jobs that are not
+    // due, whatever their priority; a single scan in (priority DESC, run_at) order would read
+    // every job not yet due of every level above the first due one, on every claim, idle ones
+    // included. With all jobs at one priority, a claim that fills its limit is one statement,
+    // as on the (run_at, created_at) index before; one that does not, two.
     // INDEXED BY pins the partial claim index: without statistics (nobody runs ANALYZE on an
     // embedded database) the planner prefers the (name, key) index, reading every job of that
     // name, finished ones included, and sorting them.
     nextLevel: db
       .prepare<object, number>(`
-      SELECT priority FROM reseolio_jobs INDEXED BY reseolio_jobs_claim_idx
-      WHERE ${CLAIMABLE} AND priority < @below
+      SELECT priority FROM ${CLAIM_INDEX}
+      WHERE ${CLAIMABLE} AND ${belowLevel(CLAIM_INDEX, CLAIMABLE)}
       ORDER BY priority DESC LIMIT 1`)
       .pluck(),
     // One statement selects and leases the level's batch. It runs inside BEGIN IMMEDIATE, so
@@ -311,16 +345,16 @@ export function prepareStatements(db: Database): Statements {
       .prepare<object, ClaimedRow>(`
       UPDATE reseolio_jobs ${LEASE}
       WHERE id IN (
-        SELECT id FROM reseolio_jobs INDEXED BY reseolio_jobs_claim_idx
-        WHERE ${CLAIMABLE} AND priority = @priority AND run_at <= @now
+        SELECT id FROM ${CLAIM_INDEX}
+        WHERE ${CLAIMABLE} AND ${atLevel(CLAIM_INDEX, CLAIMABLE)} AND run_at <= @now
           AND name IN (SELECT value FROM json_each(@names))
         ORDER BY run_at, created_at
         ${LIMIT})
       RETURNING ${CLAIMED}`)
       .raw(),
     dueAtLevel: db.prepare(`
-      SELECT ${CANDIDATE} FROM reseolio_jobs INDEXED BY reseolio_jobs_claim_idx
-      WHERE ${CLAIMABLE} AND priority = @priority AND run_at <= @now
+      SELECT ${CANDIDATE} FROM ${CLAIM_INDEX}
+      WHERE ${CLAIMABLE} AND ${atLevel(CLAIM_INDEX, CLAIMABLE)} AND run_at <= @now
         AND name IN (SELECT value FROM json_each(@names))
       ORDER BY run_at, created_at
       ${LIMIT}`),
@@ -486,14 +520,21 @@ function pairStatements(db: Database): PairStatements {
       `name = @name AND concurrency_key IS @concurrencyKey AND ${CLAIMABLE}`,
       'rate_limit_key',
     ),
+    firstRateLimitKey: db
+      .prepare<object, string>(`
+      SELECT rate_limit_key FROM ${jobs}
+      WHERE name = @name AND concurrency_key IS @concurrencyKey AND ${CLAIMABLE}
+        AND rate_limit_key IS NOT NULL
+      ORDER BY rate_limit_key LIMIT 1`)
+      .pluck(),
     nextLevel: db
       .prepare<object, number>(`
-      SELECT priority FROM ${jobs} WHERE ${pair} AND priority < @below
+      SELECT priority FROM ${jobs} WHERE ${pair} AND ${belowLevel(jobs, pair)}
       ORDER BY priority DESC LIMIT 1`)
       .pluck(),
     dueAtLevel: db.prepare(`
       SELECT ${CANDIDATE} FROM ${jobs}
-      WHERE ${pair} AND priority = @priority AND run_at <= @now
+      WHERE ${pair} AND ${atLevel(jobs, pair)} AND run_at <= @now
       ORDER BY run_at, created_at
       ${LIMIT}`),
   };

@@ -232,21 +232,22 @@ export interface ClaimParams {
   limit: number;
 }
 
-/** Above every priority (an int4): `priority < NO_LEVEL` finds the highest level. */
-const NO_LEVEL = Number.POSITIVE_INFINITY;
-
 /**
- * Reads `read(level, room)` for the priority levels that `next(below)` finds, highest first,
- * until `limit` rows are read or no level is left: the level-by-level walk of the claim and
- * group indexes (see `nextLevel` in statements.ts). All rows of one `read` share its level.
+ * Reads up to `limit` rows level by level, highest priority first (see `nextLevel` in
+ * statements.ts): `read(null, room)` reads the highest level's, `next(below)` finds the next
+ * lower level (`next(null)`: the one below the highest), `read(level, room)` reads one. All
+ * rows of one `read` share its level.
  */
 function byLevel<R>(
   limit: number,
-  next: (below: number) => number | undefined,
-  read: (level: number, room: number) => R[],
+  levelOf: (row: R) => number,
+  next: (below: number | null) => number | undefined,
+  read: (level: number | null, room: number) => R[],
 ): R[] {
-  const rows: R[] = [];
-  let level = next(NO_LEVEL);
+  const rows = read(null, limit);
+  if (rows.length >= limit) return rows;
+  // Below the level just read: that of its rows, or, when none was due, the highest (null).
+  let level = next(rows.length > 0 ? levelOf(rows[0]!) : null);
   while (level !== undefined) {
     rows.push(...read(level, limit - rows.length));
     if (rows.length >= limit) break;
@@ -255,12 +256,16 @@ function byLevel<R>(
   return rows;
 }
 
+/** A candidate's priority (for {@link byLevel}). */
+const candidateLevel = (row: CandidateRow) => row.priority;
+
 /** Leases up to `params.limit` due jobs of `params.names`, higher priorities first. */
 function claimByLevel(statements: Statements, params: ClaimParams): ClaimedRow[] {
   return byLevel(
     params.limit,
+    (row) => row[12], // its priority
     (below) => statements.nextLevel.get({ below }),
-    (priority, limit) => statements.claimLevel.all({ ...params, priority, limit }),
+    (level, limit) => statements.claimLevel.all({ ...params, level, limit }),
   );
 }
 
@@ -292,8 +297,9 @@ function flowClaim(
     candidates.push(
       ...byLevel(
         limit,
+        candidateLevel,
         (below) => statements.nextLevel.get({ below }),
-        (priority, room) => statements.dueAtLevel.all({ names, priority, now, limit: room }),
+        (level, room) => statements.dueAtLevel.all({ names, level, now, limit: room }),
       ),
     );
   }
@@ -324,7 +330,12 @@ function flowClaim(
         rule.concurrency === undefined
           ? limit
           : rule.concurrency - concurrency(name, concurrencyKey).running;
-      for (const rateLimitKey of pairs.rateLimitKeys.all({ name, concurrencyKey })) {
+      // The concurrency key has jobs: with no rate-limit key among them, one pair, (key, null).
+      const rateLimitKeys =
+        pairs.firstRateLimitKey.get({ name, concurrencyKey }) === undefined
+          ? [null]
+          : pairs.rateLimitKeys.all({ name, concurrencyKey });
+      for (const rateLimitKey of rateLimitKeys) {
         const allowance =
           rule.rateLimit === undefined
             ? free
@@ -333,8 +344,9 @@ function flowClaim(
         candidates.push(
           ...byLevel(
             Math.min(Math.max(allowance, 0), limit) + 1,
+            candidateLevel,
             (below) => pairs.nextLevel.get({ ...pair, below }),
-            (priority, room) => pairs.dueAtLevel.all({ ...pair, priority, now, limit: room }),
+            (level, room) => pairs.dueAtLevel.all({ ...pair, level, now, limit: room }),
           ),
         );
       }

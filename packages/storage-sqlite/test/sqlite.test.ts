@@ -119,8 +119,8 @@ describe('SqliteStorage', () => {
               rateLimitKey: 'r',
               now: T0,
               since: T0 - 1_000,
-              below: 1,
-              priority: 0,
+              below: null,
+              level: null,
               limit: 10,
               ownerId: 'w',
               leaseToken: 't',
@@ -131,15 +131,20 @@ describe('SqliteStorage', () => {
         .map((row) => (row as { detail: string }).detail)
         .join(' | ');
     // Without the pin, SQLite picked the (name, key) index: every job of that name, sorted.
-    // A claim reads one priority level at a time: a seek for the level, then that level's due
-    // jobs, one range of the claim index (pending and waiting jobs) read in run_at order, so
-    // that no job not yet due is read, whatever its priority.
+    // A claim reads one priority level at a time: that level's due jobs, one range of the claim
+    // index (pending and waiting jobs) read in run_at order, so that no job not yet due is read
+    // whatever its priority; the highest level, and the next one below, each by a seek (a
+    // SCAN with LIMIT 1 from the index's end: one entry).
     expect(plan(statements.nextLevel.source)).toMatch(
-      /^SEARCH reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx \(priority<\?\)$/,
+      /^SEARCH reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx \(priority<\?\) \| SCALAR SUBQUERY 1 \| SCAN reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx$/,
     );
     for (const statement of [statements.claimLevel, statements.dueAtLevel]) {
       expect(plan(statement.source)).toMatch(
         /SEARCH reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx \(priority=\? AND run_at<\?\)/,
+      );
+      // The highest level, when none is given: the last entry of the claim index.
+      expect(plan(statement.source)).toMatch(
+        /SCALAR SUBQUERY \d+ \| SCAN reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx( |$)/,
       );
       expect(plan(statement.source)).not.toMatch(/TEMP B-TREE/);
     }
@@ -156,13 +161,21 @@ describe('SqliteStorage', () => {
       expect(skipScan.match(new RegExp(`USING ${index} \\(${prefix}>\\?\\)`, 'g'))).toHaveLength(2);
       expect(skipScan).toMatch(new RegExp(`USING ${index} \\(${prefix}=\\?\\)`));
     }
+    expect(plan(pairs.firstRateLimitKey.source)).toMatch(
+      new RegExp(
+        `^SEARCH reseolio_jobs USING ${index} \\(name=\\? AND concurrency_key=\\? AND rate_limit_key>\\?\\)$`,
+      ),
+    );
     const pair = 'name=\\? AND concurrency_key=\\? AND rate_limit_key=\\?';
     expect(plan(pairs.nextLevel.source)).toMatch(
-      new RegExp(`^SEARCH reseolio_jobs USING ${index} \\(${pair} AND priority<\\?\\)$`),
+      new RegExp(
+        `^SEARCH reseolio_jobs USING ${index} \\(${pair} AND priority<\\?\\) \\| SCALAR SUBQUERY 1 \\| SEARCH reseolio_jobs USING ${index} \\(${pair}\\)$`,
+      ),
     );
+    // The due jobs of a level (or of the highest level, found by a seek in the same statement).
     expect(plan(pairs.dueAtLevel.source)).toMatch(
       new RegExp(
-        `^SEARCH reseolio_jobs USING ${index} \\(${pair} AND priority=\\? AND run_at<\\?\\)$`,
+        `^SEARCH reseolio_jobs USING ${index} \\(${pair} AND priority=\\? AND run_at<\\?\\) \\| SCALAR SUBQUERY 1 \\| SEARCH reseolio_jobs USING ${index} \\(${pair}\\)$`,
       ),
     );
     // Live leases per group: a range of the running-lease index; a group's recent starts: one

@@ -397,6 +397,32 @@ describe('SqliteStorage', () => {
     expect(due.map((job) => job.priority)).toEqual([12, 12, 12, 12]);
   });
 
+  it('reads each key pair of a ruled name level by level: jobs not yet due at a higher priority hide no due ones', async () => {
+    const storage = await open(tempFile());
+    const name = 'flow-levels';
+    const later = Array.from({ length: 20 }, (_, i) =>
+      newJob({ name, concurrencyKey: 'k', priority: 9, runAt: T0 + 3_600_000 + i }),
+    );
+    const due = [3, 1, 1].map((priority, i) =>
+      newJob({ name, concurrencyKey: 'k', priority, runAt: T0 - 10 + i }),
+    );
+    const other = newJob({ name, concurrencyKey: 'other', priority: 2, runAt: T0 });
+    await storage.enqueueMany([...later, ...due, other]);
+    const claim = (limit: number, now = T0) =>
+      storage.claim({
+        names: [name],
+        flow: [{ name, concurrency: 2 }],
+        ownerId: 'w',
+        leaseToken: `t${limit}`,
+        limit,
+        now,
+        leaseExpiresAt: now + 30_000,
+      });
+    // By priority (rounds order jobs of one priority); k's second 1 waits for a slot of k.
+    expect((await claim(10)).map((job) => job.id)).toEqual([due[0]!.id, other.id, due[1]!.id]);
+    expect(await claim(10)).toEqual([]);
+  });
+
   it('records one start per started job of a rate-limited name and forgets the group’s starts no window counts', async () => {
     const filename = tempFile();
     const storage = await open(filename);

@@ -643,7 +643,7 @@ describe('several processes on one file', () => {
   it('three processes claiming a concurrency-limited name at once never exceed a group’s limit', async () => {
     const filename = tempFile();
     const storage = await open(filename);
-    const [name, limit, keys, perKey] = ['multi-process:flow', 2, ['a', 'b', 'c', 'd'], 100];
+    const [name, limit, keys, perKey] = ['multi-process:flow', 2, ['a', 'b', 'c', 'd'], 150];
     const jobs = keys.flatMap((key) =>
       Array.from({ length: perKey }, (_, i) =>
         newJob({ name, concurrencyKey: key, createdAt: T0 + i, runAt: T0 + i }),

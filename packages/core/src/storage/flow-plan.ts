@@ -32,7 +32,7 @@ export interface ConcurrencyGroupState {
 
 /** What the database says about one rate group right now. */
 export interface RateGroupState {
-  /** Starts of the group at times in `(now - periodMs, now]`, oldest first. */
+  /** Starts of the group stamped after `now - periodMs` (later than `now` too), oldest first. */
   starts: readonly number[];
 }
 

@@ -153,7 +153,7 @@ export class MemoryStorage implements StorageAdapter {
       rate: (name, key) => {
         const periodMs = rules.get(name)?.rateLimit?.periodMs ?? 0;
         const starts = (this.#starts.get(rateGroupOf(name, key)) ?? []).filter(
-          (at) => at > input.now - periodMs && at <= input.now,
+          (at) => at > input.now - periodMs,
         );
         this.#starts.set(rateGroupOf(name, key), starts);
         return { starts };

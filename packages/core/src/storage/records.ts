@@ -167,9 +167,11 @@ export interface FlowRule {
   concurrency?: number | undefined;
   /**
    * At most `limit` starts of a group in any `periodMs` window: a claim at `now` counts the
-   * starts (claims, retries included) made at times in `(now - periodMs, now]`. Claims of a
-   * name with this rule record their starts; the adapter may forget a start once it is
-   * `periodMs` old.
+   * starts (claims, retries included) stamped after `now - periodMs`, including any stamped
+   * later than `now` (by a process whose clock reads a few milliseconds ahead: nodes stamp
+   * with their estimate of the database's clock, so a claim must not miss the starts another
+   * node just made). Claims of a name with this rule record their starts; the adapter may
+   * forget a start once it is `periodMs` old.
    */
   rateLimit?: { limit: number; periodMs: number } | undefined;
 }

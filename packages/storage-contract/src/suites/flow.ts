@@ -222,6 +222,19 @@ export function flowSuite({ test, capabilities }: ContractContext): void {
       expect(third).toMatchObject({ id, attempt: 3 });
     });
 
+    test('rate limit: a start stamped a little after now by a node whose clock runs ahead still counts', async ({
+      storage,
+    }) => {
+      const name = uniqueName();
+      const rules = [{ name, rateLimit: { limit: 2, periodMs: 1_000 } }];
+      await enqueueKeyed(storage, name, null, 4);
+      // A node 15 ms ahead takes both starts; a node on time claims right after.
+      expect(await claimWith(storage, [name], rules, { now: T0 + 15 })).toHaveLength(2);
+      expect(await claimWith(storage, [name], rules, { now: T0 })).toEqual([]);
+      expect(await claimWith(storage, [name], rules, { now: T0 + 1_014 })).toEqual([]);
+      expect(await claimWith(storage, [name], rules, { now: T0 + 1_015 })).toHaveLength(2);
+    });
+
     test('rate limit and concurrency on one name: a job starts only when both allow', async ({
       storage,
     }) => {

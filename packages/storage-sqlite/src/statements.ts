@@ -120,7 +120,10 @@ export interface Statements extends ScheduleStatements {
   leaseIds: Statement<object, ClaimedRow>;
   /** Per (name, concurrency key) of `@names`: the running jobs whose lease holds at `@now`. */
   runningGroups: Statement<object, RunningGroupRow>;
-  /** A rate group's starts in `(@since, @now]`, oldest first. */
+  /**
+   * A rate group's starts stamped after `@since` (now - periodMs), oldest first: also those
+   * stamped after now, by a process whose clock estimate runs a few ms ahead.
+   */
   rateStarts: Statement<object, number>;
   insertStart: Statement<object>;
   /** Forgets a rate group's starts at or before `@before` (out of every later window). */
@@ -380,7 +383,7 @@ export function prepareStatements(db: Database): Statements {
     rateStarts: db
       .prepare<object, number>(`
       SELECT started_at FROM reseolio_rate_limit_starts
-      WHERE name = @name AND key = @key AND started_at > @since AND started_at <= @now
+      WHERE name = @name AND key = @key AND started_at > @since
       ORDER BY started_at`)
       .pluck(),
     insertStart: db.prepare(

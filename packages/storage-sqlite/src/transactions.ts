@@ -1,15 +1,19 @@
 import type { Database, Transaction } from 'better-sqlite3';
 import {
   type AckInput,
+  type ClaimInput,
+  type ConcurrencyGroupState,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
   type EnqueueLease,
   type EnqueueResult,
   type FireScheduleInput,
   type FireScheduleResult,
+  type FlowRule,
   type HeartbeatInput,
   type NewJob,
   type PurgeInput,
+  planFlowClaim,
   type RecordStepInput,
   type RecordStepResult,
   ReseolioStateError,
@@ -23,7 +27,7 @@ import {
   type WakeCondition,
 } from 'reseolio/storage';
 import type { Outbox } from './outbox.ts';
-import type { ClaimedRow, Statements } from './statements.ts';
+import type { CandidateRow, ClaimedRow, Statements } from './statements.ts';
 
 /** What a write transaction returned, and the events to announce in this process once it committed. */
 export interface Committed<T> {
@@ -43,7 +47,15 @@ export interface Committed<T> {
 export interface Transactions {
   insertOrFind: Transaction<(job: NewJob, lease?: EnqueueLease) => Committed<EnqueueResult>>;
   insertMany: Transaction<(jobs: readonly NewJob[]) => Committed<EnqueueResult[]>>;
-  claim: Transaction<(params: object) => ClaimedRow[]>;
+  /** A claim without flow rules. */
+  claim: Transaction<(params: ClaimParams) => ClaimedRow[]>;
+  /**
+   * A claim with flow rules (`rules`: those of the claim's names that limit something). Its
+   * `ready` events are for this process only (see `StorageAdapter.claim`), not the outbox.
+   */
+  flowClaim: Transaction<
+    (input: ClaimInput, rules: ReadonlyMap<string, FlowRule>) => Committed<ClaimedRow[]>
+  >;
   ack: Transaction<(input: AckInput) => Committed<boolean>>;
   ackMany: Transaction<(inputs: readonly AckInput[]) => Committed<boolean[]>>;
   heartbeat: Transaction<(input: HeartbeatInput) => string[]>;
@@ -83,7 +95,10 @@ export function prepareTransactions(
     // One transaction for a batch: all rows or none, one commit, and a later item with the
     // key of an earlier one finds it through the unique index like any duplicate.
     insertMany: announcing((jobs: readonly NewJob[]) => insertAll(statements, jobs)),
-    claim: db.transaction((params: object) => statements.claim.all(params)),
+    claim: db.transaction((params: ClaimParams) => claimByLevel(statements, params)),
+    flowClaim: db.transaction((input: ClaimInput, rules: ReadonlyMap<string, FlowRule>) =>
+      flowClaim(statements, input, rules),
+    ),
     ack: announcing((input: AckInput) => {
       const events: StorageEvent[] = [];
       return { value: ackOne(statements, input, events), events };
@@ -205,6 +220,200 @@ export function prepareTransactions(
       return { value: { schedule, jobs: inserted.value }, events: inserted.events };
     }),
   };
+}
+
+/** A claim's parameters as its statements take them (`names` as a JSON array). */
+export interface ClaimParams {
+  ownerId: string;
+  leaseToken: string;
+  leaseExpiresAt: number;
+  now: number;
+  names: string;
+  limit: number;
+}
+
+/**
+ * Reads up to `limit` rows level by level, highest priority first (see `nextLevel` in
+ * statements.ts): `read(null, room)` reads the highest level's, `next(below)` finds the next
+ * lower level (`next(null)`: the one below the highest), `read(level, room)` reads one. All
+ * rows of one `read` share its level.
+ */
+function byLevel<R>(
+  limit: number,
+  levelOf: (row: R) => number,
+  next: (below: number | null) => number | undefined,
+  read: (level: number | null, room: number) => R[],
+): R[] {
+  const rows = read(null, limit);
+  if (rows.length >= limit) return rows;
+  // Below the level just read: that of its rows, or, when none was due, the highest (null).
+  let level = next(rows.length > 0 ? levelOf(rows[0]!) : null);
+  while (level !== undefined) {
+    rows.push(...read(level, limit - rows.length));
+    if (rows.length >= limit) break;
+    level = next(level);
+  }
+  return rows;
+}
+
+/** A candidate's priority (for {@link byLevel}). */
+const candidateLevel = (row: CandidateRow) => row.priority;
+
+/** Leases up to `params.limit` due jobs of `params.names`, higher priorities first. */
+function claimByLevel(statements: Statements, params: ClaimParams): ClaimedRow[] {
+  return byLevel(
+    params.limit,
+    (row) => row[12], // its priority
+    (below) => statements.nextLevel.get({ below }),
+    (level, limit) => statements.claimLevel.all({ ...params, level, limit }),
+  );
+}
+
+/**
+ * A claim with flow rules, in the caller's write transaction, so that the counts it reads and
+ * the leases it writes are one atomic step for every process on the file. It reads the due
+ * candidates (the plain names' first `limit`, and a bounded prefix of each key pair of a ruled
+ * name), the groups' running jobs and recent starts, lets `planFlowClaim` decide, leases what
+ * it planned, and records the starts of rate-limited names.
+ *
+ * A ruled name's jobs are read by (concurrency key, rate-limit key) pair: a concurrency group
+ * is the pairs of its concurrency key, a rate group those of its rate-limit key. A pair may
+ * start at most what both of its groups still allow (`allowance`), so reading its first
+ * `allowance + 1` due jobs (at most `limit + 1`) gives the planner every job it could take and
+ * the first one each pair leaves behind, which sets the `ready` time: the plan is the one the
+ * whole backlog would give, read in a number of rows bounded by the pairs, not the backlog.
+ */
+function flowClaim(
+  statements: Statements,
+  input: ClaimInput,
+  rules: ReadonlyMap<string, FlowRule>,
+): Committed<ClaimedRow[]> {
+  const { now, limit } = input;
+  const candidates: CandidateRow[] = [];
+  const plainNames = input.names.filter((name) => !rules.has(name));
+  if (plainNames.length > 0) {
+    // No rule limits them: the first `limit` in claim order are all the plan could take.
+    const names = JSON.stringify(plainNames);
+    candidates.push(
+      ...byLevel(
+        limit,
+        candidateLevel,
+        (below) => statements.nextLevel.get({ below }),
+        (level, room) => statements.dueAtLevel.all({ names, level, now, limit: room }),
+      ),
+    );
+  }
+
+  const running = runningByGroup(statements, rules, now);
+  const concurrency = (name: string, key: string | null): ConcurrencyGroupState =>
+    running.get(name)?.get(key) ?? { running: 0, earliestLeaseExpiresAt: null };
+  const starts = new Map<string, Map<string | null, number[]>>();
+  const rate = (name: string, key: string | null): { starts: readonly number[] } => {
+    let ofName = starts.get(name);
+    if (ofName === undefined) {
+      ofName = new Map();
+      starts.set(name, ofName);
+    }
+    let window = ofName.get(key);
+    if (window === undefined) {
+      const periodMs = rules.get(name)?.rateLimit?.periodMs ?? 0;
+      window = statements.rateStarts.all({ name, key: key ?? '', since: now - periodMs, now });
+      ofName.set(key, window);
+    }
+    return { starts: window };
+  };
+
+  const { pairs } = statements;
+  for (const [name, rule] of rules) {
+    for (const concurrencyKey of pairs.concurrencyKeys.all({ name })) {
+      const free =
+        rule.concurrency === undefined
+          ? limit
+          : rule.concurrency - concurrency(name, concurrencyKey).running;
+      // The concurrency key has jobs: with no rate-limit key among them, one pair, (key, null).
+      const rateLimitKeys =
+        pairs.firstRateLimitKey.get({ name, concurrencyKey }) === undefined
+          ? [null]
+          : pairs.rateLimitKeys.all({ name, concurrencyKey });
+      for (const rateLimitKey of rateLimitKeys) {
+        const allowance =
+          rule.rateLimit === undefined
+            ? free
+            : Math.min(free, rule.rateLimit.limit - rate(name, rateLimitKey).starts.length);
+        const pair = { name, concurrencyKey, rateLimitKey };
+        candidates.push(
+          ...byLevel(
+            Math.min(Math.max(allowance, 0), limit) + 1,
+            candidateLevel,
+            (below) => pairs.nextLevel.get({ ...pair, below }),
+            (level, room) => pairs.dueAtLevel.all({ ...pair, level, now, limit: room }),
+          ),
+        );
+      }
+    }
+  }
+
+  const plan = planFlowClaim({ candidates, rules, limit, now, concurrency, rate });
+  const events: StorageEvent[] = [...plan.readyAt].map(([name, runAt]) => ({
+    type: 'ready',
+    name,
+    runAt,
+  }));
+  if (plan.take.length === 0) return { value: [], events };
+
+  const leased = statements.leaseIds.all({
+    ids: JSON.stringify(plan.take.map((job) => job.id)),
+    ownerId: input.ownerId,
+    leaseToken: input.leaseToken,
+    leaseExpiresAt: input.leaseExpiresAt,
+    now,
+  });
+  // In plan order (RETURNING order is unspecified).
+  const rowsById = new Map(leased.map((row) => [row[0], row]));
+  const value: ClaimedRow[] = [];
+  for (const job of plan.take) {
+    const row = rowsById.get(job.id);
+    if (row !== undefined) value.push(row);
+  }
+
+  // One start per job of a rate-limited name, and the group's starts that no window will
+  // count again forgotten, so a group keeps at most about `limit` rows.
+  const forgotten = new Set<string>();
+  for (const job of plan.take) {
+    const rateLimit = rules.get(job.name)?.rateLimit;
+    if (rateLimit === undefined) continue;
+    const group = { name: job.name, key: job.rateLimitKey ?? '' };
+    statements.insertStart.run({ ...group, now });
+    const id = `${group.name}\u0000${group.key}`;
+    if (forgotten.has(id)) continue;
+    forgotten.add(id);
+    statements.forgetStarts.run({ ...group, before: now - rateLimit.periodMs });
+  }
+  return { value, events };
+}
+
+/** Per ruled name with a concurrency rule, per concurrency key: its live running jobs. */
+function runningByGroup(
+  statements: Statements,
+  rules: ReadonlyMap<string, FlowRule>,
+  now: number,
+): Map<string, Map<string | null, ConcurrencyGroupState>> {
+  const byName = new Map<string, Map<string | null, ConcurrencyGroupState>>();
+  const names = [...rules.values()].filter((rule) => rule.concurrency !== undefined);
+  if (names.length === 0) return byName;
+  const rows = statements.runningGroups.all({
+    names: JSON.stringify(names.map((rule) => rule.name)),
+    now,
+  });
+  for (const { name, key, running, earliestLeaseExpiresAt } of rows) {
+    let ofName = byName.get(name);
+    if (ofName === undefined) {
+      ofName = new Map();
+      byName.set(name, ofName);
+    }
+    ofName.set(key, { running, earliestLeaseExpiresAt });
+  }
+  return byName;
 }
 
 /**

@@ -250,6 +250,19 @@ export function flowSuite({ test, capabilities }: ContractContext): void {
       expect(await claimWith(storage, [name], rules, { now: T0 + 2 })).toHaveLength(1);
     });
 
+    test('a full rate group does not hold back another rate group within one concurrency group', async ({
+      storage,
+    }) => {
+      const name = uniqueName();
+      const rules = [{ name, concurrency: 5, rateLimit: { limit: 1, periodMs: 1_000 } }];
+      // Older jobs of a rate group that allows one start, more of them than the claim's limit,
+      // before the jobs of another rate group, all in concurrency group 'c'.
+      await enqueueKeyed(storage, name, 'c', 10, { runAt: T0 - 10_000, rateLimitKey: 'r1' });
+      await enqueueKeyed(storage, name, 'c', 2, { runAt: T0 - 100, rateLimitKey: 'r2' });
+      const claimed = await claimWith(storage, [name], rules, { limit: 3 });
+      expect(countBy(claimed, (j) => j.rateLimitKey)).toEqual({ r1: 1, r2: 1 });
+    });
+
     test('fair rounds: a key with a long backlog does not go before the first jobs of other keys', async ({
       storage,
     }) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MemoryStorage,
-  Reseolio,
+  type Reseolio,
   ReseolioStateError,
   ReseolioValidationError,
 } from '../src/index.ts';

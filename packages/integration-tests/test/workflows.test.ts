@@ -14,7 +14,7 @@ import {
 } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { startFixture } from './child-process.ts';
-import { engineOn, onCleanup, PROCESS_BACKENDS, tempDir, waitFor } from './helpers.ts';
+import { engineOn, PROCESS_BACKENDS, tempDir, waitFor } from './helpers.ts';
 
 /** The three-step handler of `fixtures/workflow-node.mjs`, with step 3, appending to `log`. */
 function threeSteps(log: string) {

@@ -109,6 +109,9 @@ describe.each(PROCESS_BACKENDS)('flow control on $backend', ({ backend, fresh })
     const startedAfterMs = starts[0]!.at - killedAt;
     // The lease is 2,000 ms; one second of slack for a loaded machine.
     expect(startedAfterMs).toBeLessThan(3_000);
+    console.info(
+      `${backend}: the key's next job started ${startedAfterMs} ms after the kill (lease 2,000 ms)`,
+    );
     // The killed node's own jobs are swept and run again by the survivor.
     await Promise.all(held.map((h) => h.result(30_000)));
   });

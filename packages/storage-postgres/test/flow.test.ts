@@ -1,21 +1,13 @@
 import {
+  compareWithReference,
   fenceOf,
   LEASE_MS,
   newJob,
   newLeaseToken,
   T0,
-  timeOrderedId,
 } from '@reseolio/storage-contract';
 import pg from 'pg';
-import {
-  type ClaimInput,
-  type FlowRule,
-  type JobRecord,
-  MemoryStorage,
-  type NewJob,
-  type StorageAdapter,
-  type StorageEvent,
-} from 'reseolio/storage';
+import { type ClaimInput, type FlowRule, type JobRecord, MemoryStorage } from 'reseolio/storage';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { loadMigrations, migrate } from '../src/migrate.ts';
 import type { PostgresStorage } from '../src/postgres-storage.ts';
@@ -373,99 +365,12 @@ describe('priorities and flow rules on PostgreSQL', () => {
       const postgres = await open(schema);
       const memory = new MemoryStorage();
       await memory.init();
-      await compareWithReference(seed, postgres, memory);
+      await compareWithReference(seed, postgres, memory, {
+        jobs: 60,
+        keys: ['a', 'b', 'c'],
+        maxLimit: 6,
+      });
       await memory.close();
     }
   });
 });
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-/**
- * The same jobs, claims and outcomes on both adapters; every claim must take the same jobs in
- * the same order and, when it comes back short, announce the same ready times. The rules keep
- * to what the adapter computes exactly (see claim_jobs_flow's header: no rate group shared by
- * two concurrency groups).
- */
-async function compareWithReference(
-  seed: number,
-  postgres: StorageAdapter,
-  memory: StorageAdapter,
-): Promise<void> {
-  const rnd = random(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
-  const names = ['conc', 'rate', 'both', 'plain'];
-  const rules: FlowRule[] = [
-    { name: 'conc', concurrency: 2 },
-    { name: 'rate', rateLimit: { limit: 2, periodMs: 700 } },
-    { name: 'both', concurrency: 1, rateLimit: { limit: 3, periodMs: 1_500 } },
-  ];
-  const jobs: NewJob[] = [];
-  for (let i = 0; i < 60; i++) {
-    const name = pick(names);
-    const key = pick(['a', 'b', 'c', null]);
-    const createdAt = T0 - 2_000 + Math.floor(rnd() * 3_000);
-    jobs.push({
-      ...newJob({ name, createdAt, runAt: createdAt, priority: pick([0, 0, 0, 1, 5, -2]) }),
-      id: timeOrderedId(createdAt),
-      concurrencyKey: name === 'rate' ? null : key,
-      rateLimitKey: name === 'conc' ? null : key,
-    });
-  }
-  jobs.sort((a, b) => a.createdAt - b.createdAt);
-  await postgres.enqueueMany(jobs);
-  await memory.enqueueMany(jobs);
-  const logs = await Promise.all(
-    [postgres, memory].map(async (storage) => {
-      const events: StorageEvent[] = [];
-      await storage.subscribe((event) => events.push(event));
-      return events;
-    }),
-  );
-  let running: JobRecord[] = [];
-  for (let step = 0; step < 40; step++) {
-    const now = T0 + step * 50;
-    const limit = 1 + Math.floor(rnd() * 6);
-    const input = claimInput(names, rules, {
-      now,
-      limit,
-      leaseExpiresAt: now + 100 + Math.floor(rnd() * 900),
-    });
-    for (const log of logs) log.length = 0;
-    const fromPostgres = await postgres.claim(input);
-    const fromMemory = await memory.claim(input);
-    // The memory adapter delivers its events a microtask later.
-    await new Promise((resolve) => setImmediate(resolve));
-    const what = `seed ${seed}, step ${step}, limit ${limit}`;
-    expect(
-      fromPostgres.map((j) => j.id),
-      what,
-    ).toEqual(fromMemory.map((j) => j.id));
-    if (fromPostgres.length < limit) {
-      const ready = (events: StorageEvent[]) =>
-        events.filter((e) => e.type === 'ready').sort((a, b) => (a.name < b.name ? -1 : 1));
-      expect(ready(logs[0]!), what).toEqual(ready(logs[1]!));
-    }
-    running.push(...fromPostgres);
-    // Some of what runs ends (success or retry), the same on both.
-    const ending = running.filter(() => rnd() < 0.4);
-    running = running.filter((job) => !ending.includes(job));
-    for (const job of ending) {
-      const ack =
-        rnd() < 0.7
-          ? ({ ...fenceOf(job), kind: 'success', result: 'null', now } as const)
-          : ({ ...fenceOf(job), kind: 'retry', error: '{}', runAt: now + 30, now } as const);
-      expect(await postgres.ack(ack), what).toBe(true);
-      expect(await memory.ack(ack), what).toBe(true);
-    }
-  }
-}

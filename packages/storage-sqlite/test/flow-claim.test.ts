@@ -1,5 +1,5 @@
 import {
-  fenceOf,
+  compareWithReference,
   LEASE_MS,
   newJob,
   newLeaseToken,
@@ -9,10 +9,8 @@ import {
 import {
   type ClaimInput,
   type FlowRule,
-  type JobRecord,
   MemoryStorage,
   type NewJob,
-  type StorageAdapter,
   type StorageEvent,
 } from 'reseolio/storage';
 import { describe, expect, it } from 'vitest';
@@ -124,98 +122,12 @@ describe('the flow claim’s discovery scan', () => {
       const memory = new MemoryStorage();
       await memory.init();
       cleanups.push(() => memory.close());
-      await compareWithReference(seed, sqlite, memory);
+      await compareWithReference(seed, sqlite, memory, {
+        // Odd seeds: a backlog larger than the discovery scan's budget; even ones: smaller.
+        jobs: seed % 2 === 1 ? 200 : 25,
+        keys: ['a', 'b', 'c', 'd', 'e'],
+        maxLimit: 12,
+      });
     }
   });
 });
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-/**
- * The same jobs, claims and outcomes on both adapters; every claim must take the same jobs in
- * the same order and, when it comes back short, announce the same ready times. Odd seeds use
- * a backlog larger than the discovery scan's budget, even ones a smaller one.
- */
-async function compareWithReference(
-  seed: number,
-  sqlite: StorageAdapter,
-  memory: StorageAdapter,
-): Promise<void> {
-  const rnd = random(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
-  const names = ['conc', 'rate', 'both', 'plain'];
-  const rules: FlowRule[] = [
-    { name: 'conc', concurrency: 2 },
-    { name: 'rate', rateLimit: { limit: 2, periodMs: 700 } },
-    { name: 'both', concurrency: 1, rateLimit: { limit: 3, periodMs: 1_500 } },
-  ];
-  const jobs: NewJob[] = [];
-  const count = seed % 2 === 1 ? 200 : 25;
-  for (let i = 0; i < count; i++) {
-    const name = pick(names);
-    const key = pick(['a', 'b', 'c', 'd', 'e', null]);
-    const createdAt = T0 - 2_000 + Math.floor(rnd() * 3_000);
-    jobs.push({
-      ...newJob({ name, createdAt, runAt: createdAt, priority: pick([0, 0, 0, 1, 5, -2]) }),
-      id: timeOrderedId(createdAt),
-      concurrencyKey: name === 'rate' ? null : key,
-      rateLimitKey: name === 'conc' ? null : key,
-    });
-  }
-  // Ties of created_at are read in insertion order here, in id order by the reference.
-  jobs.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  await sqlite.enqueueMany(jobs);
-  await memory.enqueueMany(jobs);
-  const logs = await Promise.all(
-    [sqlite, memory].map(async (storage) => {
-      const events: StorageEvent[] = [];
-      await storage.subscribe((event) => events.push(event));
-      return events;
-    }),
-  );
-  let running: JobRecord[] = [];
-  for (let step = 0; step < 40; step++) {
-    const now = T0 + step * 50;
-    const limit = 1 + Math.floor(rnd() * 12);
-    const input = claimInput(names, rules, {
-      now,
-      limit,
-      leaseExpiresAt: now + 100 + Math.floor(rnd() * 900),
-    });
-    for (const log of logs) log.length = 0;
-    const fromSqlite = await sqlite.claim(input);
-    const fromMemory = await memory.claim(input);
-    await new Promise((resolve) => setImmediate(resolve));
-    const what = `seed ${seed}, step ${step}, limit ${limit}`;
-    expect(
-      fromSqlite.map((j) => j.id),
-      what,
-    ).toEqual(fromMemory.map((j) => j.id));
-    if (fromSqlite.length < limit) {
-      const ready = (events: StorageEvent[]) =>
-        events.filter((e) => e.type === 'ready').sort((a, b) => (a.name < b.name ? -1 : 1));
-      expect(ready(logs[0]!), what).toEqual(ready(logs[1]!));
-    }
-    running.push(...fromSqlite);
-    // Some of what runs ends (success or retry), the same on both.
-    const ending = running.filter(() => rnd() < 0.4);
-    running = running.filter((job) => !ending.includes(job));
-    for (const job of ending) {
-      const ack =
-        rnd() < 0.7
-          ? ({ ...fenceOf(job), kind: 'success', result: 'null', now } as const)
-          : ({ ...fenceOf(job), kind: 'retry', error: '{}', runAt: now + 30, now } as const);
-      expect(await sqlite.ack(ack), what).toBe(true);
-      expect(await memory.ack(ack), what).toBe(true);
-    }
-  }
-}

@@ -8,6 +8,7 @@ import { recreateDatabase, resolveServer } from './db.ts';
 import { allEngines, DATABASES } from './engines/index.ts';
 import { bulkEnqueue } from './metrics/bulk-enqueue.ts';
 import { enqueueLatency } from './metrics/enqueue-latency.ts';
+import { flowControl } from './metrics/flow-control.ts';
 import { memory } from './metrics/memory.ts';
 import { pickupLatency } from './metrics/pickup-latency.ts';
 import { resultLatency } from './metrics/result-latency.ts';
@@ -26,6 +27,7 @@ const METRICS = [
   saga,
   scale,
   memory,
+  flowControl,
 ];
 /** These repeat internally (scale) or once by design (memory: a fresh process per engine). */
 const SINGLE_CALL = new Set(['scale', 'memory']);

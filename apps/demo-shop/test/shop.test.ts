@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook } from '../src/durable/order-webhook.ts';
+import { OWN_RECEIVER, signWebhook } from '../src/durable/order-webhook.ts';
 import {
   DATABASES,
   deliveredOrder,
@@ -76,9 +76,10 @@ for (const { name, dialect, fresh } of DATABASES) {
       const invoice = await fetch(`${shop.base}${first.body.url}`);
       expect(await invoice.text()).toContain(first.body.number);
       await shop.request('GET', `/api/orders/${orderId}/invoice`);
-      expect(await shop.app.reseolio.listJobs({ name: 'billing:invoice:generate' })).toHaveLength(
-        1,
-      );
+      const invoices = await shop.app.reseolio.listJobs({ name: 'billing:invoice:generate' });
+      expect(invoices).toHaveLength(1);
+      // Pattern 7: the job a customer waits for goes before queued background work.
+      expect(invoices[0]!.priority).toBe(10);
     });
 
     it('a declined card cancels the order with the reason; nothing to refund, stock untouched', async () => {
@@ -182,6 +183,11 @@ for (const { name, dialect, fresh } of DATABASES) {
       await webhook.result(20_000);
       const { webhooks } = await shop.database.repo.snapshot();
       expect(webhooks).toMatchObject([{ eventId: `${order.id}:order.fulfilled`, deliveries: 1 }]);
+      // Pattern 7: deliveries are limited per receiver, the key computed at enqueue.
+      expect(await webhook.details()).toMatchObject({
+        concurrencyKey: OWN_RECEIVER,
+        rateLimitKey: OWN_RECEIVER,
+      });
 
       const body = JSON.stringify({ id: 'e1', type: 'order.fulfilled', orderId: 'o1' });
       const forged = await fetch(`${shop.base}/webhooks/orders`, {

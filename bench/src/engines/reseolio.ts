@@ -29,6 +29,7 @@ export class ReseolioEngine implements Engine {
   readonly settings: string;
   readonly bestConcurrency: number;
   readonly fullFeatured = true;
+  readonly flowControl = true;
   readonly childArgs: string[];
   readonly #s: ReseolioSettings;
 
@@ -154,10 +155,16 @@ export class ReseolioEngine implements Engine {
     return { engine, storage };
   }
 
-  async open({ concurrency, handler }: OpenOptions): Promise<EngineSession> {
+  async open({ concurrency, handler, flow }: OpenOptions): Promise<EngineSession> {
     const { engine, storage } = this.#engine(concurrency);
     const run: BenchHandler = handler ?? (() => {});
-    const fn = engine.durable('bench', (p: BenchPayload) => run(p));
+    const fn = engine.durable(
+      'bench',
+      (p: BenchPayload) => run(p),
+      flow && {
+        concurrency: { limit: flow.concurrencyPerKey, key: (p: BenchPayload) => p.key ?? '-' },
+      },
+    );
     await engine.start();
     return new ReseolioSession(engine, storage, fn);
   }

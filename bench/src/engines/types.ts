@@ -4,6 +4,8 @@ export interface BenchPayload {
   sentAt: number;
   /** Wall-clock `Date.now()` at enqueue, for cross-process pickup checks. */
   sentWall: number;
+  /** The job's group, for the flow-control metric (engines with per-key limits). */
+  key?: string;
 }
 
 /** What the handler of the `bench` task does with each job it runs. */
@@ -32,6 +34,11 @@ export interface OpenOptions {
    * finished jobs, which it otherwise skips as work nobody needs. The engines ignore it.
    */
   announceDone?: boolean;
+  /**
+   * Register the job with a per-key concurrency limit (payload `key`): the flow-control
+   * metric. Only engines with per-key limits take it (`Engine.flowControl`).
+   */
+  flow?: { concurrencyPerKey: number };
 }
 
 /** One engine under one group of settings. */
@@ -48,6 +55,8 @@ export interface Engine {
   readonly bestConcurrency: number;
   /** False for the raw-SQL floor: no sagas, no memory profile (it awaits results only by NOTIFY). */
   readonly fullFeatured: boolean;
+  /** Has per-key concurrency limits (`OpenOptions.flow`), for the flow-control metric. */
+  readonly flowControl?: boolean;
   /** Creates the engine's database and schema (once per run). */
   prepare(): Promise<void>;
   /** Empties the job tables between measurements. */

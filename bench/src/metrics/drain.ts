@@ -1,13 +1,25 @@
 import type { Engine } from '../engines/types.ts';
-import { payload } from '../engines/types.ts';
+import { type OpenOptions, payload } from '../engines/types.ts';
 import { nowMs, waitUntil } from '../stats.ts';
 import type { Measurement } from './types.ts';
 
+/** How jobs are registered and keyed for a drain; by default unlimited and without keys. */
+export interface DrainShape {
+  flow?: OpenOptions['flow'];
+  /** Keys given to the jobs in turn (`key-0`, `key-1`, …); none when 0. */
+  keys?: number;
+}
+
 /** Bulk-enqueues `jobs` no-op jobs with no worker running. */
-export async function fill(engine: Engine, jobs: number): Promise<void> {
-  const producer = await engine.open({ concurrency: 0 });
+export async function fill(engine: Engine, jobs: number, shape: DrainShape = {}): Promise<void> {
+  const producer = await engine.open({ concurrency: 0, flow: shape.flow });
   try {
-    await producer.enqueueBulk(Array.from({ length: jobs }, payload));
+    const keys = shape.keys ?? 0;
+    await producer.enqueueBulk(
+      Array.from({ length: jobs }, (_, i) =>
+        keys > 0 ? { ...payload(), key: `key-${i % keys}` } : payload(),
+      ),
+    );
   } finally {
     await producer.close();
   }
@@ -23,12 +35,14 @@ export async function drain(
   jobs: number,
   concurrency: number,
   capMs: number,
+  shape: DrainShape = {},
 ): Promise<Measurement> {
-  await fill(engine, jobs);
+  await fill(engine, jobs, shape);
   let first: number | undefined;
   let ran = 0;
   const session = await engine.open({
     concurrency,
+    flow: shape.flow,
     handler: () => {
       first ??= nowMs();
       ran += 1;

@@ -2,6 +2,7 @@ import type { Clock } from './clock.ts';
 import { attemptStorage } from './context.ts';
 import { PayloadTooLargeError } from './errors.ts';
 import { uuidv7 } from './ids.ts';
+import { type FlowSettings, jobFlowFields } from './options/flow-options.ts';
 import { hasRetryOption, resolveRetryPolicy, runAtOf } from './options.ts';
 import { serialize } from './serialization.ts';
 import { encodePolicy } from './storage/policy-text.ts';
@@ -36,7 +37,9 @@ export class JobFactory {
     args: unknown[],
     options: CallOptions,
     basePolicy: Readonly<ResolvedRetryPolicy>,
+    flow: FlowSettings,
   ): NewJob {
+    const { priority, concurrencyKey, rateLimitKey } = jobFlowFields(name, flow, args, options);
     const policy =
       options === NO_CALL_OPTIONS || !hasRetryOption(options)
         ? basePolicy
@@ -69,6 +72,9 @@ export class JobFactory {
       idempotencyKey,
       parentId: inJob ? parent.jobId : null,
       scheduleId: null,
+      priority,
+      concurrencyKey,
+      rateLimitKey,
       createdAt: now,
       runAt: runAtOf(options, now),
     };

@@ -21,6 +21,9 @@ export interface JobJSON {
   idempotencyKey: string | null;
   parentId: string | null;
   scheduleId: string | null;
+  priority: number;
+  concurrencyKey: string | null;
+  rateLimitKey: string | null;
   /** While `waiting`: what for, dates as ISO strings. */
   waitingFor:
     | { kind: 'sleep'; until: string }
@@ -54,6 +57,9 @@ export function toJobJSON(details: JobDetails): JobJSON {
     idempotencyKey: details.idempotencyKey,
     parentId: details.parentId,
     scheduleId: details.scheduleId,
+    priority: details.priority,
+    concurrencyKey: details.concurrencyKey,
+    rateLimitKey: details.rateLimitKey,
     waitingFor: waitingForJSON(details.waitingFor),
     createdAt: details.createdAt.toISOString(),
     runAt: details.runAt.toISOString(),

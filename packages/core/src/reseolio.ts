@@ -6,6 +6,7 @@ import { createDurableFunction } from './durable.ts';
 import {
   DuplicateFunctionError,
   JobNotFoundError,
+  ReseolioError,
   ReseolioStateError,
   ReseolioValidationError,
 } from './errors.ts';
@@ -13,6 +14,13 @@ import { uuidv7 } from './ids.ts';
 import { JobFactory, NO_CALL_OPTIONS } from './job-factory.ts';
 import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
 import { infoOf } from './job-info.ts';
+import {
+  DEFAULT_FLOW,
+  type FlowSettings,
+  flowRuleOf,
+  jobFlowFields,
+  resolveFlowSettings,
+} from './options/flow-options.ts';
 import {
   type ResolvedOptions,
   resolveEngineOptions,
@@ -35,8 +43,9 @@ import type {
   ScheduleOptions,
   SchedulePatch,
 } from './schedules/types.ts';
+import { deserialize } from './serialization.ts';
 import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
-import type { EnqueueLease } from './storage/storage.ts';
+import type { EnqueueLease, StorageAdapter } from './storage/storage.ts';
 import type {
   CallOptions,
   DurableFunction,
@@ -128,6 +137,9 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       if (this.#state !== 'initialized')
         throw new ReseolioStateError(`Cannot start: the engine is ${this.#state}.`);
       if (this.#options.workerConcurrency > 0) {
+        for (const registration of this.#registry.values()) {
+          assertFlowSupported(runtime.storage, registration);
+        }
         this.#pool = new WorkerPool({
           storage: runtime.storage,
           options: this.#options,
@@ -197,23 +209,25 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   durable<A extends unknown[], R>(
     name: string,
     handler: (...args: A) => R | Promise<R>,
-    options?: DurableOptions,
+    options?: DurableOptions<A>,
   ): DurableFunction<A, Awaited<R>> {
     validateFunctionName(name);
     if (typeof handler !== 'function') {
       throw new ReseolioValidationError(`durable("${name}", handler) needs a function as handler.`);
     }
-    const policy = resolveRetryPolicy(
-      this.#options.defaults,
-      validateDurableOptions(options),
-      'durable() options',
-    );
+    const validated = validateDurableOptions(options);
+    const policy = resolveRetryPolicy(this.#options.defaults, validated, 'durable() options');
+    const flow = resolveFlowSettings(validated);
     if (this.#registry.has(name)) throw new DuplicateFunctionError(name);
-    this.#registry.set(name, {
+    const registration: Registration = {
       name,
       handler: handler as (...args: unknown[]) => unknown,
       policy,
-    });
+      flow,
+      rule: flowRuleOf(name, flow),
+    };
+    if (this.#pool) assertFlowSupported(this.#pool.storage, registration);
+    this.#registry.set(name, registration);
     this.#pool?.wake();
     this.#scheduler?.wake();
     return createDurableFunction<A, Awaited<R>>(
@@ -222,6 +236,31 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       (n, args, callOptions, base) => this.#enqueue(n, args, callOptions, base),
       (n, argsList, callOptions, base) => this.#enqueueMany(n, argsList, callOptions, base),
     );
+  }
+
+  /**
+   * Starts a job of the function registered as `name`, by name: a web process that registers
+   * no handlers (`workerConcurrency: 0`) starts jobs that worker processes run. The
+   * registration's options apply when `name` is registered in this process; otherwise the
+   * engine's `defaults` and the call's options (pass `concurrencyKey` or `rateLimitKey` here
+   * when the function's limits are per key: key functions run where a job is made).
+   * @throws ReseolioValidationError for a bad name, arguments that are not an array or bad
+   *   options (nothing is stored).
+   */
+  async enqueue<R = unknown>(
+    name: string,
+    args: unknown[],
+    options?: CallOptions,
+  ): Promise<JobHandle<R>> {
+    validateFunctionName(name);
+    if (!Array.isArray(args)) {
+      throw new ReseolioValidationError(
+        `enqueue("${name}", args, options) takes the arguments as an array, e.g. ` +
+          `reseolio.enqueue("${name}", [orderId]).`,
+      );
+    }
+    const policy = this.#registry.get(name)?.policy ?? this.#options.defaults;
+    return (await this.#enqueue(name, args, options, policy)) as JobHandle<R>;
   }
 
   /** True when this instance registered a durable function under `name`. */
@@ -341,13 +380,36 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     return functions;
   }
 
-  /** A run's policy: the registration's here, else the engine's defaults. */
+  /** A run's policy and flow fields: the registration's here, else the engine's defaults. */
   #scheduledFunction(name: string): ScheduledFunction {
     const policy = this.#registry.get(name)?.policy ?? this.#options.defaults;
+    const flow = this.#flowOf(name);
     return {
       policyText: () => this.#jobs.policyText(policy),
       maxAttempts: () => policy.maxAttempts,
+      flowFields: (args) => {
+        try {
+          return jobFlowFields(name, flow, deserialize(args) as unknown[], NO_CALL_OPTIONS);
+        } catch (error) {
+          // The tick still runs (a schedule's args are fixed, so a key function that fails on
+          // them fails every time); its job is in the function's keyless group.
+          this.#emit(
+            'error',
+            new ReseolioError(
+              'RESEOLIO_BACKGROUND_ERROR',
+              `a scheduled run of "${name}" has no flow key: ${(error as Error).message}`,
+              { cause: error },
+            ),
+          );
+          return { priority: flow.priority, concurrencyKey: null, rateLimitKey: null };
+        }
+      },
     };
+  }
+
+  /** Priority and limits of `name`: its registration's here, else none. */
+  #flowOf(name: string): FlowSettings {
+    return this.#registry.get(name)?.flow ?? DEFAULT_FLOW;
   }
 
   async #enqueue(
@@ -358,7 +420,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   ): Promise<JobHandle<unknown>> {
     // Everything is validated and serialized before storage is touched: bad input stores nothing.
     const options = callOptions === undefined ? NO_CALL_OPTIONS : validateCallOptions(callOptions);
-    const job = this.#jobs.make(name, args, options, basePolicy);
+    const job = this.#jobs.make(name, args, options, basePolicy, this.#flowOf(name));
     const { storage, waiters } = await this.#ready();
     if (options.transaction !== undefined) {
       // Announced by storage once the caller commits; running it before would run a job
@@ -398,7 +460,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       );
     }
     // Every item is validated and serialized first: one bad item stores nothing.
-    const jobs = argsList.map((args) => this.#jobs.make(name, args, options, basePolicy));
+    const flow = this.#flowOf(name);
+    const jobs = argsList.map((args) => this.#jobs.make(name, args, options, basePolicy, flow));
     if (jobs.length === 0) return [];
     const { storage, waiters } = await this.#ready();
     const results = await storage.enqueueMany(jobs);
@@ -552,4 +615,17 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       this.#options.logger.error(`a "${event}" listener threw`, error);
     }
   }
+}
+
+/**
+ * Limits are enforced by storage claims: an adapter without `capabilities.flowControl` would
+ * run a limited function's jobs without them, so a worker refuses to start with one.
+ */
+function assertFlowSupported(storage: StorageAdapter, registration: Registration): void {
+  if (registration.rule === undefined || storage.capabilities.flowControl) return;
+  throw new ReseolioStateError(
+    `"${registration.name}" declares concurrency or rateLimit, which the ${storage.kind} ` +
+      'storage adapter cannot enforce (capabilities.flowControl is false). Use an adapter that ' +
+      'supports flow control (memory, SQLite, PostgreSQL), or drop the limits.',
+  );
 }

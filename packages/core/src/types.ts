@@ -39,7 +39,55 @@ export interface RetryOptions {
 }
 
 /** Options given when a durable function is registered. */
-export type DurableOptions = RetryOptions;
+export interface DurableOptions<A extends unknown[] = unknown[]> extends RetryOptions {
+  /**
+   * Claims take jobs of higher priority first, across functions; equal priorities run oldest
+   * first. An integer from -2147483648 to 2147483647; a call's `priority` overrides it.
+   * @default 0
+   */
+  priority?: number | undefined;
+  /**
+   * At most this many jobs of the function running at once across all nodes, or per key with
+   * `{ limit, key }`: `key(...args)` returns the job's group (a customer id, an API key), and a
+   * call's `concurrencyKey` overrides it. A full group never holds back other groups, and
+   * groups with work take turns. A node that dies frees its slots when its lease expires; a
+   * `waiting` job holds none. `limit`: an integer from 1 to 1000000. @default unlimited
+   */
+  concurrency?: number | ConcurrencyOptions<A> | undefined;
+  /**
+   * At most `limit` starts in any `periodMs` window across all nodes (per key with `key`).
+   * Jobs over the limit wait and start as soon as the window allows; none is dropped. Retries
+   * are starts too. @default unlimited
+   */
+  rateLimit?: RateLimitOptions<A> | undefined;
+}
+
+/** `DurableOptions.concurrency` in its object form. */
+export interface ConcurrencyOptions<A extends unknown[] = unknown[]> {
+  /** Running jobs per group: an integer from 1 to 1000000. */
+  limit: number;
+  /**
+   * The job's group from its arguments, run when the job is enqueued: a non-empty string of
+   * at most 512 characters. Without it the whole function is one group.
+   */
+  // Method syntax, so that where the arguments are not inferred (a Nest `@Durable` method's
+  // options) a key function may still declare its parameters' types.
+  key?(...args: A): string;
+}
+
+/** `DurableOptions.rateLimit`. */
+export interface RateLimitOptions<A extends unknown[] = unknown[]> {
+  /** Starts per window: an integer from 1 to 1000000. */
+  limit: number;
+  /** The window, in milliseconds: an integer from 1 to 2147483647. */
+  periodMs: number;
+  /**
+   * The job's group from its arguments, run when the job is enqueued (a non-empty string of
+   * at most 512 characters); a call's `rateLimitKey` overrides it. Without it the whole
+   * function shares one window.
+   */
+  key?(...args: A): string;
+}
 
 /** The policy a job runs with once defaults and per-call options are merged. */
 export interface ResolvedRetryPolicy {
@@ -80,6 +128,19 @@ export interface CallOptions extends RetryOptions {
    * transaction on PostgreSQL), so the job commits or rolls back with the caller's writes.
    */
   transaction?: unknown;
+  /**
+   * This job's priority (higher first), overriding the registration's: an integer from
+   * -2147483648 to 2147483647. @default the registration's, else 0
+   */
+  priority?: number | undefined;
+  /**
+   * This job's concurrency group, overriding the registration's `concurrency.key`: 1 to 512
+   * characters, without NUL or unpaired surrogates. A web process that enqueues by name
+   * without registering the function passes it here.
+   */
+  concurrencyKey?: string | undefined;
+  /** This job's rate-limit group, overriding the registration's `rateLimit.key` (as `concurrencyKey`). */
+  rateLimitKey?: string | undefined;
 }
 
 /** @internal The retry options' keys: registration options, and per-call keys that override them. */
@@ -98,7 +159,17 @@ export const CALL_OPTION_KEYS: readonly (keyof CallOptions)[] = Object.freeze([
   'delayMs',
   'runAt',
   'transaction',
+  'priority',
+  'concurrencyKey',
+  'rateLimitKey',
   ...RETRY_OPTION_KEYS,
+]);
+
+/** @internal Registration keys beyond the retry options. */
+export const FLOW_OPTION_KEYS: readonly (keyof DurableOptions)[] = Object.freeze([
+  'priority',
+  'concurrency',
+  'rateLimit',
 ]);
 
 /** Minimal logger; `console` fits, and so do pino and the Fastify logger. */
@@ -211,6 +282,12 @@ export interface JobDetails<R = unknown> {
   parentId: string | null;
   /** The schedule whose tick (or trigger) made this job; null for a direct call. */
   scheduleId: string | null;
+  /** Higher runs first. */
+  priority: number;
+  /** The job's concurrency group (see `DurableOptions.concurrency`), or null. */
+  concurrencyKey: string | null;
+  /** The job's rate-limit group (see `DurableOptions.rateLimit`), or null. */
+  rateLimitKey: string | null;
   /** While `waiting`: what for (a sleep, a signal, children); null otherwise. */
   waitingFor: WaitingFor | null;
   createdAt: Date;

@@ -31,6 +31,9 @@ async function running(
     idempotencyKey: null,
     parentId: null,
     scheduleId: null,
+    priority: 0,
+    concurrencyKey: null,
+    rateLimitKey: null,
     createdAt: T0,
     runAt: T0,
   });

@@ -144,6 +144,15 @@ export function makeFakes() {
     },
   };
 
+  /** A partner's API: each call is recorded with its partner and when it was made. */
+  const partnerCalls: { partnerId: string; orderId: string; at: number }[] = [];
+  const partnerApi = {
+    async sync(partnerId: string, orderId: string) {
+      partnerCalls.push({ partnerId, orderId, at: Date.now() });
+      return { synced: orderId };
+    },
+  };
+
   const storageService = {
     async createBucket(name: string) {
       buckets.push(name);
@@ -160,8 +169,9 @@ export function makeFakes() {
     pdfGenerator,
     s3,
     storageService,
+    partnerApi,
     failures,
-    records: { orders, users, charges, emails, reserved, labels, uploads, buckets },
+    records: { orders, users, charges, emails, reserved, labels, uploads, buckets, partnerCalls },
   };
 }
 

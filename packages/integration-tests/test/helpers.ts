@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresStorage } from '@reseolio/storage-postgres';
+import { createSqliteStorage } from '@reseolio/storage-sqlite';
 import type {} from '@reseolio/test-utils/postgres-global-setup';
 import pg from 'pg';
 import { Reseolio, type ReseolioOptions, type StorageAdapter } from 'reseolio';
@@ -103,6 +104,42 @@ export function freshPostgresDatabase(): OpenStorage {
 export const BACKENDS = [
   { backend: 'sqlite', freshDatabase: freshSqliteDatabase },
   { backend: 'postgres', freshDatabase: freshPostgresDatabase },
+] as const;
+
+/** One database per test, reachable from this process and from child processes. */
+export const PROCESS_BACKENDS = [
+  {
+    backend: 'sqlite',
+    fresh() {
+      const file = join(tempDir(), 'jobs.db');
+      return {
+        storage: (): string => `sqlite:${file}`,
+        /** An adapter of this test's own, to read what engines do not show (owners, leases). */
+        async inspect(): Promise<StorageAdapter> {
+          const adapter = createSqliteStorage({ filename: file });
+          onCleanup(() => adapter.close());
+          await adapter.init();
+          return adapter;
+        },
+        fixtureArgs: ['sqlite', file, '-'],
+      };
+    },
+  },
+  {
+    backend: 'postgres',
+    fresh() {
+      const database = freshPostgresSchema();
+      return {
+        storage: (): StorageAdapter => database.open(),
+        async inspect(): Promise<StorageAdapter> {
+          const adapter = database.open();
+          await adapter.init();
+          return adapter;
+        },
+        fixtureArgs: ['postgres', database.connectionString, database.schema],
+      };
+    },
+  },
 ] as const;
 
 export { waitFor } from '@reseolio/test-utils';

@@ -561,6 +561,109 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     });
   });
 
+  describe('Pattern 7: flow control (priorities, concurrency and rate limits)', () => {
+    it('exports run one at a time per customer, others are not held back, and enterprise goes first', async () => {
+      const { db, s3 } = makeFakes();
+      const storage = openStorage();
+      const reseolio = engineOn(storage, { workerConcurrency: 0 });
+      const intervals: { customerId: string; start: number; end: number }[] = [];
+      let tick = 0;
+      const exportReport = reseolio.durable(
+        reseolio.namespace('reports', 'export', 'run'),
+        async (customerId: string, reportId: string) => {
+          const start = ++tick;
+          const rows = await db.orders.findRecent();
+          await s3.upload(
+            `exports/${customerId}/${reportId}.json`,
+            Buffer.from(JSON.stringify(rows)),
+          );
+          intervals.push({ customerId, start, end: ++tick });
+          return { rows: rows.length };
+        },
+        { concurrency: { limit: 1, key: (customerId) => customerId } },
+      );
+      // Queued before any worker runs: a backlog, with the enterprise export enqueued last.
+      const handles = [];
+      for (let i = 0; i < 4; i++) {
+        for (const customer of ['c-1', 'c-2', 'c-3']) {
+          handles.push(await exportReport(customer, `r-${i}`, { priority: 0 }));
+        }
+      }
+      const customer = { id: 'c-ent', plan: 'enterprise' };
+      const report = { id: 'r-big' };
+      const first = await exportReport(customer.id, report.id, {
+        priority: customer.plan === 'enterprise' ? 10 : 0,
+      });
+
+      const worker = engineOn(storage, { workerConcurrency: 6 });
+      worker.durable(
+        reseolio.namespace('reports', 'export', 'run'),
+        async (customerId: string, reportId: string) => {
+          const start = ++tick;
+          // A few turns, so that two exports of one customer would overlap if the limit let them.
+          for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+          intervals.push({ customerId, start, end: ++tick });
+          return { rows: reportId.length };
+        },
+        { concurrency: { limit: 1, key: (customerId: string) => customerId } },
+      );
+      await worker.start();
+      await Promise.all([first, ...handles].map((h) => h.result(30_000)));
+      expect(intervals).toHaveLength(13);
+      expect(intervals.reduce((a, b) => (a.start < b.start ? a : b)).customerId).toBe('c-ent');
+      for (const id of ['c-1', 'c-2', 'c-3']) {
+        const mine = intervals.filter((r) => r.customerId === id).sort((a, b) => a.start - b.start);
+        for (let i = 1; i < mine.length; i++)
+          expect(mine[i]!.start).toBeGreaterThan(mine[i - 1]!.end);
+      }
+    });
+
+    it('partner calls stay within 50 a second per partner; a web process enqueues by name with the key', async () => {
+      const { partnerApi, records } = makeFakes();
+      const storage = openStorage();
+      const reseolio = engineOn(storage, { workerConcurrency: 10 });
+      const syncPartner = reseolio.durable(
+        reseolio.namespace('partners', 'api', 'sync'),
+        async (partnerId: string, orderId: string) => partnerApi.sync(partnerId, orderId),
+        { rateLimit: { limit: 50, periodMs: 1000, key: (partnerId) => partnerId } },
+      );
+      await reseolio.start();
+      const handles = await syncPartner.enqueueMany(
+        Array.from(
+          { length: 120 },
+          (_, i) => [i % 2 === 0 ? 'acme' : 'globex', `o-${i}`] as [string, string],
+        ),
+      );
+      await Promise.all(handles.map((h) => h.result(30_000)));
+      // Starts as the claims made them (`startedAt`, the database's time): handlers run a
+      // claim's round trip later, which varies.
+      const jobs = await reseolio.listJobs({ name: 'partners:api:sync', limit: 1000 });
+      for (const partner of ['acme', 'globex']) {
+        expect(records.partnerCalls.filter((c) => c.partnerId === partner)).toHaveLength(60);
+        const times = jobs
+          .filter((job) => job.rateLimitKey === partner)
+          .map((job) => job.startedAt!.getTime());
+        expect(times).toHaveLength(60);
+        for (const at of times) {
+          expect(times.filter((t) => t >= at && t < at + 1000).length).toBeLessThanOrEqual(50);
+        }
+      }
+      expect((await handles[0]!.details()).rateLimitKey).toBe('acme');
+
+      const web = engineOn(storage, { workerConcurrency: 0 });
+      const customer = { id: 'c-7' };
+      const report = { id: 'r-1' };
+      const handle = await web.enqueue('reports:export:run', [customer.id, report.id], {
+        concurrencyKey: customer.id,
+      });
+      reseolio.durable('reports:export:run', async (customerId: string) => customerId, {
+        concurrency: { limit: 1, key: (customerId: string) => customerId },
+      });
+      expect(await handle.result(30_000)).toBe('c-7');
+      expect((await handle.details()).concurrencyKey).toBe('c-7');
+    });
+  });
+
   describe('Scenario 1: webhook delivery', () => {
     it('retries a failing endpoint with exponential backoff and signs every delivery', async () => {
       const received: { signature: string; body: string }[] = [];

@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSqliteStorage } from '@reseolio/storage-sqlite';
 import {
   JobNotFoundError,
   ReseolioStateError,
@@ -15,43 +14,7 @@ import {
 } from 'reseolio';
 import { describe, expect, it } from 'vitest';
 import { startFixture } from './child-process.ts';
-import { engineOn, freshPostgresSchema, onCleanup, tempDir, waitFor } from './helpers.ts';
-
-/** One database per test, reachable from this process and from child processes. */
-const BACKENDS = [
-  {
-    backend: 'sqlite',
-    fresh() {
-      const file = join(tempDir(), 'jobs.db');
-      return {
-        storage: (): string => `sqlite:${file}`,
-        /** An adapter of this test's own, to read what engines do not show (owners, leases). */
-        async inspect(): Promise<StorageAdapter> {
-          const adapter = createSqliteStorage({ filename: file });
-          onCleanup(() => adapter.close());
-          await adapter.init();
-          return adapter;
-        },
-        fixtureArgs: ['sqlite', file, '-'],
-      };
-    },
-  },
-  {
-    backend: 'postgres',
-    fresh() {
-      const database = freshPostgresSchema();
-      return {
-        storage: (): StorageAdapter => database.open(),
-        async inspect(): Promise<StorageAdapter> {
-          const adapter = database.open();
-          await adapter.init();
-          return adapter;
-        },
-        fixtureArgs: ['postgres', database.connectionString, database.schema],
-      };
-    },
-  },
-] as const;
+import { engineOn, PROCESS_BACKENDS, tempDir, waitFor } from './helpers.ts';
 
 /** The three-step handler of `fixtures/workflow-node.mjs`, with step 3, appending to `log`. */
 function threeSteps(log: string) {
@@ -67,7 +30,7 @@ function appendLine(file: string, line: string): void {
   writeFileSync(file, `${line}\n`, { flag: 'a' });
 }
 
-describe.each(BACKENDS)('workflows on $backend', ({ fresh }) => {
+describe.each(PROCESS_BACKENDS)('workflows on $backend', ({ fresh }) => {
   it('a three-step handler SIGKILLed after step 2 resumes elsewhere: steps 1 and 2 are not called again, step 3 once', async () => {
     const database = fresh();
     const log = join(tempDir(), 'steps.log');

@@ -190,6 +190,45 @@ describe('@Durable methods', () => {
     expect(() => handles.of({})).toThrow(/Object has no registered @Durable\(\) methods/);
   });
 
+  it('takes priority, concurrency per key and rateLimit on @Durable(); a call through DurableHandles overrides the key', async () => {
+    @Injectable()
+    class ExportService {
+      running = 0;
+      maxRunning = 0;
+
+      @Durable('exports:run', {
+        priority: 3,
+        concurrency: { limit: 1, key: (customerId: string) => customerId },
+        rateLimit: { limit: 100, periodMs: 1000 },
+      })
+      async run(customerId: string, reportId: string): Promise<string> {
+        this.running += 1;
+        this.maxRunning = Math.max(this.maxRunning, this.running);
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+        this.running -= 1;
+        return `${customerId}/${reportId}`;
+      }
+    }
+    const app = await createApp([ReseolioModule.forRoot({ storage: 'memory:' })], [ExportService]);
+    const service = app.get(ExportService);
+    const handles = app.get(DurableHandles);
+    const runs = await Promise.all(
+      ['r1', 'r2', 'r3', 'r4'].map((report) => handles.of(service).run('c-1', report)),
+    );
+    expect(await Promise.all(runs.map((h) => h.result(10_000)))).toEqual([
+      'c-1/r1',
+      'c-1/r2',
+      'c-1/r3',
+      'c-1/r4',
+    ]);
+    expect(service.maxRunning).toBe(1);
+    expect(await runs[0]!.details()).toMatchObject({ priority: 3, concurrencyKey: 'c-1' });
+    const other = await handles
+      .of(service, { concurrencyKey: 'tenant-9', priority: 7 })
+      .run('c-1', 'r5');
+    expect(await other.details()).toMatchObject({ priority: 7, concurrencyKey: 'tenant-9' });
+  });
+
   it('registers on a borrowed engine, starts its workers and leaves it running on close unless stopInstance', async () => {
     const engine = new Reseolio({ storage: new MemoryStorage(), pollIntervalMs: 50 });
     const app = await createApp([ReseolioModule.forRoot({ instance: engine })]);

@@ -7,6 +7,7 @@ import { claimSuite } from './suites/claim.ts';
 import { concurrencySuite } from './suites/concurrency.ts';
 import { enqueueSuite } from './suites/enqueue.ts';
 import { eventsSuite } from './suites/events.ts';
+import { flowSuite } from './suites/flow.ts';
 import { leaseSuite } from './suites/lease.ts';
 import { leasedEnqueueSuite } from './suites/leased-enqueue.ts';
 import { lifecycleSuite } from './suites/lifecycle.ts';
@@ -19,6 +20,7 @@ const SUITES = [
   lifecycleSuite,
   enqueueSuite,
   claimSuite,
+  flowSuite,
   concurrencySuite,
   leaseSuite,
   leasedEnqueueSuite,

@@ -4,8 +4,8 @@ import type { Row } from './sql-executor.ts';
 /** The column list every query returns, in `JobRecord` order. */
 export const JOB_COLUMNS =
   'id, name, status, args, result, error, policy, attempt, max_attempts, idempotency_key, ' +
-  'parent_id, schedule_id, owner_id, lease_token, lease_expires_at, created_at, run_at, ' +
-  'started_at, completed_at, waiting_for';
+  'parent_id, schedule_id, priority, concurrency_key, rate_limit_key, owner_id, lease_token, ' +
+  'lease_expires_at, created_at, run_at, started_at, completed_at, waiting_for';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,6 +40,9 @@ export function toJobRecord(row: Row): JobRecord {
     idempotencyKey: (row.idempotency_key as string | null) ?? null,
     parentId: (row.parent_id as string | null) ?? null,
     scheduleId: (row.schedule_id as string | null) ?? null,
+    priority: toNumber(row.priority),
+    concurrencyKey: (row.concurrency_key as string | null) ?? null,
+    rateLimitKey: (row.rate_limit_key as string | null) ?? null,
     ownerId: (row.owner_id as string | null) ?? null,
     leaseToken: (row.lease_token as string | null) ?? null,
     leaseExpiresAt: toNumberOrNull(row.lease_expires_at),

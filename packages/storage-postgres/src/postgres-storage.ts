@@ -116,6 +116,7 @@ export class PostgresStorage implements StorageAdapter {
       crossProcessNotify: this.#options.listen,
       multiProcess: true,
       leasedEnqueue: true,
+      flowControl: true,
     });
   }
 
@@ -214,8 +215,14 @@ export class PostgresStorage implements StorageAdapter {
    * outage committed leases that had already expired (then another node took the job while
    * it ran here). The engine claims again at its next wake-up, with fresh times.
    */
-  claim(input: ClaimInput): Promise<JobRecord[]> {
-    return this.#run('claim', () => claimJobs(this.#exec, this.#names, input));
+  async claim(input: ClaimInput): Promise<JobRecord[]> {
+    const { jobs, events } = await this.#run('claim', () =>
+      claimJobs(this.#exec, this.#names, input),
+    );
+    // Ready times of jobs a flow rule held back: for this process's listeners only, with or
+    // without LISTEN (nothing was sent over NOTIFY), after the claim's commit.
+    for (const event of events) this.#deliver(event);
+    return jobs;
   }
 
   /** Not re-sent after a connection error, for the same reason as `claim`: its lease is stale. */

@@ -43,6 +43,12 @@ export const jobs = reseolioSchema.table(
     // The schedule that made the job. No foreign key: deleting a schedule keeps its jobs, and
     // a job's insert must not lock the schedule row (a tick already holds it).
     scheduleId: text('schedule_id'),
+    // Flow control (0006). Claims take higher priorities first. The keys name the job's
+    // concurrency and rate-limit groups within its name; null is a group of its own. They
+    // matter only to claims that carry a rule for the name (ClaimInput.flow).
+    priority: integer('priority').notNull().default(0),
+    concurrencyKey: text('concurrency_key'),
+    rateLimitKey: text('rate_limit_key'),
     ownerId: text('owner_id'),
     leaseToken: text('lease_token'),
     leaseExpiresAt: bigint('lease_expires_at', { mode: 'number' }),
@@ -64,16 +70,37 @@ export const jobs = reseolioSchema.table(
     ),
     // Claim scans only claimable rows (pending, and waiting ones whose run_at came) in claim
     // order: its cost stays flat however many finished jobs pile up, because they are not in
-    // this index at all. Its columns are the claim's whole ORDER BY, so a claim reads about
-    // `limit` entries and stops. Ties on run_at go by id: engine ids are UUIDv7, so that is
-    // creation order (no created_at here: every byte of every index entry is paid on every
-    // insert). Its predicate is the claim's status condition word for word, or the planner
-    // could not use it.
-    index('jobs_due_run_at_idx')
-      .on(t.runAt, t.id)
+    // this index at all. Its columns are the claim's whole ORDER BY (priority first), so a
+    // claim reads one priority level's due range, run_at <= now, and stops after `limit`
+    // entries; it steps from level to level by probing for the next lower priority (see
+    // drizzle/0006_flow_control.sql), so jobs not due yet are never read. Ties on run_at go by
+    // id: engine ids are UUIDv7, so that is creation order (no created_at here: every byte of
+    // every index entry is paid on every insert). Its predicate is the claim's status
+    // condition word for word, or the planner could not use it.
+    index('jobs_due_priority_idx')
+      .on(t.priority.desc().nullsFirst(), t.runAt, t.id)
+      .where(sql`${t.status} in ('pending', 'waiting')`),
+    // Flow claims (0006): the claimable jobs of one name by concurrency key, then rate-limit
+    // key (null as '', which no key can be), then claim order. A claim walks the distinct
+    // (key, key) cells with a due job by probing this index once per cell, and reads only the
+    // first few jobs of a cell it takes from: a group's backlog is never read.
+    index('jobs_due_flow_idx')
+      .on(
+        t.name,
+        sql`coalesce(${t.concurrencyKey}, '')`,
+        sql`coalesce(${t.rateLimitKey}, '')`,
+        t.priority.desc().nullsFirst(),
+        t.runAt,
+        t.id,
+      )
       .where(sql`${t.status} in ('pending', 'waiting')`),
     // The lease sweeper looks only at running rows.
     index('jobs_running_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+    // Flow claims count a concurrency group's running jobs whose lease holds (0006): one range
+    // of this index per group, whatever else runs.
+    index('jobs_running_group_idx')
+      .on(t.name, sql`coalesce(${t.concurrencyKey}, '')`, t.leaseExpiresAt)
+      .where(sql`${t.status} = 'running'`),
     // Idempotency is scoped to (function name, key); enqueue's ON CONFLICT targets this index.
     uniqueIndex('jobs_name_idempotency_key_idx')
       .on(t.name, t.idempotencyKey)
@@ -168,4 +195,21 @@ export const signals = reseolioSchema.table(
     // oldest first.
     index('signals_unconsumed_idx').on(t.jobId, t.topic, t.id).where(sql`${t.consumedAt} is null`),
   ],
+);
+
+/**
+ * The starts of rate-limited groups (0006): one row per job a flow claim started for a name
+ * whose rule has a rate limit, at the claim's `now`. `key` is the job's rate-limit key, '' for
+ * the null group (keys are never empty). A claim counts a group's rows in `(now - periodMs,
+ * now]` and deletes the group's older rows when it adds new ones. No primary key: one claim
+ * may start several jobs of a group at one time.
+ */
+export const rateLimitStarts = reseolioSchema.table(
+  'rate_limit_starts',
+  {
+    name: text('name').notNull(),
+    key: text('key').notNull(),
+    startedAt: bigint('started_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('rate_limit_starts_group_idx').on(t.name, t.key, t.startedAt)],
 );

@@ -53,6 +53,9 @@ describe('connectionString', () => {
       idempotencyKey: null,
       parentId: null,
       scheduleId: null,
+      priority: 0,
+      concurrencyKey: null,
+      rateLimitKey: null,
       createdAt: 1_700_000_000_000,
       runAt: 1_700_000_000_000,
     });

@@ -24,6 +24,9 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
     idempotencyKey: null,
     parentId: null,
     scheduleId: null,
+    priority: 0,
+    concurrencyKey: null,
+    rateLimitKey: null,
     createdAt: T0,
     runAt: T0,
     ...overrides,
@@ -99,6 +102,7 @@ describe('migrations', () => {
     expect(tables.rows.map((row) => row.table_name)).toEqual([
       '__reseolio_migrations',
       'jobs',
+      'rate_limit_starts',
       'schedules',
       'signals',
       'steps',

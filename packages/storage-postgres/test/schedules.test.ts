@@ -64,6 +64,9 @@ function tickJob(schedule: { id: string; name: string }, tick: number): NewJob {
     idempotencyKey: `schedule:${schedule.id}:${tick}`,
     parentId: null,
     scheduleId: schedule.id,
+    priority: 0,
+    concurrencyKey: null,
+    rateLimitKey: null,
     createdAt: tick,
     runAt: tick,
   };

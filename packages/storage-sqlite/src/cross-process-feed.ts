@@ -108,9 +108,10 @@ export class CrossProcessFeed {
     const { db } = options;
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.#bounds = db.prepare('SELECT min(seq) AS first, max(seq) AS last FROM reseolio_events');
+    // `+ 0`: a bare parameter as LIMIT is re-prepared at every bind (see LIMIT in statements.ts).
     this.#rows = db.prepare(
       `SELECT seq, events FROM reseolio_events
-       WHERE seq > @cursor AND seq <= @last AND origin <> @origin ORDER BY seq LIMIT @limit`,
+       WHERE seq > @cursor AND seq <= @last AND origin <> @origin ORDER BY seq LIMIT @limit + 0`,
     );
     // One read transaction: the bounds and the rows come from one snapshot, so a prune
     // between them cannot hide a gap.

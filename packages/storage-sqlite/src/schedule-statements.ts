@@ -73,13 +73,13 @@ export function prepareScheduleStatements(db: Database): ScheduleStatements {
       RETURNING ${SCHEDULE}`),
     deleteSchedule: db.prepare('DELETE FROM reseolio_schedules WHERE id = ?'),
     // Both read the partial due index (schema.ts), one range per name; `names` is a JSON
-    // array, so one prepared statement fits any list.
+    // array, so one prepared statement fits any list. `+ 0`: see LIMIT in statements.ts.
     listDueSchedules: db.prepare(`
       SELECT ${SCHEDULE} FROM reseolio_schedules
       WHERE status = 'active' AND next_run_at <= @now
         AND name IN (SELECT value FROM json_each(@names))
       ORDER BY next_run_at, id
-      LIMIT @limit`),
+      LIMIT @limit + 0`),
     nextScheduleRunAt: db
       .prepare<[string], number | null>(`
       SELECT min(next_run_at) FROM reseolio_schedules

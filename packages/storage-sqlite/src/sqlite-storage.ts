@@ -6,12 +6,14 @@ import {
   type ClaimInput,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
+  claimOrder,
   type DueSchedulesInput,
   describeValue,
   type EnqueueOptions,
   type EnqueueResult,
   type FireScheduleInput,
   type FireScheduleResult,
+  type FlowRule,
   type HeartbeatInput,
   type JobFilter,
   type JobRecord,
@@ -124,6 +126,7 @@ export class SqliteStorage implements StorageAdapter {
       crossProcessNotify: !memory,
       multiProcess: !memory,
       leasedEnqueue: true,
+      flowControl: true,
     });
   }
 
@@ -182,6 +185,16 @@ export class SqliteStorage implements StorageAdapter {
   async claim(input: ClaimInput): Promise<JobRecord[]> {
     const connection = this.#ready();
     if (input.names.length === 0 || input.limit <= 0) return [];
+    const rules = flowRules(input);
+    if (rules.size > 0) {
+      const committed = await this.#write('claim', connection, () =>
+        connection.transactions.flowClaim.immediate(input, rules),
+      );
+      // `ready` for jobs a rule left behind goes to this process's subscribers only: another
+      // process learns it from its own claims.
+      announce(connection.key, committed.events);
+      return committed.value.map((row) => claimedRecord(row, input));
+    }
     const params = {
       ownerId: input.ownerId,
       leaseToken: input.leaseToken,
@@ -193,9 +206,8 @@ export class SqliteStorage implements StorageAdapter {
     const rows = await this.#write('claim', connection, () =>
       connection.transactions.claim.immediate(params),
     );
-    const claimed = rows.map((row) => claimedRecord(row, input));
-    // RETURNING order is unspecified in SQLite; hand jobs back in the order they were due.
-    return claimed.sort((a, b) => a.runAt - b.runAt || a.createdAt - b.createdAt);
+    // RETURNING order is unspecified in SQLite; hand jobs back in claim order.
+    return rows.map((row) => claimedRecord(row, input)).sort(claimOrder);
   }
 
   async heartbeat(input: HeartbeatInput): Promise<string[]> {
@@ -495,6 +507,22 @@ export class SqliteStorage implements StorageAdapter {
     }
     return this.#connection;
   }
+}
+
+/**
+ * The rules of `input.flow` that limit one of the claim's names (the last rule of a name wins;
+ * core sends at most one). An empty map: a plain claim.
+ */
+function flowRules(input: ClaimInput): Map<string, FlowRule> {
+  const rules = new Map<string, FlowRule>();
+  if (input.flow === undefined || input.flow.length === 0) return rules;
+  const names = new Set(input.names);
+  for (const rule of input.flow) {
+    if (!names.has(rule.name)) continue;
+    if (rule.concurrency === undefined && rule.rateLimit === undefined) continue;
+    rules.set(rule.name, rule);
+  }
+  return rules;
 }
 
 /** Creates the SQLite storage; call `init()` (the engine's `start()` does) before use. */

@@ -1,15 +1,21 @@
 import type { Database, Transaction } from 'better-sqlite3';
 import {
   type AckInput,
+  type ClaimInput,
+  type ConcurrencyGroupState,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
+  claimOrder,
   type EnqueueLease,
   type EnqueueResult,
   type FireScheduleInput,
   type FireScheduleResult,
+  type FlowPlan,
+  type FlowRule,
   type HeartbeatInput,
   type NewJob,
   type PurgeInput,
+  planFlowClaim,
   type RecordStepInput,
   type RecordStepResult,
   ReseolioStateError,
@@ -23,7 +29,7 @@ import {
   type WakeCondition,
 } from 'reseolio/storage';
 import type { Outbox } from './outbox.ts';
-import type { ClaimedRow, Statements } from './statements.ts';
+import type { CandidateRow, ClaimedRow, Statements } from './statements.ts';
 
 /** What a write transaction returned, and the events to announce in this process once it committed. */
 export interface Committed<T> {
@@ -43,7 +49,15 @@ export interface Committed<T> {
 export interface Transactions {
   insertOrFind: Transaction<(job: NewJob, lease?: EnqueueLease) => Committed<EnqueueResult>>;
   insertMany: Transaction<(jobs: readonly NewJob[]) => Committed<EnqueueResult[]>>;
-  claim: Transaction<(params: object) => ClaimedRow[]>;
+  /** A claim without flow rules. */
+  claim: Transaction<(params: ClaimParams) => ClaimedRow[]>;
+  /**
+   * A claim with flow rules (`rules`: those of the claim's names that limit something). Its
+   * `ready` events are for this process only (see `StorageAdapter.claim`), not the outbox.
+   */
+  flowClaim: Transaction<
+    (input: ClaimInput, rules: ReadonlyMap<string, FlowRule>) => Committed<ClaimedRow[]>
+  >;
   ack: Transaction<(input: AckInput) => Committed<boolean>>;
   ackMany: Transaction<(inputs: readonly AckInput[]) => Committed<boolean[]>>;
   heartbeat: Transaction<(input: HeartbeatInput) => string[]>;
@@ -83,7 +97,10 @@ export function prepareTransactions(
     // One transaction for a batch: all rows or none, one commit, and a later item with the
     // key of an earlier one finds it through the unique index like any duplicate.
     insertMany: announcing((jobs: readonly NewJob[]) => insertAll(statements, jobs)),
-    claim: db.transaction((params: object) => statements.claim.all(params)),
+    claim: db.transaction((params: ClaimParams) => claimByLevel(statements, params)),
+    flowClaim: db.transaction((input: ClaimInput, rules: ReadonlyMap<string, FlowRule>) =>
+      flowClaim(statements, input, rules),
+    ),
     ack: announcing((input: AckInput) => {
       const events: StorageEvent[] = [];
       return { value: ackOne(statements, input, events), events };
@@ -205,6 +222,281 @@ export function prepareTransactions(
       return { value: { schedule, jobs: inserted.value }, events: inserted.events };
     }),
   };
+}
+
+/** A claim's parameters as its statements take them (`names` as a JSON array). */
+export interface ClaimParams {
+  ownerId: string;
+  leaseToken: string;
+  leaseExpiresAt: number;
+  now: number;
+  names: string;
+  limit: number;
+}
+
+/**
+ * Reads up to `limit` rows level by level, highest priority first (see `nextLevel` in
+ * statements.ts): `read(null, room)` reads the highest level's, `next(below)` finds the next
+ * lower level (`next(null)`: the one below the highest), `read(level, room)` reads one. All
+ * rows of one `read` share its level.
+ */
+function byLevel<R>(
+  limit: number,
+  levelOf: (row: R) => number,
+  next: (below: number | null) => number | undefined,
+  read: (level: number | null, room: number) => R[],
+): R[] {
+  const rows = read(null, limit);
+  if (rows.length >= limit) return rows;
+  // Below the level just read: that of its rows, or, when none was due, the highest (null).
+  let level = next(rows.length > 0 ? levelOf(rows[0]!) : null);
+  while (level !== undefined) {
+    rows.push(...read(level, limit - rows.length));
+    if (rows.length >= limit) break;
+    level = next(level);
+  }
+  return rows;
+}
+
+/** A candidate's priority (for {@link byLevel}). */
+const candidateLevel = (row: CandidateRow) => row.priority;
+
+/** Leases up to `params.limit` due jobs of `params.names`, higher priorities first. */
+function claimByLevel(statements: Statements, params: ClaimParams): ClaimedRow[] {
+  return byLevel(
+    params.limit,
+    (row) => row[12], // its priority
+    (below) => statements.nextLevel.get({ below }),
+    (level, limit) => statements.claimLevel.all({ ...params, level, limit }),
+  );
+}
+
+/** A flow claim's discovery scan reads at most max(FLOW_SCAN_MIN, FLOW_SCAN_FACTOR × limit) rows. */
+const FLOW_SCAN_MIN = 32;
+const FLOW_SCAN_FACTOR = 4;
+
+/**
+ * A claim with flow rules, in the caller's write transaction, so that the counts it reads and
+ * the leases it writes are one atomic step for every process on the file. It reads due
+ * candidates, the groups' running jobs and recent starts, lets `planFlowClaim` decide, leases
+ * what it planned, and records the starts of rate-limited names.
+ *
+ * First a discovery scan: the first `budget` due jobs of the claim's names in claim order (the
+ * plain claim's reads), with the states of the groups they belong to only. Every due job it
+ * did not read comes after all it read in claim order, and the plan's decision on a job
+ * depends only on the jobs before it: the scan's plan accepts and refuses its jobs as the
+ * whole backlog's would, and an unseen job could only add to the accepted ones, at the
+ * scan's last priority or lower and in round 1 at best, after every scanned job of that
+ * priority. So the scan's plan is the backlog's when the scan read every due job (fewer rows
+ * than its budget), or when it takes `limit` jobs that each sort before any such unseen job
+ * (`plansAhead`). Its `ready` times are then those of the groups it saw blocked; a job it did
+ * not see was left behind by `limit`, which needs no announcement (the claimer is full).
+ *
+ * Otherwise (the first rows all in groups that are full, or that take more than one job per
+ * group) the claim falls back to `walkPlan`, which reads every pair of keys of a ruled name.
+ */
+function flowClaim(
+  statements: Statements,
+  input: ClaimInput,
+  rules: ReadonlyMap<string, FlowRule>,
+): Committed<ClaimedRow[]> {
+  const { now, limit } = input;
+  const running = runningByGroup(statements, rules, now);
+  const concurrency = (name: string, key: string | null): ConcurrencyGroupState =>
+    running.get(name)?.get(key) ?? { running: 0, earliestLeaseExpiresAt: null };
+  const starts = new Map<string, Map<string | null, number[]>>();
+  const rate = (name: string, key: string | null): { starts: readonly number[] } => {
+    let ofName = starts.get(name);
+    if (ofName === undefined) {
+      ofName = new Map();
+      starts.set(name, ofName);
+    }
+    let window = ofName.get(key);
+    if (window === undefined) {
+      const periodMs = rules.get(name)?.rateLimit?.periodMs ?? 0;
+      window = statements.rateStarts.all({ name, key: key ?? '', since: now - periodMs, now });
+      ofName.set(key, window);
+    }
+    return { starts: window };
+  };
+
+  // Discovery: the first `budget` due jobs of the claim's names in claim order, on the plain
+  // claim's index. Fewer than `budget`: every due job, so the plan is exact. Otherwise the plan
+  // is still the whole backlog's when it takes `limit` jobs that no unseen job can come
+  // before (`plansAhead`); else the walk by pairs below decides.
+  const budget = Math.max(FLOW_SCAN_MIN, FLOW_SCAN_FACTOR * limit);
+  const names = JSON.stringify(input.names);
+  const scanned = byLevel(
+    budget,
+    candidateLevel,
+    (below) => statements.nextLevel.get({ below }),
+    (level, room) => statements.dueAtLevel.all({ names, level, now, limit: room }),
+  );
+  const fast = planFlowClaim({ candidates: scanned, rules, limit, now, concurrency, rate });
+  const plan =
+    scanned.length < budget || plansAhead(fast.take, limit, rules, scanned.at(-1)!.priority)
+      ? fast
+      : walkPlan(statements, input, rules, concurrency, rate);
+  const events: StorageEvent[] = [...plan.readyAt].map(([name, runAt]) => ({
+    type: 'ready',
+    name,
+    runAt,
+  }));
+  if (plan.take.length === 0) return { value: [], events };
+
+  const leased = statements.leaseIds.all({
+    ids: JSON.stringify(plan.take.map((job) => job.id)),
+    ownerId: input.ownerId,
+    leaseToken: input.leaseToken,
+    leaseExpiresAt: input.leaseExpiresAt,
+    now,
+  });
+  // In plan order (RETURNING order is unspecified).
+  const rowsById = new Map(leased.map((row) => [row[0], row]));
+  const value: ClaimedRow[] = [];
+  for (const job of plan.take) {
+    const row = rowsById.get(job.id);
+    if (row !== undefined) value.push(row);
+  }
+
+  // One start per job of a rate-limited name, and the group's starts that no window will
+  // count again forgotten, so a group keeps at most about `limit` rows.
+  const forgotten = new Set<string>();
+  for (const job of plan.take) {
+    const rateLimit = rules.get(job.name)?.rateLimit;
+    if (rateLimit === undefined) continue;
+    const group = { name: job.name, key: job.rateLimitKey ?? '' };
+    statements.insertStart.run({ ...group, now });
+    const id = `${group.name}\u0000${group.key}`;
+    if (forgotten.has(id)) continue;
+    forgotten.add(id);
+    statements.forgetStarts.run({ ...group, before: now - rateLimit.periodMs });
+  }
+  return { value, events };
+}
+
+/**
+ * The flow claim's plan from a walk of every pair of keys (the fallback of `flowClaim`): the
+ * plain names' first `limit` due jobs, and a bounded prefix of each key pair of a ruled name.
+ *
+ * A ruled name's jobs are read by (concurrency key, rate-limit key) pair: a concurrency group
+ * is the pairs of its concurrency key, a rate group those of its rate-limit key. A pair may
+ * start at most what both of its groups still allow (`allowance`), so reading its first
+ * `allowance + 1` due jobs (at most `limit + 1`) gives the planner every job it could take and
+ * the first one each pair leaves behind, which sets the `ready` time: the plan is the one the
+ * whole backlog would give, read in a number of rows bounded by the pairs, not the backlog.
+ */
+function walkPlan(
+  statements: Statements,
+  input: ClaimInput,
+  rules: ReadonlyMap<string, FlowRule>,
+  concurrency: (name: string, key: string | null) => ConcurrencyGroupState,
+  rate: (name: string, key: string | null) => { starts: readonly number[] },
+): FlowPlan<CandidateRow> {
+  const { now, limit } = input;
+  const candidates: CandidateRow[] = [];
+  const plainNames = input.names.filter((name) => !rules.has(name));
+  if (plainNames.length > 0) {
+    // No rule limits them: the first `limit` in claim order are all the plan could take.
+    const names = JSON.stringify(plainNames);
+    candidates.push(
+      ...byLevel(
+        limit,
+        candidateLevel,
+        (below) => statements.nextLevel.get({ below }),
+        (level, room) => statements.dueAtLevel.all({ names, level, now, limit: room }),
+      ),
+    );
+  }
+
+  const { pairs } = statements;
+  for (const [name, rule] of rules) {
+    for (const concurrencyKey of pairs.concurrencyKeys.all({ name })) {
+      const free =
+        rule.concurrency === undefined
+          ? limit
+          : rule.concurrency - concurrency(name, concurrencyKey).running;
+      // The concurrency key has jobs: with no rate-limit key among them, one pair, (key, null).
+      const rateLimitKeys =
+        pairs.firstRateLimitKey.get({ name, concurrencyKey }) === undefined
+          ? [null]
+          : pairs.rateLimitKeys.all({ name, concurrencyKey });
+      for (const rateLimitKey of rateLimitKeys) {
+        const allowance =
+          rule.rateLimit === undefined
+            ? free
+            : Math.min(free, rule.rateLimit.limit - rate(name, rateLimitKey).starts.length);
+        const pair = { name, concurrencyKey, rateLimitKey };
+        candidates.push(
+          ...byLevel(
+            Math.min(Math.max(allowance, 0), limit) + 1,
+            candidateLevel,
+            (below) => pairs.nextLevel.get({ ...pair, below }),
+            (level, room) => pairs.dueAtLevel.all({ ...pair, level, now, limit: room }),
+          ),
+        );
+      }
+    }
+  }
+
+  return planFlowClaim({ candidates, rules, limit, now, concurrency, rate });
+}
+
+/**
+ * Whether a plan of the discovery scan takes `limit` jobs that all sort, in the plan's final
+ * order (priority, round, claim order), before any due job the scan did not read: those are at
+ * priority `lastPriority` or lower and at best in round 1 after every scanned job, so a taken
+ * job is ahead of them when its priority is higher or it is in round 1. A taken job's round is
+ * its rank among the taken jobs of its fairness group in claim order (a job of an earlier
+ * round of the group sorts before it, so is taken too).
+ */
+function plansAhead(
+  take: readonly CandidateRow[],
+  limit: number,
+  rules: ReadonlyMap<string, FlowRule>,
+  lastPriority: number,
+): boolean {
+  if (take.length < limit) return false;
+  const seen = new Set<string>();
+  for (const job of [...take].sort(claimOrder)) {
+    const rule = rules.get(job.name);
+    let fairGroup: string;
+    if (rule?.concurrency !== undefined) {
+      fairGroup = `c${job.name}\u0000${job.concurrencyKey ?? '\u0000'}`;
+    } else if (rule?.rateLimit !== undefined) {
+      fairGroup = `r${job.name}\u0000${job.rateLimitKey ?? '\u0000'}`;
+    } else {
+      continue; // not limited: always round 1
+    }
+    // In round 2 or later of its group, at a priority an unseen job may have.
+    if (seen.has(fairGroup) && job.priority <= lastPriority) return false;
+    seen.add(fairGroup);
+  }
+  return true;
+}
+
+/** Per ruled name with a concurrency rule, per concurrency key: its live running jobs. */
+function runningByGroup(
+  statements: Statements,
+  rules: ReadonlyMap<string, FlowRule>,
+  now: number,
+): Map<string, Map<string | null, ConcurrencyGroupState>> {
+  const byName = new Map<string, Map<string | null, ConcurrencyGroupState>>();
+  const names = [...rules.values()].filter((rule) => rule.concurrency !== undefined);
+  if (names.length === 0) return byName;
+  const rows = statements.runningGroups.all({
+    names: JSON.stringify(names.map((rule) => rule.name)),
+    now,
+  });
+  for (const { name, key, running, earliestLeaseExpiresAt } of rows) {
+    let ofName = byName.get(name);
+    if (ofName === undefined) {
+      ofName = new Map();
+      byName.set(name, ofName);
+    }
+    ofName.set(key, { running, earliestLeaseExpiresAt });
+  }
+  return byName;
 }
 
 /**

@@ -8,7 +8,7 @@ import { desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { ReseolioError } from 'reseolio';
-import type { NewJob } from 'reseolio/storage';
+import type { FlowRule, NewJob } from 'reseolio/storage';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, MIGRATIONS_TABLE, type SqliteStorage } from '../src/index.ts';
 import { migrate } from '../src/migrate.ts';
@@ -91,6 +91,7 @@ describe('SqliteStorage', () => {
       'reseolio_events',
       'reseolio_jobs',
       'reseolio_listeners',
+      'reseolio_rate_limit_starts',
       'reseolio_schedules',
       'reseolio_signals',
       'reseolio_steps',
@@ -108,25 +109,86 @@ describe('SqliteStorage', () => {
       db
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all(
-          sql.includes('@names')
-            ? {
-                names: '["a"]',
-                now: T0,
-                limit: 10,
-                ownerId: 'w',
-                leaseToken: 't',
-                leaseExpiresAt: T0,
-              }
-            : { now: T0, limit: 10 },
+          Object.fromEntries(
+            Object.entries({
+              names: '["a"]',
+              ids: '["x"]',
+              name: 'a',
+              key: 'k',
+              concurrencyKey: 'c',
+              rateLimitKey: 'r',
+              now: T0,
+              since: T0 - 1_000,
+              below: null,
+              level: null,
+              limit: 10,
+              ownerId: 'w',
+              leaseToken: 't',
+              leaseExpiresAt: T0,
+            }).filter(([param]) => sql.includes(`@${param}`)),
+          ),
         )
         .map((row) => (row as { detail: string }).detail)
         .join(' | ');
     // Without the pin, SQLite picked the (name, key) index: every job of that name, sorted.
-    // One range of the claimable index (pending and waiting jobs), read in run_at order.
-    expect(plan(statements.claim.source)).toMatch(
-      /SEARCH reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claimable_idx \(run_at<\?\)/,
+    // A claim reads one priority level at a time: that level's due jobs, one range of the claim
+    // index (pending and waiting jobs) read in run_at order, so that no job not yet due is read
+    // whatever its priority; the highest level, and the next one below, each by a seek (a
+    // SCAN with LIMIT 1 from the index's end: one entry).
+    expect(plan(statements.nextLevel.source)).toMatch(
+      /^SEARCH reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx \(priority<\?\) \| SCALAR SUBQUERY 1 \| SCAN reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx$/,
     );
-    expect(plan(statements.claim.source)).not.toMatch(/TEMP B-TREE/);
+    for (const statement of [statements.claimLevel, statements.dueAtLevel]) {
+      expect(plan(statement.source)).toMatch(
+        /SEARCH reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx \(priority=\? AND run_at<\?\)/,
+      );
+      // The highest level, when none is given: the last entry of the claim index.
+      expect(plan(statement.source)).toMatch(
+        /SCALAR SUBQUERY \d+ \| SCAN reseolio_jobs USING (COVERING )?INDEX reseolio_jobs_claim_idx( |$)/,
+      );
+      expect(plan(statement.source)).not.toMatch(/TEMP B-TREE/);
+    }
+    // The flow claim: the key pairs of a ruled name found by skip scans (one seek per key),
+    // each pair's levels and due jobs read as in the plain claim, all on the flow index.
+    const index = 'INDEX reseolio_jobs_flow_idx';
+    const { pairs } = statements;
+    for (const [keys, prefix] of [
+      [pairs.concurrencyKeys, 'name=\\? AND concurrency_key'],
+      [pairs.rateLimitKeys, 'name=\\? AND concurrency_key=\\? AND rate_limit_key'],
+    ] as const) {
+      const skipScan = plan(keys.source);
+      expect(skipScan).not.toMatch(/SCAN reseolio_jobs|TEMP B-TREE/);
+      expect(skipScan.match(new RegExp(`USING ${index} \\(${prefix}>\\?\\)`, 'g'))).toHaveLength(2);
+      expect(skipScan).toMatch(new RegExp(`USING ${index} \\(${prefix}=\\?\\)`));
+    }
+    expect(plan(pairs.firstRateLimitKey.source)).toMatch(
+      new RegExp(
+        `^SEARCH reseolio_jobs USING ${index} \\(name=\\? AND concurrency_key=\\? AND rate_limit_key>\\?\\)$`,
+      ),
+    );
+    const pair = 'name=\\? AND concurrency_key=\\? AND rate_limit_key=\\?';
+    expect(plan(pairs.nextLevel.source)).toMatch(
+      new RegExp(
+        `^SEARCH reseolio_jobs USING ${index} \\(${pair} AND priority<\\?\\) \\| SCALAR SUBQUERY 1 \\| SEARCH reseolio_jobs USING ${index} \\(${pair}\\)$`,
+      ),
+    );
+    // The due jobs of a level (or of the highest level, found by a seek in the same statement).
+    expect(plan(pairs.dueAtLevel.source)).toMatch(
+      new RegExp(
+        `^SEARCH reseolio_jobs USING ${index} \\(${pair} AND priority=\\? AND run_at<\\?\\) \\| SCALAR SUBQUERY 1 \\| SEARCH reseolio_jobs USING ${index} \\(${pair}\\)$`,
+      ),
+    );
+    // Live leases per group: a range of the running-lease index; a group's recent starts: one
+    // range of the starts index.
+    expect(plan(statements.runningGroups.source)).toMatch(
+      /SEARCH reseolio_jobs USING INDEX reseolio_jobs_running_lease_idx \(lease_expires_at>\?\)/,
+    );
+    expect(plan(statements.rateStarts.source)).toMatch(
+      /^SEARCH reseolio_rate_limit_starts USING COVERING INDEX reseolio_rate_limit_starts_idx \(name=\? AND key=\? AND started_at>\?\)$/,
+    );
+    expect(plan(statements.leaseIds.source)).toMatch(
+      /INDEX sqlite_autoindex_reseolio_jobs_1 \(id=\?\)/,
+    );
     expect(plan(statements.listExpiredLeases.source)).toMatch(
       /USING (COVERING )?INDEX reseolio_jobs_running_lease_idx/,
     );
@@ -266,6 +328,144 @@ describe('SqliteStorage', () => {
     ]);
   });
 
+  it('upgrades a database made before flow control: its jobs claim at priority 0, in the null groups', async () => {
+    const filename = tempFile();
+    const db = databaseBefore(filename, '0006_flow_control');
+    const old = newJob({ idempotencyKey: 'before-flow', runAt: T0 - 10 });
+    insertPending(db, old, { withScheduleId: true });
+    db.close();
+
+    const storage = await open(filename);
+    expect(await storage.getJob(old.id)).toEqual(pendingRecord(old));
+    expect(await storage.getJob(old.id)).toMatchObject({
+      priority: 0,
+      concurrencyKey: null,
+      rateLimitKey: null,
+    });
+    // A new job of the same name at a higher priority goes first; the old one still claims.
+    const urgent = newJob({
+      name: old.name,
+      priority: 1,
+      concurrencyKey: 'new',
+      rateLimitKey: 'new',
+      runAt: T0,
+    });
+    await storage.enqueue(urgent);
+    const claim = (flow: FlowRule[]) =>
+      storage.claim({
+        names: [old.name],
+        flow,
+        ownerId: 'w',
+        leaseToken: `t${flow.length}`,
+        limit: 1,
+        now: T0,
+        leaseExpiresAt: T0 + 30_000,
+      });
+    expect(await claim([])).toMatchObject([{ id: urgent.id, priority: 1 }]);
+    // With a rule, the old job is in the null group of both keys (the new one runs in another).
+    const [claimed] = await claim([
+      { name: old.name, concurrency: 1, rateLimit: { limit: 5, periodMs: 1_000 } },
+    ]);
+    expect(claimed).toMatchObject({ id: old.id, status: 'running', priority: 0, attempt: 1 });
+  });
+
+  it('reads the claim index level by level: higher levels not yet due neither go first nor hold back lower ones', async () => {
+    const storage = await open(tempFile());
+    const name = 'levels';
+    const later = Array.from({ length: 50 }, (_, i) =>
+      newJob({ name, priority: 10 + (i % 3), runAt: T0 + 3_600_000 + i }),
+    );
+    const five = [T0 - 1, T0].map((runAt) => newJob({ name, priority: 5, runAt }));
+    const zero = [T0 - 100, T0 - 50].map((runAt) => newJob({ name, runAt }));
+    const below = newJob({ name, priority: -3, runAt: T0 - 1_000 });
+    await storage.enqueueMany([...later, ...zero, below, ...five]);
+    const claim = (limit: number, now = T0) =>
+      storage.claim({
+        names: [name],
+        ownerId: 'w',
+        leaseToken: `t${limit}`,
+        limit,
+        now,
+        leaseExpiresAt: now + 30_000,
+      });
+    // One claim over three levels, in claim order.
+    expect((await claim(3)).map((job) => job.id)).toEqual([five[0]!.id, five[1]!.id, zero[0]!.id]);
+    expect((await claim(10)).map((job) => job.id)).toEqual([zero[1]!.id, below.id]);
+    expect(await claim(10)).toEqual([]);
+    // Once due, the higher levels go first again, highest first.
+    const due = await claim(4, T0 + 3_600_049);
+    expect(due.map((job) => job.priority)).toEqual([12, 12, 12, 12]);
+  });
+
+  it('reads each key pair of a ruled name level by level: jobs not yet due at a higher priority hide no due ones', async () => {
+    const storage = await open(tempFile());
+    const name = 'flow-levels';
+    const later = Array.from({ length: 20 }, (_, i) =>
+      newJob({ name, concurrencyKey: 'k', priority: 9, runAt: T0 + 3_600_000 + i }),
+    );
+    const due = [3, 1, 1].map((priority, i) =>
+      newJob({ name, concurrencyKey: 'k', priority, runAt: T0 - 10 + i }),
+    );
+    const other = newJob({ name, concurrencyKey: 'other', priority: 2, runAt: T0 });
+    await storage.enqueueMany([...later, ...due, other]);
+    const claim = (limit: number, now = T0) =>
+      storage.claim({
+        names: [name],
+        flow: [{ name, concurrency: 2 }],
+        ownerId: 'w',
+        leaseToken: `t${limit}`,
+        limit,
+        now,
+        leaseExpiresAt: now + 30_000,
+      });
+    // By priority (rounds order jobs of one priority); k's second 1 waits for a slot of k.
+    expect((await claim(10)).map((job) => job.id)).toEqual([due[0]!.id, other.id, due[1]!.id]);
+    expect(await claim(10)).toEqual([]);
+  });
+
+  it('records one start per started job of a rate-limited name and forgets the group’s starts no window counts', async () => {
+    const filename = tempFile();
+    const storage = await open(filename);
+    const name = 'rated';
+    await storage.enqueueMany([
+      ...Array.from({ length: 4 }, (_, i) =>
+        newJob({ name, rateLimitKey: 'k', runAt: T0 - 10 + i }),
+      ),
+      newJob({ name, runAt: T0 - 20 }),
+    ]);
+    const rules: FlowRule[] = [{ name, rateLimit: { limit: 2, periodMs: 1_000 } }];
+    const claim = (now: number) =>
+      storage.claim({
+        names: [name],
+        flow: rules,
+        ownerId: 'w',
+        leaseToken: `t${now}`,
+        limit: 10,
+        now,
+        leaseExpiresAt: now + 30_000,
+      });
+    const db = new Database(filename, { readonly: true });
+    cleanups.push(() => void db.close());
+    const starts = () =>
+      db
+        .prepare('SELECT key, started_at AS at FROM reseolio_rate_limit_starts ORDER BY key, at')
+        .all();
+    expect(await claim(T0)).toHaveLength(3);
+    // The null group is key ''.
+    expect(starts()).toEqual([
+      { key: '', at: T0 },
+      { key: 'k', at: T0 },
+      { key: 'k', at: T0 },
+    ]);
+    expect(await claim(T0 + 999)).toEqual([]);
+    expect(await claim(T0 + 1_000)).toHaveLength(2);
+    expect(starts()).toEqual([
+      { key: '', at: T0 },
+      { key: 'k', at: T0 + 1_000 },
+      { key: 'k', at: T0 + 1_000 },
+    ]);
+  });
+
   it('sets WAL, busy_timeout and synchronous=NORMAL on the connection', async () => {
     const database = new Database(tempFile());
     cleanups.push(() => void database.close());
@@ -342,12 +542,14 @@ describe('SqliteStorage', () => {
       crossProcessNotify: false,
       multiProcess: false,
       leasedEnqueue: true,
+      flowControl: true,
     });
     const file = await open(tempFile());
     expect(file.capabilities).toEqual({
       crossProcessNotify: true,
       multiProcess: true,
       leasedEnqueue: true,
+      flowControl: true,
     });
   });
 
@@ -436,6 +638,64 @@ describe('several processes on one file', () => {
     ];
     expect(done).toHaveLength(1200);
     expect(done.every((job) => job.attempt === 1)).toBe(true);
+  }, 60_000);
+
+  it('three processes claiming a concurrency-limited name at once never exceed a group’s limit', async () => {
+    const filename = tempFile();
+    const storage = await open(filename);
+    const [name, limit, keys, perKey] = ['multi-process:flow', 2, ['a', 'b', 'c', 'd'], 150];
+    const jobs = keys.flatMap((key) =>
+      Array.from({ length: perKey }, (_, i) =>
+        newJob({ name, concurrencyKey: key, createdAt: T0 + i, runAt: T0 + i }),
+      ),
+    );
+    await storage.enqueueMany(jobs);
+    // The audit, from the database itself: each time a job of the name starts running, the
+    // live running jobs of its group (itself and every earlier lease of the same claim
+    // included), counted inside the claiming transaction.
+    const audit = new Database(filename);
+    cleanups.push(() => void audit.close());
+    audit.exec(`
+      CREATE TABLE flow_audit (key TEXT, running INTEGER);
+      CREATE TRIGGER flow_audit AFTER UPDATE OF status ON reseolio_jobs
+      WHEN NEW.status = 'running' AND NEW.name = '${name}'
+      BEGIN
+        INSERT INTO flow_audit SELECT NEW.concurrency_key, count(*) FROM reseolio_jobs
+        WHERE name = NEW.name AND concurrency_key IS NEW.concurrency_key
+          AND status = 'running' AND lease_expires_at >= NEW.started_at;
+      END;`);
+
+    const workers = [0, 1, 2].map((i) =>
+      startFixture('flow-claim-worker.mjs', [filename, name, String(limit), `process-${i}`], (c) =>
+        cleanups.push(c),
+      ),
+    );
+    await Promise.all(workers.map((worker) => lineFrom(worker, (line) => line === 'ready')));
+    for (const worker of workers) worker.stdin?.write('go\n');
+    const reports = await Promise.all(
+      workers.map(async (worker) => {
+        const line = await lineFrom(worker, (l) => l.startsWith('{'));
+        expect(await exited(worker)).toBe(0);
+        return JSON.parse(line) as { claimed: string[]; rejectedAcks: number };
+      }),
+    );
+
+    const claimed = reports.flatMap((report) => report.claimed);
+    expect(reports.map((report) => report.rejectedAcks)).toEqual([0, 0, 0]);
+    expect(claimed.sort()).toEqual(jobs.map((job) => job.id).sort());
+    const peaks = Object.fromEntries(
+      audit
+        .prepare('SELECT key, max(running) AS peak FROM flow_audit GROUP BY key ORDER BY key')
+        .all()
+        .map((row) => {
+          const { key, peak } = row as { key: string; peak: number };
+          return [key, peak];
+        }),
+    );
+    // Every group reached its limit (the processes contended) and none went past it.
+    expect(peaks).toEqual({ a: limit, b: limit, c: limit, d: limit });
+    expect(audit.prepare('SELECT count(*) FROM flow_audit').pluck().get()).toBe(jobs.length);
+    expect(reports.filter((report) => report.claimed.length > 0).length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it('three processes firing the same 200 ticks fire each exactly once', async () => {

@@ -31,7 +31,9 @@ export function registerInvoice(reseolio: Reseolio, { repo, faults }: ShopDeps) 
       await repo.saveInvoice({ orderId, number, html, createdAt: Date.now() });
       return { url: `/invoices/${orderId}`, number, amountCents: order.amountCents };
     },
-    { timeoutMs: 60_000 },
+    // Pattern 7, priority: a customer is waiting for this on the page, so it goes before
+    // queued background work (emails, webhooks, images: priority 0).
+    { timeoutMs: 60_000, priority: 10 },
   );
   return { generateInvoice };
 }

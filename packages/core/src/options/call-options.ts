@@ -1,7 +1,7 @@
-import { describeValue } from '../describe-value.ts';
 import { ReseolioValidationError } from '../errors.ts';
 import { CALL_OPTION_KEYS, type CallOptions } from '../types.ts';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_TIME_MS } from './bounds.ts';
+import { MAX_TIME_MS } from './bounds.ts';
+import { validatePriority } from './flow-options.ts';
 import {
   assertKnownKeys,
   assertPlainObject,
@@ -9,7 +9,7 @@ import {
   invalid,
   isIntegerIn,
   isPlainObject,
-  unstorableText,
+  storableKey,
 } from './validators.ts';
 
 /**
@@ -21,8 +21,11 @@ import {
 export function validateCallOptions(options: CallOptions): CallOptions {
   assertPlainObject(options, 'call options');
   assertKnownKeys(options as Record<string, unknown>, CALL_OPTION_KEYS, 'call option');
-  const { idempotencyKey, delayMs, runAt } = options;
+  const { idempotencyKey, delayMs, runAt, priority, concurrencyKey, rateLimitKey } = options;
   if (idempotencyKey !== undefined) validateIdempotencyKey(idempotencyKey);
+  if (priority !== undefined) validatePriority(priority, 'call options');
+  if (concurrencyKey !== undefined) storableKey(concurrencyKey, 'concurrencyKey', 'call options');
+  if (rateLimitKey !== undefined) storableKey(rateLimitKey, 'rateLimitKey', 'call options');
   if (delayMs !== undefined) integer(options, 'delayMs', 0, 0, MAX_TIME_MS, 'call options');
   if (runAt !== undefined) {
     // Fractions are refused rather than truncated: storage keeps whole milliseconds, and a
@@ -68,26 +71,16 @@ export function runAtOf(options: CallOptions, now: number): number {
 }
 
 /**
- * Idempotency keys are compared by storage, so a key must mean the same on every adapter.
- * PostgreSQL cannot store NUL in text, and its driver encodes an unpaired surrogate as U+FFFD,
- * which makes distinct keys equal ('\uD800' and '\uDBFF' would be one job); SQLite keeps
- * both as given. Refusing them here gives one answer everywhere.
+ * Idempotency keys are compared by storage, so a key must mean the same on every adapter
+ * (see {@link storableKey}).
  */
 function validateIdempotencyKey(key: unknown): void {
-  const expected =
-    `a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, without NUL ` +
-    'or unpaired surrogates: build keys from ids you control, such as "charge-" + the order id';
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw invalid('idempotencyKey', key, expected, 'call options');
-  }
-  const problem = unstorableText(key);
-  if (problem !== undefined) {
-    throw new ReseolioValidationError(
-      `Invalid call options "idempotencyKey": got ${describeValue(key)}, which ${problem}. ` +
-        `Expected ${expected}.`,
-      'RESEOLIO_INVALID_OPTION',
-    );
-  }
+  storableKey(
+    key,
+    'idempotencyKey',
+    'call options',
+    'build keys from ids you control, such as "charge-" + the order id',
+  );
 }
 
 /**

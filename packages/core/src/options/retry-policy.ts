@@ -1,5 +1,7 @@
 import {
   type BackoffKind,
+  type DurableOptions,
+  FLOW_OPTION_KEYS,
   RETRY_OPTION_KEYS,
   type ResolvedRetryPolicy,
   type RetryOptions,
@@ -55,10 +57,17 @@ export function resolveRetryPolicy(
   return policy;
 }
 
-/** Validates registration options (retry keys only). */
-export function validateDurableOptions(options: unknown): RetryOptions {
+/**
+ * Checks that registration options are a plain object of known keys (retry and flow keys);
+ * their values are checked as the policy and the flow settings are resolved.
+ */
+export function validateDurableOptions(options: unknown): DurableOptions {
   if (options === undefined) return {};
   assertPlainObject(options, 'durable() options');
-  assertKnownKeys(options as Record<string, unknown>, RETRY_OPTION_KEYS, 'durable() option');
-  return options as RetryOptions;
+  assertKnownKeys(
+    options as Record<string, unknown>,
+    [...RETRY_OPTION_KEYS, ...FLOW_OPTION_KEYS],
+    'durable() option',
+  );
+  return options as DurableOptions;
 }

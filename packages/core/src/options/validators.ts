@@ -1,5 +1,6 @@
 import { describeValue } from '../describe-value.ts';
 import { ReseolioValidationError } from '../errors.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from './bounds.ts';
 
 /**
  * The checks every option parser is built from: plain objects, known keys, integers in a range,
@@ -86,4 +87,38 @@ export function assertKnownKeys(
       );
     }
   }
+}
+
+/**
+ * A key storage compares (an idempotency key, a concurrency or rate-limit group): a non-empty
+ * string of at most {@link MAX_IDEMPOTENCY_KEY_LENGTH} characters that every adapter stores as
+ * given. PostgreSQL cannot store NUL in text, and its driver encodes an unpaired surrogate as
+ * U+FFFD, which makes distinct keys equal ('\uD800' and '\uDBFF' would be one); SQLite keeps
+ * both. Refusing them gives one answer everywhere. Returns the key.
+ */
+export function storableKey(
+  value: unknown,
+  key: string,
+  where: string,
+  hint = 'build keys from ids you control, such as a customer id',
+): string {
+  const expected =
+    `a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, without NUL ` +
+    `or unpaired surrogates: ${hint}`;
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_IDEMPOTENCY_KEY_LENGTH
+  ) {
+    throw invalid(key, value, expected, where);
+  }
+  const problem = unstorableText(value);
+  if (problem !== undefined) {
+    throw new ReseolioValidationError(
+      `Invalid ${where} "${key}": got ${describeValue(value)}, which ${problem}. ` +
+        `Expected ${expected}.`,
+      'RESEOLIO_INVALID_OPTION',
+    );
+  }
+  return value;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { ReseolioError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
+import type { JobFlowFields } from '../options/flow-options.ts';
 import { FINAL_STATUSES, type NewJob } from '../storage/records.ts';
 import type { ScheduleRecord } from '../storage/schedule-records.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
@@ -29,6 +30,8 @@ export interface ScheduledFunction {
   /** The serialized retry policy every job of the function stores. */
   policyText(): string;
   maxAttempts(): number;
+  /** The priority and keys a run with these (serialized) arguments stores. */
+  flowFields(args: string): JobFlowFields;
 }
 
 export interface SchedulerDeps {
@@ -208,6 +211,7 @@ export function scheduleRun(
       'tick' in run ? `schedule:${schedule.id}:${new Date(run.tick).toISOString()}` : null,
     parentId: null,
     scheduleId: schedule.id,
+    ...fn.flowFields(schedule.args),
     createdAt: now,
     runAt: 'tick' in run ? run.tick : now,
   };

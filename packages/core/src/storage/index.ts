@@ -13,6 +13,15 @@ export {
   StorageError,
   type StorageErrorOptions,
 } from '../errors.ts';
+export {
+  type ConcurrencyGroupState,
+  claimOrder,
+  type FlowCandidate,
+  type FlowPlan,
+  type FlowPlanInput,
+  planFlowClaim,
+  type RateGroupState,
+} from './flow-plan.ts';
 export { MemoryStorage } from './memory-storage.ts';
 export type * from './records.ts';
 export { FINAL_STATUSES, insertedRecord } from './records.ts';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ReseolioStateError } from '../errors.ts';
+import { planFlowClaim } from './flow-plan.ts';
 import type {
   AckInput,
   AttemptFence,
@@ -64,6 +65,7 @@ export class MemoryStorage implements StorageAdapter {
     crossProcessNotify: false,
     multiProcess: false,
     leasedEnqueue: true,
+    flowControl: true,
   });
   #jobs = new Map<string, JobRecord>();
   #keys = new Map<string, string>();
@@ -72,6 +74,8 @@ export class MemoryStorage implements StorageAdapter {
   #steps = new Map<string, Map<string, StepRecord>>();
   #signals = new Map<string, StoredSignal[]>();
   #wakes = new Map<string, WakeCondition>();
+  /** Starts of rate-limited groups (by `name\0key`), oldest first, for `FlowRule.rateLimit`. */
+  #starts = new Map<string, number[]>();
   #events = new EventEmitter();
   #closed = false;
 
@@ -114,16 +118,48 @@ export class MemoryStorage implements StorageAdapter {
     this.#assertOpen();
     if (input.names.length === 0 || input.limit <= 0) return [];
     const names = new Set(input.names);
-    const due = [...this.#jobs.values()]
-      .filter(
-        (j) =>
-          (j.status === 'pending' || j.status === 'waiting') &&
-          j.runAt <= input.now &&
-          names.has(j.name),
-      )
-      .sort((a, b) => a.runAt - b.runAt || a.createdAt - b.createdAt || cmp(a.id, b.id))
-      .slice(0, input.limit);
-    for (const job of due) {
+    const rules = new Map((input.flow ?? []).map((rule) => [rule.name, rule]));
+    const due = [...this.#jobs.values()].filter(
+      (j) =>
+        (j.status === 'pending' || j.status === 'waiting') &&
+        j.runAt <= input.now &&
+        names.has(j.name),
+    );
+    const { take, readyAt } = planFlowClaim({
+      candidates: due,
+      rules,
+      limit: input.limit,
+      now: input.now,
+      concurrency: (name, key) => {
+        let running = 0;
+        let earliestLeaseExpiresAt: number | null = null;
+        for (const job of this.#jobs.values()) {
+          if (
+            job.name === name &&
+            job.concurrencyKey === key &&
+            job.status === 'running' &&
+            job.leaseExpiresAt !== null &&
+            job.leaseExpiresAt >= input.now
+          ) {
+            running += 1;
+            earliestLeaseExpiresAt = Math.min(
+              earliestLeaseExpiresAt ?? job.leaseExpiresAt,
+              job.leaseExpiresAt,
+            );
+          }
+        }
+        return { running, earliestLeaseExpiresAt };
+      },
+      rate: (name, key) => {
+        const periodMs = rules.get(name)?.rateLimit?.periodMs ?? 0;
+        const starts = (this.#starts.get(rateGroupOf(name, key)) ?? []).filter(
+          (at) => at > input.now - periodMs,
+        );
+        this.#starts.set(rateGroupOf(name, key), starts);
+        return { starts };
+      },
+    });
+    for (const job of take) {
       job.status = 'running';
       job.ownerId = input.ownerId;
       job.leaseToken = input.leaseToken;
@@ -132,8 +168,13 @@ export class MemoryStorage implements StorageAdapter {
       job.startedAt = input.now;
       job.waitingFor = null;
       this.#wakes.delete(job.id);
+      if (rules.get(job.name)?.rateLimit !== undefined) {
+        const group = rateGroupOf(job.name, job.rateLimitKey);
+        this.#starts.set(group, [...(this.#starts.get(group) ?? []), input.now]);
+      }
     }
-    return due.map((j) => ({ ...j }));
+    for (const [name, runAt] of readyAt) this.#emit({ type: 'ready', name, runAt });
+    return take.map((j) => ({ ...j }));
   }
 
   async heartbeat(input: HeartbeatInput): Promise<string[]> {
@@ -524,6 +565,10 @@ export class MemoryStorage implements StorageAdapter {
   #assertOpen(): void {
     if (this.#closed) throw new ReseolioStateError('This MemoryStorage is closed.');
   }
+}
+
+function rateGroupOf(name: string, key: string | null): string {
+  return key === null ? `${name}\u0000` : `${name}\u0000\u0000${key}`;
 }
 
 /** Every write on behalf of an attempt must match the claim that holds the lease. */

@@ -47,6 +47,12 @@ export interface JobRecord {
   parentId: string | null;
   /** The schedule whose tick (or trigger) made this job; null for a direct call. */
   scheduleId: string | null;
+  /** Claims take higher priorities first (an int4: -2147483648 to 2147483647). */
+  priority: number;
+  /** The job's concurrency group within its name (see `FlowRule.concurrency`); null is a group too. */
+  concurrencyKey: string | null;
+  /** The job's rate-limit group within its name (see `FlowRule.rateLimit`); null is a group too. */
+  rateLimitKey: string | null;
   /** The worker holding the lease while `running`; null in every other status. */
   ownerId: string | null;
   /**
@@ -88,6 +94,12 @@ export interface NewJob {
   parentId: string | null;
   /** The schedule that made this job; null for a direct call. */
   scheduleId: string | null;
+  /** Higher first; 0 unless the registration or the call set it. */
+  priority: number;
+  /** Set by the registration's `concurrency.key` or the call's `concurrencyKey`; else null. */
+  concurrencyKey: string | null;
+  /** Set by the registration's `rateLimit.key` or the call's `rateLimitKey`; else null. */
+  rateLimitKey: string | null;
   createdAt: number;
   runAt: number;
 }
@@ -132,6 +144,36 @@ export interface ClaimInput {
   limit: number;
   now: number;
   leaseExpiresAt: number;
+  /**
+   * The limits of some of `names` (at most one rule per name; names without one are claimed
+   * without limits). Only adapters with `capabilities.flowControl` receive it.
+   */
+  flow?: readonly FlowRule[] | undefined;
+}
+
+/**
+ * How many jobs of one name may start, as a claim must enforce it (see `StorageAdapter.claim`).
+ * Every rule is counted across all processes on the database, in groups: the jobs of `name`
+ * with the same key (`concurrencyKey` for `concurrency`, `rateLimitKey` for `rateLimit`; a null
+ * key is one group of its own).
+ */
+export interface FlowRule {
+  name: string;
+  /**
+   * At most this many jobs of a group running at once (1 or more). Counted: jobs `running`
+   * with a lease that holds (`leaseExpiresAt >= now`), so the slots of a process that died
+   * free when its lease expires; `waiting` jobs hold none.
+   */
+  concurrency?: number | undefined;
+  /**
+   * At most `limit` starts of a group in any `periodMs` window: a claim at `now` counts the
+   * starts (claims, retries included) stamped after `now - periodMs`, including any stamped
+   * later than `now` (by a process whose clock reads a few milliseconds ahead: nodes stamp
+   * with their estimate of the database's clock, so a claim must not miss the starts another
+   * node just made). Claims of a name with this rule record their starts; the adapter may
+   * forget a start once it is `periodMs` old.
+   */
+  rateLimit?: { limit: number; periodMs: number } | undefined;
 }
 
 export interface HeartbeatInput {

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { describeValue, redactUrl } from '../describe-value.ts';
 import { StorageConfigError } from '../errors.ts';
 import { MemoryStorage } from './memory-storage.ts';
-import type { StorageAdapter } from './storage.ts';
+import type { StorageAdapter, StorageCapabilities } from './storage.ts';
 import { type StorageProvider, schemeOf } from './storage-provider.ts';
 
 export interface ResolvedStorage {
@@ -175,7 +175,19 @@ type RequiredMethod = {
 const _everyMethodListed: Exclude<RequiredMethod, (typeof REQUIRED_METHODS)[number]> extends never
   ? true
   : false = true;
-const CAPABILITIES = ['crossProcessNotify', 'multiProcess', 'leasedEnqueue'] as const;
+const CAPABILITIES = [
+  'crossProcessNotify',
+  'multiProcess',
+  'leasedEnqueue',
+  'flowControl',
+] as const satisfies readonly (keyof StorageCapabilities)[];
+// Compile-time: the list names every capability.
+const _everyCapabilityListed: Exclude<
+  keyof StorageCapabilities,
+  (typeof CAPABILITIES)[number]
+> extends never
+  ? true
+  : false = true;
 
 export function assertAdapter(value: unknown): asserts value is StorageAdapter {
   const adapter = value as Partial<Record<string, unknown>> | null | undefined;

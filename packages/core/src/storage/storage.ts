@@ -45,6 +45,11 @@ export interface StorageCapabilities {
    * engine never passes `lease`, and every job waits for a claim.
    */
   readonly leasedEnqueue: boolean;
+  /**
+   * `claim` enforces `ClaimInput.flow` (per-key concurrency and rate limits, fair across
+   * keys). Without it the engine refuses to start with functions that declare limits.
+   */
+  readonly flowControl: boolean;
 }
 
 /** Per-call options for `enqueue`. */
@@ -108,9 +113,26 @@ export interface StorageAdapter {
   enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
   /**
    * Takes up to `limit` `pending` or `waiting` jobs whose `runAt <= now` and whose name is in
-   * `names`, oldest `runAt` first, then in creation order, and leases them: `running`,
-   * `ownerId`, `leaseToken`, `leaseExpiresAt`, `attempt + 1`, `startedAt = now`,
-   * `waitingFor` null. Two claimers never receive the same job.
+   * `names`, and leases them: `running`, `ownerId`, `leaseToken`, `leaseExpiresAt`,
+   * `attempt + 1`, `startedAt = now`, `waitingFor` null. Two claimers never receive the same
+   * job.
+   *
+   * Order: higher `priority` first, then oldest `runAt`, then creation order.
+   *
+   * With `flow` rules (adapters with `capabilities.flowControl`), a job of a ruled name is
+   * taken only while its groups stay within the rule, counting the jobs this claim takes (see
+   * {@link FlowRule}); the check and the lease are one atomic step, so concurrent claimers on
+   * any number of processes never exceed a limit together. A group at its limit never holds
+   * back other groups or names. Among the groups of a ruled name (its `concurrencyKey`
+   * groups, or its `rateLimitKey` groups when it has only a rate limit) the claim is fair:
+   * each job gets a round, its place among the jobs of its group the claim may take (1 for
+   * the first), and the order is priority, then round, then `runAt`, then creation; jobs of
+   * names without a rule are in round 1. When due jobs of a ruled name are left behind
+   * because of a rule (not because of `limit`), the adapter announces `ready` for that name
+   * to this process's subscribers at the earliest time one of them could start if nothing
+   * else changed: the earliest `leaseExpiresAt + 1` of a full group's running jobs, the
+   * oldest counted start `+ periodMs` of a full rate group (the later of the two when both
+   * are full).
    */
   claim(input: ClaimInput): Promise<JobRecord[]>;
   /** Extends the leases whose fence still matches; returns the ids it extended. */

@@ -7,9 +7,10 @@ import {
   PayloadTooLargeError,
   type ReseolioError,
 } from '../errors.ts';
+import type { FlowSettings } from '../options/flow-options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
-import type { AckInput, AttemptFence } from '../storage/records.ts';
+import type { AckInput, AttemptFence, FlowRule } from '../storage/records.ts';
 import type { ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
 import { SuspendRequest } from '../workflow/suspension.ts';
 import { encodeWaitingFor } from '../workflow/waiting-for.ts';
@@ -25,6 +26,10 @@ export interface Registration {
   handler: (...args: unknown[]) => unknown;
   /** The registration's retry policy, defaults applied (scheduled runs store it). */
   policy: Readonly<ResolvedRetryPolicy>;
+  /** Priority and limits; jobs made here store the priority and keys. */
+  flow: FlowSettings;
+  /** The limits claims enforce for this name; undefined when it has none. */
+  rule: FlowRule | undefined;
 }
 
 /**

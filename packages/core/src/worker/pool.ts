@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import { JobCancelledError, LeaseExpiredError, ReseolioError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
-import type { EnqueueResult, JobRecord, NewJob } from '../storage/records.ts';
+import type { EnqueueResult, FlowRule, JobRecord, NewJob } from '../storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from '../storage/storage.ts';
 import type { ReseolioEvents } from '../types.ts';
 import { AckBatcher } from './ack-batcher.ts';
@@ -69,6 +69,8 @@ export class WorkerPool {
   readonly #due: DueTimer;
   #pollTimer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** The last claim carried flow rules (some registered function has limits). */
+  #limited = false;
   /** The async context the pool was started in; local runs start their jobs in it. */
   readonly #scope = new AsyncResource('ReseolioWorkerPool');
 
@@ -125,6 +127,10 @@ export class WorkerPool {
     this.#due = new DueTimer(clock, () => this.wake());
   }
 
+  get storage(): StorageAdapter {
+    return this.#deps.storage;
+  }
+
   get runningCount(): number {
     return this.#attempts.size;
   }
@@ -153,10 +159,15 @@ export class WorkerPool {
     else this.#due.wakeAt(runAt);
   }
 
-  /** A job finished somewhere; if it was cancelled while running here, stop it. */
+  /**
+   * A job finished somewhere; if it was cancelled while running here, stop it. With limited
+   * functions registered, a finished job may have freed a slot of a group our last claim found
+   * full, so claim again (coalesced; not when the last claim left nothing behind).
+   */
   onFinished(jobId: string, status: string): void {
     const attempt = this.#attempts.latestOf(jobId);
     if (attempt && status === 'cancelled') settle(attempt, new JobCancelledError(jobId));
+    if (this.#limited && !this.#claims.mayHaveWork) this.wake();
   }
 
   /**
@@ -219,6 +230,8 @@ export class WorkerPool {
       this.#claims.mayHaveWork ||
       !storage.capabilities.leasedEnqueue ||
       !registry.has(name) ||
+      // A limited function's jobs start only through claims, which count its groups.
+      registry.get(name)?.rule !== undefined ||
       this.#slots.free() <= 0
     ) {
       return undefined;
@@ -297,8 +310,14 @@ export class WorkerPool {
     const { storage, options, registry, clock } = this.#deps;
     if (registry.size === 0) return Promise.resolve(undefined);
     const now = clock.now();
+    const flow: FlowRule[] = [];
+    for (const registration of registry.values()) {
+      if (registration.rule !== undefined) flow.push(registration.rule);
+    }
+    this.#limited = flow.length > 0;
     return storage.claim({
       names: [...registry.keys()],
+      flow,
       ownerId: options.workerId,
       // A fresh fence for every claim: (job id, token) is never handed out twice, even when a
       // database crash undoes this claim and the same job is claimed again by us.
@@ -356,7 +375,11 @@ export class WorkerPool {
       this.#slots.give();
     }
     this.#attempts.delete(attempt);
-    this.#claims.slotFreed();
+    // A limited function's attempt frees a slot of its group, whatever its outcome (a retry
+    // or a suspension announces only its later due time): jobs of the group that the last
+    // claim left behind may start now.
+    if (this.#deps.registry.get(attempt.record.name)?.rule !== undefined) this.#claims.wake();
+    else this.#claims.slotFreed();
   }
 
   #reportError(message: string, error: unknown): void {

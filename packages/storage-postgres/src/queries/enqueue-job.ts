@@ -49,7 +49,7 @@ export async function enqueueJob(
   );
 }
 
-/** `$1`…`$10` of both inserts. */
+/** `$1`…`$13` of both inserts. */
 function jobValues(job: NewJob): unknown[] {
   return [
     job.id,
@@ -62,6 +62,9 @@ function jobValues(job: NewJob): unknown[] {
     job.createdAt,
     job.runAt,
     job.scheduleId,
+    job.priority,
+    job.concurrencyKey,
+    job.rateLimitKey,
   ];
 }
 
@@ -69,12 +72,13 @@ function pendingInsert(names: SchemaNames, job: NewJob): [string, unknown[]] {
   const insert = `
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, created_at, run_at, schedule_id)
-      VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9, $10)
+        idempotency_key, parent_id, created_at, run_at, schedule_id, priority,
+        concurrency_key, rate_limit_key)
+      VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13)
       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id, name, status, run_at
     )
-    SELECT ${announceSql('$11', 'inserted')} AS announced FROM inserted`;
+    SELECT ${announceSql('$14', 'inserted')} AS announced FROM inserted`;
   return [insert, [...jobValues(job), names.channel]];
 }
 
@@ -85,9 +89,10 @@ function pendingInsert(names: SchemaNames, job: NewJob): [string, unknown[]] {
 function leasedInsert(names: SchemaNames, job: NewJob, lease: EnqueueLease): [string, unknown[]] {
   const insert = `
     INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
-      idempotency_key, parent_id, created_at, run_at, schedule_id, owner_id, lease_token,
-      lease_expires_at, started_at)
-    VALUES ($1, $2, 'running', $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $8)
+      idempotency_key, parent_id, created_at, run_at, schedule_id, priority, concurrency_key,
+      rate_limit_key, owner_id, lease_token, lease_expires_at, started_at)
+    VALUES ($1, $2, 'running', $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+      $16, $8)
     ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id`;
   return [insert, [...jobValues(job), lease.ownerId, lease.leaseToken, lease.leaseExpiresAt]];

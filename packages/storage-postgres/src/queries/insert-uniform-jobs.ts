@@ -37,6 +37,11 @@ export function isUniformUnkeyed(jobs: readonly NewJob[]): boolean {
  * No ON CONFLICT: without idempotency keys nothing can conflict but a duplicate id, which is a
  * bug worth an error. The statement is atomic. One `ready` notification announces the batch
  * at its earliest `run_at`, sent with the commit.
+ *
+ * Priority and the flow keys (0006) may differ per job without leaving this path: each is sent
+ * as one shared value when the whole batch agrees on it (the common case, so a plain batch
+ * pays nothing for them), else as one more array, whose elements then win (`coalesce`: a
+ * priority is never null, and when the keys travel as an array, the shared value is null).
  */
 export async function insertUniformJobs(
   exec: SqlExecutor,
@@ -56,15 +61,21 @@ export async function insertUniformJobs(
     runAt[i] = job.runAt;
     if (job.runAt < earliest) earliest = job.runAt;
   });
+  const priority = shared(jobs, (job) => job.priority);
+  const concurrencyKey = shared(jobs, (job) => job.concurrencyKey);
+  const rateLimitKey = shared(jobs, (job) => job.rateLimitKey);
   await exec(
     `
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
-        idempotency_key, parent_id, schedule_id, created_at, run_at)
+        idempotency_key, parent_id, schedule_id, priority, concurrency_key, rate_limit_key,
+        created_at, run_at)
       SELECT input.id, $5, 'pending', input.args, $6, 0, $7, NULL, $8::uuid, $11::text,
-        input.created_at, input.run_at
-      FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])
-        AS input(id, args, created_at, run_at)
+        coalesce(input.priority, $12::integer), coalesce(input.concurrency_key, $14::text),
+        coalesce(input.rate_limit_key, $16::text), input.created_at, input.run_at
+      FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $13::integer[],
+          $15::text[], $17::text[])
+        AS input(id, args, created_at, run_at, priority, concurrency_key, rate_limit_key)
     )
     SELECT pg_notify($9, json_build_object('type', 'ready', 'name', $5::text,
       'runAt', $10::bigint)::text)`,
@@ -80,7 +91,22 @@ export async function insertUniformJobs(
       names.channel,
       earliest,
       first.scheduleId,
+      ...priority,
+      ...concurrencyKey,
+      ...rateLimitKey,
     ],
   );
   return earliest;
+}
+
+/**
+ * A column's parameters: `[value, null]` when every job has the same value, else
+ * `[null, values]` (a NULL array unnests as nulls, so the shared value is used).
+ */
+function shared<T>(jobs: readonly NewJob[], get: (job: NewJob) => T): [T | null, T[] | null] {
+  const first = get(jobs[0]!);
+  for (const job of jobs) {
+    if (get(job) !== first) return [null, jobs.map(get)];
+  }
+  return [first, null];
 }

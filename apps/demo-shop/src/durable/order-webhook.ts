@@ -11,13 +11,6 @@ export function signWebhook(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-/** The group a delivery's limits count in: its receiver (the demo has one, its own). */
-export function receiverOf(_orderId: string, _type: OrderEventType): string {
-  return OWN_RECEIVER;
-}
-
-export const OWN_RECEIVER = 'shop-receiver';
-
 export function verifyWebhook(secret: string, body: string, signature: unknown): boolean {
   if (typeof signature !== 'string') return false;
   const expected = Buffer.from(signWebhook(secret, body));
@@ -76,13 +69,6 @@ export function registerOrderWebhook(reseolio: Reseolio, { repo, webhook }: Shop
       initialDelayMs: 500,
       maxDelayMs: 8_000,
       timeoutMs: 5_000,
-      // Pattern 7, flow control: be a good citizen towards each receiver, across every shop
-      // process. At most 2 deliveries in flight and 20 started per second per receiver; a
-      // slow receiver holds back only its own deliveries. The key is computed when the
-      // delivery is enqueued, from the arguments: a shop with a receiver per merchant would
-      // return the merchant here. The demo has one receiver, its own.
-      concurrency: { limit: 2, key: receiverOf },
-      rateLimit: { limit: 20, periodMs: 1_000, key: receiverOf },
     },
   );
   return { deliverOrderWebhook };

@@ -18,7 +18,18 @@ export function registerProductImages(reseolio: Reseolio, { repo, images }: Shop
       await repo.saveImage({ productId, size, svg, createdAt: Date.now() });
       return { size, url: `/images/${productId}/${size}.svg` };
     },
-    { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 2_000, timeoutMs: 15_000 },
+    {
+      maxAttempts: 5,
+      initialDelayMs: 250,
+      maxDelayMs: 2_000,
+      timeoutMs: 15_000,
+      // Pattern 7, flow control, counted across every shop process: at most 2 renditions of
+      // one product at a time (a product's photo is read once per rendition), and the image
+      // service's quota of 10 starts a second in all. Jobs over a limit wait, none is dropped;
+      // one product with many photos never holds back another's.
+      concurrency: { limit: 2, key: (productId) => productId },
+      rateLimit: { limit: 10, periodMs: 1_000 },
+    },
   );
 
   const processProductImages = reseolio.durable(

@@ -108,8 +108,9 @@ describe.each(PROCESS_BACKENDS)('flow control on $backend', ({ backend, fresh })
     node.child.kill('SIGKILL');
     await next.result(30_000);
     const startedAfterMs = starts[0]!.at - killedAt;
-    // The lease is 2,000 ms; one second of slack for a loaded machine.
-    expect(startedAfterMs).toBeLessThan(3_000);
+    // The lease is 2,000 ms (the key's slots free when it lapses); two seconds of slack for a
+    // loaded machine's timers. The measured delay is printed below.
+    expect(startedAfterMs).toBeLessThan(4_000);
     console.info(
       `${backend}: the key's next job started ${startedAfterMs} ms after the kill (lease 2,000 ms)`,
     );

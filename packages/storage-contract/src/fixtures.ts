@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { AckInput, AttemptFence, JobRecord, NewJob, StorageAdapter } from 'reseolio/storage';
+import type {
+  AckInput,
+  AttemptFence,
+  ClaimInput,
+  FlowRule,
+  JobRecord,
+  NewJob,
+  StorageAdapter,
+} from 'reseolio/storage';
 
 /** The fake clock: storage never reads time, so every test passes offsets from this instant. */
 export const T0 = 1_700_000_000_000;
@@ -154,4 +162,15 @@ export function fenceOf(job: JobRecord): AttemptFence {
     throw new Error(`job ${job.id} is not running under a lease token`);
   }
   return { id: job.id, leaseToken: job.leaseToken };
+}
+
+/** A claim of `names` under `flow` rules at `now` (T0), with a fresh fence and a full lease. */
+export function flowClaimInput(
+  names: readonly string[],
+  flow: readonly FlowRule[],
+  options: { limit?: number; now?: number; ownerId?: string; leaseExpiresAt?: number } = {},
+): ClaimInput {
+  const { limit = 10, now = T0, ownerId = 'w' } = options;
+  const leaseExpiresAt = options.leaseExpiresAt ?? now + LEASE_MS;
+  return { names, flow, limit, now, ownerId, leaseToken: newLeaseToken(), leaseExpiresAt };
 }

@@ -1,13 +1,13 @@
 import {
   compareWithReference,
   fenceOf,
+  flowClaimInput,
   LEASE_MS,
   newJob,
-  newLeaseToken,
   T0,
 } from '@reseolio/storage-contract';
 import pg from 'pg';
-import { type ClaimInput, type FlowRule, type JobRecord, MemoryStorage } from 'reseolio/storage';
+import { type FlowRule, type JobRecord, MemoryStorage } from 'reseolio/storage';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { loadMigrations, migrate } from '../src/migrate.ts';
 import type { PostgresStorage } from '../src/postgres-storage.ts';
@@ -32,16 +32,6 @@ async function open(schema: string, poolSize = 4): Promise<PostgresStorage> {
   closers.push(() => storage.close());
   await storage.init();
   return storage;
-}
-
-function claimInput(
-  names: readonly string[],
-  flow: readonly FlowRule[],
-  options: { limit?: number; now?: number; ownerId?: string; leaseExpiresAt?: number } = {},
-): ClaimInput {
-  const { limit = 10, now = T0, ownerId = 'w' } = options;
-  const leaseExpiresAt = options.leaseExpiresAt ?? now + LEASE_MS;
-  return { names, flow, limit, now, ownerId, leaseToken: newLeaseToken(), leaseExpiresAt };
 }
 
 /** Inserts `count` rows straight into the jobs table (a fixture, not an engine path). */
@@ -106,12 +96,12 @@ describe('priorities and flow rules on PostgreSQL', () => {
     // A new job of priority 1 goes first, though it is the youngest; then the old ones in order.
     const urgent = newJob({ name, priority: 1, runAt: T0 });
     await storage.enqueue(urgent);
-    const [first] = await storage.claim(claimInput([name], [], { limit: 1 }));
+    const [first] = await storage.claim(flowClaimInput([name], [], { limit: 1 }));
     expect(first).toMatchObject({ id: urgent.id, priority: 1 });
     // The old jobs are one null-key group for a flow claim.
-    const flow = await storage.claim(claimInput([name], [{ name, concurrency: 2 }]));
+    const flow = await storage.claim(flowClaimInput([name], [{ name, concurrency: 2 }]));
     expect(flow.map((j) => j.id)).toEqual([olds[0]!.id]);
-    expect(await storage.claim(claimInput([name], []))).toMatchObject([{ id: olds[1]!.id }]);
+    expect(await storage.claim(flowClaimInput([name], []))).toMatchObject([{ id: olds[1]!.id }]);
   });
 
   it('every insert path stores priority and the keys', async ({ task }) => {
@@ -215,7 +205,7 @@ describe('priorities and flow rules on PostgreSQL', () => {
     const one = await claimPlan(schema, { now: T0, names: [name], limit: 10 });
     expect(one.updated).toBe(1);
     expect(one.buffers).toBeLessThan(100);
-    expect((await storage.claim(claimInput([name], [])))[0]?.id).toBe(due.id);
+    expect((await storage.claim(flowClaimInput([name], [])))[0]?.id).toBe(due.id);
 
     // A flow claim of the same name, whose 100,000 waiting jobs each have their own
     // concurrency key: the due scan sees no due row, so no cell is walked.
@@ -250,7 +240,7 @@ describe('priorities and flow rules on PostgreSQL', () => {
       runAt: `${T0} - 100000 + g`,
       key: "'big'",
     });
-    const [running] = await storage.claim(claimInput([name], rules, { limit: 1 }));
+    const [running] = await storage.claim(flowClaimInput([name], rules, { limit: 1 }));
     expect(running?.concurrencyKey).toBe('big');
     // Plain jobs of another name, due before the small groups: the scan's budget is spent on
     // them too.
@@ -277,7 +267,7 @@ describe('priorities and flow rules on PostgreSQL', () => {
     expect(buffers.jobs_due_flow_idx).toBeLessThan(80);
     // Through the adapter, with plain names in the same claim: the plain jobs and the small
     // groups share the claim by the contract's order (the plain ones are older).
-    const both = await storage.claim(claimInput([name, 'plain'], rules, { limit: 4 }));
+    const both = await storage.claim(flowClaimInput([name, 'plain'], rules, { limit: 4 }));
     expect(both.map((j) => j.name)).toEqual(['plain', 'plain', 'plain', 'plain']);
   });
 
@@ -321,7 +311,9 @@ describe('priorities and flow rules on PostgreSQL', () => {
       const [, ...batches] = await Promise.all([
         Promise.all(urgent.map((job) => storage.enqueue(job))),
         ...claimers.map((claimer, i) =>
-          claimer.claim(claimInput([limited, rated], rules, { now, limit: 3, ownerId: `w${i}` })),
+          claimer.claim(
+            flowClaimInput([limited, rated], rules, { now, limit: 3, ownerId: `w${i}` }),
+          ),
         ),
       ]);
       claimedTotal += batches.flat().length;

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { JobRecord, JobState, JobStatus, StepRecord } from 'reseolio/storage';
+import type { FlowCandidate, JobRecord, JobState, JobStatus, StepRecord } from 'reseolio/storage';
 import { prepareScheduleStatements, type ScheduleStatements } from './schedule-statements.ts';
 
 /** Columns aliased to `JobRecord` fields, so rows need no mapping. */
@@ -159,16 +159,8 @@ export interface Statements extends ScheduleStatements {
   listSteps: Statement<[string], StepRecord>;
 }
 
-/** A due job as a flow claim plans it (a `FlowCandidate`). */
-export interface CandidateRow {
-  id: string;
-  name: string;
-  priority: number;
-  runAt: number;
-  createdAt: number;
-  concurrencyKey: string | null;
-  rateLimitKey: string | null;
-}
+/** A due job as a flow claim plans it: the columns `planFlowClaim` reads. */
+export type CandidateRow = FlowCandidate;
 
 /** The live running jobs of one concurrency group. */
 export interface RunningGroupRow {

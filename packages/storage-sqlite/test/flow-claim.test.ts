@@ -1,18 +1,12 @@
 import {
   compareWithReference,
+  flowClaimInput,
   LEASE_MS,
   newJob,
-  newLeaseToken,
   T0,
   timeOrderedId,
 } from '@reseolio/storage-contract';
-import {
-  type ClaimInput,
-  type FlowRule,
-  MemoryStorage,
-  type NewJob,
-  type StorageEvent,
-} from 'reseolio/storage';
+import { type FlowRule, MemoryStorage, type NewJob, type StorageEvent } from 'reseolio/storage';
 import { describe, expect, it } from 'vitest';
 import { createSqliteStorage, type SqliteStorage } from '../src/index.ts';
 import { useCleanups } from './cleanups.ts';
@@ -24,16 +18,6 @@ async function open(): Promise<SqliteStorage> {
   cleanups.push(() => storage.close());
   await storage.init();
   return storage;
-}
-
-function claimInput(
-  names: readonly string[],
-  flow: readonly FlowRule[],
-  options: { limit?: number; now?: number; ownerId?: string; leaseExpiresAt?: number } = {},
-): ClaimInput {
-  const { limit = 10, now = T0, ownerId = 'w' } = options;
-  const leaseExpiresAt = options.leaseExpiresAt ?? now + LEASE_MS;
-  return { names, flow, limit, now, ownerId, leaseToken: newLeaseToken(), leaseExpiresAt };
 }
 
 /** `count` due jobs of `name` and concurrency key `key`, one ms apart from `from` on. */
@@ -58,12 +42,14 @@ describe('the flow claim’s discovery scan', () => {
       ...keyed(name, 'b', 10, T0 - 10),
     ]);
     for (let i = 0; i < 2; i++) {
-      const first = await storage.claim(claimInput([name], rules, { limit: 1, ownerId: 'first' }));
+      const first = await storage.claim(
+        flowClaimInput([name], rules, { limit: 1, ownerId: 'first' }),
+      );
       expect(first.map((job) => job.concurrencyKey)).toEqual(['a']);
     }
     const events: StorageEvent[] = [];
     await storage.subscribe((event) => events.push(event));
-    const claimed = await storage.claim(claimInput([name], rules, { now: T0 + 1 }));
+    const claimed = await storage.claim(flowClaimInput([name], rules, { now: T0 + 1 }));
     expect(claimed.map((job) => job.concurrencyKey)).toEqual(['b', 'b']);
     // Short of its limit: a's jobs were left behind by its rule, announced for its lease's end.
     await new Promise((resolve) => setImmediate(resolve));
@@ -83,7 +69,7 @@ describe('the flow claim’s discovery scan', () => {
     const g = [...keyed(name, 'g', 1, T0 - 1_000, 5), ...keyed(name, 'g', 40, T0 - 900)];
     const k = keyed(name, 'k', 1, T0 - 10);
     await storage.enqueueMany([...g, ...k]);
-    const claimed = await storage.claim(claimInput([name], rules, { limit: 2 }));
+    const claimed = await storage.claim(flowClaimInput([name], rules, { limit: 2 }));
     // Priority first, then round 1 of every group before round 2: g's priority-5 job, then k.
     expect(claimed.map((job) => job.id)).toEqual([g[0]!.id, k[0]!.id]);
   });
@@ -106,7 +92,7 @@ describe('the flow claim’s discovery scan', () => {
     cleanups.push(() => memory.close());
     await memory.enqueueMany(jobs);
     for (let step = 0; step < 30; step++) {
-      const input = claimInput([name], rules, { now: T0 + step, limit: 10 });
+      const input = flowClaimInput([name], rules, { now: T0 + step, limit: 10 });
       const fromSqlite = await storage.claim(input);
       const fromMemory = await memory.claim(input);
       expect(

@@ -72,6 +72,8 @@ export class JobFactory {
       idempotencyKey,
       parentId: inJob ? parent.jobId : null,
       scheduleId: null,
+      // Set by the tracing part (issue 16): the enqueuing span's context.
+      traceContext: null,
       priority,
       concurrencyKey,
       rateLimitKey,

@@ -5,7 +5,8 @@ import type { Row } from './sql-executor.ts';
 export const JOB_COLUMNS =
   'id, name, status, args, result, error, policy, attempt, max_attempts, idempotency_key, ' +
   'parent_id, schedule_id, priority, concurrency_key, rate_limit_key, owner_id, lease_token, ' +
-  'lease_expires_at, created_at, run_at, started_at, completed_at, waiting_for';
+  'lease_expires_at, created_at, run_at, started_at, completed_at, waiting_for, ' +
+  'trace_context, progress';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -51,5 +52,7 @@ export function toJobRecord(row: Row): JobRecord {
     startedAt: toNumberOrNull(row.started_at),
     completedAt: toNumberOrNull(row.completed_at),
     waitingFor: (row.waiting_for as string | null) ?? null,
+    traceContext: (row.trace_context as string | null) ?? null,
+    progress: (row.progress as string | null) ?? null,
   };
 }

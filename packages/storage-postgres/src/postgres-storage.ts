@@ -2,6 +2,9 @@ import type { Pool } from 'pg';
 import pg from 'pg';
 import {
   type AckInput,
+  type NameStats,
+  type ProgressInput,
+  type StatsInput,
   type ClaimInput,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
@@ -338,6 +341,14 @@ export class PostgresStorage implements StorageAdapter {
 
   listJobs(filter: JobFilter): Promise<JobRecord[]> {
     return this.#run('listJobs', () => listJobs(this.#exec, this.#names, filter));
+  }
+
+  async setProgress(_input: ProgressInput): Promise<boolean> {
+    throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
+  }
+
+  async stats(_input: StatsInput): Promise<NameStats[]> {
+    throw new Error('stats: not implemented yet (issue 16 skeleton)');
   }
 
   listSteps(jobId: string): Promise<StepRecord[]> {

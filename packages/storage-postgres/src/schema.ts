@@ -58,6 +58,10 @@ export const jobs = reseolioSchema.table(
     completedAt: bigint('completed_at', { mode: 'number' }),
     // While `waiting`: what for, as the engine serialized it (JobRecord.waitingFor).
     waitingFor: text('waiting_for'),
+    // The enqueuing span's W3C trace context, as the engine serialized it (JobRecord.traceContext).
+    traceContext: text('trace_context'),
+    // The last progress the handler reported, serialized (JobRecord.progress).
+    progress: text('progress'),
     // Adapter-private, set only while `waiting`: what wakes the job besides its run_at. The
     // topic of the signal it waits for, and whether a child's end wakes it.
     wakeTopic: text('wake_topic'),

@@ -40,6 +40,10 @@ export const jobs = sqliteTable(
     completedAt: integer('completed_at'),
     /** While `waiting`: what for, as the engine serialized it (`JobRecord.waitingFor`). */
     waitingFor: text('waiting_for'),
+    /** The enqueuing span's W3C trace context, as the engine serialized it (`JobRecord.traceContext`). */
+    traceContext: text('trace_context'),
+    /** The last progress the handler reported, serialized (`JobRecord.progress`). */
+    progress: text('progress'),
     /**
      * While `waiting`, what wakes the job besides its `run_at` (the suspension's
      * `WakeCondition`): a signal of `wake_topic`, or, when `wake_children` is 1, a child

@@ -3,6 +3,9 @@ import { and, asc, desc, eq, getTableColumns, inArray, type SQL } from 'drizzle-
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import {
   type AckInput,
+  type NameStats,
+  type ProgressInput,
+  type StatsInput,
   type ClaimInput,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
@@ -285,6 +288,14 @@ export class SqliteStorage implements StorageAdapter {
         .offset(filter.offset ?? 0)
         .all(),
     );
+  }
+
+  async setProgress(_input: ProgressInput): Promise<boolean> {
+    throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
+  }
+
+  async stats(_input: StatsInput): Promise<NameStats[]> {
+    throw new Error('stats: not implemented yet (issue 16 skeleton)');
   }
 
   async listSteps(jobId: string): Promise<StepRecord[]> {

@@ -7,7 +7,8 @@ const JOB = `id, name, status, args, result, error, policy, attempt,
   max_attempts AS maxAttempts, idempotency_key AS idempotencyKey, parent_id AS parentId,
   schedule_id AS scheduleId, owner_id AS ownerId, lease_token AS leaseToken, lease_expires_at AS leaseExpiresAt, created_at AS createdAt,
   run_at AS runAt, started_at AS startedAt, completed_at AS completedAt, waiting_for AS waitingFor,
-  priority, concurrency_key AS concurrencyKey, rate_limit_key AS rateLimitKey`;
+  priority, concurrency_key AS concurrencyKey, rate_limit_key AS rateLimitKey,
+  trace_context AS traceContext, progress`;
 
 /** Leaving `waiting`: what it waited for, and what would have woken it, cleared. */
 const NOT_WAITING = 'waiting_for = NULL, wake_topic = NULL, wake_children = NULL';
@@ -264,6 +265,8 @@ export function claimedRecord(
     startedAt: claim.now,
     completedAt: null,
     waitingFor: null,
+    traceContext: null, // TODO(issue 16 storage): read from the claimed row
+    progress: null, // TODO(issue 16 storage): read from the claimed row
   };
 }
 

@@ -207,6 +207,7 @@ export function scheduleRun(
     args: schedule.args,
     policy: fn.policyText(),
     maxAttempts: fn.maxAttempts(),
+    traceContext: null,
     idempotencyKey:
       'tick' in run ? `schedule:${schedule.id}:${new Date(run.tick).toISOString()}` : null,
     parentId: null,

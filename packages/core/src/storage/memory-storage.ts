@@ -11,8 +11,11 @@ import type {
   JobRecord,
   JobState,
   ListExpiredLeasesInput,
+  NameStats,
   NewJob,
+  ProgressInput,
   PurgeInput,
+  StatsInput,
   StorageEvent,
 } from './records.ts';
 import { FINAL_STATUSES, insertedRecord } from './records.ts';
@@ -366,6 +369,14 @@ export class MemoryStorage implements StorageAdapter {
       .sort((a, b) => cmp(b.id, a.id))
       .slice(offset, offset + (filter.limit ?? 100))
       .map((j) => ({ ...j }));
+  }
+
+  async setProgress(_input: ProgressInput): Promise<boolean> {
+    throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
+  }
+
+  async stats(_input: StatsInput): Promise<NameStats[]> {
+    throw new Error('stats: not implemented yet (issue 16 skeleton)');
   }
 
   async listSteps(jobId: string): Promise<StepRecord[]> {

@@ -77,6 +77,17 @@ export interface JobRecord {
    * null in every other status.
    */
   waitingFor: string | null;
+  /**
+   * The W3C trace context of the span that enqueued the job, as the engine serialized it
+   * (JSON of `{ traceparent, tracestate? }`, at most 1024 characters), so every attempt's span
+   * joins the enqueuer's trace on any process; null when no trace was active.
+   */
+  traceContext: string | null;
+  /**
+   * The last progress its handler reported (`reportProgress`), serialized by the engine; kept
+   * when the job ends and across retries; null before the first report.
+   */
+  progress: string | null;
 }
 
 /** What the engine asks storage to create. */
@@ -100,6 +111,8 @@ export interface NewJob {
   concurrencyKey: string | null;
   /** Set by the registration's `rateLimit.key` or the call's `rateLimitKey`; else null. */
   rateLimitKey: string | null;
+  /** See `JobRecord.traceContext`. */
+  traceContext: string | null;
   createdAt: number;
   runAt: number;
 }
@@ -122,6 +135,7 @@ export function insertedRecord(job: NewJob, lease?: EnqueueLease): JobRecord {
     startedAt: lease ? job.createdAt : null,
     completedAt: null,
     waitingFor: null,
+    progress: null,
   };
 }
 
@@ -299,4 +313,40 @@ export type StorageEvent =
        */
       outcome?: JobOutcome | undefined;
     }
+  | {
+      /**
+       * A running attempt stored a progress report (`setProgress`). Sent to other processes
+       * when the serialized progress fits the adapter's notification limit (PostgreSQL's
+       * 8000-byte payload); a listener that gets no `progress` reads the job.
+       */
+      type: 'progress';
+      jobId: string;
+      name: string;
+      progress?: string | undefined;
+    }
   | { type: 'resync' };
+
+/** A running attempt's progress report (`StorageAdapter.setProgress`). */
+export type ProgressInput = AttemptFence & {
+  /** The serialized progress (at most 8192 bytes; the engine enforces it). */
+  progress: string;
+  now: number;
+};
+
+/** What `stats` counts (`StorageAdapter.stats`). */
+export interface StatsInput {
+  /** Epoch ms: a job is due when `runAt <= now`. */
+  now: number;
+}
+
+/** The stored jobs of one name, counted by status (`StorageAdapter.stats`). */
+export interface NameStats {
+  name: string;
+  /** Jobs per status; every status is present, 0 when none. */
+  counts: Record<JobStatus, number>;
+  /**
+   * The `runAt` of the oldest due job that is not running: `pending`, or `waiting` whose
+   * `runAt <= now`. Null when there is none.
+   */
+  oldestDueRunAt: number | null;
+}

@@ -150,6 +150,8 @@ const REQUIRED_METHODS = [
   'getJob',
   'getJobStates',
   'listJobs',
+  'setProgress',
+  'stats',
   'listSteps',
   'recordStep',
   'signal',

@@ -1,6 +1,9 @@
 import type {
   AckInput,
   ClaimInput,
+  NameStats,
+  ProgressInput,
+  StatsInput,
   EnqueueResult,
   HeartbeatInput,
   JobFilter,
@@ -197,6 +200,18 @@ export interface StorageAdapter {
    * 100. An empty `status` array matches nothing.
    */
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
+
+  /**
+   * Stores a running attempt's progress, fenced on (id, leaseToken, `running`); false, with
+   * nothing changed, when the fence fails. Announces a `progress` event (to other processes
+   * with `capabilities.crossProcessNotify`).
+   */
+  setProgress(input: ProgressInput): Promise<boolean>;
+  /**
+   * Every name with at least one stored job, its jobs counted by status, and its oldest due
+   * job that is not running (see {@link NameStats}), in one aggregate read, ordered by name.
+   */
+  stats(input: StatsInput): Promise<NameStats[]>;
 
   /** Every recorded step of a job, in any order (empty for an unknown job). */
   listSteps(jobId: string): Promise<StepRecord[]>;

@@ -155,5 +155,7 @@ function pendingRecord(job: NewJob): JobRecord {
     startedAt: null,
     completedAt: null,
     waitingFor: null,
+    traceContext: job.traceContext,
+    progress: null,
   };
 }

@@ -1,0 +1,83 @@
+/**
+ * The metrics Reseolio records, one table for both ways out: the OpenTelemetry meter
+ * `reseolio` (names with dots, `unit` in UCUM) and the Prometheus text the framework packages
+ * serve at `/metrics` (`prometheus`: the name OpenTelemetry's own Prometheus exporter gives the
+ * same instrument, so one dashboard works with either). Labels are the same on both:
+ * `function` (the durable function's name), `outcome`, `status`.
+ */
+export const METRICS = Object.freeze({
+  /** Counter: jobs this process stored (deduplicated calls not counted). Labels: function. */
+  enqueued: {
+    name: 'reseolio.jobs.enqueued',
+    prometheus: 'reseolio_jobs_enqueued_total',
+    unit: '{job}',
+    description: 'Jobs enqueued.',
+  },
+  /**
+   * Counter: jobs that reached a final status through this process (its attempts, its sweeps
+   * of expired leases, its cancels). Labels: function, outcome (success | dead | cancelled).
+   */
+  completed: {
+    name: 'reseolio.jobs.completed',
+    prometheus: 'reseolio_jobs_completed_total',
+    unit: '{job}',
+    description: 'Jobs that reached a final status (success, dead or cancelled).',
+  },
+  /**
+   * Histogram: how long each attempt's handler ran, in seconds. Labels: function, outcome
+   * (success | failure | suspended).
+   */
+  attemptDuration: {
+    name: 'reseolio.attempt.duration',
+    prometheus: 'reseolio_attempt_duration_seconds',
+    unit: 's',
+    description: 'Duration of each attempt, from start to outcome.',
+  },
+  /** Histogram: from a job's due time (`runAt`) to its attempt's start, in seconds. Labels: function. */
+  attemptLag: {
+    name: 'reseolio.attempt.lag',
+    prometheus: 'reseolio_attempt_lag_seconds',
+    unit: 's',
+    description: 'Time from when an attempt was due to when it started.',
+  },
+  /** Observable gauge: stored jobs (all processes). Labels: function, status. */
+  jobs: {
+    name: 'reseolio.jobs',
+    prometheus: 'reseolio_jobs',
+    unit: '{job}',
+    description: 'Stored jobs by function and status.',
+  },
+  /**
+   * Observable gauge: age of the oldest due job that is not running (pending, or waiting past
+   * its wake time), in seconds; 0 when none. Labels: function.
+   */
+  oldestPendingAge: {
+    name: 'reseolio.jobs.oldest_pending.age',
+    prometheus: 'reseolio_jobs_oldest_pending_age_seconds',
+    unit: 's',
+    description: 'Age of the oldest due job not yet running.',
+  },
+  /** Observable gauge: this process's worker slots. Labels: state (busy | free). */
+  workerSlots: {
+    name: 'reseolio.worker.slots',
+    prometheus: 'reseolio_worker_slots',
+    unit: '{slot}',
+    description: "This process's worker slots, busy or free.",
+  },
+  /**
+   * Observable gauge: when this process's worker last heard from storage (a claim, a
+   * heartbeat), as Unix time in seconds. An alert on `time() - max(...)` finds dead workers.
+   */
+  workerLastSeen: {
+    name: 'reseolio.worker.last_seen',
+    prometheus: 'reseolio_worker_last_seen_seconds',
+    unit: 's',
+    description: "Unix time of this process's worker's last round trip to storage.",
+  },
+});
+
+/** How an attempt ended, as the `outcome` label of `reseolio.attempt.duration`. */
+export type AttemptOutcomeLabel = 'success' | 'failure' | 'suspended';
+
+/** How a job ended, as the `outcome` label of `reseolio.jobs.completed`. */
+export type CompletedOutcomeLabel = 'success' | 'dead' | 'cancelled';

@@ -2,9 +2,6 @@ import type { Pool } from 'pg';
 import pg from 'pg';
 import {
   type AckInput,
-  type NameStats,
-  type ProgressInput,
-  type StatsInput,
   type ClaimInput,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
@@ -18,7 +15,9 @@ import {
   type JobRecord,
   type JobState,
   type ListExpiredLeasesInput,
+  type NameStats,
   type NewJob,
+  type ProgressInput,
   type PurgeInput,
   type RecordStepInput,
   type RecordStepResult,
@@ -30,6 +29,7 @@ import {
   type ScheduleUpsertResult,
   type SignalInput,
   type SignalResult,
+  type StatsInput,
   type StepRecord,
   type StorageAdapter,
   type StorageCapabilities,

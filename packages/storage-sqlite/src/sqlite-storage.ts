@@ -3,9 +3,6 @@ import { and, asc, desc, eq, getTableColumns, inArray, type SQL } from 'drizzle-
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import {
   type AckInput,
-  type NameStats,
-  type ProgressInput,
-  type StatsInput,
   type ClaimInput,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
@@ -22,7 +19,9 @@ import {
   type JobRecord,
   type JobState,
   type ListExpiredLeasesInput,
+  type NameStats,
   type NewJob,
+  type ProgressInput,
   type PurgeInput,
   type RecordStepInput,
   type RecordStepResult,
@@ -34,6 +33,7 @@ import {
   type ScheduleUpsertResult,
   type SignalInput,
   type SignalResult,
+  type StatsInput,
   type StepRecord,
   type StorageAdapter,
   type StorageCapabilities,

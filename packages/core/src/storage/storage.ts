@@ -1,17 +1,17 @@
 import type {
   AckInput,
   ClaimInput,
-  NameStats,
-  ProgressInput,
-  StatsInput,
   EnqueueResult,
   HeartbeatInput,
   JobFilter,
   JobRecord,
   JobState,
   ListExpiredLeasesInput,
+  NameStats,
   NewJob,
+  ProgressInput,
   PurgeInput,
+  StatsInput,
   StorageEvent,
 } from './records.ts';
 import type {

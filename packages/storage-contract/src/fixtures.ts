@@ -6,6 +6,7 @@ import type {
   FlowRule,
   JobRecord,
   NewJob,
+  ScheduleUpsert,
   StorageAdapter,
 } from 'reseolio/storage';
 
@@ -55,6 +56,26 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     traceContext: null,
     createdAt: T0,
     runAt: T0,
+    ...overrides,
+  };
+}
+
+/**
+ * A schedule of a fresh name, every minute in UTC, first due a minute after T0, as
+ * `upsertSchedule` takes it (arguments with unicode and quotes, to round-trip).
+ */
+export function scheduleDeclaration(overrides: Partial<ScheduleUpsert> = {}): ScheduleUpsert {
+  return {
+    id: `schedule:${uniqueName()}`,
+    name: uniqueName(),
+    cron: '* * * * *',
+    timezone: 'UTC',
+    args: '["summary",{"emoji":"\u{1F600}","quote":"\\"it\'s\\""}]',
+    catchUp: 'latest',
+    overlap: 'allow',
+    catchUpWindowMs: 86_400_000,
+    nextRunAt: T0 + 60_000,
+    now: T0,
     ...overrides,
   };
 }

@@ -6,14 +6,11 @@ import {
   newJob,
   T0,
 } from '@reseolio/storage-contract';
-import pg from 'pg';
 import { type FlowRule, type JobRecord, MemoryStorage } from 'reseolio/storage';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { loadMigrations, migrate } from '../src/migrate.ts';
 import type { PostgresStorage } from '../src/postgres-storage.ts';
-import { schemaNames } from '../src/schema-names.ts';
 import { buffersTouched, claimPlan } from './claim-plan.ts';
-import { adminQuery, databaseUrl, dropSchema, schemaFor, storageOn } from './helpers.ts';
+import { adminQuery, appliedTags, dropSchema, schemaAt, schemaFor, storageOn } from './helpers.ts';
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -67,12 +64,8 @@ describe('priorities and flow rules on PostgreSQL', () => {
     task,
   }) => {
     const schema = await freshSchema(task.name);
-    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+    const { pool, shipped } = await schemaAt(schema, '0005_workflows');
     closers.push(() => pool.end());
-    const shipped = await loadMigrations();
-    const previous = shipped.filter((m) => m.idx < 6);
-    expect(previous.map((m) => m.tag).at(-1)).toBe('0005_workflows');
-    await migrate(pool, schemaNames(schema), previous);
     // Jobs written by the previous version, with its column list.
     const olds = [newJob({ runAt: T0 - 10 }), newJob({ runAt: T0 - 5 })];
     const name = olds[0]!.name;
@@ -84,10 +77,7 @@ describe('priorities and flow rules on PostgreSQL', () => {
       );
     }
     const storage = await open(schema);
-    const applied = await adminQuery(
-      `SELECT tag FROM "${schema}".__reseolio_migrations ORDER BY idx`,
-    );
-    expect(applied.rows.map((row) => row.tag)).toEqual(shipped.map((m) => m.tag));
+    expect(await appliedTags(schema)).toEqual(shipped.map((m) => m.tag));
     expect(await storage.getJob(olds[0]!.id)).toMatchObject({
       priority: 0,
       concurrencyKey: null,
@@ -104,15 +94,34 @@ describe('priorities and flow rules on PostgreSQL', () => {
     expect(await storage.claim(flowClaimInput([name], []))).toMatchObject([{ id: olds[1]!.id }]);
   });
 
-  it('every insert path stores priority and the keys', async ({ task }) => {
+  it('every insert path stores priority, the keys and the trace context', async ({ task }) => {
     const schema = await freshSchema(task.name);
     const storage = await open(schema);
     const name = 'paths';
-    const single = newJob({ name, priority: -3, concurrencyKey: 'c', rateLimitKey: 'r' });
-    const leased = newJob({ name, priority: 4, concurrencyKey: 'lc', rateLimitKey: null });
+    const trace = (span: string) => JSON.stringify({ traceparent: span });
+    const single = newJob({
+      name,
+      priority: -3,
+      concurrencyKey: 'c',
+      rateLimitKey: 'r',
+      traceContext: trace('single'),
+    });
+    const leased = newJob({
+      name,
+      priority: 4,
+      concurrencyKey: 'lc',
+      rateLimitKey: null,
+      traceContext: trace('leased'),
+    });
     // Uniform batches: all fields shared, and each of them varying per job.
     const shared = [1, 2].map(() =>
-      newJob({ name: 'uniform', priority: 7, concurrencyKey: 'u', rateLimitKey: 'v' }),
+      newJob({
+        name: 'uniform',
+        priority: 7,
+        concurrencyKey: 'u',
+        rateLimitKey: 'v',
+        traceContext: trace('one span'),
+      }),
     );
     const varying = [0, 1, 2].map((i) =>
       newJob({
@@ -120,10 +129,19 @@ describe('priorities and flow rules on PostgreSQL', () => {
         priority: i,
         concurrencyKey: i === 0 ? null : `c${i}`,
         rateLimitKey: i === 2 ? null : `r${i}`,
+        traceContext: i === 1 ? null : trace(`span ${i}`),
       }),
     );
     // A keyed batch takes the JSON path.
-    const keyed = [newJob({ name, idempotencyKey: 'k', priority: 9, rateLimitKey: 'kr' })];
+    const keyed = [
+      newJob({
+        name,
+        idempotencyKey: 'k',
+        priority: 9,
+        rateLimitKey: 'kr',
+        traceContext: trace('keyed'),
+      }),
+    ];
     await storage.enqueue(single);
     await storage.enqueue(leased, {
       lease: { ownerId: 'w', leaseToken: 't', leaseExpiresAt: T0 + 1_000 },
@@ -139,6 +157,7 @@ describe('priorities and flow rules on PostgreSQL', () => {
         priority: job.priority,
         concurrencyKey: job.concurrencyKey,
         rateLimitKey: job.rateLimitKey,
+        traceContext: job.traceContext,
       });
     }
     for (const [i, result] of results.entries()) {
@@ -146,6 +165,7 @@ describe('priorities and flow rules on PostgreSQL', () => {
       expect(result.job).toMatchObject({
         priority: job.priority,
         concurrencyKey: job.concurrencyKey,
+        traceContext: job.traceContext,
       });
     }
     // A schedule's fire inserts through enqueueMany, in the fire's transaction.
@@ -161,14 +181,24 @@ describe('priorities and flow rules on PostgreSQL', () => {
       nextRunAt: T0,
       now: T0,
     });
-    const tick = newJob({ name, scheduleId: schedule.id, idempotencyKey: 'tick', priority: 2 });
+    const tick = newJob({
+      name,
+      scheduleId: schedule.id,
+      idempotencyKey: 'tick',
+      priority: 2,
+      traceContext: trace('tick'),
+    });
     await storage.fireSchedule({
       id: schedule.id,
       claim: { expectedNextRunAt: T0, nextRunAt: T0 + 60_000 },
       jobs: [tick],
       now: T0,
     });
-    expect(await storage.getJob(tick.id)).toMatchObject({ priority: 2, scheduleId: 's' });
+    expect(await storage.getJob(tick.id)).toMatchObject({
+      priority: 2,
+      scheduleId: 's',
+      traceContext: tick.traceContext,
+    });
   });
 
   it('an idle claim reads neither the 100,000 jobs not due yet nor the 100,000 waiting ones', async ({

@@ -9,6 +9,8 @@ import {
   type PostgresStorage,
   type PostgresStorageOptions,
 } from '../src/index.ts';
+import { loadMigrations, type Migration, migrate } from '../src/migrate.ts';
+import { schemaNames } from '../src/schema-names.ts';
 
 export function databaseUrl(): string {
   return inject('databaseUrl');
@@ -45,4 +47,29 @@ export function storageOn(
   const connection = options.pool ? {} : { connectionString: databaseUrl(), poolSize: 4 };
   // options may override the connection string (to tag it with an application_name).
   return createPostgresStorage({ ...connection, schema, ...options });
+}
+
+/**
+ * Leaves `schema` as a release that shipped up to the migration tagged `lastTag` left it, for
+ * upgrade tests. Returns every shipped migration and a small pool on the database, which the
+ * caller ends.
+ */
+export async function schemaAt(
+  schema: string,
+  lastTag: string,
+): Promise<{ pool: pg.Pool; shipped: Migration[] }> {
+  const shipped = await loadMigrations();
+  const last = shipped.findIndex((m) => m.tag === lastTag);
+  if (last < 0) throw new Error(`no shipped migration is tagged ${lastTag}`);
+  const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+  await migrate(pool, schemaNames(schema), shipped.slice(0, last + 1));
+  return { pool, shipped };
+}
+
+/** The tags of the migrations applied to `schema`, in order. */
+export async function appliedTags(schema: string): Promise<string[]> {
+  const { rows } = await adminQuery(
+    `SELECT tag FROM "${schema}".__reseolio_migrations ORDER BY idx`,
+  );
+  return rows.map((row) => row.tag as string);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { pendingRecord } from '@reseolio/storage-contract';
 import { waitFor } from '@reseolio/test-utils';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -10,7 +11,15 @@ import { PostgresStorageError } from '../src/index.ts';
 import { loadMigrations, migrate, migrationLockName, rewriteSchema } from '../src/migrate.ts';
 import { schemaNames } from '../src/schema-names.ts';
 import { runNode } from './child-process.ts';
-import { adminQuery, databaseUrl, dropSchema, schemaFor, storageOn } from './helpers.ts';
+import {
+  adminQuery,
+  appliedTags,
+  databaseUrl,
+  dropSchema,
+  schemaAt,
+  schemaFor,
+  storageOn,
+} from './helpers.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -231,14 +240,9 @@ describe('migrations', () => {
     task,
   }) => {
     const schema = await freshSchema(task.name);
-    const names = schemaNames(schema);
-    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
-    closers.push(() => pool.end());
-    const shipped = await loadMigrations();
     // The migrations before 0004_schedules; the later ones are applied with it.
-    const previous = shipped.filter((m) => m.idx < 4);
-    expect(previous.map((m) => m.tag).at(-1)).toBe('0003_lease_token');
-    await migrate(pool, names, previous);
+    const { pool, shipped } = await schemaAt(schema, '0003_lease_token');
+    closers.push(() => pool.end());
     // A job written by the previous version, with its column list.
     const old = newJob();
     await pool.query(
@@ -249,10 +253,7 @@ describe('migrations', () => {
     const storage = storageOn(schema);
     closers.push(() => storage.close());
     await storage.init();
-    const applied = await adminQuery(
-      `SELECT tag FROM "${schema}".__reseolio_migrations ORDER BY idx`,
-    );
-    expect(applied.rows.map((row) => row.tag)).toEqual(shipped.map((m) => m.tag));
+    expect(await appliedTags(schema)).toEqual(shipped.map((m) => m.tag));
     expect(await storage.getJob(old.id)).toMatchObject({ id: old.id, scheduleId: null });
     // The claim function returns the table's row type, which now has the new column.
     const [claimed] = await storage.claim({
@@ -287,6 +288,52 @@ describe('migrations', () => {
     expect((await storage.listJobs({ scheduleId: schedule.id })).map((j) => j.id)).toEqual([
       tick.id,
     ]);
+  });
+
+  it('a schema at 0006 upgrades: its jobs keep every field and read traceContext and progress null', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const { pool, shipped } = await schemaAt(schema, '0006_flow_control');
+    closers.push(() => pool.end());
+    // A job written by the previous version, with its column list.
+    const old = newJob({ runAt: T0 - 10, priority: 2, concurrencyKey: 'c', rateLimitKey: 'r' });
+    await pool.query(
+      `INSERT INTO "${schema}".jobs (id, name, status, args, policy, attempt, max_attempts,
+         priority, concurrency_key, rate_limit_key, created_at, run_at)
+       VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9, $10)`,
+      [
+        old.id,
+        old.name,
+        old.args,
+        old.policy,
+        old.maxAttempts,
+        old.priority,
+        old.concurrencyKey,
+        old.rateLimitKey,
+        old.createdAt,
+        old.runAt,
+      ],
+    );
+    const storage = storageOn(schema);
+    closers.push(() => storage.close());
+    await storage.init();
+    expect(await appliedTags(schema)).toEqual(shipped.map((m) => m.tag));
+    expect(old.traceContext).toBeNull();
+    expect(await storage.getJob(old.id)).toEqual(pendingRecord(old));
+    // The claim functions return the table's row type, which now has the new columns.
+    const [claimed] = await storage.claim({
+      leaseToken: randomUUID(),
+      names: [old.name],
+      ownerId: 'w',
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 1_000,
+    });
+    expect(claimed).toMatchObject({ id: old.id, traceContext: null, progress: null });
+    const fresh = newJob({ name: old.name, traceContext: '{"traceparent":"after-upgrade"}' });
+    await storage.enqueue(fresh);
+    expect(await storage.getJob(fresh.id)).toEqual(pendingRecord(fresh));
   });
 
   it('init with migrate false on an empty schema says to run the migrations', async ({ task }) => {

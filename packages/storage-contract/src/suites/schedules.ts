@@ -6,26 +6,17 @@ import type {
 } from 'reseolio/storage';
 import { describe, expect } from 'vitest';
 import { recordEvents } from '../event-log.ts';
-import { mustGet, newJob, pendingRecord, T0, uniqueName } from '../fixtures.ts';
+import {
+  mustGet,
+  newJob,
+  pendingRecord,
+  scheduleDeclaration,
+  T0,
+  uniqueName,
+} from '../fixtures.ts';
 import type { ContractContext } from '../harness.ts';
 
 const MINUTE = 60_000;
-
-function declaration(overrides: Partial<ScheduleUpsert> = {}): ScheduleUpsert {
-  return {
-    id: `schedule:${uniqueName()}`,
-    name: uniqueName(),
-    cron: '* * * * *',
-    timezone: 'UTC',
-    args: '["summary",{"emoji":"\u{1F600}","quote":"\\"it\'s\\""}]',
-    catchUp: 'latest',
-    overlap: 'allow',
-    catchUpWindowMs: 86_400_000,
-    nextRunAt: T0 + MINUTE,
-    now: T0,
-    ...overrides,
-  };
-}
 
 function stored(input: ScheduleUpsert, overrides: Partial<ScheduleRecord> = {}): ScheduleRecord {
   const { now, ...fields } = input;
@@ -65,7 +56,7 @@ function fireTick(
 }
 
 async function declare(storage: StorageAdapter, overrides: Partial<ScheduleUpsert> = {}) {
-  return (await storage.upsertSchedule(declaration(overrides))).schedule;
+  return (await storage.upsertSchedule(scheduleDeclaration(overrides))).schedule;
 }
 
 /** Schedules: declared, edited, listed, and their ticks claimed together with their jobs. */
@@ -74,7 +65,7 @@ export function schedulesSuite({ test }: ContractContext): void {
     test('upsertSchedule inserts an active schedule that getSchedule returns as stored', async ({
       storage,
     }) => {
-      const input = declaration();
+      const input = scheduleDeclaration();
       expect(await storage.upsertSchedule(input)).toEqual({
         schedule: stored(input),
         created: true,
@@ -86,7 +77,7 @@ export function schedulesSuite({ test }: ContractContext): void {
     test('upsertSchedule again keeps the next run, the status and updatedAt when nothing changed', async ({
       storage,
     }) => {
-      const input = declaration();
+      const input = scheduleDeclaration();
       await storage.upsertSchedule(input);
       await storage.updateSchedule({ id: input.id, patch: { status: 'paused' }, now: T0 + 1 });
       const again = await storage.upsertSchedule({
@@ -103,7 +94,7 @@ export function schedulesSuite({ test }: ContractContext): void {
     test('upsertSchedule with another cron or zone moves the next run; other edits keep it', async ({
       storage,
     }) => {
-      const input = declaration();
+      const input = scheduleDeclaration();
       await storage.upsertSchedule(input);
       const newArgs = await storage.upsertSchedule({
         ...input,

@@ -9,6 +9,7 @@ import {
   newJob,
   OWNER,
   pendingRecord,
+  scheduleDeclaration,
   T0,
   uniqueName,
 } from '../fixtures.ts';
@@ -87,20 +88,12 @@ export function traceContextSuite({ test, capabilities }: ContractContext): void
     });
 
     test('fireSchedule stores the trace context of each job it inserts', async ({ storage }) => {
-      const name = uniqueName();
-      const { schedule } = await storage.upsertSchedule({
-        id: `schedule:${name}`,
-        name,
-        cron: '* * * * *',
-        timezone: 'UTC',
-        args: '[]',
-        catchUp: 'latest',
-        overlap: 'allow',
-        catchUpWindowMs: 86_400_000,
-        nextRunAt: T0,
-        now: T0,
+      const { schedule } = await storage.upsertSchedule(scheduleDeclaration({ nextRunAt: T0 }));
+      const job = newJob({
+        name: schedule.name,
+        scheduleId: schedule.id,
+        traceContext: traceContext(),
       });
-      const job = newJob({ name, scheduleId: schedule.id, traceContext: traceContext() });
       const fired = await storage.fireSchedule({
         id: schedule.id,
         claim: { expectedNextRunAt: T0, nextRunAt: T0 + 60_000 },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { pendingRecord } from '@reseolio/storage-contract';
+import { claimExactly, pendingRecord } from '@reseolio/storage-contract';
 import { waitFor } from '@reseolio/test-utils';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -322,15 +322,8 @@ describe('migrations', () => {
     expect(old.traceContext).toBeNull();
     expect(await storage.getJob(old.id)).toEqual(pendingRecord(old));
     // The claim functions return the table's row type, which now has the new columns.
-    const [claimed] = await storage.claim({
-      leaseToken: randomUUID(),
-      names: [old.name],
-      ownerId: 'w',
-      limit: 1,
-      now: T0,
-      leaseExpiresAt: T0 + 1_000,
-    });
-    expect(claimed).toMatchObject({ id: old.id, traceContext: null, progress: null });
+    const claimed = await claimExactly(storage, old);
+    expect(claimed).toMatchObject({ traceContext: null, progress: null });
     const fresh = newJob({ name: old.name, traceContext: '{"traceparent":"after-upgrade"}' });
     await storage.enqueue(fresh);
     expect(await storage.getJob(fresh.id)).toEqual(pendingRecord(fresh));

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { newJob, pendingRecord, recordEvents, T0 } from '@reseolio/storage-contract';
+import { claimExactly, newJob, pendingRecord, recordEvents, T0 } from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
 import { desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -380,15 +380,8 @@ describe('SqliteStorage', () => {
     expect(old.traceContext).toBeNull();
     expect(await storage.getJob(old.id)).toEqual(pendingRecord(old));
     expect(await storage.listJobs({ name: old.name })).toEqual([pendingRecord(old)]);
-    const [claimed] = await storage.claim({
-      names: [old.name],
-      ownerId: 'w',
-      leaseToken: 't',
-      limit: 1,
-      now: T0,
-      leaseExpiresAt: T0 + 30_000,
-    });
-    expect(claimed).toMatchObject({ id: old.id, traceContext: null, progress: null });
+    const claimed = await claimExactly(storage, old);
+    expect(claimed).toMatchObject({ traceContext: null, progress: null });
     // New jobs on the upgraded database store their context.
     const fresh = newJob({ name: old.name, traceContext: '{"traceparent":"after-upgrade"}' });
     await storage.enqueue(fresh);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { claimExactly, pendingRecord } from '@reseolio/storage-contract';
+import { claimExactly, fenceOf, LEASE_MS, pendingRecord } from '@reseolio/storage-contract';
 import { waitFor } from '@reseolio/test-utils';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -327,6 +327,31 @@ describe('migrations', () => {
     const fresh = newJob({ name: old.name, traceContext: '{"traceparent":"after-upgrade"}' });
     await storage.enqueue(fresh);
     expect(await storage.getJob(fresh.id)).toEqual(pendingRecord(fresh));
+  });
+
+  it('returns a stored progress from every read: getJob, listJobs, expired leases, the claim after a retry', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const storage = storageOn(schema);
+    closers.push(() => storage.close());
+    await storage.init();
+    const job = newJob();
+    await storage.enqueue(job);
+    const running = await claimExactly(storage, job);
+    // The column as setProgress writes it, from another connection.
+    await adminQuery(`UPDATE "${schema}".jobs SET progress = $1 WHERE id = $2`, [
+      '{"done":3}',
+      job.id,
+    ]);
+    expect((await storage.getJob(job.id))?.progress).toBe('{"done":3}');
+    expect((await storage.listJobs({ name: job.name })).map((j) => j.progress)).toEqual([
+      '{"done":3}',
+    ]);
+    const expired = await storage.listExpiredLeases({ now: T0 + LEASE_MS + 1, limit: 10 });
+    expect(expired.map((j) => [j.id, j.progress])).toEqual([[job.id, '{"done":3}']]);
+    await storage.ack({ ...fenceOf(running), kind: 'retry', error: '{}', runAt: T0 + 1, now: T0 });
+    expect((await claimExactly(storage, job, { now: T0 + 1 })).progress).toBe('{"done":3}');
   });
 
   it('init with migrate false on an empty schema says to run the migrations', async ({ task }) => {

@@ -2,7 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { claimExactly, newJob, pendingRecord, recordEvents, T0 } from '@reseolio/storage-contract';
+import {
+  claimExactly,
+  fenceOf,
+  LEASE_MS,
+  newJob,
+  pendingRecord,
+  recordEvents,
+  T0,
+} from '@reseolio/storage-contract';
 import Database from 'better-sqlite3';
 import { desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -367,6 +375,26 @@ describe('SqliteStorage', () => {
       { name: old.name, concurrency: 1, rateLimit: { limit: 5, periodMs: 1_000 } },
     ]);
     expect(claimed).toMatchObject({ id: old.id, status: 'running', priority: 0, attempt: 1 });
+  });
+
+  it('returns a stored progress from every read: getJob, listJobs, expired leases, the claim after a retry', async () => {
+    const filename = tempFile();
+    const storage = await open(filename);
+    const job = newJob();
+    await storage.enqueue(job);
+    const running = await claimExactly(storage, job);
+    // The column as setProgress writes it, from another connection.
+    const db = new Database(filename);
+    db.prepare('UPDATE reseolio_jobs SET progress = ? WHERE id = ?').run('{"done":3}', job.id);
+    db.close();
+    expect((await storage.getJob(job.id))?.progress).toBe('{"done":3}');
+    expect((await storage.listJobs({ name: job.name })).map((j) => j.progress)).toEqual([
+      '{"done":3}',
+    ]);
+    const expired = await storage.listExpiredLeases({ now: T0 + LEASE_MS + 1, limit: 10 });
+    expect(expired.map((j) => [j.id, j.progress])).toEqual([[job.id, '{"done":3}']]);
+    await storage.ack({ ...fenceOf(running), kind: 'retry', error: '{}', runAt: T0 + 1, now: T0 });
+    expect((await claimExactly(storage, job, { now: T0 + 1 })).progress).toBe('{"done":3}');
   });
 
   it('upgrades a database made before observability: its jobs read traceContext and progress null', async () => {

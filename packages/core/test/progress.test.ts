@@ -48,7 +48,7 @@ describe('reportProgress', () => {
         map: new Map(),
         nestedFunction: { a: [1, () => {}] },
         nestedUndefined: { a: undefined },
-        hole: [1, , 3],
+        hole: new Array(3),
         tooLarge: 'x'.repeat(MAX_PROGRESS_BYTES),
       };
       for (const [label, value] of Object.entries(cases)) {

@@ -14,6 +14,7 @@ import { uuidv7 } from './ids.ts';
 import { JobFactory, NO_CALL_OPTIONS } from './job-factory.ts';
 import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
 import { infoOf } from './job-info.ts';
+import type { LoggedJob } from './logging/engine-logger.ts';
 import {
   DEFAULT_FLOW,
   type FlowSettings,
@@ -52,6 +53,7 @@ import type {
   DurableOptions,
   JobDetails,
   JobHandle,
+  JobInfo,
   ReseolioEvents,
   ReseolioOptions,
   ResolvedRetryPolicy,
@@ -631,9 +633,18 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     try {
       (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     } catch (error) {
-      this.#options.logger.error(`a "${event}" listener threw`, error);
+      const job = jobOfEvent(args);
+      if (job === undefined) this.#options.logger.error(`a "${event}" listener threw`, error);
+      else this.#options.logger.job('error', job, `a "${event}" listener threw`, error);
     }
   }
+}
+
+/** The job an event is about, when its first argument names one (`JobInfo`, `ProgressJob`). */
+function jobOfEvent(args: readonly unknown[]): LoggedJob | undefined {
+  const job = args[0] as Partial<JobInfo> | null | undefined;
+  if (typeof job?.id !== 'string' || typeof job.name !== 'string') return undefined;
+  return { id: job.id, name: job.name, attempt: job.attempt };
 }
 
 /**

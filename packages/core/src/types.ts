@@ -172,12 +172,29 @@ export const FLOW_OPTION_KEYS: readonly (keyof DurableOptions)[] = Object.freeze
   'rateLimit',
 ]);
 
-/** Minimal logger; `console` fits, and so do pino and the Fastify logger. */
+/**
+ * Where the engine logs (`ReseolioOptions.logger`). `console`, a pino logger (Fastify's
+ * `app.log` too) and Nest's `Logger` or `ConsoleLogger` fit as they are. `warn` and `error`
+ * are required; `info` (or Nest's `log`) and `debug` are optional, and a level the logger
+ * lacks is not written.
+ *
+ * Every line about a job names it in the text, `job <id> (<name>) attempt <n>: …`, and, where
+ * the logger takes structured fields, as `jobId`, `jobName` and `attempt` (an error under
+ * `err`). How the engine calls it depends on what it is:
+ * - pino (recognised by its `bindings()` method): `logger.warn({ jobId, jobName, attempt,
+ *   err }, text)`, so the fields are merged into the JSON line;
+ * - Nest (a `log` method and no `info`): `logger.warn(text)`, one string, since Nest prints
+ *   every further argument on its own line and reads a trailing string as the context; an
+ *   error's stack goes as `logger.error(text, stack)`;
+ * - anything else (console, winston…): `logger.warn(text, { jobId, jobName, attempt }, error)`.
+ */
 export interface Logger {
-  debug(message: string, ...meta: unknown[]): void;
-  info(message: string, ...meta: unknown[]): void;
-  warn(message: string, ...meta: unknown[]): void;
   error(message: string, ...meta: unknown[]): void;
+  warn(message: string, ...meta: unknown[]): void;
+  info?(message: string, ...meta: unknown[]): void;
+  /** Nest's name for `info`, used when there is no `info`. */
+  log?(message: string, ...meta: unknown[]): void;
+  debug?(message: string, ...meta: unknown[]): void;
 }
 
 /** Options of `new Reseolio(options)`. */

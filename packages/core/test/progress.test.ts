@@ -139,14 +139,14 @@ describe('reportProgress', () => {
     expect((await handle.details()).progress).toBeNull();
   });
 
-  it('a storage failure rejects the awaited report and is reported as an engine error', async () => {
+  it('a storage failure rejects the awaited report and is logged as a line about the job', async () => {
     const storage = new CountingStorage();
     storage.setProgress = async () => {
       throw new Error('database unreachable');
     };
-    const engine = makeEngine({ storage });
-    const errors: Error[] = [];
-    engine.on('error', (error) => errors.push(error));
+    const warnings: unknown[][] = [];
+    const logger = { warn: (...args: unknown[]) => warnings.push(args), error() {} };
+    const engine = makeEngine({ storage, logger });
     const fn = engine.durable('progress:failing', async () => {
       // Not awaited: must not crash the process.
       void reportProgress(0.1);
@@ -154,7 +154,13 @@ describe('reportProgress', () => {
       return 'survived';
     });
     await engine.start();
-    expect(await (await fn()).result(10_000)).toBe('survived');
-    expect(errors.map((e) => e.message)).toContain('database unreachable');
+    const handle = await fn();
+    expect(await handle.result(10_000)).toBe('survived');
+    const line = warnings.find(([text]) => String(text).includes('storing its progress failed'));
+    expect(line?.[0]).toBe(
+      `job ${handle.jobId} (progress:failing) attempt 1: storing its progress failed`,
+    );
+    expect(line?.[1]).toEqual({ jobId: handle.jobId, jobName: 'progress:failing', attempt: 1 });
+    expect(line?.[2]).toMatchObject({ message: 'database unreachable' });
   });
 });

@@ -7,6 +7,7 @@ import {
   PayloadTooLargeError,
   type ReseolioError,
 } from '../errors.ts';
+import type { EngineLogger } from '../logging/engine-logger.ts';
 import type { FlowSettings } from '../options/flow-options.ts';
 import { ProgressReporter } from '../progress/progress-reporter.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
@@ -116,13 +117,13 @@ export class AttemptRunner {
 
   #progressReporter(attempt: Attempt): ProgressReporter {
     const { storage } = this.#deps.workflow;
-    const { clock, emit } = this.#deps;
+    const { clock, logger } = this.#deps;
     return new ProgressReporter(
       {
         storage,
         now: () => clock.now(),
         onWriteError: (error) =>
-          emit('error', error instanceof Error ? error : new Error(String(error))),
+          logger.job('warn', attempt.info, 'storing its progress failed', error),
       },
       attempt.fence,
     );
@@ -207,6 +208,7 @@ export interface AttemptRunnerDeps {
   /** What the workflow primitives of each attempt use. */
   workflow: WorkflowDeps;
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
+  logger: EngineLogger;
   /** The handler returned or threw: its slot is free while the outcome is written. */
   handlerReturned(attempt: Attempt): void;
   /** A retry was recorded, due at `runAt`. */

@@ -873,7 +873,7 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
     });
   });
 
-  describe('Progress: reportProgress, job:progress and details().progress', () => {
+  describe('Pattern 8: progress reporting (reportProgress, job:progress, details().progress)', () => {
     it('an import reports how far it got; listeners hear it and details() shows it', async () => {
       const uploaded = Array.from({ length: 50 }, (_, i) => ({ email: `c${i}@example.com` }));
       const contacts = new Map<string, { email: string }>();

@@ -1,12 +1,7 @@
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import {
-  MemoryStorage,
-  type ProgressInput,
-  Reseolio,
-  type Logger as ReseolioLogger,
-  reportProgress,
-} from 'reseolio';
+import { MemoryStorage, Reseolio, type Logger as ReseolioLogger, reportProgress } from 'reseolio';
+import type { ProgressInput } from 'reseolio/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RESEOLIO_ENGINE, ReseolioModule } from '../src/index.ts';
 

@@ -1,3 +1,4 @@
+import type { JobRecord, StorageEvent } from 'reseolio/storage';
 import { describe, expect } from 'vitest';
 import { recordEvents } from '../event-log.ts';
 import {
@@ -14,6 +15,11 @@ import type { ContractContext } from '../harness.ts';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
+/** The event announcing `progress` stored on `job`. */
+function progressOf(job: JobRecord, progress: string): Extract<StorageEvent, { type: 'progress' }> {
+  return { type: 'progress', jobId: job.id, name: job.name, progress };
+}
+
 /** The engine's largest progress: 8192 bytes serialized. */
 const LARGEST = JSON.stringify('x'.repeat(8190));
 
@@ -28,12 +34,7 @@ export function progressSuite({ test, capabilities }: ContractContext): void {
         true,
       );
       expect(await storage.getJob(running.id)).toEqual({ ...running, progress: '0.5' });
-      await log.waitFor({
-        type: 'progress',
-        jobId: running.id,
-        name: running.name,
-        progress: '0.5',
-      });
+      await log.waitFor(progressOf(running, '0.5'));
       // The latest report wins.
       await storage.setProgress({ ...fenceOf(running), progress: '{"done":3}', now: T0 + 2 });
       expect((await mustGet(storage, running.id)).progress).toBe('{"done":3}');
@@ -77,10 +78,8 @@ export function progressSuite({ test, capabilities }: ContractContext): void {
       // A marker report after the refused ones: once it arrives, an event for any of them
       // would have arrived too.
       await storage.setProgress({ ...fenceOf(running), progress: '3', now: T0 + 3 });
-      await log.waitFor({ type: 'progress', jobId: running.id, name: running.name, progress: '3' });
-      expect(log.events).toEqual([
-        { type: 'progress', jobId: running.id, name: running.name, progress: '3' },
-      ]);
+      await log.waitFor(progressOf(running, '3'));
+      expect(log.events).toEqual([progressOf(running, '3')]);
       await log.unsubscribe();
     });
 
@@ -135,12 +134,7 @@ export function progressSuite({ test, capabilities }: ContractContext): void {
       await storage.setProgress({ ...fenceOf(running), progress: '"small"', now: T0 + 2 });
       const log = await recordEvents(storage);
       await storage.setProgress({ ...fenceOf(running), progress: '"marker"', now: T0 + 3 });
-      await log.waitFor({
-        type: 'progress',
-        jobId: running.id,
-        name: running.name,
-        progress: '"marker"',
-      });
+      await log.waitFor(progressOf(running, '"marker"'));
       await log.unsubscribe();
       await unsubscribe();
       expect(progress.slice(1)).toEqual(['"small"', '"marker"']);
@@ -158,12 +152,7 @@ export function progressSuite({ test, capabilities }: ContractContext): void {
           const log = await recordEvents(other);
           const running = await enqueueRunning(storage);
           await storage.setProgress({ ...fenceOf(running), progress: '[1,2]', now: T0 + 1 });
-          await log.waitFor({
-            type: 'progress',
-            jobId: running.id,
-            name: running.name,
-            progress: '[1,2]',
-          });
+          await log.waitFor(progressOf(running, '[1,2]'));
           expect((await mustGet(other, running.id)).progress).toBe('[1,2]');
           await log.unsubscribe();
         });

@@ -41,10 +41,27 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/** Image jobs started from this page, by product: their progress shows under the product. */
+const imageJobs = new Map();
+
+/** Pattern 8: "Images: 2/3" from the job's reported progress while it runs. */
+async function imageProgress(productId) {
+  const jobId = imageJobs.get(productId);
+  if (jobId === undefined) return null;
+  const { status, progress } = await api(`/api/image-jobs/${jobId}`);
+  const done = progress ? `${progress.done}/${progress.total}` : `0/?`;
+  return el(
+    'div',
+    { class: `image-progress ${status}`, title: `job ${jobId}` },
+    `Images: ${done} · ${status}`,
+  );
+}
+
 async function renderProducts() {
   const { products } = await api('/api/products');
+  const progress = await Promise.all(products.map((p) => imageProgress(p.id).catch(() => null)));
   $('#products').replaceChildren(
-    ...products.map((p) =>
+    ...products.map((p, i) =>
       el(
         'div',
         { class: 'product', 'data-product': p.id },
@@ -66,6 +83,7 @@ async function renderProducts() {
             }),
           ),
         ),
+        progress[i],
         el('button', { class: 'buy', onclick: () => buy(p.id) }, 'Buy'),
         el('button', { onclick: () => processImages(p.id) }, 'Process images'),
       ),
@@ -87,7 +105,9 @@ async function buy(productId) {
 }
 
 async function processImages(productId) {
-  await api(`/api/products/${productId}/images`, { method: 'POST' });
+  const { jobId } = await api(`/api/products/${productId}/images`, { method: 'POST' });
+  imageJobs.set(productId, jobId);
+  await renderProducts();
 }
 
 function stepBadge(name, step) {

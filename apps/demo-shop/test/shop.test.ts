@@ -154,6 +154,11 @@ for (const { name, dialect, fresh } of DATABASES) {
       expect(res.status).toBe(202);
       const result = await shop.app.reseolio.getHandle(res.body.jobId).result(20_000);
       expect(result).toMatchObject({ succeeded: 3, failed: 0 });
+      // Pattern 8: the parent reported the renditions done as its progress.
+      const progress = await shop.request('GET', `/api/image-jobs/${res.body.jobId}`);
+      expect(progress.body).toEqual({ status: 'success', progress: { done: 3, total: 3 } });
+      const unknown = await shop.request('GET', '/api/image-jobs/not-a-job');
+      expect(unknown.status).toBe(404);
       const children = await shop.app.reseolio.listJobs({ name: 'catalog:images:resize' });
       expect(children.map((c) => c.parentId)).toEqual([
         res.body.jobId,

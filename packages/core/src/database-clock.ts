@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
+import type { EngineLogger } from './logging/engine-logger.ts';
 import type { StorageAdapter } from './storage/storage.ts';
-import type { Logger } from './types.ts';
 
 /** Above this, the process's clock is reported as skewed (its jobs are still timed right). */
 export const SKEW_WARNING_MS = 1_000;
@@ -23,11 +23,11 @@ const SAMPLES = 3;
  */
 export class DatabaseClock implements Clock {
   readonly #base: Clock;
-  readonly #logger: Logger;
+  readonly #logger: EngineLogger;
   #offsetMs = 0;
   #reportedOffsetMs = 0;
 
-  constructor(base: Clock, logger: Logger) {
+  constructor(base: Clock, logger: EngineLogger) {
     this.#base = base;
     this.#logger = logger;
   }

@@ -14,6 +14,7 @@ import { uuidv7 } from './ids.ts';
 import { JobFactory, NO_CALL_OPTIONS } from './job-factory.ts';
 import { DurableJobHandle, type HandleHost, toDetails } from './job-handle.ts';
 import { infoOf } from './job-info.ts';
+import type { LoggedJob } from './logging/engine-logger.ts';
 import {
   DEFAULT_FLOW,
   type FlowSettings,
@@ -52,6 +53,7 @@ import type {
   DurableOptions,
   JobDetails,
   JobHandle,
+  JobInfo,
   ReseolioEvents,
   ReseolioOptions,
   ResolvedRetryPolicy,
@@ -600,7 +602,26 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       case 'resync':
         this.#pool?.wake();
         break;
+      case 'progress':
+        this.#emitProgress(event).catch((error: unknown) => this.#emit('error', error as Error));
+        break;
     }
+  }
+
+  /**
+   * `job:progress` for a stored report, from this process or another. An event without the
+   * value (too large for the adapter's notification) is completed by reading the job; nothing
+   * is decoded or read while nobody listens.
+   */
+  async #emitProgress(event: Extract<StorageEvent, { type: 'progress' }>): Promise<void> {
+    if (this.listenerCount('job:progress') === 0) return;
+    let progress = event.progress;
+    if (progress === undefined) {
+      const { storage } = await this.#ready();
+      progress = (await storage.getJob(event.jobId))?.progress ?? undefined;
+      if (progress === undefined) return;
+    }
+    this.#emit('job:progress', { id: event.jobId, name: event.name }, deserialize(progress));
   }
 
   /** Emits without letting a throwing listener break the engine; `error` needs no listener. */
@@ -612,9 +633,18 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     try {
       (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     } catch (error) {
-      this.#options.logger.error(`a "${event}" listener threw`, error);
+      const job = jobOfEvent(args);
+      if (job === undefined) this.#options.logger.error(`a "${event}" listener threw`, error);
+      else this.#options.logger.job('error', job, `a "${event}" listener threw`, error);
     }
   }
+}
+
+/** The job an event is about, when its first argument names one (`JobInfo`, `ProgressJob`). */
+function jobOfEvent(args: readonly unknown[]): LoggedJob | undefined {
+  const job = args[0] as Partial<JobInfo> | null | undefined;
+  if (typeof job?.id !== 'string' || typeof job.name !== 'string') return undefined;
+  return { id: job.id, name: job.name, attempt: job.attempt };
 }
 
 /**

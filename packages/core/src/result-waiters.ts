@@ -1,4 +1,5 @@
 import { JobNotFoundError, ResultTimeoutError } from './errors.ts';
+import type { EngineLogger } from './logging/engine-logger.ts';
 import {
   FINAL_STATUSES,
   type JobOutcome,
@@ -6,7 +7,6 @@ import {
   type JobStatus,
 } from './storage/records.ts';
 import { MAX_STATE_BATCH, type StorageAdapter } from './storage/storage.ts';
-import type { Logger } from './types.ts';
 
 /** setTimeout and setInterval cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -53,7 +53,7 @@ export class ResultWaiters {
   #waiting = new Map<string, Set<Waiter>>();
   #storage: StorageAdapter;
   #pollIntervalMs: number;
-  #logger: Logger;
+  #logger: EngineLogger;
   #pollTimer: NodeJS.Timeout | undefined;
   /**
    * The last {@link RECENT_FINISHES} jobs this process saw finish, oldest first. Only ids: a
@@ -70,7 +70,7 @@ export class ResultWaiters {
   /** Finish pushes since the last poll tick (see `#pollTick`). */
   #pushesSinceTick = 0;
 
-  constructor(storage: StorageAdapter, pollIntervalMs: number, logger: Logger) {
+  constructor(storage: StorageAdapter, pollIntervalMs: number, logger: EngineLogger) {
     this.#storage = storage;
     this.#logger = logger;
     // Capped at the longest timer: past it, setInterval fires every millisecond instead.

@@ -172,12 +172,29 @@ export const FLOW_OPTION_KEYS: readonly (keyof DurableOptions)[] = Object.freeze
   'rateLimit',
 ]);
 
-/** Minimal logger; `console` fits, and so do pino and the Fastify logger. */
+/**
+ * Where the engine logs (`ReseolioOptions.logger`). `console`, a pino logger (Fastify's
+ * `app.log` too) and Nest's `Logger` or `ConsoleLogger` fit as they are. `warn` and `error`
+ * are required; `info` (or Nest's `log`) and `debug` are optional, and a level the logger
+ * lacks is not written.
+ *
+ * Every line about a job names it in the text, `job <id> (<name>) attempt <n>: …`, and, where
+ * the logger takes structured fields, as `jobId`, `jobName` and `attempt` (an error under
+ * `err`). How the engine calls it depends on what it is:
+ * - pino (recognised by its `bindings()` method): `logger.warn({ jobId, jobName, attempt,
+ *   err }, text)`, so the fields are merged into the JSON line;
+ * - Nest (a `log` method and no `info`): `logger.warn(text)`, one string, since Nest prints
+ *   every further argument on its own line and reads a trailing string as the context; an
+ *   error's stack goes as `logger.error(text, stack)`;
+ * - anything else (console, winston…): `logger.warn(text, { jobId, jobName, attempt }, error)`.
+ */
 export interface Logger {
-  debug(message: string, ...meta: unknown[]): void;
-  info(message: string, ...meta: unknown[]): void;
-  warn(message: string, ...meta: unknown[]): void;
   error(message: string, ...meta: unknown[]): void;
+  warn(message: string, ...meta: unknown[]): void;
+  info?(message: string, ...meta: unknown[]): void;
+  /** Nest's name for `info`, used when there is no `info`. */
+  log?(message: string, ...meta: unknown[]): void;
+  debug?(message: string, ...meta: unknown[]): void;
 }
 
 /** Options of `new Reseolio(options)`. */
@@ -265,6 +282,13 @@ export interface StoredError {
   cause?: StoredError | undefined;
 }
 
+/** The job a `job:progress` event is about. */
+export interface ProgressJob {
+  id: string;
+  /** The durable function's name. */
+  name: string;
+}
+
 /** Everything known about a job, with real numbers and `Date`s. */
 export interface JobDetails<R = unknown> {
   id: string;
@@ -290,6 +314,12 @@ export interface JobDetails<R = unknown> {
   rateLimitKey: string | null;
   /** While `waiting`: what for (a sleep, a signal, children); null otherwise. */
   waitingFor: WaitingFor | null;
+  /**
+   * The last value its handler reported with `reportProgress` (a number or JSON data, as
+   * reported); `null` before the first report (and after a report of `null`). Kept when the
+   * job ends and across retries, until the next report.
+   */
+  progress: unknown;
   createdAt: Date;
   runAt: Date;
   startedAt: Date | null;
@@ -369,6 +399,13 @@ export interface ReseolioEvents {
   'job:dead': [job: JobInfo, error: Error];
   /** A job of this process suspended: it is `waiting` (`details().waitingFor` says for what). */
   'job:waiting': [job: JobInfo];
+  /**
+   * A running job reported progress (`reportProgress`), in this process or another one on the
+   * same storage (PostgreSQL with `listen`, a SQLite file; memory storage: this process). `job`
+   * names it (read the rest with `getJob(job.id)`); `progress` is the value as reported.
+   * Reports are coalesced, so a listener sees the latest value, not necessarily every one.
+   */
+  'job:progress': [job: ProgressJob, progress: unknown];
   /** A job was cancelled through this instance. */
   'job:cancelled': [jobId: string];
   /** A call returned an existing job because of its idempotency key. */

@@ -10,6 +10,7 @@ import {
   StorageConfigError,
   toJobJSON,
 } from '../src/index.ts';
+import { toEngineLogger } from '../src/logging/engine-logger.ts';
 import { ResultWaiters } from '../src/result-waiters.ts';
 import type { StorageAdapter } from '../src/storage/storage.ts';
 import { makeEngine } from './helpers.ts';
@@ -158,7 +159,7 @@ describe('durations are bounded', () => {
       getJob: async () => ({ status: 'running' }),
     } as unknown as StorageAdapter;
     const setInterval = vi.spyOn(globalThis, 'setInterval');
-    const waiters = new ResultWaiters(storage, MAX_TIMER_MS, console);
+    const waiters = new ResultWaiters(storage, MAX_TIMER_MS, toEngineLogger(console));
     void waiters.wait('a').catch(() => {});
     const delays = setInterval.mock.calls.map((call) => call[1]);
     waiters.rejectAll(new Error('test over'));

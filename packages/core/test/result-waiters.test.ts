@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobNotFoundError } from '../src/errors.ts';
+import { toEngineLogger } from '../src/logging/engine-logger.ts';
 import { ResultWaiters } from '../src/result-waiters.ts';
 import type { JobRecord } from '../src/storage/records.ts';
 import type { StorageAdapter } from '../src/storage/storage.ts';
 import { waitFor } from './helpers.ts';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = toEngineLogger({ debug() {}, info() {}, warn() {}, error() {} });
 
 /** Just enough storage for the waiters: capabilities and a counted `getJobStates`. */
 function fakeStorage(crossProcessNotify: boolean) {

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'reseolio';
 
 /**
- * The engine's `(message, ...meta)` logger over a pino-style Fastify logger, whose first
+ * The routes' `(message, ...meta)` logger over a pino-style Fastify logger, whose first
  * argument is the merge object. A lone `Error` goes under `err` so pino serializes its stack.
  */
 export function fastifyLogger(log: FastifyBaseLogger): Logger {

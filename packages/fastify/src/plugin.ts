@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { EngineLifecycle, IntegrationConfigError } from 'reseolio/http';
-import { fastifyLogger } from './logger.ts';
 import { resolvePluginOptions } from './options.ts';
 import { jobRoutes, scheduleRoutes } from './routes.ts';
 import type { ReseolioPluginOptions } from './types.ts';
@@ -23,7 +22,9 @@ export async function reseolioPlugin(
   const options = resolvePluginOptions(rawOptions);
   const lifecycle = await EngineLifecycle.open(
     options.binding,
-    { logger: fastifyLogger(app.log) },
+    // A pino logger (Fastify's) fits the engine's logger as it is: lines about a job carry
+    // jobId, jobName and attempt as fields of the JSON line.
+    { logger: app.log.child({ plugin: '@reseolio/fastify' }) },
     // Fastify's owner handles signals and calls app.close(); the engine must not race it.
     { handleSignals: false },
   );

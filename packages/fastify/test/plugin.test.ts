@@ -233,7 +233,7 @@ describe('@reseolio/fastify plugin', () => {
     }
   });
 
-  it('logs through the Fastify logger', async () => {
+  it('logs through the Fastify logger, with the job as fields of a line about one', async () => {
     const lines: Record<string, unknown>[] = [];
     const stream = new Writable({
       write(chunk, _encoding, done) {
@@ -248,12 +248,17 @@ describe('@reseolio/fastify plugin', () => {
     });
     const noop = app.reseolio.durable('noop', async () => {});
     await app.ready();
-    await (await noop()).result(5000);
-    await waitFor(() => lines.some((line) => line.msg === 'a "job:success" listener threw'));
-    const line = lines.find((l) => l.msg === 'a "job:success" listener threw')!;
+    const handle = await noop();
+    await handle.result(5000);
+    const msg = `job ${handle.jobId} (noop) attempt 1: a "job:success" listener threw`;
+    await waitFor(() => lines.some((line) => line.msg === msg));
+    const line = lines.find((l) => l.msg === msg)!;
     expect(line).toMatchObject({
       level: 50,
       plugin: '@reseolio/fastify',
+      jobId: handle.jobId,
+      jobName: 'noop',
+      attempt: 1,
       err: { message: 'listener bug' },
     });
   });

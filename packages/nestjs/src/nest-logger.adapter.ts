@@ -6,6 +6,9 @@ import { RESEOLIO_LOGGER_CONTEXT } from './reseolio.constants.ts';
  * Routes the engine's logs through Nest's `Logger`, so they follow the app's logger
  * (`app.useLogger()`), levels and format. Errors are passed as their stack: Nest's console
  * logger prints a string stack but not an `Error` object's.
+ * @deprecated Nest's `Logger` and `ConsoleLogger` fit the engine's `logger` option as they
+ *   are (`logger: new Logger('Jobs')`), and name the job in every line about one; the module
+ *   uses `new Logger('Reseolio')` by default.
  */
 export class NestLoggerAdapter implements ReseolioLogger {
   readonly #logger: Logger;

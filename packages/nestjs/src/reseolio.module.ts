@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
+import { type DynamicModule, Logger, Module, type Provider, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { Reseolio } from 'reseolio';
 import {
@@ -16,11 +16,11 @@ import type {
   ReseolioModuleOptions,
   ReseolioOptionsFactory,
 } from './interfaces/reseolio-module-options.interface.ts';
-import { NestLoggerAdapter } from './nest-logger.adapter.ts';
 import {
   RESEOLIO_ENGINE,
   RESEOLIO_JOB_ROUTES,
   RESEOLIO_LIFECYCLE,
+  RESEOLIO_LOGGER_CONTEXT,
   RESEOLIO_MODULE_OPTIONS,
   RESEOLIO_SCHEDULE_ROUTES,
 } from './reseolio.constants.ts';
@@ -73,7 +73,8 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
     WHERE,
   );
   const binding = resolveEngineBinding(renamed, WHERE, { ownKeys: ['routes'] });
-  return EngineLifecycle.open(binding, { logger: new NestLoggerAdapter() });
+  // Nest's Logger fits the engine's logger as it is, and follows the app's `useLogger()`.
+  return EngineLifecycle.open(binding, { logger: new Logger(RESEOLIO_LOGGER_CONTEXT) });
 }
 
 function buildModule(

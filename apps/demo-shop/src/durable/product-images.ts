@@ -1,4 +1,4 @@
-import { currentJob, NonRetryableError, type Reseolio } from 'reseolio';
+import { currentJob, NonRetryableError, type Reseolio, reportProgress } from 'reseolio';
 import type { ShopDeps } from '../deps.ts';
 
 /** The renditions every product photo gets, in pixels. */
@@ -6,7 +6,8 @@ export const IMAGE_SIZES = [96, 320, 960] as const;
 
 /**
  * Pattern 4, fan-out: one job per size runs in parallel on any worker; the parent waits for
- * all of them (without holding a worker slot while it waits) and reports per size.
+ * all of them (without holding a worker slot while it waits) and reports per size. Pattern 8:
+ * the parent reports how many renditions are done as its progress.
  */
 export function registerProductImages(reseolio: Reseolio, { repo, images }: ShopDeps) {
   const resizeImage = reseolio.durable(
@@ -40,7 +41,16 @@ export function registerProductImages(reseolio: Reseolio, { repo, images }: Shop
           resizeImage(productId, size, { idempotencyKey: `image-${productId}-${size}` }),
         ),
       );
-      const results = await Promise.allSettled(handles.map((handle) => handle.result(60_000)));
+      // Progress for the page: renditions finished so far (coalesced; the page polls it).
+      let done = 0;
+      const results = await Promise.allSettled(
+        handles.map((handle) =>
+          handle.result(60_000).finally(() => {
+            done += 1;
+            void reportProgress({ done, total: IMAGE_SIZES.length });
+          }),
+        ),
+      );
       return {
         succeeded: results.filter((r) => r.status === 'fulfilled').length,
         failed: results.filter((r) => r.status === 'rejected').length,

@@ -68,6 +68,21 @@ export async function shopRoutes(
     return reply.code(202).send({ jobId: handle.jobId, sizes: IMAGE_SIZES });
   });
 
+  // Pattern 8: the page shows an image job's progress (renditions done) while it runs.
+  app.get<{ Params: { jobId: string } }>('/api/image-jobs/:jobId', async (request, reply) => {
+    const details = await app.reseolio
+      .getHandle(request.params.jobId)
+      .details()
+      .catch((error: unknown) => {
+        if (error instanceof JobNotFoundError) return undefined;
+        throw error;
+      });
+    if (details?.name !== 'catalog:images:process') {
+      return reply.code(404).send({ error: 'no such image job' });
+    }
+    return { status: details.status, progress: details.progress };
+  });
+
   app.get<{ Params: { productId: string; file: string } }>(
     '/images/:productId/:file',
     async (request, reply) => {

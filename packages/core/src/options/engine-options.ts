@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { describeValue } from '../describe-value.ts';
 import { StorageConfigError } from '../errors.ts';
+import { type EngineLogger, toEngineLogger } from '../logging/engine-logger.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
 import type { StorageProvider } from '../storage/storage-provider.ts';
 import type { Logger, ReseolioOptions, ResolvedRetryPolicy } from '../types.ts';
@@ -44,9 +45,28 @@ export interface ResolvedOptions {
   retentionMs: number;
   defaults: ResolvedRetryPolicy;
   workerId: string;
-  logger: Logger;
+  logger: EngineLogger;
   handleSignals: boolean;
   suspendAfterMs: number;
+}
+
+/** The engine's logger: `console` by default; warn and error required, the rest optional. */
+function resolveLogger(logger: Logger | undefined): EngineLogger {
+  if (logger === undefined) return toEngineLogger(consoleLogger);
+  const methods = logger as unknown as Record<string, unknown> | null;
+  const required = ['warn', 'error'].every((level) => typeof methods?.[level] === 'function');
+  const optional = ['info', 'log', 'debug'].every(
+    (level) => methods?.[level] === undefined || typeof methods[level] === 'function',
+  );
+  if (!required || !optional) {
+    throw invalid(
+      'logger',
+      logger,
+      'an object with warn and error methods (and optionally info or log, and debug), such as ' +
+        "console, a pino logger or Nest's Logger",
+    );
+  }
+  return toEngineLogger(logger);
 }
 
 export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOptions {
@@ -61,12 +81,7 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
     1,
     leaseMs - 1,
   );
-  const logger = options.logger ?? consoleLogger;
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof logger[level] !== 'function') {
-      throw invalid('logger', logger, 'an object with debug, info, warn and error methods');
-    }
-  }
+  const logger = resolveLogger(options.logger);
   const workerId =
     options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   // Stored as the owner of every lease this process takes, so it must be storable text.

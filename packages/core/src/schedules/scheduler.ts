@@ -1,11 +1,11 @@
 import type { Clock } from '../clock.ts';
 import { ReseolioError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
+import type { EngineLogger } from '../logging/engine-logger.ts';
 import type { JobFlowFields } from '../options/flow-options.ts';
 import { FINAL_STATUSES, type NewJob } from '../storage/records.ts';
 import type { ScheduleRecord } from '../storage/schedule-records.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
-import type { Logger } from '../types.ts';
 import { DueTimer } from '../worker/due-timer.ts';
 import { dueTicks } from './catch-up.ts';
 import { type ParsedSchedule, parseSchedule } from './cron.ts';
@@ -37,7 +37,7 @@ export interface ScheduledFunction {
 export interface SchedulerDeps {
   storage: StorageAdapter;
   clock: Clock;
-  logger: Logger;
+  logger: EngineLogger;
   /** The functions this process registered, by name: it fires only their schedules. */
   functions(): ReadonlyMap<string, ScheduledFunction>;
   /** A background failure (a read or a fire that failed); the scheduler keeps going. */

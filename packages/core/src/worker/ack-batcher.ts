@@ -1,6 +1,6 @@
+import type { EngineLogger } from '../logging/engine-logger.ts';
 import type { AckInput, JobRecord } from '../storage/records.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
-import type { Logger } from '../types.ts';
 
 /** Outcomes per `ackMany` call; bounds statement size and how long one write takes. */
 const MAX_ACK_BATCH = 500;
@@ -52,8 +52,10 @@ export class AckBatcher {
         batch.forEach(({ input, record, resolve }, i) => {
           const ok = answers?.[i] === true;
           if (answers && !ok) {
-            logger.warn(
-              `job ${record.id} (${record.name}) attempt ${record.attempt}: its lease was lost before the ${input.kind} was recorded; the outcome was discarded`,
+            logger.job(
+              'warn',
+              { id: record.id, name: record.name, attempt: record.attempt },
+              `its lease was lost before the ${input.kind} was recorded; the outcome was discarded`,
             );
           }
           resolve(ok);
@@ -68,7 +70,7 @@ export class AckBatcher {
 
 export interface AckBatcherDeps {
   storage: StorageAdapter;
-  logger: Logger;
+  logger: EngineLogger;
   /** An outcome joined the queue (the slot ledger's outcome budget). */
   onQueued(): void;
   /** `count` outcomes were answered, committed or not. */

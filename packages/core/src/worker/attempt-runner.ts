@@ -7,7 +7,9 @@ import {
   PayloadTooLargeError,
   type ReseolioError,
 } from '../errors.ts';
+import type { EngineLogger } from '../logging/engine-logger.ts';
 import type { FlowSettings } from '../options/flow-options.ts';
+import { ProgressReporter } from '../progress/progress-reporter.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import type { AckInput, AttemptFence, FlowRule } from '../storage/records.ts';
@@ -54,6 +56,7 @@ export class AttemptRunner {
     );
     let value: unknown;
     const workflow = new WorkflowRun(this.#deps.workflow, attempt.fence);
+    const progress = this.#progressReporter(attempt);
     try {
       const args = deserialize(record.args) as unknown[];
       const context: AttemptContext = {
@@ -68,6 +71,7 @@ export class AttemptRunner {
         engine: this.#deps.engine,
         attemptKey: attempt.key,
         workflow,
+        progress,
       };
       value = await Promise.race([
         attemptStorage.run(context, () => registration.handler(...args)),
@@ -77,11 +81,14 @@ export class AttemptRunner {
     } catch (error) {
       clearTimeout(timeout);
       this.#deps.handlerReturned(attempt);
+      await progress.flush();
       if (!attempt.settled) await this.#fail(attempt, error);
       return;
     }
     clearTimeout(timeout);
     this.#deps.handlerReturned(attempt);
+    // What the handler reported is stored before its outcome: after the ack, the fence fails.
+    await progress.flush();
     if (attempt.settled) return;
     if (value instanceof SuspendRequest) {
       await this.#suspend(attempt, value);
@@ -106,6 +113,20 @@ export class AttemptRunner {
       this.#deps.waiters.settle(record.id, { status: 'success', result, error: null });
       this.#deps.emit('job:success', attempt.info, value);
     }
+  }
+
+  #progressReporter(attempt: Attempt): ProgressReporter {
+    const { storage } = this.#deps.workflow;
+    const { clock, logger } = this.#deps;
+    return new ProgressReporter(
+      {
+        storage,
+        now: () => clock.now(),
+        onWriteError: (error) =>
+          logger.job('warn', attempt.info, 'storing its progress failed', error),
+      },
+      attempt.fence,
+    );
   }
 
   #serializeResult(value: unknown): string {
@@ -187,6 +208,7 @@ export interface AttemptRunnerDeps {
   /** What the workflow primitives of each attempt use. */
   workflow: WorkflowDeps;
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
+  logger: EngineLogger;
   /** The handler returned or threw: its slot is free while the outcome is written. */
   handlerReturned(attempt: Attempt): void;
   /** A retry was recorded, due at `runAt`. */

@@ -109,6 +109,7 @@ export class WorkerPool {
         maxPayloadBytes: options.maxPayloadBytes,
       },
       emit,
+      logger: options.logger,
       handlerReturned: (attempt) => this.#handlerReturned(attempt),
       retryAt: (name, runAt) => this.onReady(name, runAt),
     });
@@ -338,7 +339,9 @@ export class WorkerPool {
         ...fenceOf(record),
       });
       this.#inFlight.track(
-        release.catch((error) => this.#reportError(`handing back job ${record.id} failed`, error)),
+        release.catch((error) =>
+          this.#reportError(`handing back job ${record.id} (${record.name}) failed`, error),
+        ),
       );
       return;
     }

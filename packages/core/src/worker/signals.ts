@@ -1,4 +1,4 @@
-import type { Logger } from '../types.ts';
+import type { EngineLogger } from '../logging/engine-logger.ts';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -7,7 +7,7 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * conventional 128 + signal number. A second signal while stopping exits at once.
  * Returns a function that removes the handlers.
  */
-export function installSignalHandlers(stop: () => Promise<void>, logger: Logger): () => void {
+export function installSignalHandlers(stop: () => Promise<void>, logger: EngineLogger): () => void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);

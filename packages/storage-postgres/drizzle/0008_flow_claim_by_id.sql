@@ -12,16 +12,37 @@
 -- over 100 keys, concurrency 10, a fresh database): that one statement read about 4,000 buffers
 -- per claim, and the function took 6 to 10 ms in the server instead of about 2.
 --
--- Now the rows are locked by id alone (FOR UPDATE SKIP LOCKED, in a MATERIALIZED CTE, so no
--- condition can be pushed into that scan): with no condition on status beside the ids, no
--- partial index qualifies, and the primary key is the only index left, whatever the
--- statistics. The claimable check (still pending or waiting, and due) is made after the lock
--- on the row version the lock returned, the latest committed one, so a job taken or
--- cancelled since it was read is still left alone. A row that failed the check stays locked
+-- Now each row is locked by its id alone (id = one value, FOR UPDATE SKIP LOCKED, in a
+-- MATERIALIZED CTE, so no condition can be pushed into that scan): with no condition on
+-- status, no partial index qualifies, and one probe of the primary key per id is cheaper than
+-- a sequential scan of even the ten pages the planner assumes for a table it has never
+-- measured (a first claim on an empty table plans the statement for the connection's life,
+-- until the next ANALYZE). The claimable check (still pending or waiting, and due) is made
+-- after the lock on the row version the lock returned, the latest committed one, so a job
+-- taken or cancelled since it was read is still left alone. A row that failed the check stays locked
 -- until this claim commits (a millisecond or so); nothing waits on that in practice but an
 -- outcome write of a job another claim just took, and only that long.
 --
--- Everything else in the function is unchanged.
+-- And no sequential scans (enable_seqscan = off, beside 0006's settings): every table access
+-- of the function has an index made for it, and the only plans that chose a sequential scan
+-- were those made on a table the planner had never measured. It then assumes ten pages, and
+-- a scan of ten pages looked cheaper than a few index probes; made by a connection's first
+-- claim at start-up, on an empty table, such a plan stayed for the connection's life, or until
+-- the next ANALYZE, however large the table grew.
+--
+-- Starts of idle groups are deleted. A claim deleted a rate group's starts that every window
+-- had left only when it recorded new starts for that group, so the last starts of a group that
+-- starts nothing more (a key used once: a user, a tenant that left) stayed forever. Now every
+-- claim with a rate-limited name also deletes up to 64 of that name's oldest starts that have
+-- left the window, whatever their group, through the new rate_limit_starts_name_idx (name,
+-- started_at): one index probe that finds nothing when nothing is left over, and rows other
+-- claims are deleting are skipped, not waited for. So the table holds the starts the windows
+-- count, plus left-over ones that each claim of their name deletes 64 at a time (an upgraded
+-- table's whole backlog included).
+--
+-- Everything else in the function is unchanged. The index is built in the migration's
+-- transaction (a SHARE lock on rate_limit_starts: claims of rate-limited names wait meanwhile).
+CREATE INDEX "rate_limit_starts_name_idx" ON "reseolio"."rate_limit_starts" USING btree ("name","started_at");--> statement-breakpoint
 CREATE OR REPLACE FUNCTION "reseolio"."claim_jobs_flow"(p_now bigint, p_names text[], p_limit integer,
   p_owner text, p_lease_token text, p_lease_expires_at bigint, p_rule_names text[],
   p_rule_concurrency integer[], p_rule_rate_limit integer[], p_rule_period bigint[])
@@ -29,6 +50,7 @@ RETURNS TABLE (o_order integer, o_job "reseolio"."jobs", o_ready_name text, o_re
 LANGUAGE plpgsql
 SET enable_bitmapscan = off
 SET enable_sort = off
+SET enable_seqscan = off
 SET jit = off
 SET plan_cache_mode = force_generic_plan
 AS $flow$
@@ -524,14 +546,15 @@ BEGIN
   -- 5. Lease them by id, re-checking under the row lock that each is still claimable (one may
   -- have been taken or cancelled since it was read); record a start per job of a
   -- rate-limited name, and forget those groups' starts that have left the window.
-  -- The rows are found through the primary key only: no condition on status sits beside the
-  -- ids, so no partial index qualifies (see this migration's header). The check comes after
-  -- the lock, on the row version the lock returns.
+  -- Each row is found by its id alone, one primary-key probe (see this migration's header);
+  -- the check comes after the lock, on the row version the lock returned.
   RETURN QUERY
   WITH locked AS MATERIALIZED (
-    SELECT c.id, c.status, c.run_at FROM "reseolio"."jobs" AS c
-    WHERE c.id = ANY(v_take)
-    FOR UPDATE SKIP LOCKED
+    SELECT c.id, c.status, c.run_at FROM unnest(v_take) AS t(id), LATERAL (
+      SELECT c.id, c.status, c.run_at FROM "reseolio"."jobs" AS c
+      WHERE c.id = t.id
+      FOR UPDATE SKIP LOCKED
+    ) AS c
   ), leased AS (
     UPDATE "reseolio"."jobs" AS j
     SET status = 'running', owner_id = p_owner, lease_token = p_lease_token,
@@ -553,6 +576,19 @@ BEGIN
     DELETE FROM "reseolio"."rate_limit_starts" AS s
     USING (SELECT DISTINCT rated.name, rated.rk, rated.period FROM rated) AS g
     WHERE s.name = g.name AND s.key = g.rk AND s.started_at <= p_now - g.period
+  ), swept AS (
+    -- The oldest starts of each rate-limited name that every window has left, of any group
+    -- (those of groups that start nothing more included), a few per claim; rows another
+    -- claim is deleting are skipped.
+    DELETE FROM "reseolio"."rate_limit_starts" AS s
+    WHERE s.ctid = ANY(ARRAY(
+      SELECT o.ctid FROM unnest(r_name, r_rate, r_period) AS r(name, rate, period),
+      LATERAL (SELECT o.ctid FROM "reseolio"."rate_limit_starts" AS o
+               WHERE r.rate IS NOT NULL AND o.name = r.name
+                 AND o.started_at <= p_now - r.period
+               ORDER BY o.started_at
+               LIMIT 64
+               FOR UPDATE SKIP LOCKED) AS o))
   )
   SELECT t.ord::integer, l.job, NULL::text, NULL::bigint
   FROM leased AS l JOIN unnest(v_take) WITH ORDINALITY AS t(id, ord) ON t.id = l.id;

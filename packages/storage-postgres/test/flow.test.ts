@@ -308,6 +308,40 @@ describe('priorities and flow rules on PostgreSQL', () => {
     expect(total).toBeLessThan(600);
   });
 
+  it('claims of a rate-limited name delete the starts that every window has left, of groups that start nothing more too', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const storage = await open(schema);
+    const rules: FlowRule[] = [{ name: 'rated', rateLimit: { limit: 5, periodMs: 60_000 } }];
+    const startsOf = async (name: string): Promise<number[]> =>
+      (
+        await adminQuery(
+          `SELECT started_at FROM "${schema}".rate_limit_starts WHERE name = $1 ORDER BY 1`,
+          [name],
+        )
+      ).rows.map((row) => Number(row.started_at));
+    // 100 keys used once, an hour ago, and one key's starts still in the window; another
+    // name's old starts, which this name's claims know no rule for.
+    await adminQuery(
+      `INSERT INTO "${schema}".rate_limit_starts (name, key, started_at)
+       SELECT 'rated', 'user-' || g, ${T0} - 3600000 + g FROM generate_series(1, 100) AS g
+       UNION ALL SELECT 'rated', 'busy', ${T0} - 1000
+       UNION ALL SELECT 'other', 'k', ${T0} - 3600000`,
+    );
+    // Claims that find no job: the sweep does not depend on starting one. A few per claim.
+    await storage.claim(flowClaimInput(['rated'], rules));
+    expect(await startsOf('rated')).toHaveLength(101 - 64);
+    await storage.claim(flowClaimInput(['rated'], rules));
+    expect(await startsOf('rated')).toEqual([T0 - 1000]);
+    expect(await startsOf('other')).toEqual([T0 - 3600000]);
+    // The start still in the window counts: four more, not five, start in its group.
+    await storage.enqueueMany(
+      Array.from({ length: 6 }, () => newJob({ name: 'rated', rateLimitKey: 'busy' })),
+    );
+    expect(await storage.claim(flowClaimInput(['rated'], rules))).toHaveLength(4);
+  });
+
   it('8 connections claiming in parallel, round after round, never run more than 2 jobs of a key, nor start more than 3 of a key in a window', async ({
     task,
   }) => {

@@ -19,9 +19,10 @@
 -- measured (a first claim on an empty table plans the statement for the connection's life,
 -- until the next ANALYZE). The claimable check (still pending or waiting, and due) is made
 -- after the lock on the row version the lock returned, the latest committed one, so a job
--- taken or cancelled since it was read is still left alone. A row that failed the check stays locked
--- until this claim commits (a millisecond or so); nothing waits on that in practice but an
--- outcome write of a job another claim just took, and only that long.
+-- taken or cancelled since it was read is still left alone. A row that failed the check stays
+-- locked until this claim commits (a millisecond or so): at most the outcome write of a job
+-- another claim just took waits that long, and this claim never waits for anything after it
+-- locked (try-locks, SKIP LOCKED), so no deadlock can form.
 --
 -- And no sequential scans (enable_seqscan = off, beside 0006's settings): every table access
 -- of the function has an index made for it, and the only plans that chose a sequential scan
@@ -35,8 +36,10 @@
 -- starts nothing more (a key used once: a user, a tenant that left) stayed forever. Now every
 -- claim with a rate-limited name also deletes up to 64 of that name's oldest starts that have
 -- left the window, whatever their group, through the new rate_limit_starts_name_idx (name,
--- started_at): one index probe that finds nothing when nothing is left over, and rows other
--- claims are deleting are skipped, not waited for. So the table holds the starts the windows
+-- started_at): one index probe that finds nothing when nothing is left over. Any claim of the
+-- name may now delete any group's starts, so both deletes skip the rows another claim has
+-- locked (FOR UPDATE SKIP LOCKED) instead of waiting for them: two claims each waiting for a
+-- start the other is deleting would deadlock. So the table holds the starts the windows
 -- count, plus left-over ones that each claim of their name deletes 64 at a time (an upgraded
 -- table's whole backlog included).
 --
@@ -573,15 +576,17 @@ BEGIN
     INSERT INTO "reseolio"."rate_limit_starts" (name, key, started_at)
     SELECT rated.name, rated.rk, p_now FROM rated
   ), forgotten AS (
-    DELETE FROM "reseolio"."rate_limit_starts" AS s
-    USING (SELECT DISTINCT rated.name, rated.rk, rated.period FROM rated) AS g
-    WHERE s.name = g.name AND s.key = g.rk AND s.started_at <= p_now - g.period
-  ), swept AS (
-    -- The oldest starts of each rate-limited name that every window has left, of any group
-    -- (those of groups that start nothing more included), a few per claim; rows another
-    -- claim is deleting are skipped.
+    -- Starts that every window has left: those of the groups this claim starts jobs in, and
+    -- the oldest few of each rate-limited name, of any group (those of groups that start
+    -- nothing more included). Rows another claim has locked are skipped, never waited for:
+    -- that claim is deleting them, and a claim never waits for another while it holds locks.
     DELETE FROM "reseolio"."rate_limit_starts" AS s
     WHERE s.ctid = ANY(ARRAY(
+      SELECT o.ctid FROM (SELECT DISTINCT rated.name, rated.rk, rated.period FROM rated) AS g,
+      LATERAL (SELECT o.ctid FROM "reseolio"."rate_limit_starts" AS o
+               WHERE o.name = g.name AND o.key = g.rk AND o.started_at <= p_now - g.period
+               FOR UPDATE SKIP LOCKED) AS o
+      UNION ALL
       SELECT o.ctid FROM unnest(r_name, r_rate, r_period) AS r(name, rate, period),
       LATERAL (SELECT o.ctid FROM "reseolio"."rate_limit_starts" AS o
                WHERE r.rate IS NOT NULL AND o.name = r.name

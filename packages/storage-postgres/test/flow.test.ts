@@ -342,6 +342,46 @@ describe('priorities and flow rules on PostgreSQL', () => {
     expect(await storage.claim(flowClaimInput(['rated'], rules))).toHaveLength(4);
   });
 
+  it('parallel claims that each delete left-over starts of the same groups neither wait for each other nor exceed a window', async ({
+    task,
+  }) => {
+    const schema = await freshSchema(task.name);
+    const claimers = await Promise.all(Array.from({ length: 6 }, () => open(schema, 1)));
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+    await claimers[0]!.enqueueMany(
+      keys.flatMap((key) =>
+        Array.from({ length: 10 }, (_, i) =>
+          newJob({ name: 'rated', rateLimitKey: key, runAt: T0 - 100 + i }),
+        ),
+      ),
+    );
+    // A window of 5 ms and rounds 10 ms apart: every round finds the last round's starts out of
+    // the window, and every claimer deletes them, its own groups' and any group's, at once.
+    const rules: FlowRule[] = [{ name: 'rated', rateLimit: { limit: 2, periodMs: 5 } }];
+    let total = 0;
+    for (let round = 0; round < 10; round++) {
+      const now = T0 + 10 * round;
+      const batches = await Promise.all(
+        claimers.map((claimer) =>
+          claimer.claim(flowClaimInput(['rated'], rules, { now, limit: 8 })),
+        ),
+      );
+      const perKey = new Map<string | null, number>();
+      for (const job of batches.flat()) {
+        perKey.set(job.rateLimitKey, (perKey.get(job.rateLimitKey) ?? 0) + 1);
+      }
+      expect(Math.max(...perKey.values())).toBeLessThanOrEqual(2);
+      total += batches.flat().length;
+    }
+    expect(total).toBeGreaterThan(0);
+    // What the windows no longer count is gone but for the last round's starts.
+    const { rows } = await adminQuery(
+      `SELECT count(*)::int AS n FROM "${schema}".rate_limit_starts WHERE started_at < $1`,
+      [T0 + 90],
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
   it('8 connections claiming in parallel, round after round, never run more than 2 jobs of a key, nor start more than 3 of a key in a window', async ({
     task,
   }) => {

@@ -205,8 +205,10 @@ export const signals = reseolioSchema.table(
  * The starts of rate-limited groups (0006): one row per job a flow claim started for a name
  * whose rule has a rate limit, at the claim's `now`. `key` is the job's rate-limit key, '' for
  * the null group (keys are never empty). A claim counts a group's rows in `(now - periodMs,
- * now]` and deletes the group's older rows when it adds new ones. No primary key: one claim
- * may start several jobs of a group at one time.
+ * now]` and deletes the group's older rows when it adds new ones; it also deletes a few of
+ * the oldest rows of its rate-limited names that every window has left (0008), so the rows of
+ * groups that start nothing more are deleted too. No primary key: one claim may start several
+ * jobs of a group at one time.
  */
 export const rateLimitStarts = reseolioSchema.table(
   'rate_limit_starts',
@@ -215,5 +217,9 @@ export const rateLimitStarts = reseolioSchema.table(
     key: text('key').notNull(),
     startedAt: bigint('started_at', { mode: 'number' }).notNull(),
   },
-  (t) => [index('rate_limit_starts_group_idx').on(t.name, t.key, t.startedAt)],
+  (t) => [
+    index('rate_limit_starts_group_idx').on(t.name, t.key, t.startedAt),
+    // A name's oldest starts, whatever their group (0008): the sweep of groups gone idle.
+    index('rate_limit_starts_name_idx').on(t.name, t.startedAt),
+  ],
 );

@@ -7,8 +7,10 @@ import type { SqlExecutor } from '../sql-executor.ts';
  * Leases up to `limit` due jobs in one statement, through the `claim_jobs` SQL function
  * (`drizzle/0001_claim_function.sql`, replaced in `0002_list_and_claim_by_id.sql`,
  * `0003_lease_token.sql`, `0005_workflows.sql` and `0006_flow_control.sql`), or, when the
- * claim carries flow rules for any of its names, through `claim_jobs_flow` (0006; its header
- * explains the rules, the per-group advisory try-locks and the reads).
+ * claim carries flow rules for any of its names, through `claim_jobs_flow` (0006, whose header
+ * explains the rules, the per-group advisory try-locks and the reads; replaced in
+ * `0008_flow_claim_by_id.sql`, which leases through the primary key and plans no sequential
+ * scan).
  *
  * The function's CTE picks candidates through the partial `jobs_due_priority_idx` (only pending
  * and waiting rows, in claim order: priority descending, `run_at`, then id, which for UUIDv7

@@ -55,7 +55,7 @@ describe.each(BACKENDS)('metrics on $backend', ({ freshDatabase }) => {
     const doomed = engine.durable('m:doomed', async (n: number) => {
       throw new NonRetryableError(`doomed ${n}`);
     });
-    const range = (count: number) => Array.from({ length: count }, (_, i) => [i]);
+    const range = (count: number) => Array.from({ length: count }, (_, i): [number] => [i]);
     await ok.enqueueMany(range(600));
     await flaky.enqueueMany(range(300));
     for (const [n] of range(100)) await doomed(n!); // single calls are counted too

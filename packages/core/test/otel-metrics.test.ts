@@ -1,9 +1,9 @@
+import { memoryMetrics, points } from '@reseolio/test-utils/otel';
 import { describe, expect, it } from 'vitest';
 import { currentJob, MemoryStorage, NonRetryableError } from '../src/index.ts';
 import type { NameStats, StatsInput } from '../src/storage/records.ts';
 import { METRICS } from '../src/telemetry/metric-names.ts';
 import { makeEngine, waitFor } from './helpers.ts';
-import { memoryMetrics, points } from './otel-helpers.ts';
 
 /** MemoryStorage that counts its stats reads and can be made to fail them. */
 class ObservedStorage extends MemoryStorage {

@@ -1,10 +1,10 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { memoryTracing, useContextManager } from '@reseolio/test-utils/otel';
 import { describe, expect, it } from 'vitest';
 import { currentJob, JobCancelledError, MemoryStorage, sleep, step } from '../src/index.ts';
 import { decodeTraceContext, encodeTraceContext } from '../src/telemetry/trace-context.ts';
-import { makeEngine, waitFor } from './helpers.ts';
-import { memoryTracing, useContextManager } from './otel-helpers.ts';
+import { makeEngine, newJob, waitFor } from './helpers.ts';
 
 useContextManager();
 
@@ -198,23 +198,14 @@ describe('tracing', () => {
     const storage = new MemoryStorage();
     const tracing = memoryTracing();
     const engine = makeEngine({ storage, telemetry: { tracerProvider: tracing.tracerProvider } });
-    const now = Date.now();
-    await storage.enqueue({
-      id: '0190a000-0000-7000-8000-000000000009',
-      name: 'odd',
-      args: '[]',
-      policy: '[]',
-      maxAttempts: 1,
-      idempotencyKey: null,
-      parentId: null,
-      scheduleId: null,
-      traceContext: '{"traceparent":"garbage"}',
-      priority: 0,
-      concurrencyKey: null,
-      rateLimitKey: null,
-      createdAt: now,
-      runAt: now,
-    });
+    await storage.enqueue(
+      newJob({
+        id: '0190a000-0000-7000-8000-000000000009',
+        name: 'odd',
+        maxAttempts: 1,
+        traceContext: '{"traceparent":"garbage"}',
+      }),
+    );
     engine.durable('odd', async () => 'ran');
     await engine.start();
     expect(await engine.getHandle('0190a000-0000-7000-8000-000000000009').result(5000)).toBe('ran');

@@ -4,14 +4,9 @@
  * the right parent/child links; a failed attempt carries its exception and ERROR status; a
  * process stopped mid-job still exports the attempt's span, ended.
  */
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { memoryTracing, useContextManager } from '@reseolio/test-utils/otel';
+import { describe, expect, it } from 'vitest';
 import { startFixture } from './child-process.ts';
 import { engineOn, PROCESS_BACKENDS, waitFor } from './helpers.ts';
 
@@ -39,14 +34,7 @@ function spansOf(node: Node, { stop = false } = {}): Promise<SpanData[]> {
   });
 }
 
-const manager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(manager.enable());
-});
-afterAll(() => {
-  manager.disable();
-  context.disable();
-});
+useContextManager();
 
 describe.each(PROCESS_BACKENDS)('traces across processes on $backend', ({ fresh }) => {
   it('a saga on two processes is one trace: links, a failed attempt, a stop mid-job', {
@@ -62,10 +50,7 @@ describe.each(PROCESS_BACKENDS)('traces across processes on $backend', ({ fresh 
     await Promise.all([orchestrator, children].map((n) => n.waitForLine(/^ready$/, 60_000)));
 
     // This process only enqueues, under its own SDK: its send span is the trace's root.
-    const exporter = new InMemorySpanExporter();
-    const tracerProvider = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    });
+    const { tracerProvider, spans } = memoryTracing();
     const client = engineOn(db.storage(), { workerConcurrency: 0, telemetry: { tracerProvider } });
     const order = await client.enqueue<string[]>('saga:order', ['order-1']);
     expect(await order.result(60_000)).toEqual([
@@ -77,7 +62,7 @@ describe.each(PROCESS_BACKENDS)('traces across processes on $backend', ({ fresh 
     const hang = await client.enqueue('saga:hang', []);
     await children.waitForLine(new RegExp(`^hanging ${hang.jobId}$`), 30_000);
 
-    const local: SpanData[] = exporter.getFinishedSpans().map((span) => ({
+    const local: SpanData[] = spans().map((span) => ({
       node: 'client',
       name: span.name,
       kind: span.kind,

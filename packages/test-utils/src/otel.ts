@@ -1,3 +1,7 @@
+/**
+ * In-memory OpenTelemetry for tests: a tracer provider and a meter provider whose output the
+ * test reads, and the AsyncLocalStorage context manager an app with an SDK registers.
+ */
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ProgressReporter } from './progress/progress-reporter.ts';
+import type { AttemptTrace } from './telemetry/attempt-trace.ts';
 import type { JobContext } from './types.ts';
 import type { WorkflowRun } from './workflow/workflow-run.ts';
 
@@ -15,6 +16,8 @@ export interface AttemptContext extends JobContext {
   readonly workflow: WorkflowRun;
   /** This attempt's progress reports (`reportProgress`), coalesced. */
   readonly progress: ProgressReporter;
+  /** The attempt's `process` span: steps are its children, waits its events. */
+  readonly trace: AttemptTrace;
 }
 
 export const attemptStorage = new AsyncLocalStorage<AttemptContext>();

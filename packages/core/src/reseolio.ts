@@ -47,6 +47,13 @@ import type {
 import { deserialize } from './serialization.ts';
 import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from './storage/storage.ts';
+import { MetricsFanout } from './telemetry/metrics-fanout.ts';
+import { type MetricsSource, observeMetrics } from './telemetry/metrics-sink.ts';
+import { OtelMetrics } from './telemetry/otel-metrics.ts';
+import { Producer } from './telemetry/producer.ts';
+import { toReseolioStats } from './telemetry/read-stats.ts';
+import type { ReseolioStats } from './telemetry/stats.ts';
+import { Tracing } from './telemetry/tracing.ts';
 import type {
   CallOptions,
   DurableFunction,
@@ -75,6 +82,12 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   readonly #clock: DatabaseClock;
   readonly #registry = new Map<string, Registration>();
   readonly #jobs: JobFactory;
+  /** Every metrics backend listens here (`[observeMetrics]`). */
+  readonly #metrics: MetricsFanout;
+  readonly #tracing: Tracing;
+  readonly #producer: Producer;
+  /** The meter `reseolio`, while the engine is initialized. */
+  #otelMetrics: OtelMetrics | undefined;
   #state: ReseolioState = 'created';
   #runtime: Promise<Runtime> | undefined;
   #pool: WorkerPool | undefined;
@@ -95,11 +108,15 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     // Every time the engine stamps (leases, sweeps, due times, ids) is on the database's clock.
     this.#clock = new DatabaseClock(clock, this.#options.logger);
     this.#jobs = new JobFactory(this, this.#clock, this.#options.maxPayloadBytes);
+    this.#metrics = new MetricsFanout(this.#options.logger);
+    this.#tracing = new Tracing(this.#options.telemetry.tracer);
+    this.#producer = new Producer(this.#metrics, this.#tracing);
     this.#schedules = new ScheduleApi({
       storage: async () => (await this.#ready()).storage,
       clock: this.#clock,
       maxPayloadBytes: this.#options.maxPayloadBytes,
       functionFor: (name) => this.#scheduledFunction(name),
+      producer: this.#producer,
       changed: () => this.#scheduler?.wake(),
     });
   }
@@ -150,6 +167,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
           waiters: runtime.waiters,
           engine: this,
           emit: (event, ...args) => this.#emit(event, ...args),
+          metrics: this.#metrics,
+          tracing: this.#tracing,
         });
         this.#pool.start();
         this.#scheduler = new Scheduler({
@@ -157,6 +176,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
           clock: this.#clock,
           logger: this.#options.logger,
           functions: () => this.#scheduledFunctions(),
+          producer: this.#producer,
           onError: (error) => this.#emit('error', error),
         });
         this.#scheduler.start();
@@ -194,6 +214,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       // Both stop at once: the pool must stop claiming before this await yields.
       await Promise.all([this.#scheduler?.stop(), this.#pool?.stop(timeoutMs)]);
       const runtime = await this.#runtime?.catch(() => undefined);
+      this.#otelMetrics?.close();
+      this.#otelMetrics = undefined;
       await runtime?.close(
         new ReseolioStateError('The engine stopped while this result() was waiting.'),
       );
@@ -287,6 +309,28 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       throw new ReseolioValidationError('getHandle(jobId) needs a job id string.');
     }
     return new DurableJobHandle<R>(this.#host, jobId);
+  }
+
+  /**
+   * The stored jobs of every function, counted by status, with each function's oldest due job
+   * not yet running, in one aggregate read on the database's clock (all processes' jobs).
+   */
+  async stats(): Promise<ReseolioStats> {
+    const { storage } = await this.#ready();
+    const now = this.#clock.now();
+    return toReseolioStats(await storage.stats({ now }), now);
+  }
+
+  /**
+   * What metrics backends read: every report of the engine (jobs stored, attempts, outcomes)
+   * and this process's worker. The OpenTelemetry meter and the framework packages' Prometheus
+   * registries use it; a symbol key keeps it out of the way of applications.
+   */
+  [observeMetrics](): MetricsSource {
+    return {
+      addSink: (sink) => this.#metrics.add(sink),
+      worker: () => this.#pool?.snapshot() ?? { slots: 0, busy: 0, lastSeenAt: null },
+    };
   }
 
   /**
@@ -427,18 +471,22 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     if (options.transaction !== undefined) {
       // Announced by storage once the caller commits; running it before would run a job
       // that may yet be rolled back.
-      const { job: stored, deduplicated } = await storage.enqueue(job, {
-        transaction: options.transaction,
-      });
+      const { job: stored, deduplicated } = await this.#producer.send(
+        [job],
+        () => storage.enqueue(job, { transaction: options.transaction }),
+        (result) => [result],
+      );
       if (deduplicated) this.#emit('deduplicated', infoOf(stored));
       return new DurableJobHandle(this.#host, stored.id);
     }
     // The pool decides whether the job runs right here (inserted already leased to this
     // process) and wakes itself for it; without a pool it waits for another node's claim.
     const insert = (lease: EnqueueLease | undefined) => storage.enqueue(job, lease && { lease });
-    const { job: stored, deduplicated } = this.#pool
-      ? await this.#pool.enqueue(job, insert)
-      : await insert(undefined);
+    const { job: stored, deduplicated } = await this.#producer.send(
+      [job],
+      () => (this.#pool ? this.#pool.enqueue(job, insert) : insert(undefined)),
+      (result) => [result],
+    );
     this.#adoptChild(stored);
     if (deduplicated) {
       this.#emit('deduplicated', infoOf(stored));
@@ -466,7 +514,11 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     const jobs = argsList.map((args) => this.#jobs.make(name, args, options, basePolicy, flow));
     if (jobs.length === 0) return [];
     const { storage, waiters } = await this.#ready();
-    const results = await storage.enqueueMany(jobs);
+    const results = await this.#producer.send(
+      jobs,
+      () => storage.enqueueMany(jobs),
+      (stored) => stored,
+    );
     for (const { job } of results) this.#adoptChild(job);
     const inserted = waiters.markInserted();
     let earliest: number | undefined;
@@ -553,6 +605,12 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     const { storage } = await this.#ready();
     const cancelled = await storage.cancel(jobId, this.#clock.now());
     if (cancelled) {
+      if (this.#metrics.listening) {
+        // The cancel answers only yes or no; its function's name costs a read, made only when
+        // some metrics backend counts it (and never failing the cancel, which is committed).
+        const job = await storage.getJob(jobId).catch(() => undefined);
+        if (job) this.#metrics.completed(job.name, 'cancelled');
+      }
       this.#pool?.onFinished(jobId, 'cancelled');
       this.#emit('job:cancelled', jobId);
     } else if (!(await storage.getJob(jobId))) {
@@ -580,6 +638,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       onError: (error) => this.#emit('error', error),
     }).then((opened) => {
       if (this.#state === 'created') this.#state = 'initialized';
+      this.#observeWithOtel(opened.storage);
       return opened;
     });
     this.#runtime = runtime;
@@ -588,6 +647,25 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       if (this.#runtime === runtime) this.#runtime = undefined;
     });
     return runtime;
+  }
+
+  /**
+   * Starts the meter `reseolio` (from the provider known now: a global SDK must be registered
+   * before the engine initializes). A provider that throws costs the metrics, not the engine.
+   */
+  #observeWithOtel(storage: StorageAdapter): void {
+    if (this.#otelMetrics !== undefined || this.#stopping !== undefined) return;
+    try {
+      this.#otelMetrics = new OtelMetrics({
+        meterProvider: this.#options.telemetry.meterProvider(),
+        source: this[observeMetrics](),
+        stats: (now) => storage.stats({ now }),
+        now: () => this.#clock.now(),
+        logger: this.#options.logger,
+      });
+    } catch (error) {
+      this.#options.logger.error('setting up the OpenTelemetry meter "reseolio" failed', error);
+    }
   }
 
   /** Storage events, after the waiters have seen theirs (see `openRuntime`). */

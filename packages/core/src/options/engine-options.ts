@@ -4,6 +4,7 @@ import { StorageConfigError } from '../errors.ts';
 import { type EngineLogger, toEngineLogger } from '../logging/engine-logger.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
 import type { StorageProvider } from '../storage/storage-provider.ts';
+import { type ResolvedTelemetry, resolveTelemetryOptions } from '../telemetry/telemetry-options.ts';
 import type { Logger, ReseolioOptions, ResolvedRetryPolicy } from '../types.ts';
 import { MAX_TIMER_MS } from './bounds.ts';
 import { consoleLogger, DEFAULT_RETRY_POLICY, DEFAULT_STORAGE } from './defaults.ts';
@@ -32,6 +33,7 @@ const ENGINE_KEYS: readonly (keyof ReseolioOptions)[] = [
   'logger',
   'handleSignals',
   'suspendAfterMs',
+  'telemetry',
 ];
 
 export interface ResolvedOptions {
@@ -48,6 +50,7 @@ export interface ResolvedOptions {
   logger: EngineLogger;
   handleSignals: boolean;
   suspendAfterMs: number;
+  telemetry: ResolvedTelemetry;
 }
 
 /** The engine's logger: `console` by default; warn and error required, the rest optional. */
@@ -122,6 +125,7 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
     logger,
     handleSignals: options.handleSignals ?? false,
     suspendAfterMs: integer(options, 'suspendAfterMs', 5_000, 0, MAX_TIMER_MS),
+    telemetry: resolveTelemetryOptions(options.telemetry),
   };
 }
 

@@ -72,6 +72,11 @@ export function resolveMetricsOptions<Req>(
 ): ResolvedMetricsOptions<Req> | null {
   if (option === undefined || option === false) return null;
   const object = expandShorthand(option, where, withPath);
+  if (!withPath && 'path' in object) {
+    throw new IntegrationConfigError(
+      `${where} takes no path: mount the router where you want it, e.g. app.use('/metrics', …).`,
+    );
+  }
   assertKnownRouteOptions(
     object,
     withPath

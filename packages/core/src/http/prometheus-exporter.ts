@@ -72,7 +72,10 @@ export class PrometheusExporter {
   #statsInFlight: Promise<ReseolioStats> | null = null;
 
   /** @param processMetrics also serve prom-client's default process metrics */
-  constructor(engine: MetricsEngine, { processMetrics = false }: { processMetrics?: boolean } = {}) {
+  constructor(
+    engine: MetricsEngine,
+    { processMetrics = false }: { processMetrics?: boolean } = {},
+  ) {
     this.#engine = engine;
     this.#source = engine[observeMetrics]();
     this.#detach = this.#source.addSink(this.#sink());

@@ -161,6 +161,22 @@ describe('forRootAsync', () => {
       ]),
     ).rejects.toThrow(/give routes beside useFactory\/useClass\/useExisting/);
   });
+
+  it('refuses metrics returned by the factory, and says where to give them', async () => {
+    await expect(
+      createApp([
+        ReseolioModule.forRootAsync({
+          useFactory: () => ({ storage: 'memory:', metrics: { public: true } }),
+        }),
+      ]),
+    ).rejects.toThrow(/give metrics beside useFactory\/useClass\/useExisting/);
+  });
+
+  it('refuses metrics with no authorize to share and none of its own', () => {
+    expect(() => ReseolioModule.forRoot({ storage: 'memory:', metrics: true })).toThrow(
+      /give metrics\.authorize .* or set public: true/,
+    );
+  });
 });
 
 describe('@Durable methods', () => {

@@ -145,35 +145,33 @@ export class PrometheusExporter {
 function createInstruments(prom: typeof PromClient, processMetrics: boolean): Instruments {
   const registry = new prom.Registry();
   const registers = [registry];
-  const described = (metric: (typeof METRICS)[keyof typeof METRICS]) => ({
+  // Name, help and labels from the one table the OpenTelemetry meter also reads.
+  const described = <Label extends string>(metric: {
+    prometheus: string;
+    description: string;
+    labels: readonly Label[];
+  }) => ({
     name: metric.prometheus,
     help: metric.description,
+    labelNames: metric.labels,
     registers,
   });
   if (processMetrics) prom.collectDefaultMetrics({ register: registry });
   return {
     registry,
-    enqueued: new prom.Counter({ ...described(METRICS.enqueued), labelNames: ['function'] }),
-    completed: new prom.Counter({
-      ...described(METRICS.completed),
-      labelNames: ['function', 'outcome'],
-    }),
+    enqueued: new prom.Counter(described(METRICS.enqueued)),
+    completed: new prom.Counter(described(METRICS.completed)),
     attemptDuration: new prom.Histogram({
       ...described(METRICS.attemptDuration),
-      labelNames: ['function', 'outcome'],
       buckets: [...ATTEMPT_DURATION_BUCKETS],
     }),
     attemptLag: new prom.Histogram({
       ...described(METRICS.attemptLag),
-      labelNames: ['function'],
       buckets: [...ATTEMPT_LAG_BUCKETS],
     }),
-    jobs: new prom.Gauge({ ...described(METRICS.jobs), labelNames: ['function', 'status'] }),
-    oldestPendingAge: new prom.Gauge({
-      ...described(METRICS.oldestPendingAge),
-      labelNames: ['function'],
-    }),
-    workerSlots: new prom.Gauge({ ...described(METRICS.workerSlots), labelNames: ['state'] }),
+    jobs: new prom.Gauge(described(METRICS.jobs)),
+    oldestPendingAge: new prom.Gauge(described(METRICS.oldestPendingAge)),
+    workerSlots: new prom.Gauge(described(METRICS.workerSlots)),
     // Registered with its first value: a gauge without labels would otherwise read 0.
     workerLastSeen: new prom.Gauge({ ...described(METRICS.workerLastSeen), registers: [] }),
   };

@@ -10,18 +10,6 @@ import type { SuiteContext } from '../run-http-conformance.ts';
 /** `metrics: true` beside the job routes: `/metrics`, behind their `authorize`. */
 const BEHIND_ROUTES: MetricsBoot = { option: true, path: '/metrics', access: adminOnly };
 
-/** What the exposition's type line says for each documented metric. */
-const TYPES: Record<keyof typeof METRICS, PrometheusFamily['type']> = {
-  enqueued: 'COUNTER',
-  completed: 'COUNTER',
-  attemptDuration: 'HISTOGRAM',
-  attemptLag: 'HISTOGRAM',
-  jobs: 'GAUGE',
-  oldestPendingAge: 'GAUGE',
-  workerSlots: 'GAUGE',
-  workerLastSeen: 'GAUGE',
-};
-
 /** GET the metrics: status, content type and body text. */
 async function scrape(base: string, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${base}${path}`, { headers });
@@ -95,12 +83,22 @@ export function metricsSuite({ serve }: SuiteContext): void {
       params: { charset: 'utf-8', version: '0.0.4' },
     });
     const families = parsePrometheusTextFormat(response.text);
-    for (const [key, metric] of Object.entries(METRICS)) {
+    for (const metric of Object.values(METRICS)) {
       const family = families.find((f) => f.name === metric.prometheus);
       expect(family, metric.prometheus).toMatchObject({
-        type: TYPES[key as keyof typeof METRICS],
+        type: metric.kind.toUpperCase(),
         help: metric.description,
       });
+      // Every series carries exactly the documented labels.
+      const labelSets =
+        metric.kind === 'histogram'
+          ? Object.keys(histogramCounts(response.text, metric.prometheus)).map((key) =>
+              key.split(',').map((pair) => pair.split('=')[0]),
+            )
+          : family!.metrics.map((m) => Object.keys(m.labels ?? {}).sort());
+      expect(labelSets.length, metric.prometheus).toBeGreaterThan(0);
+      for (const labels of labelSets)
+        expect(labels, metric.prometheus).toEqual([...metric.labels].sort());
     }
     const { enqueued, completed, attemptDuration, attemptLag, jobs, workerSlots } = METRICS;
     expect(sample(families, enqueued.prometheus, { function: 'echo' })).toBe(4);

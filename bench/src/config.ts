@@ -22,6 +22,16 @@ export interface BenchConfig {
   only: string[];
   /** Metrics to run (keys); empty means all. */
   metrics: string[];
+  /**
+   * Prefixed to every database the run drops and re-creates (`--db-prefix`), so runs on a
+   * shared server do not drop each other's databases. @default ''
+   */
+  dbPrefix: string;
+  /**
+   * A built `reseolio` package directory (`--otel-baseline`): the `otel` metric also drains
+   * with its engine, with no SDK, to compare another build's untraced throughput.
+   */
+  otelBaseline: string | undefined;
 }
 
 export function parseArgs(argv: readonly string[]): BenchConfig {
@@ -50,6 +60,8 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         memoryCapMs: 300_000,
         only: [],
         metrics: [],
+        dbPrefix: '',
+        otelBaseline: undefined,
       }
     : {
         full,
@@ -69,9 +81,13 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         memoryCapMs: 10_000,
         only: [],
         metrics: [],
+        dbPrefix: '',
+        otelBaseline: undefined,
       };
   base.only = listArg('--engines');
   base.metrics = listArg('--metrics');
   if (reps >= 0) base.repetitions = Number(argv[reps + 1]);
+  base.dbPrefix = listArg('--db-prefix')[0] ?? '';
+  base.otelBaseline = listArg('--otel-baseline')[0];
   return base;
 }

@@ -10,6 +10,7 @@ import { bulkEnqueue } from './metrics/bulk-enqueue.ts';
 import { enqueueLatency } from './metrics/enqueue-latency.ts';
 import { flowControl } from './metrics/flow-control.ts';
 import { memory } from './metrics/memory.ts';
+import { otel } from './metrics/otel.ts';
 import { pickupLatency } from './metrics/pickup-latency.ts';
 import { resultLatency } from './metrics/result-latency.ts';
 import { saga } from './metrics/saga.ts';
@@ -28,6 +29,7 @@ const METRICS = [
   scale,
   memory,
   flowControl,
+  otel,
 ];
 /** These repeat internally (scale) or once by design (memory: a fresh process per engine). */
 const SINGLE_CALL = new Set(['scale', 'memory']);
@@ -52,7 +54,7 @@ const server = await resolveServer();
 console.error(`PostgreSQL ${server.version} (${server.source}); load ${loadBefore}`);
 const urls = {} as Record<keyof typeof DATABASES, string>;
 for (const [key, db] of Object.entries(DATABASES)) {
-  urls[key as keyof typeof DATABASES] = await recreateDatabase(server, db);
+  urls[key as keyof typeof DATABASES] = await recreateDatabase(server, `${cfg.dbPrefix}${db}`);
 }
 const sqliteFile = join(tmpdir(), `reseolio-bench-${process.pid}.db`);
 const engines = allEngines(urls, sqliteFile).filter(

@@ -13,6 +13,8 @@ interface ReseolioSettings {
   variant: 'default' | 'fast';
   /** PostgreSQL URL, or the SQLite file path. */
   location: string;
+  /** The engine class: this build's by default, another build's to compare (`otel`). */
+  engineClass?: typeof Reseolio | undefined;
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error: console.error };
@@ -48,6 +50,11 @@ export class ReseolioEngine implements Engine {
           ? 'WAL file, pollIntervalMs 50 (cross-process results), best concurrency 100'
           : 'defaults: WAL file, pollIntervalMs 1000';
     this.childArgs = [this.key, s.variant, s.location];
+  }
+
+  /** The same engine, database and settings, run by `engineClass` (another build). */
+  withEngineClass(engineClass: typeof Reseolio): ReseolioEngine {
+    return new ReseolioEngine({ ...this.#s, engineClass });
   }
 
   #storage(): StorageAdapter {
@@ -146,7 +153,7 @@ export class ReseolioEngine implements Engine {
   /** The engine and the storage it borrows (an adapter instance is never closed by `stop()`). */
   #engine(concurrency: number): { engine: Reseolio; storage: StorageAdapter } {
     const storage = this.#storage();
-    const engine = new Reseolio({
+    const engine = new (this.#s.engineClass ?? Reseolio)({
       storage,
       workerConcurrency: concurrency,
       pollIntervalMs: this.#s.backend === 'sqlite' && this.#s.variant === 'fast' ? 50 : 1000,

@@ -21,6 +21,7 @@ export type { JobFilter, JobStatus } from './storage/records.ts';
 export { FINAL_STATUSES } from './storage/records.ts';
 export type { StorageAdapter, StorageCapabilities } from './storage/storage.ts';
 export type { StorageProvider } from './storage/storage-provider.ts';
+export type { ProcessOutcome } from './telemetry/attempt-trace.ts';
 export {
   type AttemptOutcomeLabel,
   type CompletedOutcomeLabel,
@@ -33,6 +34,7 @@ export {
   type WorkerSnapshot,
 } from './telemetry/metrics-sink.ts';
 export type { FunctionStats, ReseolioStats } from './telemetry/stats.ts';
+export type { TelemetryOptions } from './telemetry/telemetry-options.ts';
 export type * from './types.ts';
 export { CALL_OPTION_KEYS } from './types.ts';
 export { retryDelayMs } from './worker/backoff.ts';

@@ -48,9 +48,11 @@ import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from './storage/storage.ts';
 import { MetricsFanout } from './telemetry/metrics-fanout.ts';
 import { type MetricsSource, observeMetrics } from './telemetry/metrics-sink.ts';
+import { OtelMetrics } from './telemetry/otel-metrics.ts';
 import { Producer } from './telemetry/producer.ts';
 import { toReseolioStats } from './telemetry/read-stats.ts';
 import type { ReseolioStats } from './telemetry/stats.ts';
+import { Tracing } from './telemetry/tracing.ts';
 import type {
   CallOptions,
   DurableFunction,
@@ -80,7 +82,10 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   readonly #jobs: JobFactory;
   /** Every metrics backend listens here (`[observeMetrics]`). */
   readonly #metrics: MetricsFanout;
+  readonly #tracing: Tracing;
   readonly #producer: Producer;
+  /** The meter `reseolio`, while the engine is initialized. */
+  #otelMetrics: OtelMetrics | undefined;
   #state: ReseolioState = 'created';
   #runtime: Promise<Runtime> | undefined;
   #pool: WorkerPool | undefined;
@@ -102,7 +107,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     this.#clock = new DatabaseClock(clock, this.#options.logger);
     this.#jobs = new JobFactory(this, this.#clock, this.#options.maxPayloadBytes);
     this.#metrics = new MetricsFanout(this.#options.logger);
-    this.#producer = new Producer(this.#metrics);
+    this.#tracing = new Tracing(this.#options.telemetry.tracer);
+    this.#producer = new Producer(this.#metrics, this.#tracing);
     this.#schedules = new ScheduleApi({
       storage: async () => (await this.#ready()).storage,
       clock: this.#clock,
@@ -160,6 +166,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
           engine: this,
           emit: (event, ...args) => this.#emit(event, ...args),
           metrics: this.#metrics,
+          tracing: this.#tracing,
         });
         this.#pool.start();
         this.#scheduler = new Scheduler({
@@ -205,6 +212,8 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       // Both stop at once: the pool must stop claiming before this await yields.
       await Promise.all([this.#scheduler?.stop(), this.#pool?.stop(timeoutMs)]);
       const runtime = await this.#runtime?.catch(() => undefined);
+      this.#otelMetrics?.close();
+      this.#otelMetrics = undefined;
       await runtime?.close(
         new ReseolioStateError('The engine stopped while this result() was waiting.'),
       );
@@ -627,6 +636,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       onError: (error) => this.#emit('error', error),
     }).then((opened) => {
       if (this.#state === 'created') this.#state = 'initialized';
+      this.#observeWithOtel(opened.storage);
       return opened;
     });
     this.#runtime = runtime;
@@ -635,6 +645,25 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       if (this.#runtime === runtime) this.#runtime = undefined;
     });
     return runtime;
+  }
+
+  /**
+   * Starts the meter `reseolio` (from the provider known now: a global SDK must be registered
+   * before the engine initializes). A provider that throws costs the metrics, not the engine.
+   */
+  #observeWithOtel(storage: StorageAdapter): void {
+    if (this.#otelMetrics !== undefined || this.#stopping !== undefined) return;
+    try {
+      this.#otelMetrics = new OtelMetrics({
+        meterProvider: this.#options.telemetry.meterProvider(),
+        source: this[observeMetrics](),
+        stats: (now) => storage.stats({ now }),
+        now: () => this.#clock.now(),
+        logger: this.#options.logger,
+      });
+    } catch (error) {
+      this.#options.logger.error('setting up the OpenTelemetry meter "reseolio" failed', error);
+    }
   }
 
   /** Storage events, after the waiters have seen theirs (see `openRuntime`). */

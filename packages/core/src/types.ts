@@ -1,6 +1,7 @@
 import type { JobStatus } from './storage/records.ts';
 import type { StorageAdapter } from './storage/storage.ts';
 import type { StorageProvider } from './storage/storage-provider.ts';
+import type { TelemetryOptions } from './telemetry/telemetry-options.ts';
 import type { WaitingFor } from './workflow/waiting-for.ts';
 
 /** How the delay between attempts grows. */
@@ -254,6 +255,12 @@ export interface ReseolioOptions {
    * helpers) handle signals themselves. @default false
    */
   handleSignals?: boolean | undefined;
+  /**
+   * OpenTelemetry providers for the engine's spans (`send <name>`, `process <name>`) and its
+   * meter `reseolio`. @default the global providers: without an SDK registered, telemetry
+   * is a no-op.
+   */
+  telemetry?: TelemetryOptions | undefined;
 }
 
 /** The last failed attempt's error as stored. */

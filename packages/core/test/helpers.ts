@@ -1,5 +1,6 @@
 import { afterEach } from 'vitest';
 import { Reseolio, type ReseolioOptions } from '../src/index.ts';
+import type { NewJob } from '../src/storage/records.ts';
 
 const engines: Reseolio[] = [];
 
@@ -20,3 +21,25 @@ afterEach(async () => {
 });
 
 export { waitFor } from '@reseolio/test-utils';
+
+/** A job to insert straight into storage (as another process would), due at `at`. */
+export function newJob(
+  fields: Pick<NewJob, 'id' | 'name'> & Partial<NewJob>,
+  at = Date.now(),
+): NewJob {
+  return {
+    args: '[]',
+    policy: '[]',
+    maxAttempts: 3,
+    idempotencyKey: null,
+    parentId: null,
+    scheduleId: null,
+    traceContext: null,
+    priority: 0,
+    concurrencyKey: null,
+    rateLimitKey: null,
+    createdAt: at,
+    runAt: at,
+    ...fields,
+  };
+}

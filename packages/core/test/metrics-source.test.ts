@@ -8,7 +8,7 @@ import {
   sleep,
 } from '../src/index.ts';
 import type { NameStats, StatsInput } from '../src/storage/records.ts';
-import { makeEngine, waitFor } from './helpers.ts';
+import { makeEngine, newJob, waitFor } from './helpers.ts';
 
 /** Every report a sink got, in order. */
 function recorder() {
@@ -114,22 +114,12 @@ describe('the metrics source', () => {
   it('counts jobs its sweep of expired leases ends as dead, whoever ran them', async () => {
     const storage = new MemoryStorage();
     const past = Date.now() - 60_000;
-    await storage.enqueue({
-      id: '0190a000-0000-7000-8000-000000000001',
-      name: 'ghost:job',
-      args: '[]',
-      policy: '[]',
-      maxAttempts: 1,
-      idempotencyKey: null,
-      parentId: null,
-      scheduleId: null,
-      traceContext: null,
-      priority: 0,
-      concurrencyKey: null,
-      rateLimitKey: null,
-      createdAt: past,
-      runAt: past,
-    });
+    await storage.enqueue(
+      newJob(
+        { id: '0190a000-0000-7000-8000-000000000001', name: 'ghost:job', maxAttempts: 1 },
+        past,
+      ),
+    );
     await storage.claim({
       names: ['ghost:job'],
       ownerId: 'a dead process',

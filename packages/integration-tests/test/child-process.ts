@@ -3,13 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from '@reseolio/test-utils';
 import { onCleanup } from './helpers.ts';
 
-/** Starts a fixture script with node and resolves its lines of output as they come. */
-export function startFixture(script: string, args: string[]) {
+/**
+ * Starts a fixture script with node and resolves its lines of output as they come. With
+ * `ipc`, the child also has an IPC channel (`child.send`, `process.on('message')`).
+ */
+export function startFixture(script: string, args: string[], { ipc = false } = {}) {
   const child: ChildProcess = spawn(
     process.execPath,
     [fileURLToPath(new URL(`./fixtures/${script}`, import.meta.url)), ...args],
     {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
       cwd: fileURLToPath(new URL('..', import.meta.url)),
     },
   );

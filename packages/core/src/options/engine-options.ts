@@ -3,6 +3,7 @@ import { describeValue } from '../describe-value.ts';
 import { StorageConfigError } from '../errors.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
 import type { StorageProvider } from '../storage/storage-provider.ts';
+import { type ResolvedTelemetry, resolveTelemetryOptions } from '../telemetry/telemetry-options.ts';
 import type { Logger, ReseolioOptions, ResolvedRetryPolicy } from '../types.ts';
 import { MAX_TIMER_MS } from './bounds.ts';
 import { consoleLogger, DEFAULT_RETRY_POLICY, DEFAULT_STORAGE } from './defaults.ts';
@@ -31,6 +32,7 @@ const ENGINE_KEYS: readonly (keyof ReseolioOptions)[] = [
   'logger',
   'handleSignals',
   'suspendAfterMs',
+  'telemetry',
 ];
 
 export interface ResolvedOptions {
@@ -47,6 +49,7 @@ export interface ResolvedOptions {
   logger: Logger;
   handleSignals: boolean;
   suspendAfterMs: number;
+  telemetry: ResolvedTelemetry;
 }
 
 export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOptions {
@@ -107,6 +110,7 @@ export function resolveEngineOptions(options: ReseolioOptions = {}): ResolvedOpt
     logger,
     handleSignals: options.handleSignals ?? false,
     suspendAfterMs: integer(options, 'suspendAfterMs', 5_000, 0, MAX_TIMER_MS),
+    telemetry: resolveTelemetryOptions(options.telemetry),
   };
 }
 

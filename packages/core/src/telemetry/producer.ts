@@ -1,29 +1,42 @@
 import type { EnqueueResult, NewJob } from '../storage/records.ts';
 import type { MetricsSink } from './metrics-sink.ts';
+import type { Tracing } from './tracing.ts';
 
 /**
  * Every way this process stores jobs (a call, `enqueueMany`, a schedule's tick or trigger)
- * goes through {@link Producer.send}: jobs stored, not deduplicated ones, are counted.
+ * goes through {@link Producer.send}: each job gets its `send` span (whose context it stores)
+ * and the jobs stored, not deduplicated ones, are counted.
  */
 export class Producer {
   readonly #metrics: MetricsSink;
+  readonly #tracing: Tracing;
 
-  constructor(metrics: MetricsSink) {
+  constructor(metrics: MetricsSink, tracing: Tracing) {
     this.#metrics = metrics;
+    this.#tracing = tracing;
   }
 
   /**
-   * Runs `insert` for `jobs` (all of one function or not) and reports what it stored;
-   * `stored` reads the enqueue results out of what `insert` returned (none when it stored
-   * nothing, e.g. a schedule tick another node claimed).
+   * Runs `insert` for `jobs` (made but not stored yet: their `traceContext` is set here) and
+   * reports what it stored; `stored` reads the enqueue results, in the order of `jobs`, out of
+   * what `insert` returned (none when it stored nothing: a tick another node fired).
    */
   async send<T>(
     jobs: readonly NewJob[],
     insert: () => Promise<T>,
     stored: (result: T) => readonly EnqueueResult[],
   ): Promise<T> {
-    const result = await insert();
-    this.#count(stored(result));
+    const spans = this.#tracing.startSends(jobs);
+    let result: T;
+    try {
+      result = await insert();
+    } catch (error) {
+      spans.failed(error);
+      throw error;
+    }
+    const results = stored(result);
+    spans.stored(results);
+    this.#count(results);
     return result;
   }
 

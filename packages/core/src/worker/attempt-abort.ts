@@ -28,6 +28,11 @@ export class AttemptAbort {
     return this.#aborted;
   }
 
+  /** Why it was aborted (the first reason); undefined while it was not. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
   /** The handler's signal, created on first use. */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { type AttemptContext, attemptStorage } from '../context.ts';
 import {
   AttemptTimeoutError,
+  JobCancelledError,
   JobSuspendedError,
   NonRetryableError,
   PayloadTooLargeError,
@@ -11,8 +12,10 @@ import type { FlowSettings } from '../options/flow-options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import type { AckInput, AttemptFence, FlowRule } from '../storage/records.ts';
+import type { AttemptTrace, ProcessOutcome } from '../telemetry/attempt-trace.ts';
 import type { AttemptOutcomeLabel } from '../telemetry/metric-names.ts';
 import type { MetricsSink } from '../telemetry/metrics-sink.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
 import { SuspendRequest } from '../workflow/suspension.ts';
 import { encodeWaitingFor } from '../workflow/waiting-for.ts';
@@ -48,6 +51,17 @@ export class AttemptRunner {
   }
 
   async run(attempt: Attempt): Promise<void> {
+    const trace = this.#deps.tracing.startProcess(attempt.record);
+    let outcome: ProcessOutcome | undefined;
+    try {
+      outcome = await this.#run(attempt, trace);
+    } finally {
+      // Every path ends the span, a throw in the engine's own code too.
+      trace.end(outcome ?? 'lost');
+    }
+  }
+
+  async #run(attempt: Attempt, trace: AttemptTrace): Promise<ProcessOutcome> {
     const { record, policy, aborter } = attempt;
     const registration = this.#deps.registry.get(record.name)!;
     const startedAt = this.#deps.clock.now();
@@ -76,9 +90,10 @@ export class AttemptRunner {
         engine: this.#deps.engine,
         attemptKey: attempt.key,
         workflow,
+        trace,
       };
       value = await Promise.race([
-        attemptStorage.run(context, () => registration.handler(...args)),
+        trace.run(() => attemptStorage.run(context, () => registration.handler(...args))),
         aborter.promise,
         workflow.suspension.requested,
       ]);
@@ -86,38 +101,34 @@ export class AttemptRunner {
       clearTimeout(timeout);
       this.#deps.handlerReturned(attempt);
       attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
-      if (!attempt.settled) await this.#fail(attempt, error);
-      return;
+      if (attempt.settled) return settledOutcome(attempt, trace);
+      trace.failed(error);
+      return this.#fail(attempt, error);
     }
     clearTimeout(timeout);
     this.#deps.handlerReturned(attempt);
     attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
-    if (attempt.settled) return;
-    if (value instanceof SuspendRequest) {
-      await this.#suspend(attempt, value);
-      return;
-    }
+    if (attempt.settled) return settledOutcome(attempt, trace);
+    if (value instanceof SuspendRequest) return this.#suspend(attempt, value);
     let result: string;
     try {
       result = this.#serializeResult(value);
     } catch (error) {
       // Running again would produce the same unstorable value: end the job now.
-      await this.#fail(
-        attempt,
-        new NonRetryableError((error as Error).message, {
-          cause: error,
-          code: (error as ReseolioError).code,
-        }),
-      );
-      return;
+      const unstorable = new NonRetryableError((error as Error).message, {
+        cause: error,
+        code: (error as ReseolioError).code,
+      });
+      trace.failed(unstorable);
+      return this.#fail(attempt, unstorable);
     }
     const now = this.#deps.clock.now();
-    if (await this.#ack(attempt, { kind: 'success', result, now })) {
-      this.#ended(attempt, 'success');
-      this.#deps.metrics.completed(record.name, 'success');
-      this.#deps.waiters.settle(record.id, { status: 'success', result, error: null });
-      this.#deps.emit('job:success', attempt.info, value);
-    }
+    if (!(await this.#ack(attempt, { kind: 'success', result, now }))) return 'lost';
+    this.#ended(attempt, 'success');
+    this.#deps.metrics.completed(record.name, 'success');
+    this.#deps.waiters.settle(record.id, { status: 'success', result, error: null });
+    this.#deps.emit('job:success', attempt.info, value);
+    return 'success';
   }
 
   #serializeResult(value: unknown): string {
@@ -136,7 +147,7 @@ export class AttemptRunner {
    * continuation is dropped; its signal aborts with `JobSuspendedError`. The job runs its
    * handler again from the top when it wakes.
    */
-  async #suspend(attempt: Attempt, { wait }: SuspendRequest): Promise<void> {
+  async #suspend(attempt: Attempt, { wait }: SuspendRequest): Promise<ProcessOutcome> {
     const { record } = attempt;
     const written = await this.#ack(attempt, {
       kind: 'suspend',
@@ -147,15 +158,15 @@ export class AttemptRunner {
       now: this.#deps.clock.now(),
     });
     settle(attempt, new JobSuspendedError(record.id));
-    if (written) {
-      this.#ended(attempt, 'suspended');
-      this.#deps.emit('job:waiting', attempt.info);
-      this.#deps.retryAt(record.name, wait.runAt);
-    }
+    if (!written) return 'lost';
+    this.#ended(attempt, 'suspended');
+    this.#deps.emit('job:waiting', attempt.info);
+    this.#deps.retryAt(record.name, wait.runAt);
+    return 'suspended';
   }
 
   /** A failed attempt: another one after the policy's backoff, or dead when it was the last. */
-  async #fail(attempt: Attempt, thrown: unknown): Promise<void> {
+  async #fail(attempt: Attempt, thrown: unknown): Promise<ProcessOutcome> {
     const { record, policy, info } = attempt;
     const { clock, emit, waiters } = this.#deps;
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
@@ -164,21 +175,20 @@ export class AttemptRunner {
     const now = clock.now();
     if (retryable && !isLastAttempt(record)) {
       const runAt = now + retryDelayMs(policy, record.attempt);
-      if (await this.#ack(attempt, { kind: 'retry', error: stored, runAt, now })) {
-        this.#ended(attempt, 'failure');
-        emit('job:error', info, error);
-        emit('job:retry', info, error, new Date(runAt));
-        this.#deps.retryAt(record.name, runAt);
-      }
-      return;
-    }
-    if (await this.#ack(attempt, { kind: 'dead', error: stored, now })) {
+      if (!(await this.#ack(attempt, { kind: 'retry', error: stored, runAt, now }))) return 'lost';
       this.#ended(attempt, 'failure');
-      this.#deps.metrics.completed(record.name, 'dead');
-      waiters.settle(record.id, { status: 'dead', result: null, error: stored });
       emit('job:error', info, error);
-      emit('job:dead', info, error);
+      emit('job:retry', info, error, new Date(runAt));
+      this.#deps.retryAt(record.name, runAt);
+      return 'retry';
     }
+    if (!(await this.#ack(attempt, { kind: 'dead', error: stored, now }))) return 'lost';
+    this.#ended(attempt, 'failure');
+    this.#deps.metrics.completed(record.name, 'dead');
+    waiters.settle(record.id, { status: 'dead', result: null, error: stored });
+    emit('job:error', info, error);
+    emit('job:dead', info, error);
+    return 'dead';
   }
 
   /** The attempt's outcome is committed: its duration counts under `outcome`. */
@@ -189,6 +199,18 @@ export class AttemptRunner {
   #ack(attempt: Attempt, outcome: AttemptOutcome): Promise<boolean> {
     return this.#deps.acks.write({ ...outcome, ...attempt.fence } as AckInput, attempt.record);
   }
+}
+
+/**
+ * How an attempt whose outcome was taken from it ended: handed back by `stop()`, cancelled,
+ * or lost (its lease expired, or a new claim of the job replaced it), which is a failure.
+ */
+function settledOutcome(attempt: Attempt, trace: AttemptTrace): ProcessOutcome {
+  const reason = attempt.aborter.reason;
+  if (reason instanceof JobCancelledError) return 'cancelled';
+  if ((reason as ReseolioError | undefined)?.code === 'RESEOLIO_SHUTDOWN') return 'released';
+  trace.failed(reason);
+  return 'lost';
 }
 
 /** An `AckInput` without its fence: what an attempt decided. */
@@ -210,6 +232,8 @@ export interface AttemptRunnerDeps {
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
   /** Where attempts and outcomes are counted. */
   metrics: MetricsSink;
+  /** Each attempt's `process` span. */
+  tracing: Tracing;
   /** The handler returned or threw: its slot is free while the outcome is written. */
   handlerReturned(attempt: Attempt): void;
   /** A retry was recorded, due at `runAt`. */

@@ -7,6 +7,7 @@ import type { ResultWaiters } from '../result-waiters.ts';
 import type { EnqueueResult, FlowRule, JobRecord, NewJob } from '../storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from '../storage/storage.ts';
 import type { MetricsSink, WorkerSnapshot } from '../telemetry/metrics-sink.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { ReseolioEvents } from '../types.ts';
 import { AckBatcher } from './ack-batcher.ts';
 import { releaseAck } from './attempt-accounting.ts';
@@ -32,6 +33,8 @@ export interface PoolDeps {
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
   /** Where attempts, outcomes and swept jobs are counted. */
   metrics: MetricsSink;
+  /** Each attempt's `process` span. */
+  tracing: Tracing;
 }
 
 /** Raised into a handler's signal when `stop()` hands its job back. */
@@ -115,6 +118,7 @@ export class WorkerPool {
       },
       emit,
       metrics: deps.metrics,
+      tracing: deps.tracing,
       handlerReturned: (attempt) => this.#handlerReturned(attempt),
       retryAt: (name, runAt) => this.onReady(name, runAt),
     });

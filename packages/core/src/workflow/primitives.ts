@@ -1,11 +1,10 @@
-import { attemptStorage } from '../context.ts';
+import { type AttemptContext, attemptStorage } from '../context.ts';
 import { describeValue } from '../describe-value.ts';
 import { ReseolioStateError, ReseolioValidationError } from '../errors.ts';
 import { MAX_TIME_MS, MAX_TIMER_MS } from '../options/bounds.ts';
 import { unstorableText } from '../options/validators.ts';
 import { deserialize } from '../serialization/decode.ts';
 import { NEVER } from './suspension.ts';
-import type { WorkflowRun } from './workflow-run.ts';
 
 /**
  * `step`, `sleep` and `waitForSignal`: durable workflow primitives, called inside a durable
@@ -16,7 +15,7 @@ import type { WorkflowRun } from './workflow-run.ts';
  * steps or child jobs.
  */
 
-function currentRun(what: string): WorkflowRun {
+function currentAttempt(what: string): AttemptContext {
   const context = attemptStorage.getStore();
   if (context === undefined) {
     throw new ReseolioStateError(
@@ -24,7 +23,7 @@ function currentRun(what: string): WorkflowRun {
         'the running job); call it from the function you passed to reseolio.durable().',
     );
   }
-  return context.workflow;
+  return context;
 }
 
 function validateName(name: unknown, what: string): string {
@@ -44,7 +43,7 @@ function validateName(name: unknown, what: string): string {
  * @throws ReseolioStateError outside a handler
  */
 export async function step<T>(name: string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
-  const run = currentRun('step()');
+  const { workflow: run, trace } = currentAttempt('step()');
   validateName(name, 'step()');
   if (typeof fn !== 'function') {
     throw new ReseolioValidationError(
@@ -54,8 +53,12 @@ export async function step<T>(name: string, fn: () => T | Promise<T>): Promise<A
   }
   const key = run.journal.next(`step:${name}`);
   const recorded = await run.journal.get(key);
-  if (recorded !== undefined) return deserialize(recorded) as Awaited<T>;
-  const value = await fn();
+  if (recorded !== undefined) {
+    // Not run again, so no span: the attempt that ran it has one.
+    trace.event('step replayed', () => ({ 'reseolio.step.name': name }));
+    return deserialize(recorded) as Awaited<T>;
+  }
+  const value = await trace.step(name, fn);
   const stood = await run.journal.record(key, run.encode(value, `The result of step "${name}"`));
   return deserialize(stood) as Awaited<T>;
 }
@@ -68,7 +71,7 @@ export async function step<T>(name: string, fn: () => T | Promise<T>): Promise<A
  * @throws ReseolioStateError outside a handler
  */
 export async function sleep(duration: number | { until: Date | number }): Promise<void> {
-  const run = currentRun('sleep()');
+  const { workflow: run, trace } = currentAttempt('sleep()');
   const key = run.journal.next('sleep');
   const recorded = await run.journal.get(key);
   const now = run.now();
@@ -79,6 +82,7 @@ export async function sleep(duration: number | { until: Date | number }): Promis
           await run.journal.record(key, run.encode(wakeTime(duration, now), 'a wake time')),
         ) as number);
   const remaining = until - now;
+  trace.event('sleep', () => ({ 'reseolio.sleep.until': new Date(until).toISOString() }));
   if (remaining <= 0) return;
   if (remaining <= run.deps.suspendAfterMs) {
     await new Promise((resolve) => setTimeout(resolve, remaining));
@@ -128,7 +132,7 @@ export async function waitForSignal<T = unknown>(
   topic: string,
   options: WaitForSignalOptions = {},
 ): Promise<T | null> {
-  const run = currentRun('waitForSignal()');
+  const { workflow: run, trace } = currentAttempt('waitForSignal()');
   validateName(topic, 'waitForSignal()');
   const timeoutMs = options?.timeoutMs;
   if (
@@ -141,6 +145,7 @@ export async function waitForSignal<T = unknown>(
     );
   }
   const key = run.journal.next(`signal:${topic}`);
+  trace.event('wait for signal', () => ({ 'reseolio.signal.topic': topic }));
   const recorded = await run.journal.get(key);
   if (recorded !== undefined) return deserialize(recorded) as T | null;
   // The deadline is recorded once, like a sleep's wake time.
@@ -158,6 +163,7 @@ export async function waitForSignal<T = unknown>(
     now: run.now(),
   });
   if (consumed.status === 'consumed') {
+    trace.event('signal received', () => ({ 'reseolio.signal.topic': topic }));
     await run.journal.remember(key, consumed.payload);
     return deserialize(consumed.payload) as T;
   }

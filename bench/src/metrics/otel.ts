@@ -1,0 +1,127 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import type { Reseolio } from 'reseolio';
+import type { BenchConfig } from '../config.ts';
+import { ReseolioEngine } from '../engines/reseolio.ts';
+import type { Engine } from '../engines/types.ts';
+import { drain } from './drain.ts';
+import type { Measurement, Metric } from './types.ts';
+
+/**
+ * An OpenTelemetry SDK as an app registers it, with in-memory exporters: spans through a
+ * BatchSpanProcessor (what production uses; a SimpleSpanProcessor exports each span on the
+ * hot path, which no one deploys), metrics read every second (each read is one stats query).
+ * Registered globally, so the engine finds it with no option, like an app's.
+ */
+async function withSdk<T>(run: () => Promise<T>): Promise<{ result: T; spans: number }> {
+  const spanExporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new BatchSpanProcessor(spanExporter)],
+  });
+  const meterProvider = new MeterProvider({
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 1000,
+      }),
+    ],
+  });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  try {
+    const result = await run();
+    await tracerProvider.forceFlush();
+    return { result, spans: spanExporter.getFinishedSpans().length };
+  } finally {
+    trace.disable();
+    metrics.disable();
+    context.disable();
+    await tracerProvider.shutdown();
+    await meterProvider.shutdown();
+  }
+}
+
+let baseline: Promise<typeof Reseolio> | undefined;
+/** The `Reseolio` class of the build at `cfg.otelBaseline`. */
+function baselineClass(dir: string): Promise<typeof Reseolio> {
+  baseline ??= import(pathToFileURL(resolve(dir, 'dist/index.js')).href).then(
+    (module: { Reseolio: typeof Reseolio }) => module.Reseolio,
+  );
+  return baseline;
+}
+
+let repetition = 0;
+
+/**
+ * 10. What tracing and metrics cost: the c=10 drain of metric 4, without an SDK and with one
+ * registered, interleaved in one run (the order flips each repetition, so drift of the shared
+ * machine does not favour either). With `--otel-baseline <built reseolio dir>`, the same drain
+ * on that build (e.g. the commit before telemetry) shows the cost of the no-op path.
+ */
+export const otel: Metric = {
+  key: 'otel',
+  title: '10. OpenTelemetry overhead (c=10 drain, PostgreSQL)',
+  describe: (cfg) =>
+    `${cfg.throughputJobs.toLocaleString('en')} bulk-enqueued no-op jobs drained at concurrency 10 ` +
+    '(as metric 4), without an OpenTelemetry SDK and with one registered globally (tracer ' +
+    'provider with a BatchSpanProcessor and an in-memory exporter, meter provider with an ' +
+    'in-memory reader every second, AsyncLocalStorage context manager), alternating which runs ' +
+    `first. "traced/untraced" is the ratio in percent; "spans/job" proves the SDK saw the work.${
+      cfg.otelBaseline
+        ? ' "baseline" is the same drain on the build given by --otel-baseline, without an SDK.'
+        : ''
+    }`,
+  columns: [
+    { key: 'untraced', label: 'no SDK', unit: 'jobs/s', better: 'higher' },
+    { key: 'traced', label: 'SDK', unit: 'jobs/s', better: 'higher' },
+    { key: 'ratio', label: 'SDK/no SDK', unit: '%', better: 'higher' },
+    { key: 'spansPerJob', label: 'spans/job', unit: '', better: 'higher' },
+    { key: 'baseline', label: 'baseline, no SDK', unit: 'jobs/s', better: 'higher' },
+  ],
+  applies: (engine) => engine.key === 'reseolio-pg' && engine.variant === 'default',
+  async run(engine: Engine, cfg: BenchConfig): Promise<Measurement[]> {
+    const jobs = cfg.throughputJobs;
+    const rates: Measurement = {};
+    let capped = 0;
+    const once = async (key: string, on: Engine, sdk: boolean) => {
+      await on.reset();
+      if (!sdk) {
+        const plain = await drain(on, jobs, 10, cfg.drainCapMs);
+        rates[key] = plain.rate!;
+        capped = Math.max(capped, plain.capped!);
+        return;
+      }
+      const traced = await withSdk(() => drain(on, jobs, 10, cfg.drainCapMs));
+      rates[key] = traced.result.rate!;
+      rates.spansPerJob = traced.spans / jobs;
+      capped = Math.max(capped, traced.result.capped!);
+    };
+    const phases: (() => Promise<void>)[] = [
+      () => once('untraced', engine, false),
+      () => once('traced', engine, true),
+    ];
+    if (cfg.otelBaseline && engine instanceof ReseolioEngine) {
+      const other = engine.withEngineClass(await baselineClass(cfg.otelBaseline));
+      phases.push(() => once('baseline', other, false));
+    }
+    // A different phase first on each repetition: drift of the shared machine favours none.
+    const shift = repetition++ % phases.length;
+    for (const phase of [...phases.slice(shift), ...phases.slice(0, shift)]) await phase();
+    return [{ ...rates, ratio: (100 * rates.traced!) / rates.untraced!, capped }];
+  },
+};

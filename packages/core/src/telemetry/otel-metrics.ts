@@ -1,0 +1,128 @@
+import type {
+  BatchObservableCallback,
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  ObservableGauge,
+} from '@opentelemetry/api';
+import type { NameStats } from '../storage/records.ts';
+import type { Logger } from '../types.ts';
+import { type AttemptOutcomeLabel, type CompletedOutcomeLabel, METRICS } from './metric-names.ts';
+import type { MetricsSink, MetricsSource } from './metrics-sink.ts';
+import { INSTRUMENTATION_NAME, PACKAGE_VERSION } from './package-version.ts';
+
+/**
+ * Histogram buckets for attempt durations and lags, in seconds: from 5 ms (a fast handler,
+ * a job claimed at once) to 10 minutes (a long handler, a queue far behind). The SDK's default
+ * buckets are made for milliseconds.
+ */
+const SECONDS_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
+
+export interface OtelMetricsDeps {
+  meterProvider: MeterProvider;
+  /** The engine's reports and worker. */
+  source: MetricsSource;
+  /** Storage's aggregate count of stored jobs at `now` (`StorageAdapter.stats`). */
+  stats(now: number): Promise<readonly NameStats[]>;
+  /** Epoch ms on the engine's clock (the database's): due times are on it. */
+  now(): number;
+  logger: Logger;
+}
+
+/**
+ * The engine's metrics on the OpenTelemetry meter `reseolio` (names, units and labels from
+ * {@link METRICS}): counters and histograms fed by the engine's reports, and observable
+ * gauges read by one batch callback that makes ONE aggregate `stats` read per collection,
+ * however many functions and statuses there are. Lives while the engine is initialized;
+ * {@link OtelMetrics.close} detaches both.
+ */
+export class OtelMetrics implements MetricsSink {
+  readonly #enqueued: Counter;
+  readonly #completed: Counter;
+  readonly #duration: Histogram;
+  readonly #lag: Histogram;
+  readonly #meter: Meter;
+  readonly #gauges: ObservableGauge[];
+  readonly #observe: BatchObservableCallback;
+  readonly #removeSink: () => void;
+  #statsFailed = false;
+
+  constructor(deps: OtelMetricsDeps) {
+    const meter = deps.meterProvider.getMeter(INSTRUMENTATION_NAME, PACKAGE_VERSION);
+    this.#meter = meter;
+    const counter = (spec: (typeof METRICS)['enqueued']) =>
+      meter.createCounter(spec.name, { unit: spec.unit, description: spec.description });
+    const histogram = (spec: (typeof METRICS)['attemptDuration']) =>
+      meter.createHistogram(spec.name, {
+        unit: spec.unit,
+        description: spec.description,
+        advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+      });
+    const gauge = (spec: (typeof METRICS)['jobs']) =>
+      meter.createObservableGauge(spec.name, { unit: spec.unit, description: spec.description });
+    this.#enqueued = counter(METRICS.enqueued);
+    this.#completed = counter(METRICS.completed);
+    this.#duration = histogram(METRICS.attemptDuration);
+    this.#lag = histogram(METRICS.attemptLag);
+    const jobs = gauge(METRICS.jobs);
+    const oldest = gauge(METRICS.oldestPendingAge);
+    const slots = gauge(METRICS.workerSlots);
+    const lastSeen = gauge(METRICS.workerLastSeen);
+    this.#gauges = [jobs, oldest, slots, lastSeen];
+    this.#observe = async (result) => {
+      const worker = deps.source.worker();
+      result.observe(slots, worker.busy, { state: 'busy' });
+      result.observe(slots, worker.slots - worker.busy, { state: 'free' });
+      if (worker.lastSeenAt !== null) result.observe(lastSeen, worker.lastSeenAt / 1000);
+      const now = deps.now();
+      let rows: readonly NameStats[];
+      try {
+        rows = await deps.stats(now);
+      } catch (error) {
+        // A collection must not fail (an exporter would drop every metric with it): the job
+        // gauges are left out this time, and the failure logged once until a read succeeds.
+        if (!this.#statsFailed) {
+          this.#statsFailed = true;
+          deps.logger.error('reading job counts for the reseolio.jobs gauges failed', error);
+        }
+        return;
+      }
+      this.#statsFailed = false;
+      for (const row of rows) {
+        const fn = row.name;
+        for (const [status, count] of Object.entries(row.counts)) {
+          result.observe(jobs, count, { function: fn, status });
+        }
+        const age = row.oldestDueRunAt === null ? 0 : Math.max(0, now - row.oldestDueRunAt);
+        result.observe(oldest, age / 1000, { function: fn });
+      }
+    };
+    meter.addBatchObservableCallback(this.#observe, this.#gauges);
+    this.#removeSink = deps.source.addSink(this);
+  }
+
+  enqueued(name: string, count: number): void {
+    this.#enqueued.add(count, { function: name });
+  }
+
+  attemptStarted(name: string, lagSeconds: number): void {
+    this.#lag.record(lagSeconds, { function: name });
+  }
+
+  attemptEnded(name: string, outcome: AttemptOutcomeLabel, durationSeconds: number): void {
+    this.#duration.record(durationSeconds, { function: name, outcome });
+  }
+
+  completed(name: string, outcome: CompletedOutcomeLabel): void {
+    this.#completed.add(1, { function: name, outcome });
+  }
+
+  /** Stops the reports and the gauges' callback (the engine stopped). */
+  close(): void {
+    this.#removeSink();
+    this.#meter.removeBatchObservableCallback(this.#observe, this.#gauges);
+  }
+}

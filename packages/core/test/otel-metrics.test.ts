@@ -1,0 +1,128 @@
+import { memoryMetrics, points } from '@reseolio/test-utils/otel';
+import { describe, expect, it } from 'vitest';
+import { currentJob, MemoryStorage, NonRetryableError } from '../src/index.ts';
+import type { NameStats, StatsInput } from '../src/storage/records.ts';
+import { METRICS } from '../src/telemetry/metric-names.ts';
+import { makeEngine, waitFor } from './helpers.ts';
+
+/** MemoryStorage that counts its stats reads and can be made to fail them. */
+class ObservedStorage extends MemoryStorage {
+  reads = 0;
+  failing = false;
+  override async stats(input: StatsInput): Promise<NameStats[]> {
+    this.reads += 1;
+    if (this.failing) throw new Error('database unreachable');
+    return super.stats(input);
+  }
+}
+
+describe('the meter reseolio', () => {
+  it('counts enqueued and completed jobs, attempts, and reads gauges from one stats() per collection', async () => {
+    const metrics = memoryMetrics();
+    const storage = new ObservedStorage();
+    const engine = makeEngine({
+      storage,
+      workerConcurrency: 4,
+      telemetry: { meterProvider: metrics.meterProvider },
+    });
+    await engine.start();
+    const flaky = engine.durable('flaky', async () => {
+      if (currentJob()!.attempt === 1) throw new Error('once');
+      return 1;
+    });
+    const doomed = engine.durable('doomed', async () => {
+      throw new NonRetryableError('no');
+    });
+    const waiting = engine.durable('waiting', () => new Promise(() => {}));
+    const results = await Promise.all([flaky(), flaky(), doomed()]);
+    await Promise.allSettled(results.map((h) => h.result(5000)));
+    const stuck = await waiting.enqueue([], { delayMs: 60_000 });
+    await stuck.cancel();
+    await engine.enqueue('elsewhere', []); // registered nowhere: stays pending
+
+    const readsBefore = storage.reads;
+    const collected = await metrics.collect();
+    expect(storage.reads).toBe(readsBefore + 1);
+    const enqueued = points(collected, METRICS.enqueued.name);
+    expect(enqueued).toEqual(
+      expect.arrayContaining([
+        { attributes: { function: 'flaky' }, value: 2 },
+        { attributes: { function: 'doomed' }, value: 1 },
+        { attributes: { function: 'waiting' }, value: 1 },
+        { attributes: { function: 'elsewhere' }, value: 1 },
+      ]),
+    );
+    expect(enqueued).toHaveLength(4);
+    expect(points(collected, METRICS.completed.name)).toEqual(
+      expect.arrayContaining([
+        { attributes: { function: 'flaky', outcome: 'success' }, value: 2 },
+        { attributes: { function: 'doomed', outcome: 'dead' }, value: 1 },
+        { attributes: { function: 'waiting', outcome: 'cancelled' }, value: 1 },
+      ]),
+    );
+    const durations = points(collected, METRICS.attemptDuration.name);
+    const countOf = (attributes: object) =>
+      (
+        durations.find((p) => JSON.stringify(p.attributes) === JSON.stringify(attributes))?.value as
+          | { count: number }
+          | undefined
+      )?.count;
+    expect(countOf({ function: 'flaky', outcome: 'failure' })).toBe(2);
+    expect(countOf({ function: 'flaky', outcome: 'success' })).toBe(2);
+    expect(countOf({ function: 'doomed', outcome: 'failure' })).toBe(1);
+    const lag = points(collected, METRICS.attemptLag.name);
+    const flakyLag = lag.find((p) => p.attributes.function === 'flaky')!;
+    expect((flakyLag.value as { count: number }).count).toBe(4);
+
+    const stats = await engine.stats();
+    const gauge = points(collected, METRICS.jobs.name);
+    for (const fn of stats.functions) {
+      for (const [status, count] of Object.entries(fn.counts)) {
+        expect(gauge).toContainEqual({ attributes: { function: fn.name, status }, value: count });
+      }
+    }
+    expect(gauge).toHaveLength(stats.functions.length * 6);
+    const oldest = points(collected, METRICS.oldestPendingAge.name);
+    expect(oldest.find((p) => p.attributes.function === 'elsewhere')?.value).toBeGreaterThanOrEqual(
+      0,
+    );
+    expect(oldest.find((p) => p.attributes.function === 'flaky')?.value).toBe(0);
+    expect(points(collected, METRICS.workerSlots.name)).toEqual(
+      expect.arrayContaining([
+        { attributes: { state: 'busy' }, value: 0 },
+        { attributes: { state: 'free' }, value: 4 },
+      ]),
+    );
+    const [lastSeen] = points(collected, METRICS.workerLastSeen.name);
+    expect(lastSeen!.value).toBeGreaterThan(Date.now() / 1000 - 3600);
+
+    await engine.stop();
+    const readsAtStop = storage.reads;
+    await metrics.collect();
+    expect(storage.reads).toBe(readsAtStop);
+    await metrics.shutdown();
+  });
+
+  it('a failing stats read leaves the job gauges out, never fails the collection, and is logged once', async () => {
+    const metrics = memoryMetrics();
+    const storage = new ObservedStorage();
+    const errors: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
+    const engine = makeEngine({
+      storage,
+      logger,
+      telemetry: { meterProvider: metrics.meterProvider },
+    });
+    await engine.init();
+    storage.failing = true;
+    const first = await metrics.collect();
+    await metrics.collect();
+    expect(points(first, METRICS.jobs.name)).toEqual([]);
+    expect(points(first, METRICS.workerSlots.name)).toHaveLength(2);
+    expect(errors).toEqual(['reading job counts for the reseolio.jobs gauges failed']);
+    storage.failing = false;
+    await engine.durable('x', async () => {})();
+    await waitFor(async () => points(await metrics.collect(), METRICS.jobs.name).length === 6);
+    await metrics.shutdown();
+  });
+});

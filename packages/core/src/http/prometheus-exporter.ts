@@ -37,13 +37,13 @@ export interface PrometheusText {
 /** The registry's instruments, once prom-client is loaded. */
 interface Instruments {
   registry: PromClient.Registry;
-  enqueued: PromClient.Counter<'function'>;
-  completed: PromClient.Counter<'function' | 'outcome'>;
-  attemptDuration: PromClient.Histogram<'function' | 'outcome'>;
-  attemptLag: PromClient.Histogram<'function'>;
-  jobs: PromClient.Gauge<'function' | 'status'>;
-  oldestPendingAge: PromClient.Gauge<'function'>;
-  workerSlots: PromClient.Gauge<'state'>;
+  enqueued: PromClient.Counter;
+  completed: PromClient.Counter;
+  attemptDuration: PromClient.Histogram;
+  attemptLag: PromClient.Histogram;
+  jobs: PromClient.Gauge;
+  oldestPendingAge: PromClient.Gauge;
+  workerSlots: PromClient.Gauge;
   workerLastSeen: PromClient.Gauge;
 }
 
@@ -146,11 +146,7 @@ function createInstruments(prom: typeof PromClient, processMetrics: boolean): In
   const registry = new prom.Registry();
   const registers = [registry];
   // Name, help and labels from the one table the OpenTelemetry meter also reads.
-  const described = <Label extends string>(metric: {
-    prometheus: string;
-    description: string;
-    labels: readonly Label[];
-  }) => ({
+  const described = (metric: (typeof METRICS)[keyof typeof METRICS]) => ({
     name: metric.prometheus,
     help: metric.description,
     labelNames: metric.labels,

@@ -26,6 +26,7 @@ export {
   type AttemptOutcomeLabel,
   type CompletedOutcomeLabel,
   METRICS,
+  SECONDS_BUCKETS,
 } from './telemetry/metric-names.ts';
 export {
   type MetricsSink,

@@ -1,6 +1,6 @@
 import type * as PromClient from 'prom-client';
 import { JOB_STATUSES } from '../storage/records.ts';
-import { METRICS } from '../telemetry/metric-names.ts';
+import { METRICS, SECONDS_BUCKETS } from '../telemetry/metric-names.ts';
 import { type MetricsSink, type MetricsSource, observeMetrics } from '../telemetry/metrics-sink.ts';
 import type { ReseolioStats } from '../telemetry/stats.ts';
 
@@ -10,22 +10,6 @@ export interface MetricsEngine {
   stats(): Promise<ReseolioStats>;
   [observeMetrics](): MetricsSource;
 }
-
-/**
- * Upper bounds of `reseolio_attempt_duration_seconds`' buckets, in seconds: from a 5 ms
- * handler to the 30 s default attempt timeout and on to long jobs.
- */
-export const ATTEMPT_DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
-]);
-
-/**
- * Upper bounds of `reseolio_attempt_lag_seconds`' buckets, in seconds: a woken idle worker
- * starts within milliseconds; a backlog or a missing worker shows as minutes to hours.
- */
-export const ATTEMPT_LAG_BUCKETS: readonly number[] = Object.freeze([
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
-]);
 
 /** What {@link PrometheusExporter.render} answers: the body and its content type. */
 export interface PrometheusText {
@@ -159,11 +143,11 @@ function createInstruments(prom: typeof PromClient, processMetrics: boolean): In
     completed: new prom.Counter(described(METRICS.completed)),
     attemptDuration: new prom.Histogram({
       ...described(METRICS.attemptDuration),
-      buckets: [...ATTEMPT_DURATION_BUCKETS],
+      buckets: [...SECONDS_BUCKETS],
     }),
     attemptLag: new prom.Histogram({
       ...described(METRICS.attemptLag),
-      buckets: [...ATTEMPT_LAG_BUCKETS],
+      buckets: [...SECONDS_BUCKETS],
     }),
     jobs: new prom.Gauge(described(METRICS.jobs)),
     oldestPendingAge: new prom.Gauge(described(METRICS.oldestPendingAge)),

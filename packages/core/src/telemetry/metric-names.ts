@@ -93,6 +93,16 @@ export const METRICS = Object.freeze({
   },
 });
 
+/**
+ * Histogram buckets for attempt durations and lags, in seconds, on both ways out (the OTel
+ * meter's advice and the Prometheus registry): from 5 ms (a fast handler, a job claimed at
+ * once) to 10 minutes (a long handler, a queue far behind). The SDK's default buckets are made
+ * for milliseconds.
+ */
+export const SECONDS_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+]);
+
 /** How an attempt ended, as the `outcome` label of `reseolio.attempt.duration`. */
 export type AttemptOutcomeLabel = 'success' | 'failure' | 'suspended';
 

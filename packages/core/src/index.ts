@@ -28,6 +28,7 @@ export {
   type AttemptOutcomeLabel,
   type CompletedOutcomeLabel,
   METRICS,
+  SECONDS_BUCKETS,
 } from './telemetry/metric-names.ts';
 export {
   type MetricsSink,

@@ -1,10 +1,11 @@
 export { IntegrationConfigError } from 'reseolio/http';
 export { reseolioMiddleware } from './middleware.ts';
-export { reseolioRouter, reseolioScheduleRouter } from './router.ts';
+export { reseolioMetricsRouter, reseolioRouter, reseolioScheduleRouter } from './router.ts';
 export { attachShutdown } from './shutdown.ts';
 export type {
   ClosableServer,
   JobRouterOptions,
+  MetricsRouterOptions,
   MiddlewareOptions,
   ScheduleRouterOptions,
   ShutdownController,

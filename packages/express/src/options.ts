@@ -6,9 +6,11 @@ import {
   isReseolioEngine,
   type ResolvedEngineBinding,
   type ResolvedJobApiOptions,
+  type ResolvedMetricsOptions,
   renameDeprecatedOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
+  resolveMetricsOptions,
   resolveScheduleApiOptions,
 } from 'reseolio/http';
 import { consoleLogger } from './console-logger.ts';
@@ -97,6 +99,21 @@ export function resolveScheduleRouterOptions(options: unknown): {
   return {
     engine: requireInstance({ instance }, where),
     routes: resolveScheduleApiOptions<Request>(routes, `${where} options`),
+    logger: routerLogger(logger, where),
+  };
+}
+
+/** `reseolioMetricsRouter({ instance, authorize | public, processMetrics, logger })`. */
+export function resolveMetricsRouterOptions(options: unknown): {
+  engine: Reseolio;
+  metrics: ResolvedMetricsOptions<Request>;
+  logger: Logger;
+} {
+  const where = 'reseolioMetricsRouter';
+  const { instance, logger, ...metrics } = plainObject(options, `${where} options`);
+  return {
+    engine: requireInstance({ instance }, where),
+    metrics: resolveMetricsOptions<Request>(metrics, `${where} options`, { withPath: false })!,
     logger: routerLogger(logger, where),
   };
 }

@@ -2,13 +2,20 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Reseolio } from 'reseolio';
 import {
   createJobRouteHandler,
+  createMetricsRouteHandler,
   createScheduleRouteHandler,
   matchJobRoute,
   matchScheduleRoute,
+  PrometheusExporter,
   readJsonBody,
 } from 'reseolio/http';
-import { optionsFrom, resolveRouterOptions, resolveScheduleRouterOptions } from './options.ts';
-import type { JobRouterOptions, ScheduleRouterOptions } from './types.ts';
+import {
+  optionsFrom,
+  resolveMetricsRouterOptions,
+  resolveRouterOptions,
+  resolveScheduleRouterOptions,
+} from './options.ts';
+import type { JobRouterOptions, MetricsRouterOptions, ScheduleRouterOptions } from './types.ts';
 import { wrapAsync } from './wrap-async.ts';
 
 /**
@@ -83,5 +90,34 @@ export function reseolioScheduleRouter(options: ScheduleRouterOptions): RequestH
       log: logger,
     });
     res.status(status).json(body);
+  });
+}
+
+/**
+ * The engine's metrics in Prometheus's text format, as one request handler; mount it with
+ * `app.use('/metrics', reseolioMetricsRouter({ instance, authorize }))`. It answers `GET` on
+ * its mount point and passes anything else to `next()`. The counters count from the moment it
+ * is made: make it before the engine starts to see every job.
+ */
+export function reseolioMetricsRouter(options: MetricsRouterOptions): RequestHandler {
+  const { engine, metrics, logger } = resolveMetricsRouterOptions(options);
+  const exporter = new PrometheusExporter(engine, { processMetrics: metrics.processMetrics });
+  const handle = createMetricsRouteHandler(exporter, metrics);
+
+  return wrapAsync(async function reseolioMetricsRouter(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ) {
+    if (req.method !== 'GET' || req.path !== '/') {
+      next();
+      return;
+    }
+    const answer = await handle({ request: req, log: logger });
+    if (answer.contentType === undefined) {
+      res.status(answer.status).json(answer.body);
+      return;
+    }
+    res.status(answer.status).set('content-type', answer.contentType).send(answer.body);
   });
 }

@@ -1,6 +1,11 @@
 import type { Request } from 'express';
 import type { Logger, Reseolio } from 'reseolio';
-import type { EngineBindingOptions, JobRoutesOptions, ScheduleRoutesOptions } from 'reseolio/http';
+import type {
+  EngineBindingOptions,
+  JobRoutesOptions,
+  MetricsRouteOptions,
+  ScheduleRoutesOptions,
+} from 'reseolio/http';
 
 declare global {
   namespace Express {
@@ -74,6 +79,20 @@ export interface JobRouterOptions
  * `RESEOLIO_SCHEDULE_NOT_FOUND`.
  */
 export interface ScheduleRouterOptions extends ScheduleRoutesOptions<Request> {
+  /** The engine your app created and starts. */
+  instance: Reseolio;
+  /** Where a failure the caller is not shown is logged. @default console */
+  logger?: Logger | undefined;
+}
+
+/**
+ * Options of `reseolioMetricsRouter({ instance, ...options })`: the Prometheus route of
+ * `@reseolio/fastify` and `@reseolio/nestjs`, without `path` (mount the router where you want
+ * it, `/metrics` by convention). It needs its own `authorize` or `public: true`: pass the job
+ * router's `authorize` to protect both alike. Refusals answer as the job router's do (401,
+ * 403, 500 when `authorize` throws); a database that fails the stats read answers 503.
+ */
+export interface MetricsRouterOptions extends Omit<MetricsRouteOptions<Request>, 'path'> {
   /** The engine your app created and starts. */
   instance: Reseolio;
   /** Where a failure the caller is not shown is logged. @default console */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { type LogRecord, runHttpConformance } from '@reseolio/http-conformance';
 import type { Logger } from 'reseolio';
-import { reseolioRouter, reseolioScheduleRouter } from '../src/index.ts';
+import { reseolioMetricsRouter, reseolioRouter, reseolioScheduleRouter } from '../src/index.ts';
 import { EXPRESS_VERSIONS } from './helpers.ts';
 
 /** The router's `logger` option, recording what the suite reads. */
@@ -20,12 +20,19 @@ function capture(logs: LogRecord[]): Logger {
 for (const { major, express } of EXPRESS_VERSIONS) {
   runHttpConformance({
     name: `express ${major}`,
-    boot: async ({ engine, port, prefix, schedulePrefix, routes }) => {
+    boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics }) => {
       const logs: LogRecord[] = [];
-      // Express has no lifecycle: the app starts the engine it created.
-      await engine.start();
       const app = express();
       const logger = capture(logs);
+      // Made before the engine starts, so its counters see every job.
+      if (metrics !== undefined) {
+        app.use(
+          metrics.path,
+          reseolioMetricsRouter({ instance: engine, logger, ...metrics.access }),
+        );
+      }
+      // Express has no lifecycle: the app starts the engine it created.
+      await engine.start();
       app.use(prefix, reseolioRouter({ instance: engine, logger, ...routes }));
       // The same authorize (or public) for both routers; waitMaxMs is the job routes' only.
       const { waitMaxMs: _, ...scheduleRoutes } = routes;

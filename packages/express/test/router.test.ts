@@ -2,7 +2,7 @@ import { UNSERVED_UNDER_PREFIX } from '@reseolio/http-conformance';
 import type { NextFunction, Request, Response } from 'express';
 import { MemoryStorage, StorageError } from 'reseolio';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { reseolioRouter } from '../src/index.ts';
+import { IntegrationConfigError, reseolioMetricsRouter, reseolioRouter } from '../src/index.ts';
 import { call, EXPRESS_VERSIONS, makeEngine, serve } from './helpers.ts';
 
 // The job routes' behaviour on every framework is test/conformance.test.ts (the shared
@@ -69,5 +69,41 @@ describe.each(EXPRESS_VERSIONS)('job router on Express $major', ({ express }) =>
       '[@reseolio/express] the job storage failed; answering 503',
       storage.failure,
     );
+  });
+});
+
+describe.each(EXPRESS_VERSIONS)('metrics router on Express $major', ({ express }) => {
+  it('answers GET on its mount point only and passes the rest to the next handler', async () => {
+    const engine = makeEngine();
+    const app = express();
+    app.use('/metrics', reseolioMetricsRouter({ instance: engine, public: true }));
+    app.use('/metrics', (req, res) => {
+      res.json({ fellThrough: `${req.method} ${req.originalUrl}` });
+    });
+    const { base } = await serve(app);
+    const scrape = await call(base, 'GET', '/metrics');
+    expect(scrape.status).toBe(200);
+    expect(scrape.body).toContain('# TYPE reseolio_jobs_enqueued_total counter');
+    for (const [method, path] of [
+      ['POST', '/metrics'],
+      ['GET', '/metrics/extra'],
+    ] as const) {
+      expect(await call(base, method, path)).toEqual({
+        status: 200,
+        body: { fellThrough: `${method} ${path}` },
+      });
+    }
+  });
+
+  it('validates its options when it is made', () => {
+    const engine = makeEngine();
+    for (const [options, message] of [
+      [{ instance: engine }, /give reseolioMetricsRouter options\.authorize .* or set public/],
+      [{ instance: engine, public: true, path: '/m' }, /takes no path/],
+      [{ public: true }, /needs the engine/],
+    ] as const) {
+      expect(() => reseolioMetricsRouter(options as never)).toThrow(IntegrationConfigError);
+      expect(() => reseolioMetricsRouter(options as never)).toThrow(message);
+    }
   });
 });

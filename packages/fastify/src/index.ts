@@ -4,6 +4,7 @@ export { IntegrationConfigError } from 'reseolio/http';
 export { reseolioPlugin } from './plugin.ts';
 export type {
   JobRoutesOptions,
+  MetricsOptions,
   ReseolioPluginCommonOptions,
   ReseolioPluginEngineOptions,
   ReseolioPluginInstanceOptions,

@@ -3,15 +3,18 @@ import {
   IntegrationConfigError,
   type ResolvedEngineBinding,
   type ResolvedJobApiOptions,
+  type ResolvedMetricsOptions,
   renameDeprecatedOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
+  resolveMetricsOptions,
 } from 'reseolio/http';
 import type { ReseolioPluginOptions } from './types.ts';
 
 export interface ResolvedPluginOptions {
   binding: ResolvedEngineBinding;
   routes: (ResolvedJobApiOptions<FastifyRequest> & { prefix: string }) | null;
+  metrics: (ResolvedMetricsOptions<FastifyRequest> & { path: string }) | null;
 }
 
 const WHERE = '@reseolio/fastify options';
@@ -38,8 +41,13 @@ export function resolvePluginOptions(
     all.routes === undefined || all.routes === false
       ? null
       : resolveJobApiOptions<FastifyRequest>(all.routes, 'routes');
+  // Behind the job routes' authorize unless it has its own (or public: true).
+  const metrics = resolveMetricsOptions<FastifyRequest>(all.metrics, 'metrics', {
+    inherited: routes?.authorize,
+  });
   return {
-    binding: resolveEngineBinding(all, WHERE, { ownKeys: ['routes'] }),
+    binding: resolveEngineBinding(all, WHERE, { ownKeys: ['routes', 'metrics'] }),
     routes: routes as ResolvedPluginOptions['routes'],
+    metrics: metrics as ResolvedPluginOptions['metrics'],
   };
 }

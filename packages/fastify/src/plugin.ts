@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { EngineLifecycle, IntegrationConfigError } from 'reseolio/http';
+import { EngineLifecycle, IntegrationConfigError, PrometheusExporter } from 'reseolio/http';
 import { resolvePluginOptions } from './options.ts';
-import { jobRoutes, scheduleRoutes } from './routes.ts';
+import { jobRoutes, metricsRoute, scheduleRoutes } from './routes.ts';
 import type { ReseolioPluginOptions } from './types.ts';
 
 /**
@@ -29,6 +29,10 @@ export async function reseolioPlugin(
     { handleSignals: false },
   );
   const engine = lifecycle.engine;
+  // Made before the engine starts, so its counters see every job this app runs.
+  const exporter = options.metrics
+    ? new PrometheusExporter(engine, { processMetrics: options.metrics.processMetrics })
+    : null;
 
   app.decorate('reseolio', engine);
 
@@ -41,6 +45,7 @@ export async function reseolioPlugin(
   // storage it opened. Several onClose hooks would leave that order to registration order.
   app.addHook('onClose', async () => {
     await lifecycle.stop();
+    exporter?.close();
   });
 
   if (options.routes) {
@@ -51,6 +56,7 @@ export async function reseolioPlugin(
       });
     }
   }
+  if (exporter && options.metrics) await app.register(metricsRoute(exporter, options.metrics));
 }
 
 /** The plugin wrapped with `fastify-plugin`, so `app.reseolio` is visible to the whole app. */

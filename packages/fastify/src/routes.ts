@@ -2,9 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Reseolio } from 'reseolio';
 import {
   createJobRouteHandler,
+  createMetricsRouteHandler,
   createScheduleRouteHandler,
   JOB_ROUTES,
+  type PrometheusExporter,
   type ResolvedJobApiOptions,
+  type ResolvedMetricsOptions,
   SCHEDULE_ROUTES,
 } from 'reseolio/http';
 import { fastifyLogger } from './logger.ts';
@@ -59,5 +62,21 @@ export function scheduleRoutes(engine: Reseolio, options: ResolvedJobApiOptions<
         },
       });
     }
+  };
+}
+
+/** `GET <path>`: the Prometheus text of `exporter`, behind the resolved `authorize`. */
+export function metricsRoute(
+  exporter: PrometheusExporter,
+  options: ResolvedMetricsOptions<FastifyRequest> & { path: string },
+) {
+  const handle = createMetricsRouteHandler(exporter, options);
+  return async function reseolioMetricsRoute(app: FastifyInstance): Promise<void> {
+    app.get(options.path, async (request, reply) => {
+      const answer = await handle({ request, log: fastifyLogger(request.log) });
+      reply.code(answer.status);
+      if (answer.contentType !== undefined) reply.type(answer.contentType);
+      return reply.send(answer.body);
+    });
   };
 }

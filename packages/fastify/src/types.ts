@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Reseolio, ReseolioOptions } from 'reseolio';
 import type {
   EngineBindingOptions,
+  MetricsOption,
   JobRoutesOptions as SharedJobRoutesOptions,
 } from 'reseolio/http';
 
@@ -43,10 +44,24 @@ declare module 'fastify' {
  */
 export type JobRoutesOptions = SharedJobRoutesOptions<FastifyRequest>;
 
+/**
+ * The Prometheus route: `true` (at `/metrics`), a path, or
+ * `{ path, authorize, public, processMetrics }` (see `MetricsRouteOptions` in `reseolio/http`).
+ */
+export type MetricsOptions = MetricsOption<FastifyRequest>;
+
 /** Options every form of the plugin accepts. */
 export interface ReseolioPluginCommonOptions extends Pick<EngineBindingOptions, 'stopTimeoutMs'> {
   /** Serve the job routes. Off by default. */
   routes?: JobRoutesOptions | false | undefined;
+  /**
+   * Serve the engine's metrics in Prometheus's text format: `true` at `/metrics`, a string
+   * at that path, or `{ path, authorize, public, processMetrics }`. Behind the job routes'
+   * `authorize` (or open if they are `public`) unless it has its own `authorize` or
+   * `public: true`; without `routes`, one of the two is required. No OpenTelemetry setup
+   * needed. See docs/observability.md for the metrics. Off by default.
+   */
+  metrics?: MetricsOptions | false | undefined;
 }
 
 /**

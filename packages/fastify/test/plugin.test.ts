@@ -118,6 +118,9 @@ describe('@reseolio/fastify plugin', () => {
       ],
       [{ storage: 'memory:', prefix: '/x' }, /routes: \{ prefix \}/],
       [{ storage: 'memory:', workerConcurency: 2 }, /workerConcurency/],
+      // Without the job routes there is no authorize to share.
+      [{ storage: 'memory:', metrics: true }, /give metrics\.authorize .* or set public: true/],
+      [{ storage: 'memory:', metrics: { public: true, path: 'm' } }, /metrics\.path must be/],
     ];
     for (const [options, message] of cases) {
       const app = makeApp();
@@ -231,6 +234,16 @@ describe('@reseolio/fastify plugin', () => {
     } finally {
       await reader.stop();
     }
+  });
+
+  it('serves public metrics without the job routes', async () => {
+    const app = makeApp();
+    await app.register(reseolio, { storage: 'memory:', metrics: { public: true } });
+    const response = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('# TYPE reseolio_jobs gauge');
+    expect((await app.inject({ method: 'GET', url: '/jobs' })).statusCode).toBe(404);
+    await app.close();
   });
 
   it('logs through the Fastify logger, with the job as fields of a line about one', async () => {

@@ -38,7 +38,13 @@ export async function serve(
     prefix = '/jobs',
     schedulePrefix = '/schedules',
     storage = 'memory:',
-  }: { prefix?: string; schedulePrefix?: string; storage?: StorageAdapter | string } = {},
+    metrics,
+  }: {
+    prefix?: string;
+    schedulePrefix?: string;
+    storage?: StorageAdapter | string;
+    metrics?: BootOptions['metrics'];
+  } = {},
 ) {
   const engine = new Reseolio({
     storage,
@@ -74,7 +80,7 @@ export async function serve(
     return { orderId, payment };
   });
   const port = await freePort();
-  app = await boot({ engine, port, prefix, schedulePrefix, routes });
+  app = await boot({ engine, port, prefix, schedulePrefix, routes, metrics });
   const base = `http://127.0.0.1:${port}`;
   const call = (method: string, path: string, headers: Record<string, string> = {}) =>
     request(base, method, path, headers);
@@ -150,6 +156,10 @@ export class FailingStorage extends MemoryStorage {
   }
 
   override async listSchedules(): Promise<never> {
+    throw this.failure;
+  }
+
+  override async stats(): Promise<never> {
     throw this.failure;
   }
 

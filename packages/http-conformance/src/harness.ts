@@ -24,6 +24,21 @@ export interface BootOptions {
     public?: true | undefined;
     waitMaxMs?: number | undefined;
   };
+  /** Serve the Prometheus route too (see {@link MetricsBoot}); `undefined`: no metrics route. */
+  metrics?: MetricsBoot | undefined;
+}
+
+/** The Prometheus route a test asks for, in the two forms the frameworks take it. */
+export interface MetricsBoot {
+  /** The `metrics` option as a Fastify or Nest user writes it (beside `routes`). */
+  option: true | string | { path?: string; public?: true };
+  /** Where the option serves the metrics: Express mounts `reseolioMetricsRouter` here. */
+  path: string;
+  /**
+   * What Express's `reseolioMetricsRouter` gets beside `instance`: the access the option
+   * resolves to on Fastify and Nest (the job routes' `authorize`, or `public: true`).
+   */
+  access: { authorize?: BootOptions['routes']['authorize']; public?: true };
 }
 
 /** One thing the framework's logger wrote at warn level or above. */

@@ -5,6 +5,7 @@ import type { BootOptions, HttpConformanceOptions } from './harness.ts';
 import { actionsSuite } from './suites/actions.ts';
 import { authorizationSuite } from './suites/authorization.ts';
 import { errorsSuite } from './suites/errors.ts';
+import { metricsSuite } from './suites/metrics.ts';
 import { mountingSuite } from './suites/mounting.ts';
 import { readsSuite } from './suites/reads.ts';
 import { schedulesSuite } from './suites/schedules.ts';
@@ -15,7 +16,12 @@ export interface SuiteContext {
   /** Boots the framework's app with the job and schedule routes for the current test; closed after it. */
   serve(
     routes: BootOptions['routes'],
-    options?: { prefix?: string; schedulePrefix?: string; storage?: StorageAdapter | string },
+    options?: {
+      prefix?: string;
+      schedulePrefix?: string;
+      storage?: StorageAdapter | string;
+      metrics?: BootOptions['metrics'];
+    },
   ): ReturnType<typeof serve>;
 }
 
@@ -25,12 +31,13 @@ const SUITES = [
   actionsSuite,
   errorsSuite,
   mountingSuite,
+  metricsSuite,
   schedulesSuite,
   signalsSuite,
 ];
 
 /**
- * Registers the job and schedule routes' conformance suite for one framework. Call it at the top level of
+ * Registers the job, schedule and metrics routes' conformance suite for one framework. Call it at the top level of
  * a test file with a factory that boots a real app of that framework on the given port; every
  * test boots its own app and engine, and answers must be identical across frameworks.
  */

@@ -14,6 +14,7 @@ export type {
 export type {
   ReseolioBorrowedEngineOptions,
   ReseolioJobRoutesOptions,
+  ReseolioMetricsOptions,
   ReseolioModuleAsyncOptions,
   ReseolioModuleCommonOptions,
   ReseolioModuleOptions,

@@ -18,3 +18,6 @@ export const RESEOLIO_JOB_ROUTES = 'RESEOLIO_JOB_ROUTES';
 
 /** @internal Token of the shared schedule-route handler served by the schedule routes controller. */
 export const RESEOLIO_SCHEDULE_ROUTES = 'RESEOLIO_SCHEDULE_ROUTES';
+
+/** @internal Token of the resolved `metrics` option, read by the metrics route. */
+export const RESEOLIO_METRICS_OPTIONS = 'RESEOLIO_METRICS_OPTIONS';

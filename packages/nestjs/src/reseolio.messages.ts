@@ -46,3 +46,8 @@ export const DURABLE_ROUTE_HANDLER = (method: string) =>
   'handler calls.';
 
 export const SHUTDOWN_FAILED = 'Stopping the Reseolio engine failed';
+
+export const METRICS_FROM_ASYNC_FACTORY = () =>
+  'ReseolioModule.forRootAsync(): give metrics beside useFactory/useClass/useExisting, e.g. ' +
+  'forRootAsync({ useFactory, metrics: true }), not in the options they return: Nest declares ' +
+  'the metrics route before the factory runs.';

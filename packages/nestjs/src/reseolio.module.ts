@@ -9,6 +9,7 @@ import {
   renameDeprecatedOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
+  resolveMetricsOptions,
 } from 'reseolio/http';
 import { DurableHandles } from './durable-handles.ts';
 import type {
@@ -21,38 +22,41 @@ import {
   RESEOLIO_JOB_ROUTES,
   RESEOLIO_LIFECYCLE,
   RESEOLIO_LOGGER_CONTEXT,
+  RESEOLIO_METRICS_OPTIONS,
   RESEOLIO_MODULE_OPTIONS,
   RESEOLIO_SCHEDULE_ROUTES,
 } from './reseolio.constants.ts';
 import { ReseolioExplorer } from './reseolio.explorer.ts';
-import { MISSING_ASYNC_FACTORY, ROUTES_FROM_ASYNC_FACTORY } from './reseolio.messages.ts';
+import {
+  METRICS_FROM_ASYNC_FACTORY,
+  MISSING_ASYNC_FACTORY,
+  ROUTES_FROM_ASYNC_FACTORY,
+} from './reseolio.messages.ts';
 import { ReseolioOrchestrator } from './reseolio.orchestrator.ts';
 import {
   createJobRoutesController,
   createScheduleRoutesController,
 } from './reseolio-job-routes.controller.ts';
 import { ReseolioMetadataAccessor } from './reseolio-metadata.accessor.ts';
+import { createMetricsController } from './reseolio-metrics.controller.ts';
+import { ReseolioMetricsRoute } from './reseolio-metrics.route.ts';
 
 const WHERE = 'ReseolioModule options';
 
 /**
  * Provides the Reseolio engine to the whole application (`global`), registers `@Durable()`
  * methods at module init, starts workers on bootstrap and drains them on shutdown (call
- * `app.enableShutdownHooks()` so SIGTERM/SIGINT close the application), and serves the job
- * and schedule routes when `routes` is given.
+ * `app.enableShutdownHooks()` so SIGTERM/SIGINT close the application), serves the job
+ * and schedule routes when `routes` is given, and the Prometheus metrics with `metrics`.
  */
 @Module({})
 export class ReseolioModule {
   static forRoot(options: ReseolioModuleOptions): DynamicModule {
-    return buildModule(
-      [],
-      [{ provide: RESEOLIO_MODULE_OPTIONS, useValue: options }],
-      options?.routes,
-    );
+    return buildModule([], [{ provide: RESEOLIO_MODULE_OPTIONS, useValue: options }], options);
   }
 
   static forRootAsync(options: ReseolioModuleAsyncOptions): DynamicModule {
-    return buildModule(options.imports ?? [], asyncOptionsProviders(options), options.routes);
+    return buildModule(options.imports ?? [], asyncOptionsProviders(options), options);
   }
 }
 
@@ -72,7 +76,7 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
     '@reseolio/nestjs',
     WHERE,
   );
-  const binding = resolveEngineBinding(renamed, WHERE, { ownKeys: ['routes'] });
+  const binding = resolveEngineBinding(renamed, WHERE, { ownKeys: ['routes', 'metrics'] });
   // Nest's Logger fits the engine's logger as it is, and follows the app's `useLogger()`.
   return EngineLifecycle.open(binding, { logger: new Logger(RESEOLIO_LOGGER_CONTEXT) });
 }
@@ -80,12 +84,14 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
 function buildModule(
   imports: DynamicModule['imports'],
   optionProviders: Provider[],
-  routes: ReseolioModuleOptions['routes'],
+  { routes, metrics }: Pick<ReseolioModuleOptions, 'routes' | 'metrics'> = {},
 ): DynamicModule {
   // Controllers are declared with the module, before any provider exists: the routes'
   // options are read now, and a mistake throws here, where the module is imported.
   const api =
     routes === undefined || routes === false ? null : resolveJobApiOptions(routes, 'routes');
+  // Behind the job routes' authorize unless it has its own (or public: true).
+  const metricsApi = resolveMetricsOptions(metrics, 'metrics', { inherited: api?.authorize });
   const controllers: Type[] = [];
   const routeProviders: Provider[] = [];
   if (api) {
@@ -103,6 +109,13 @@ function buildModule(
       useFactory: (engine: Reseolio) => createScheduleRouteHandler(engine, api),
       inject: [RESEOLIO_ENGINE],
     });
+  }
+  if (metricsApi) {
+    controllers.push(createMetricsController(metricsApi.path!));
+    routeProviders.push(
+      { provide: RESEOLIO_METRICS_OPTIONS, useValue: metricsApi },
+      ReseolioMetricsRoute,
+    );
   }
   return {
     global: true,
@@ -153,8 +166,14 @@ function asyncOptionsProviders(options: ReseolioModuleAsyncOptions): Provider[] 
     : [fromFactory];
 }
 
-/** The controllers exist before the factory runs, so routes from it could not be served. */
+/**
+ * The controllers exist before the factory runs, so routes or metrics from it could not be
+ * served.
+ */
 function withoutRoutes(options: ReseolioModuleOptions): ReseolioModuleOptions {
   if (options?.routes !== undefined) throw new IntegrationConfigError(ROUTES_FROM_ASYNC_FACTORY());
+  if (options?.metrics !== undefined) {
+    throw new IntegrationConfigError(METRICS_FROM_ASYNC_FACTORY());
+  }
   return options;
 }

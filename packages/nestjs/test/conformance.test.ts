@@ -18,13 +18,14 @@ function capture(logs: LogRecord[]): LoggerService {
 for (const adapter of ['express', 'fastify'] as HttpAdapterName[]) {
   runHttpConformance({
     name: `nestjs (${adapter} adapter)`,
-    boot: async ({ engine, port, prefix, schedulePrefix, routes }) => {
+    boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics }) => {
       const logs: LogRecord[] = [];
       const moduleRef = await Test.createTestingModule({
         imports: [
           ReseolioModule.forRoot({
             instance: engine,
             routes: { ...routes, prefix, schedulePrefix },
+            metrics: metrics?.option,
           }),
         ],
       }).compile();

@@ -152,14 +152,22 @@ describe('forRootAsync', () => {
     );
   });
 
-  it('refuses routes returned by the factory, and says where to give them', async () => {
-    await expect(
-      createApp([
-        ReseolioModule.forRootAsync({
-          useFactory: () => ({ storage: 'memory:', routes: { public: true } }),
-        }),
-      ]),
-    ).rejects.toThrow(/give routes beside useFactory\/useClass\/useExisting/);
+  it('refuses routes or metrics returned by the factory, and says where to give them', async () => {
+    for (const option of ['routes', 'metrics']) {
+      await expect(
+        createApp([
+          ReseolioModule.forRootAsync({
+            useFactory: () => ({ storage: 'memory:', [option]: { public: true } }),
+          }),
+        ]),
+      ).rejects.toThrow(`give ${option} beside useFactory/useClass/useExisting`);
+    }
+  });
+
+  it('refuses metrics with no authorize to share and none of its own', () => {
+    expect(() => ReseolioModule.forRoot({ storage: 'memory:', metrics: true })).toThrow(
+      /give metrics\.authorize .* or set public: true/,
+    );
   });
 });
 

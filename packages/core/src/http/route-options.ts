@@ -125,7 +125,8 @@ export function resolveScheduleApiOptions<Req>(
   return { authorize: resolveAuthorize<Req>(options as Record<string, unknown>, where) };
 }
 
-function assertKnownRouteOptions(options: object, known: string[], where: string): void {
+/** Throws for a key not in `known`, naming the known ones. */
+export function assertKnownRouteOptions(options: object, known: string[], where: string): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     throw new IntegrationConfigError(
@@ -136,9 +137,14 @@ function assertKnownRouteOptions(options: object, known: string[], where: string
   }
 }
 
-function resolveAuthorize<Req>(
+/**
+ * `authorize`, or `null` for `public: true`; exactly one of them is required.
+ * @param exposes why the routes need protecting, the start of the message when both are missing
+ */
+export function resolveAuthorize<Req>(
   options: Record<string, unknown>,
   where: string,
+  exposes = 'The job routes expose job arguments and results',
 ): AuthorizeFn<Req> | null {
   const { authorize, public: isPublic } = options;
   if (authorize !== undefined && typeof authorize !== 'function') {
@@ -153,8 +159,8 @@ function resolveAuthorize<Req>(
   }
   if (authorize === undefined && isPublic !== true) {
     throw new IntegrationConfigError(
-      `The job routes expose job arguments and results: give ${where}.authorize ` +
-        '(request) => boolean, or set public: true if anyone who can reach them may see jobs.',
+      `${exposes}: give ${where}.authorize (request) => boolean, or set public: true if ` +
+        'anyone who can reach them may see them.',
     );
   }
   if (authorize !== undefined && isPublic === true) {

@@ -2,14 +2,17 @@
  * The metrics Reseolio records, one table for both ways out: the OpenTelemetry meter
  * `reseolio` (names with dots, `unit` in UCUM) and the Prometheus text the framework packages
  * serve at `/metrics` (`prometheus`: the name OpenTelemetry's own Prometheus exporter gives the
- * same instrument, so one dashboard works with either). Labels are the same on both:
- * `function` (the durable function's name), `outcome`, `status`.
+ * same instrument, so one dashboard works with either). `kind` is the instrument (`gauge`:
+ * an observable gauge, read at collection), `labels` its attributes, the same on both:
+ * `function` (the durable function's name), `outcome`, `status`, `state`.
  */
 export const METRICS = Object.freeze({
   /** Counter: jobs this process stored (deduplicated calls not counted). Labels: function. */
   enqueued: {
     name: 'reseolio.jobs.enqueued',
     prometheus: 'reseolio_jobs_enqueued_total',
+    kind: 'counter',
+    labels: Object.freeze<string[]>(['function']),
     unit: '{job}',
     description: 'Jobs enqueued.',
   },
@@ -20,6 +23,8 @@ export const METRICS = Object.freeze({
   completed: {
     name: 'reseolio.jobs.completed',
     prometheus: 'reseolio_jobs_completed_total',
+    kind: 'counter',
+    labels: Object.freeze<string[]>(['function', 'outcome']),
     unit: '{job}',
     description: 'Jobs that reached a final status (success, dead or cancelled).',
   },
@@ -30,6 +35,8 @@ export const METRICS = Object.freeze({
   attemptDuration: {
     name: 'reseolio.attempt.duration',
     prometheus: 'reseolio_attempt_duration_seconds',
+    kind: 'histogram',
+    labels: Object.freeze<string[]>(['function', 'outcome']),
     unit: 's',
     description: 'Duration of each attempt, from start to outcome.',
   },
@@ -37,6 +44,8 @@ export const METRICS = Object.freeze({
   attemptLag: {
     name: 'reseolio.attempt.lag',
     prometheus: 'reseolio_attempt_lag_seconds',
+    kind: 'histogram',
+    labels: Object.freeze<string[]>(['function']),
     unit: 's',
     description: 'Time from when an attempt was due to when it started.',
   },
@@ -44,6 +53,8 @@ export const METRICS = Object.freeze({
   jobs: {
     name: 'reseolio.jobs',
     prometheus: 'reseolio_jobs',
+    kind: 'gauge',
+    labels: Object.freeze<string[]>(['function', 'status']),
     unit: '{job}',
     description: 'Stored jobs by function and status.',
   },
@@ -54,6 +65,8 @@ export const METRICS = Object.freeze({
   oldestPendingAge: {
     name: 'reseolio.jobs.oldest_pending.age',
     prometheus: 'reseolio_jobs_oldest_pending_age_seconds',
+    kind: 'gauge',
+    labels: Object.freeze<string[]>(['function']),
     unit: 's',
     description: 'Age of the oldest due job not yet running.',
   },
@@ -61,6 +74,8 @@ export const METRICS = Object.freeze({
   workerSlots: {
     name: 'reseolio.worker.slots',
     prometheus: 'reseolio_worker_slots',
+    kind: 'gauge',
+    labels: Object.freeze<string[]>(['state']),
     unit: '{slot}',
     description: "This process's worker slots, busy or free.",
   },
@@ -71,10 +86,22 @@ export const METRICS = Object.freeze({
   workerLastSeen: {
     name: 'reseolio.worker.last_seen',
     prometheus: 'reseolio_worker_last_seen_seconds',
+    kind: 'gauge',
+    labels: Object.freeze<string[]>([]),
     unit: 's',
     description: "Unix time of this process's worker's last round trip to storage.",
   },
 });
+
+/**
+ * Histogram buckets for attempt durations and lags, in seconds, on both ways out (the OTel
+ * meter's advice and the Prometheus registry): from 5 ms (a fast handler, a job claimed at
+ * once) to 10 minutes (a long handler, a queue far behind). The SDK's default buckets are made
+ * for milliseconds.
+ */
+export const SECONDS_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+]);
 
 /** How an attempt ended, as the `outcome` label of `reseolio.attempt.duration`. */
 export type AttemptOutcomeLabel = 'success' | 'failure' | 'suspended';

@@ -8,18 +8,14 @@ import type {
 } from '@opentelemetry/api';
 import type { NameStats } from '../storage/records.ts';
 import type { Logger } from '../types.ts';
-import { type AttemptOutcomeLabel, type CompletedOutcomeLabel, METRICS } from './metric-names.ts';
+import {
+  type AttemptOutcomeLabel,
+  type CompletedOutcomeLabel,
+  METRICS,
+  SECONDS_BUCKETS,
+} from './metric-names.ts';
 import type { MetricsSink, MetricsSource } from './metrics-sink.ts';
 import { INSTRUMENTATION_NAME, PACKAGE_VERSION } from './package-version.ts';
-
-/**
- * Histogram buckets for attempt durations and lags, in seconds: from 5 ms (a fast handler,
- * a job claimed at once) to 10 minutes (a long handler, a queue far behind). The SDK's default
- * buckets are made for milliseconds.
- */
-const SECONDS_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
-];
 
 export interface OtelMetricsDeps {
   meterProvider: MeterProvider;
@@ -59,7 +55,7 @@ export class OtelMetrics implements MetricsSink {
       meter.createHistogram(spec.name, {
         unit: spec.unit,
         description: spec.description,
-        advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+        advice: { explicitBucketBoundaries: [...SECONDS_BUCKETS] },
       });
     const gauge = (spec: (typeof METRICS)['jobs']) =>
       meter.createObservableGauge(spec.name, { unit: spec.unit, description: spec.description });

@@ -5,7 +5,7 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { Reseolio, ReseolioOptions } from 'reseolio';
-import type { EngineBindingOptions, JobRoutesOptions } from 'reseolio/http';
+import type { EngineBindingOptions, JobRoutesOptions, MetricsOption } from 'reseolio/http';
 
 /**
  * The job routes' options, shared with `@reseolio/fastify` and `@reseolio/express`.
@@ -14,6 +14,13 @@ import type { EngineBindingOptions, JobRoutesOptions } from 'reseolio/http';
  * answers 500 and is logged through Nest's `Logger`.
  */
 export type ReseolioJobRoutesOptions = JobRoutesOptions<any>;
+
+/**
+ * The Prometheus route: `true` (at `/metrics`), a path, or
+ * `{ path, authorize, public, processMetrics }` (see `MetricsRouteOptions` in `reseolio/http`).
+ * `authorize` receives the platform's request, as for the job routes.
+ */
+export type ReseolioMetricsOptions = MetricsOption<any>;
 
 /** Options both forms of the module accept. */
 export interface ReseolioModuleCommonOptions extends Pick<EngineBindingOptions, 'stopTimeoutMs'> {
@@ -25,6 +32,14 @@ export interface ReseolioModuleCommonOptions extends Pick<EngineBindingOptions, 
    * `@reseolio/express`. Off by default. With `forRootAsync`, give them beside the factory.
    */
   routes?: ReseolioJobRoutesOptions | false | undefined;
+  /**
+   * Serve the engine's metrics in Prometheus's text format as a controller of this module:
+   * `true` at `/metrics`, a string at that path, or an object. Behind the job routes'
+   * `authorize` (or open if they are `public`) unless it has its own `authorize` or
+   * `public: true`; without `routes`, one of the two is required. No OpenTelemetry setup
+   * needed. Off by default. With `forRootAsync`, give it beside the factory.
+   */
+  metrics?: ReseolioMetricsOptions | false | undefined;
 }
 
 /**
@@ -69,6 +84,8 @@ export interface ReseolioModuleAsyncOptions {
    * before its providers (the factory among them) exist.
    */
   routes?: ReseolioJobRoutesOptions | false | undefined;
+  /** The Prometheus route, given here rather than by the factory, as `routes` is. */
+  metrics?: ReseolioMetricsOptions | false | undefined;
   /** Modules whose providers `inject`, `useClass` or `useExisting` need. */
   imports?: ModuleMetadata['imports'] | undefined;
   /** Builds the options from the providers listed in `inject`. */

@@ -153,6 +153,68 @@ export async function migrate(
   }
 }
 
+/** A shipped migration that `init()` has not applied yet to a schema. */
+export interface PendingMigration {
+  /** drizzle-kit's tag, such as `0007_observability`. */
+  tag: string;
+  /**
+   * Its statements exactly as `init()` runs them (the schema renamed), each ending with `;`,
+   * separated by blank lines.
+   */
+  sql: string;
+}
+
+/** Where a schema stands against the migrations this version ships. */
+export interface MigrationStatus {
+  /** How many migrations this version ships. */
+  shipped: number;
+  /**
+   * Rows in the migrations table. More than `shipped - pending.length` when a newer Reseolio
+   * migrated the schema.
+   */
+  applied: number;
+  /** The shipped migrations not applied yet, in the order `init()` would apply them. */
+  pending: PendingMigration[];
+}
+
+/**
+ * Reads what is applied and lists what `migrate` would apply, with its SQL. Reads only: it
+ * creates nothing and takes no lock, so a dry run changes nothing.
+ */
+export async function migrationStatus(
+  pool: Pool,
+  names: SchemaNames,
+  migrations?: readonly Migration[],
+): Promise<MigrationStatus> {
+  const shipped = migrations ?? (await loadMigrations());
+  const client = await pool.connect();
+  let applied: Set<number>;
+  try {
+    applied = (await appliedMigrations(client, names)) ?? new Set();
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  client.release();
+  return {
+    shipped: shipped.length,
+    applied: applied.size,
+    pending: shipped
+      .filter((m) => !applied.has(m.idx))
+      .map((m) => ({ tag: m.tag, sql: migrationSql(m, names.schema) })),
+  };
+}
+
+/** One migration's statements as `applyPending` runs them, as one SQL text. */
+function migrationSql(migration: Migration, schema: string): string {
+  return migration.statements
+    .map((statement) => {
+      const text = rewriteSchema(statement, schema);
+      return text.endsWith(';') ? text : `${text};`;
+    })
+    .join('\n\n');
+}
+
 /**
  * The applied migration indexes, or undefined when the migrations table does not exist.
  * Read on a checked-out client: `pool.query` would destroy the connection on the expected

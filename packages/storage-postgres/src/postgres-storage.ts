@@ -38,7 +38,7 @@ import {
 } from 'reseolio/storage';
 import { retryOnConnectionError } from './connection-errors.ts';
 import { PostgresStorageError } from './errors.ts';
-import { migrate, tablesExist } from './migrate.ts';
+import { type MigrationStatus, migrate, migrationStatus, tablesExist } from './migrate.ts';
 import { eventFor, Notifier } from './notify.ts';
 import {
   type PostgresStorageOptions,
@@ -151,6 +151,15 @@ export class PostgresStorage implements StorageAdapter {
           'false. Run once with `migrate: true` (or apply the SQL in drizzle/) first.',
       );
     }
+  }
+
+  /**
+   * The schema against the shipped migrations: how many are applied, and the ones `init()`
+   * would apply with their SQL exactly as it would run it (for `reseolio migrate --dry-run`).
+   * Reads only, and needs no `init()`: it creates nothing, not even the schema.
+   */
+  migrationStatus(): Promise<MigrationStatus> {
+    return this.#run('migrationStatus', () => migrationStatus(this.#pool, this.#names));
   }
 
   close(): Promise<void> {

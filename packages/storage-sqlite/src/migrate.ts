@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Database } from 'better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
@@ -44,4 +45,70 @@ export function migrate(db: Database): void {
       record.run(migration.hash, migration.folderMillis);
     }
   }).immediate();
+}
+
+/** A shipped migration that `init()` has not applied yet to a database. */
+export interface PendingMigration {
+  /** drizzle-kit's tag, such as `0007_observability`. */
+  tag: string;
+  /** Its statements exactly as `init()` runs them, each ending with `;`, separated by blank lines. */
+  sql: string;
+}
+
+/** Where a database stands against the migrations this version ships. */
+export interface MigrationStatus {
+  /** How many migrations this version ships. */
+  shipped: number;
+  /**
+   * Rows in the migrations table. More than `shipped - pending.length` when a newer Reseolio
+   * migrated the database.
+   */
+  applied: number;
+  /** The shipped migrations not applied yet, in the order `init()` would apply them. */
+  pending: PendingMigration[];
+}
+
+/**
+ * What `migrate(db)` would apply to `db` (undefined: a database that does not exist yet, so
+ * nothing is applied). Reads only.
+ */
+export function migrationStatus(db: Database | undefined): MigrationStatus {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const applied = db === undefined ? [] : appliedFolderMillis(db);
+  const tags = journalTags();
+  return {
+    shipped: migrations.length,
+    applied: applied.length,
+    pending: migrations
+      .filter((migration) => !applied.includes(migration.folderMillis))
+      .map((migration) => ({
+        tag: tags.get(migration.folderMillis) ?? String(migration.folderMillis),
+        sql: migration.sql
+          .map((statement) => statement.trim())
+          .filter((statement) => statement !== '')
+          .map((statement) => (statement.endsWith(';') ? statement : `${statement};`))
+          .join('\n\n'),
+      })),
+  };
+}
+
+/** The `created_at` (migration folder time) of every applied migration; none without the table. */
+function appliedFolderMillis(db: Database): number[] {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+    .get(MIGRATIONS_TABLE);
+  if (table === undefined) return [];
+  return db
+    .prepare(`SELECT created_at FROM "${MIGRATIONS_TABLE}"`)
+    .pluck()
+    .all()
+    .map((createdAt) => Number(createdAt));
+}
+
+/** drizzle-kit's journal: tags by migration time (`readMigrationFiles` drops the tags). */
+function journalTags(): Map<number, string> {
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as {
+    entries: { when: number; tag: string }[];
+  };
+  return new Map(journal.entries.map((entry) => [entry.when, entry.tag]));
 }

@@ -21,6 +21,18 @@ export type { JobFilter, JobStatus } from './storage/records.ts';
 export { FINAL_STATUSES } from './storage/records.ts';
 export type { StorageAdapter, StorageCapabilities } from './storage/storage.ts';
 export type { StorageProvider } from './storage/storage-provider.ts';
+export {
+  type AttemptOutcomeLabel,
+  type CompletedOutcomeLabel,
+  METRICS,
+} from './telemetry/metric-names.ts';
+export {
+  type MetricsSink,
+  type MetricsSource,
+  observeMetrics,
+  type WorkerSnapshot,
+} from './telemetry/metrics-sink.ts';
+export type { FunctionStats, ReseolioStats } from './telemetry/stats.ts';
 export type * from './types.ts';
 export { CALL_OPTION_KEYS } from './types.ts';
 export { retryDelayMs } from './worker/backoff.ts';

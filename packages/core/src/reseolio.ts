@@ -46,6 +46,11 @@ import type {
 import { deserialize } from './serialization.ts';
 import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from './storage/storage.ts';
+import { MetricsFanout } from './telemetry/metrics-fanout.ts';
+import { type MetricsSource, observeMetrics } from './telemetry/metrics-sink.ts';
+import { Producer } from './telemetry/producer.ts';
+import { toReseolioStats } from './telemetry/read-stats.ts';
+import type { ReseolioStats } from './telemetry/stats.ts';
 import type {
   CallOptions,
   DurableFunction,
@@ -73,6 +78,9 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   readonly #clock: DatabaseClock;
   readonly #registry = new Map<string, Registration>();
   readonly #jobs: JobFactory;
+  /** Every metrics backend listens here (`[observeMetrics]`). */
+  readonly #metrics: MetricsFanout;
+  readonly #producer: Producer;
   #state: ReseolioState = 'created';
   #runtime: Promise<Runtime> | undefined;
   #pool: WorkerPool | undefined;
@@ -93,11 +101,14 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     // Every time the engine stamps (leases, sweeps, due times, ids) is on the database's clock.
     this.#clock = new DatabaseClock(clock, this.#options.logger);
     this.#jobs = new JobFactory(this, this.#clock, this.#options.maxPayloadBytes);
+    this.#metrics = new MetricsFanout(this.#options.logger);
+    this.#producer = new Producer(this.#metrics);
     this.#schedules = new ScheduleApi({
       storage: async () => (await this.#ready()).storage,
       clock: this.#clock,
       maxPayloadBytes: this.#options.maxPayloadBytes,
       functionFor: (name) => this.#scheduledFunction(name),
+      producer: this.#producer,
       changed: () => this.#scheduler?.wake(),
     });
   }
@@ -148,6 +159,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
           waiters: runtime.waiters,
           engine: this,
           emit: (event, ...args) => this.#emit(event, ...args),
+          metrics: this.#metrics,
         });
         this.#pool.start();
         this.#scheduler = new Scheduler({
@@ -155,6 +167,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
           clock: this.#clock,
           logger: this.#options.logger,
           functions: () => this.#scheduledFunctions(),
+          producer: this.#producer,
           onError: (error) => this.#emit('error', error),
         });
         this.#scheduler.start();
@@ -285,6 +298,28 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       throw new ReseolioValidationError('getHandle(jobId) needs a job id string.');
     }
     return new DurableJobHandle<R>(this.#host, jobId);
+  }
+
+  /**
+   * The stored jobs of every function, counted by status, with each function's oldest due job
+   * not yet running, in one aggregate read on the database's clock (all processes' jobs).
+   */
+  async stats(): Promise<ReseolioStats> {
+    const { storage } = await this.#ready();
+    const now = this.#clock.now();
+    return toReseolioStats(await storage.stats({ now }), now);
+  }
+
+  /**
+   * What metrics backends read: every report of the engine (jobs stored, attempts, outcomes)
+   * and this process's worker. The OpenTelemetry meter and the framework packages' Prometheus
+   * registries use it; a symbol key keeps it out of the way of applications.
+   */
+  [observeMetrics](): MetricsSource {
+    return {
+      addSink: (sink) => this.#metrics.add(sink),
+      worker: () => this.#pool?.snapshot() ?? { slots: 0, busy: 0, lastSeenAt: null },
+    };
   }
 
   /**
@@ -425,18 +460,22 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     if (options.transaction !== undefined) {
       // Announced by storage once the caller commits; running it before would run a job
       // that may yet be rolled back.
-      const { job: stored, deduplicated } = await storage.enqueue(job, {
-        transaction: options.transaction,
-      });
+      const { job: stored, deduplicated } = await this.#producer.send(
+        [job],
+        () => storage.enqueue(job, { transaction: options.transaction }),
+        (result) => [result],
+      );
       if (deduplicated) this.#emit('deduplicated', infoOf(stored));
       return new DurableJobHandle(this.#host, stored.id);
     }
     // The pool decides whether the job runs right here (inserted already leased to this
     // process) and wakes itself for it; without a pool it waits for another node's claim.
     const insert = (lease: EnqueueLease | undefined) => storage.enqueue(job, lease && { lease });
-    const { job: stored, deduplicated } = this.#pool
-      ? await this.#pool.enqueue(job, insert)
-      : await insert(undefined);
+    const { job: stored, deduplicated } = await this.#producer.send(
+      [job],
+      () => (this.#pool ? this.#pool.enqueue(job, insert) : insert(undefined)),
+      (result) => [result],
+    );
     this.#adoptChild(stored);
     if (deduplicated) {
       this.#emit('deduplicated', infoOf(stored));
@@ -464,7 +503,11 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     const jobs = argsList.map((args) => this.#jobs.make(name, args, options, basePolicy, flow));
     if (jobs.length === 0) return [];
     const { storage, waiters } = await this.#ready();
-    const results = await storage.enqueueMany(jobs);
+    const results = await this.#producer.send(
+      jobs,
+      () => storage.enqueueMany(jobs),
+      (stored) => stored,
+    );
     for (const { job } of results) this.#adoptChild(job);
     const inserted = waiters.markInserted();
     let earliest: number | undefined;
@@ -551,6 +594,12 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
     const { storage } = await this.#ready();
     const cancelled = await storage.cancel(jobId, this.#clock.now());
     if (cancelled) {
+      if (this.#metrics.listening) {
+        // The cancel answers only yes or no; its function's name costs a read, made only when
+        // some metrics backend counts it (and never failing the cancel, which is committed).
+        const job = await storage.getJob(jobId).catch(() => undefined);
+        if (job) this.#metrics.completed(job.name, 'cancelled');
+      }
       this.#pool?.onFinished(jobId, 'cancelled');
       this.#emit('job:cancelled', jobId);
     } else if (!(await storage.getJob(jobId))) {

@@ -3,6 +3,7 @@ import { PayloadTooLargeError, ReseolioValidationError, ScheduleNotFoundError } 
 import { validateFunctionName } from '../options/names.ts';
 import type { ScheduleRecord } from '../storage/schedule-records.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
+import type { Producer } from '../telemetry/producer.ts';
 import { toScheduleInfo } from './schedule-info.ts';
 import {
   resolveScheduleFilter,
@@ -22,6 +23,8 @@ export interface ScheduleApiDeps {
    * else the engine's defaults (as a job enqueued by name elsewhere would get).
    */
   functionFor(name: string): ScheduledFunction;
+  /** Stores a triggered run (counted and traced like any enqueue). */
+  producer: Producer;
   /** A schedule was declared or edited here: the local scheduler reads its next run again. */
   changed(): void;
 }
@@ -137,7 +140,11 @@ export class ScheduleApi {
     const schedule = await this.#mustGet(storage, scheduleId);
     const now = this.#deps.clock.now();
     const job = scheduleRun(schedule, this.#deps.functionFor(schedule.name), { triggeredAt: now });
-    const fired = await storage.fireSchedule({ id: scheduleId, jobs: [job], now });
+    const fired = await this.#deps.producer.send(
+      [job],
+      () => storage.fireSchedule({ id: scheduleId, jobs: [job], now }),
+      (result) => result?.jobs ?? [],
+    );
     if (!fired) throw new ScheduleNotFoundError(scheduleId); // deleted in between
     return fired.jobs[0]!.job.id;
   }

@@ -5,6 +5,7 @@ import type { JobFlowFields } from '../options/flow-options.ts';
 import { FINAL_STATUSES, type NewJob } from '../storage/records.ts';
 import type { ScheduleRecord } from '../storage/schedule-records.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
+import type { Producer } from '../telemetry/producer.ts';
 import type { Logger } from '../types.ts';
 import { DueTimer } from '../worker/due-timer.ts';
 import { dueTicks } from './catch-up.ts';
@@ -40,6 +41,8 @@ export interface SchedulerDeps {
   logger: Logger;
   /** The functions this process registered, by name: it fires only their schedules. */
   functions(): ReadonlyMap<string, ScheduledFunction>;
+  /** Stores each tick's jobs (counted and traced like any enqueue). */
+  producer: Producer;
   /** A background failure (a read or a fire that failed); the scheduler keeps going. */
   onError(error: ReseolioError): void;
 }
@@ -155,12 +158,19 @@ export class Scheduler {
       // Runs of one tick would overlap each other too: at most the newest one.
       ticks = (await this.#lastRunUnfinished(schedule)) ? [] : ticks.slice(-1);
     }
-    await storage.fireSchedule({
-      id: schedule.id,
-      claim: { expectedNextRunAt: schedule.nextRunAt, nextRunAt: due.nextRunAt ?? null },
-      jobs: ticks.map((tick) => scheduleRun(schedule, fn, { tick, now })),
-      now,
-    });
+    const jobs = ticks.map((tick) => scheduleRun(schedule, fn, { tick, now }));
+    const claim = { expectedNextRunAt: schedule.nextRunAt, nextRunAt: due.nextRunAt ?? null };
+    await this.#deps.producer.send(
+      jobs,
+      () =>
+        storage.fireSchedule({
+          id: schedule.id,
+          claim,
+          jobs,
+          now,
+        }),
+      (fired) => fired?.jobs ?? [],
+    );
     // Lost races (undefined) need nothing: the winner made the jobs, and `ready` wakes the
     // claim loops of every node that runs them.
   }

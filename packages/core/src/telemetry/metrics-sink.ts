@@ -1,7 +1,8 @@
 import type { AttemptOutcomeLabel, CompletedOutcomeLabel } from './metric-names.ts';
 
 /**
- * @internal What the engine reports as it works, for every metrics backend at once: the
+/**
+ * What the engine reports as it works, for every metrics backend at once: the
  * OpenTelemetry meter and the Prometheus registry of the framework packages both listen here
  * (`Reseolio[observeMetrics]`). Calls are synchronous and must not throw.
  */
@@ -16,7 +17,7 @@ export interface MetricsSink {
   completed(name: string, outcome: CompletedOutcomeLabel): void;
 }
 
-/** @internal This process's worker as gauges read it. */
+/** This process's worker as gauges read it. */
 export interface WorkerSnapshot {
   /** `workerConcurrency`: 0 on an enqueue-only node. */
   slots: number;
@@ -26,7 +27,7 @@ export interface WorkerSnapshot {
   lastSeenAt: number | null;
 }
 
-/** @internal What `Reseolio[observeMetrics]()` gives a metrics backend. */
+/** What `Reseolio[observeMetrics]()` gives a metrics backend. */
 export interface MetricsSource {
   /** Starts reporting to `sink`; returns the function that stops it. */
   addSink(sink: MetricsSink): () => void;
@@ -34,5 +35,9 @@ export interface MetricsSource {
   worker(): WorkerSnapshot;
 }
 
-/** @internal The key of `Reseolio`'s metrics source (a symbol: not part of the typed API). */
+/**
+ * The key of `Reseolio`'s metrics source: `engine[observeMetrics]()`. For metrics backends
+ * (the framework packages' Prometheus registries); applications use OpenTelemetry or
+ * `reseolio.stats()`.
+ */
 export const observeMetrics: unique symbol = Symbol.for('reseolio.observeMetrics');

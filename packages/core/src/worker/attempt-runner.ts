@@ -11,6 +11,8 @@ import type { FlowSettings } from '../options/flow-options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import type { AckInput, AttemptFence, FlowRule } from '../storage/records.ts';
+import type { AttemptOutcomeLabel } from '../telemetry/metric-names.ts';
+import type { MetricsSink } from '../telemetry/metrics-sink.ts';
 import type { ReseolioEvents, ResolvedRetryPolicy } from '../types.ts';
 import { SuspendRequest } from '../workflow/suspension.ts';
 import { encodeWaitingFor } from '../workflow/waiting-for.ts';
@@ -48,6 +50,12 @@ export class AttemptRunner {
   async run(attempt: Attempt): Promise<void> {
     const { record, policy, aborter } = attempt;
     const registration = this.#deps.registry.get(record.name)!;
+    const startedAt = this.#deps.clock.now();
+    // Lag from the claim's own stamp when there is one: it is when the job left the queue.
+    this.#deps.metrics.attemptStarted(
+      record.name,
+      ((record.startedAt ?? startedAt) - record.runAt) / 1000,
+    );
     const timeout = setTimeout(
       () => aborter.abort(new AttemptTimeoutError(policy.timeoutMs)),
       policy.timeoutMs,
@@ -77,11 +85,13 @@ export class AttemptRunner {
     } catch (error) {
       clearTimeout(timeout);
       this.#deps.handlerReturned(attempt);
+      attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
       if (!attempt.settled) await this.#fail(attempt, error);
       return;
     }
     clearTimeout(timeout);
     this.#deps.handlerReturned(attempt);
+    attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
     if (attempt.settled) return;
     if (value instanceof SuspendRequest) {
       await this.#suspend(attempt, value);
@@ -103,6 +113,8 @@ export class AttemptRunner {
     }
     const now = this.#deps.clock.now();
     if (await this.#ack(attempt, { kind: 'success', result, now })) {
+      this.#ended(attempt, 'success');
+      this.#deps.metrics.completed(record.name, 'success');
       this.#deps.waiters.settle(record.id, { status: 'success', result, error: null });
       this.#deps.emit('job:success', attempt.info, value);
     }
@@ -136,6 +148,7 @@ export class AttemptRunner {
     });
     settle(attempt, new JobSuspendedError(record.id));
     if (written) {
+      this.#ended(attempt, 'suspended');
       this.#deps.emit('job:waiting', attempt.info);
       this.#deps.retryAt(record.name, wait.runAt);
     }
@@ -152,6 +165,7 @@ export class AttemptRunner {
     if (retryable && !isLastAttempt(record)) {
       const runAt = now + retryDelayMs(policy, record.attempt);
       if (await this.#ack(attempt, { kind: 'retry', error: stored, runAt, now })) {
+        this.#ended(attempt, 'failure');
         emit('job:error', info, error);
         emit('job:retry', info, error, new Date(runAt));
         this.#deps.retryAt(record.name, runAt);
@@ -159,10 +173,17 @@ export class AttemptRunner {
       return;
     }
     if (await this.#ack(attempt, { kind: 'dead', error: stored, now })) {
+      this.#ended(attempt, 'failure');
+      this.#deps.metrics.completed(record.name, 'dead');
       waiters.settle(record.id, { status: 'dead', result: null, error: stored });
       emit('job:error', info, error);
       emit('job:dead', info, error);
     }
+  }
+
+  /** The attempt's outcome is committed: its duration counts under `outcome`. */
+  #ended(attempt: Attempt, outcome: AttemptOutcomeLabel): void {
+    this.#deps.metrics.attemptEnded(attempt.record.name, outcome, attempt.durationSeconds);
   }
 
   #ack(attempt: Attempt, outcome: AttemptOutcome): Promise<boolean> {
@@ -187,6 +208,8 @@ export interface AttemptRunnerDeps {
   /** What the workflow primitives of each attempt use. */
   workflow: WorkflowDeps;
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
+  /** Where attempts and outcomes are counted. */
+  metrics: MetricsSink;
   /** The handler returned or threw: its slot is free while the outcome is written. */
   handlerReturned(attempt: Attempt): void;
   /** A retry was recorded, due at `runAt`. */

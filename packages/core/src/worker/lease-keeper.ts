@@ -5,6 +5,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { errorToStored } from '../serialization.ts';
 import type { StorageAdapter } from '../storage/storage.ts';
+import type { MetricsSink } from '../telemetry/metrics-sink.ts';
 import type { ReseolioEvents } from '../types.ts';
 import { sweepExpiredLeases } from './attempt-accounting.ts';
 import type { RunningAttempts } from './running-attempts.ts';
@@ -68,6 +69,7 @@ export class LeaseKeeper {
           leaseExpiresAt: clock.now() + options.leaseMs,
         }),
       );
+      this.#deps.seen();
       for (const attempt of live) {
         // Only attempts still running here can have lost their lease; one that settled while
         // the heartbeat was in flight is simply gone. (At most one unsettled attempt per job
@@ -119,6 +121,7 @@ export class LeaseKeeper {
       for (const record of swept.dead) {
         const info = infoOf(record);
         waiters.check(record.id);
+        this.#deps.metrics.completed(record.name, 'dead');
         emit('job:error', info, lost);
         emit('job:dead', info, lost);
       }
@@ -135,6 +138,10 @@ export interface LeaseKeeperDeps {
   attempts: RunningAttempts;
   waiters: ResultWaiters;
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
+  /** Where jobs this node's sweeps end are counted. */
+  metrics: MetricsSink;
+  /** A heartbeat answered: the worker is alive for `reseolio.worker.last_seen`. */
+  seen(): void;
   /** Swept jobs are claimable again. */
   wake(): void;
   /** Registers work in flight, so `stop()` waits for it. */

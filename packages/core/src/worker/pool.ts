@@ -6,6 +6,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import type { EnqueueResult, FlowRule, JobRecord, NewJob } from '../storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from '../storage/storage.ts';
+import type { MetricsSink, WorkerSnapshot } from '../telemetry/metrics-sink.ts';
 import type { ReseolioEvents } from '../types.ts';
 import { AckBatcher } from './ack-batcher.ts';
 import { releaseAck } from './attempt-accounting.ts';
@@ -29,6 +30,8 @@ export interface PoolDeps {
   /** The engine, stored in each attempt's context to recognise its own children. */
   engine: object;
   emit<K extends keyof ReseolioEvents>(event: K, ...args: ReseolioEvents[K]): void;
+  /** Where attempts, outcomes and swept jobs are counted. */
+  metrics: MetricsSink;
 }
 
 /** Raised into a handler's signal when `stop()` hands its job back. */
@@ -71,6 +74,8 @@ export class WorkerPool {
   #stopping = false;
   /** The last claim carried flow rules (some registered function has limits). */
   #limited = false;
+  /** Epoch ms of the last claim or heartbeat that storage answered; null before the first. */
+  #lastSeenAt: number | null = null;
   /** The async context the pool was started in; local runs start their jobs in it. */
   readonly #scope = new AsyncResource('ReseolioWorkerPool');
 
@@ -109,6 +114,7 @@ export class WorkerPool {
         maxPayloadBytes: options.maxPayloadBytes,
       },
       emit,
+      metrics: deps.metrics,
       handlerReturned: (attempt) => this.#handlerReturned(attempt),
       retryAt: (name, runAt) => this.onReady(name, runAt),
     });
@@ -119,6 +125,8 @@ export class WorkerPool {
       attempts: this.#attempts,
       waiters,
       emit,
+      metrics: deps.metrics,
+      seen: () => this.#seen(),
       wake: () => this.wake(),
       track,
       report,
@@ -133,6 +141,20 @@ export class WorkerPool {
 
   get runningCount(): number {
     return this.#attempts.size;
+  }
+
+  /** This worker's slots for the gauges: busy ones are held by a running handler. */
+  snapshot(): WorkerSnapshot {
+    const slots = this.#deps.options.workerConcurrency;
+    return {
+      slots,
+      busy: Math.min(slots, Math.max(0, this.#slots.held)),
+      lastSeenAt: this.#lastSeenAt,
+    };
+  }
+
+  #seen(): void {
+    this.#lastSeenAt = this.#deps.clock.now();
   }
 
   start(): void {
@@ -315,7 +337,7 @@ export class WorkerPool {
       if (registration.rule !== undefined) flow.push(registration.rule);
     }
     this.#limited = flow.length > 0;
-    return storage.claim({
+    const claimed = storage.claim({
       names: [...registry.keys()],
       flow,
       ownerId: options.workerId,
@@ -325,6 +347,10 @@ export class WorkerPool {
       limit,
       now,
       leaseExpiresAt: now + options.leaseMs,
+    });
+    return claimed.then((jobs) => {
+      this.#seen();
+      return jobs;
     });
   }
 

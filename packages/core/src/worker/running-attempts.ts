@@ -31,6 +31,8 @@ export interface Attempt {
    * fenced out anyway) and nothing is emitted for it.
    */
   settled: boolean;
+  /** Seconds from the handler's start to its return or throw (0 until then). */
+  durationSeconds: number;
 }
 
 /** A new attempt of a job leased to this process, holding a slot. */
@@ -47,6 +49,7 @@ export function newAttempt(record: JobRecord): Attempt {
     waits: 0,
     returned: false,
     settled: false,
+    durationSeconds: 0,
   };
 }
 

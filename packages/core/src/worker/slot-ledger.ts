@@ -31,6 +31,11 @@ export class SlotLedger {
     return Math.min(limit - this.#held, 2 * limit - this.#held - this.#outcomes);
   }
 
+  /** Slots held now: running handlers and reserved local runs. */
+  get held(): number {
+    return this.#held;
+  }
+
   /** Local runs reserved whose insert has not answered yet. */
   get reserved(): number {
     return this.#reserved;

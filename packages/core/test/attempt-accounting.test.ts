@@ -34,6 +34,7 @@ async function running(
     priority: 0,
     concurrencyKey: null,
     rateLimitKey: null,
+    traceContext: null,
     createdAt: T0,
     runAt: T0,
   });

@@ -52,6 +52,7 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     priority: 0,
     concurrencyKey: null,
     rateLimitKey: null,
+    traceContext: null,
     createdAt: T0,
     runAt: T0,
     ...overrides,
@@ -72,6 +73,7 @@ export function pendingRecord(job: NewJob): JobRecord {
     startedAt: null,
     completedAt: null,
     waitingFor: null,
+    progress: null,
   };
 }
 

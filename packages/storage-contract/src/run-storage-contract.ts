@@ -14,6 +14,8 @@ import { lifecycleSuite } from './suites/lifecycle.ts';
 import { purgeSuite } from './suites/purge.ts';
 import { queriesSuite } from './suites/queries.ts';
 import { schedulesSuite } from './suites/schedules.ts';
+import { statsSuite } from './suites/stats.ts';
+import { traceContextSuite } from './suites/trace-context.ts';
 import { workflowsSuite } from './suites/workflows.ts';
 
 const SUITES = [
@@ -32,6 +34,8 @@ const SUITES = [
   batchSuite,
   schedulesSuite,
   workflowsSuite,
+  traceContextSuite,
+  statsSuite,
 ];
 
 /**

@@ -55,6 +55,7 @@ import { fireSchedule, readFired } from './queries/fire-schedule.ts';
 import { getJob, getJobStates } from './queries/get-job.ts';
 import { getSchedule } from './queries/get-schedule.ts';
 import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
+import { jobStats } from './queries/job-stats.ts';
 import { listDueSchedules } from './queries/list-due-schedules.ts';
 import { listExpiredLeases } from './queries/list-expired-leases.ts';
 import { listJobs } from './queries/list-jobs.ts';
@@ -356,8 +357,8 @@ export class PostgresStorage implements StorageAdapter {
     throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
   }
 
-  async stats(_input: StatsInput): Promise<NameStats[]> {
-    throw new Error('stats: not implemented yet (issue 16 skeleton)');
+  stats(input: StatsInput): Promise<NameStats[]> {
+    return this.#run('stats', () => jobStats(this.#exec, this.#names, input));
   }
 
   listSteps(jobId: string): Promise<StepRecord[]> {

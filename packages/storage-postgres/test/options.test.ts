@@ -56,6 +56,7 @@ describe('connectionString', () => {
       priority: 0,
       concurrencyKey: null,
       rateLimitKey: null,
+      traceContext: null,
       createdAt: 1_700_000_000_000,
       runAt: 1_700_000_000_000,
     });

@@ -27,6 +27,7 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
     priority: 0,
     concurrencyKey: null,
     rateLimitKey: null,
+    traceContext: null,
     createdAt: T0,
     runAt: T0,
     ...overrides,

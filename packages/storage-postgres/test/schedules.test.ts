@@ -67,6 +67,7 @@ function tickJob(schedule: { id: string; name: string }, tick: number): NewJob {
     priority: 0,
     concurrencyKey: null,
     rateLimitKey: null,
+    traceContext: null,
     createdAt: tick,
     runAt: tick,
   };

@@ -40,6 +40,7 @@ import {
   type StorageCapabilities,
   StorageConfigError,
   type StorageEvent,
+  statsFromGroups,
 } from 'reseolio/storage';
 import { CrossProcessFeed } from './cross-process-feed.ts';
 import { type SqliteErrorContext, sqliteFailure } from './errors.ts';
@@ -323,8 +324,12 @@ export class SqliteStorage implements StorageAdapter {
     throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
   }
 
-  async stats(_input: StatsInput): Promise<NameStats[]> {
-    throw new Error('stats: not implemented yet (issue 16 skeleton)');
+  async stats(input: StatsInput): Promise<NameStats[]> {
+    const connection = this.#ready();
+    const groups = await this.#read('stats', connection, () =>
+      connection.statements.jobStats.all(input),
+    );
+    return statsFromGroups(groups);
   }
 
   async listSteps(jobId: string): Promise<StepRecord[]> {

@@ -369,6 +369,32 @@ describe('SqliteStorage', () => {
     expect(claimed).toMatchObject({ id: old.id, status: 'running', priority: 0, attempt: 1 });
   });
 
+  it('upgrades a database made before observability: its jobs read traceContext and progress null', async () => {
+    const filename = tempFile();
+    const db = databaseBefore(filename, '0007_observability');
+    const old = newJob({ idempotencyKey: 'before-observability', runAt: T0 - 10 });
+    insertPending(db, old, { withScheduleId: true });
+    db.close();
+
+    const storage = await open(filename);
+    expect(old.traceContext).toBeNull();
+    expect(await storage.getJob(old.id)).toEqual(pendingRecord(old));
+    expect(await storage.listJobs({ name: old.name })).toEqual([pendingRecord(old)]);
+    const [claimed] = await storage.claim({
+      names: [old.name],
+      ownerId: 'w',
+      leaseToken: 't',
+      limit: 1,
+      now: T0,
+      leaseExpiresAt: T0 + 30_000,
+    });
+    expect(claimed).toMatchObject({ id: old.id, traceContext: null, progress: null });
+    // New jobs on the upgraded database store their context.
+    const fresh = newJob({ name: old.name, traceContext: '{"traceparent":"after-upgrade"}' });
+    await storage.enqueue(fresh);
+    expect(await storage.getJob(fresh.id)).toEqual(pendingRecord(fresh));
+  });
+
   it('reads the claim index level by level: higher levels not yet due neither go first nor hold back lower ones', async () => {
     const storage = await open(tempFile());
     const name = 'levels';

@@ -23,6 +23,7 @@ export {
   type RateGroupState,
 } from './flow-plan.ts';
 export { MemoryStorage } from './memory-storage.ts';
+export { emptyStatusCounts, type StatusGroup, statsFromGroups } from './name-stats.ts';
 export type * from './records.ts';
 export { FINAL_STATUSES, insertedRecord } from './records.ts';
 export type * from './schedule-records.ts';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ReseolioStateError } from '../errors.ts';
 import { planFlowClaim } from './flow-plan.ts';
+import { statsFromGroups } from './name-stats.ts';
 import type {
   AckInput,
   AttemptFence,
@@ -122,12 +123,7 @@ export class MemoryStorage implements StorageAdapter {
     if (input.names.length === 0 || input.limit <= 0) return [];
     const names = new Set(input.names);
     const rules = new Map((input.flow ?? []).map((rule) => [rule.name, rule]));
-    const due = [...this.#jobs.values()].filter(
-      (j) =>
-        (j.status === 'pending' || j.status === 'waiting') &&
-        j.runAt <= input.now &&
-        names.has(j.name),
-    );
+    const due = [...this.#jobs.values()].filter((j) => isDue(j, input.now) && names.has(j.name));
     const { take, readyAt } = planFlowClaim({
       candidates: due,
       rules,
@@ -375,8 +371,16 @@ export class MemoryStorage implements StorageAdapter {
     throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
   }
 
-  async stats(_input: StatsInput): Promise<NameStats[]> {
-    throw new Error('stats: not implemented yet (issue 16 skeleton)');
+  async stats(input: StatsInput): Promise<NameStats[]> {
+    this.#assertOpen();
+    return statsFromGroups(
+      [...this.#jobs.values()].map((job) => ({
+        name: job.name,
+        status: job.status,
+        count: 1,
+        oldestDueRunAt: isDue(job, input.now) ? job.runAt : null,
+      })),
+    );
   }
 
   async listSteps(jobId: string): Promise<StepRecord[]> {
@@ -576,6 +580,11 @@ export class MemoryStorage implements StorageAdapter {
   #assertOpen(): void {
     if (this.#closed) throw new ReseolioStateError('This MemoryStorage is closed.');
   }
+}
+
+/** `pending` or `waiting` at or past its `runAt`: what a claim takes and `NameStats.oldestDueRunAt` looks at. */
+function isDue(job: JobRecord, now: number): boolean {
+  return (job.status === 'pending' || job.status === 'waiting') && job.runAt <= now;
 }
 
 function rateGroupOf(name: string, key: string | null): string {

@@ -49,7 +49,7 @@ export async function enqueueJob(
   );
 }
 
-/** `$1`…`$13` of both inserts. */
+/** `$1`…`$14` of both inserts. */
 function jobValues(job: NewJob): unknown[] {
   return [
     job.id,
@@ -65,6 +65,7 @@ function jobValues(job: NewJob): unknown[] {
     job.priority,
     job.concurrencyKey,
     job.rateLimitKey,
+    job.traceContext,
   ];
 }
 
@@ -73,12 +74,12 @@ function pendingInsert(names: SchemaNames, job: NewJob): [string, unknown[]] {
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
         idempotency_key, parent_id, created_at, run_at, schedule_id, priority,
-        concurrency_key, rate_limit_key)
-      VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        concurrency_key, rate_limit_key, trace_context)
+      VALUES ($1, $2, 'pending', $3, $4, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id, name, status, run_at
     )
-    SELECT ${announceSql('$14', 'inserted')} AS announced FROM inserted`;
+    SELECT ${announceSql('$15', 'inserted')} AS announced FROM inserted`;
   return [insert, [...jobValues(job), names.channel]];
 }
 
@@ -90,9 +91,9 @@ function leasedInsert(names: SchemaNames, job: NewJob, lease: EnqueueLease): [st
   const insert = `
     INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
       idempotency_key, parent_id, created_at, run_at, schedule_id, priority, concurrency_key,
-      rate_limit_key, owner_id, lease_token, lease_expires_at, started_at)
+      rate_limit_key, trace_context, owner_id, lease_token, lease_expires_at, started_at)
     VALUES ($1, $2, 'running', $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-      $16, $8)
+      $16, $17, $8)
     ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id`;
   return [insert, [...jobValues(job), lease.ownerId, lease.leaseToken, lease.leaseExpiresAt]];

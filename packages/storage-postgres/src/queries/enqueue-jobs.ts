@@ -48,16 +48,17 @@ export async function enqueueJobs(
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
         idempotency_key, parent_id, schedule_id, priority, concurrency_key, rate_limit_key,
-        created_at, run_at)
+        trace_context, created_at, run_at)
       SELECT id, name, 'pending', args, policy, 0, "maxAttempts", "idempotencyKey",
-        "parentId", "scheduleId", priority, "concurrencyKey", "rateLimitKey", "createdAt",
-        "runAt"
+        "parentId", "scheduleId", priority, "concurrencyKey", "rateLimitKey", "traceContext",
+        "createdAt", "runAt"
       FROM ROWS FROM (json_to_recordset($1::json) AS (id uuid, name text, args text,
           policy text, "maxAttempts" int, "idempotencyKey" text, "parentId" uuid,
           "scheduleId" text, priority int, "concurrencyKey" text, "rateLimitKey" text,
-          "createdAt" bigint, "runAt" bigint)) WITH ORDINALITY
+          "traceContext" text, "createdAt" bigint, "runAt" bigint)) WITH ORDINALITY
         AS input(id, name, args, policy, "maxAttempts", "idempotencyKey", "parentId",
-          "scheduleId", priority, "concurrencyKey", "rateLimitKey", "createdAt", "runAt", ord)
+          "scheduleId", priority, "concurrencyKey", "rateLimitKey", "traceContext", "createdAt",
+          "runAt", ord)
       ORDER BY name, "idempotencyKey", ord
       ON CONFLICT (name, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id, name, run_at

@@ -38,10 +38,11 @@ export function isUniformUnkeyed(jobs: readonly NewJob[]): boolean {
  * bug worth an error. The statement is atomic. One `ready` notification announces the batch
  * at its earliest `run_at`, sent with the commit.
  *
- * Priority and the flow keys (0006) may differ per job without leaving this path: each is sent
- * as one shared value when the whole batch agrees on it (the common case, so a plain batch
- * pays nothing for them), else as one more array, whose elements then win (`coalesce`: a
- * priority is never null, and when the keys travel as an array, the shared value is null).
+ * Priority, the flow keys (0006) and the trace context (0007) may differ per job without
+ * leaving this path: each is sent as one shared value when the whole batch agrees on it (the
+ * common case: one enqueuing span makes the whole batch, so a plain batch pays nothing for
+ * them), else as one more array, whose elements then win (`coalesce`: a priority is never
+ * null, and when a column travels as an array, its shared value is null).
  */
 export async function insertUniformJobs(
   exec: SqlExecutor,
@@ -64,18 +65,21 @@ export async function insertUniformJobs(
   const priority = shared(jobs, (job) => job.priority);
   const concurrencyKey = shared(jobs, (job) => job.concurrencyKey);
   const rateLimitKey = shared(jobs, (job) => job.rateLimitKey);
+  const traceContext = shared(jobs, (job) => job.traceContext);
   await exec(
     `
     WITH inserted AS (
       INSERT INTO ${names.jobs} (id, name, status, args, policy, attempt, max_attempts,
         idempotency_key, parent_id, schedule_id, priority, concurrency_key, rate_limit_key,
-        created_at, run_at)
+        trace_context, created_at, run_at)
       SELECT input.id, $5, 'pending', input.args, $6, 0, $7, NULL, $8::uuid, $11::text,
         coalesce(input.priority, $12::integer), coalesce(input.concurrency_key, $14::text),
-        coalesce(input.rate_limit_key, $16::text), input.created_at, input.run_at
+        coalesce(input.rate_limit_key, $16::text), coalesce(input.trace_context, $18::text),
+        input.created_at, input.run_at
       FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $13::integer[],
-          $15::text[], $17::text[])
-        AS input(id, args, created_at, run_at, priority, concurrency_key, rate_limit_key)
+          $15::text[], $17::text[], $19::text[])
+        AS input(id, args, created_at, run_at, priority, concurrency_key, rate_limit_key,
+          trace_context)
     )
     SELECT pg_notify($9, json_build_object('type', 'ready', 'name', $5::text,
       'runAt', $10::bigint)::text)`,
@@ -94,6 +98,7 @@ export async function insertUniformJobs(
       ...priority,
       ...concurrencyKey,
       ...rateLimitKey,
+      ...traceContext,
     ],
   );
   return earliest;

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ProgressReporter } from './progress/progress-reporter.ts';
 import type { JobContext } from './types.ts';
 import type { WorkflowRun } from './workflow/workflow-run.ts';
 
@@ -12,6 +13,8 @@ export interface AttemptContext extends JobContext {
   readonly attemptKey: string;
   /** Steps, waits and children of this attempt (`step`, `sleep`, `waitForSignal`). */
   readonly workflow: WorkflowRun;
+  /** This attempt's progress reports (`reportProgress`), coalesced. */
+  readonly progress: ProgressReporter;
 }
 
 export const attemptStorage = new AsyncLocalStorage<AttemptContext>();

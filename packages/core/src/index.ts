@@ -10,6 +10,8 @@ export {
   toScheduleJSON,
 } from './job-json.ts';
 export { DEFAULT_RETRY_POLICY } from './options/defaults.ts';
+export { MAX_PROGRESS_BYTES } from './progress/progress-value.ts';
+export { reportProgress } from './progress/report-progress.ts';
 export { Reseolio, type ReseolioState } from './reseolio.ts';
 export type * from './schedules/types.ts';
 export { deserialize } from './serialization/decode.ts';

@@ -80,6 +80,7 @@ export function toDetails<R>(record: JobRecord): JobDetails<R> {
     concurrencyKey: record.concurrencyKey,
     rateLimitKey: record.rateLimitKey,
     waitingFor: decodeWaitingFor(record.waitingFor),
+    progress: record.progress === null ? null : deserialize(record.progress),
     createdAt: new Date(record.createdAt),
     runAt: new Date(record.runAt),
     startedAt: record.startedAt === null ? null : new Date(record.startedAt),

@@ -30,6 +30,8 @@ export interface JobJSON {
     | { kind: 'signal'; topic: string; until: string | null }
     | { kind: 'children'; jobIds: string[] }
     | null;
+  /** The last reported progress (JSON data as reported), or null before any report. */
+  progress: unknown;
   createdAt: string;
   runAt: string;
   startedAt: string | null;
@@ -61,6 +63,7 @@ export function toJobJSON(details: JobDetails): JobJSON {
     concurrencyKey: details.concurrencyKey,
     rateLimitKey: details.rateLimitKey,
     waitingFor: waitingForJSON(details.waitingFor),
+    progress: toJSONValue(details.progress),
     createdAt: details.createdAt.toISOString(),
     runAt: details.runAt.toISOString(),
     startedAt: details.startedAt?.toISOString() ?? null,

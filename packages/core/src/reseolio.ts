@@ -649,7 +649,26 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       case 'resync':
         this.#pool?.wake();
         break;
+      case 'progress':
+        this.#emitProgress(event).catch((error: unknown) => this.#emit('error', error as Error));
+        break;
     }
+  }
+
+  /**
+   * `job:progress` for a stored report, from this process or another. An event without the
+   * value (too large for the adapter's notification) is completed by reading the job; nothing
+   * is decoded or read while nobody listens.
+   */
+  async #emitProgress(event: Extract<StorageEvent, { type: 'progress' }>): Promise<void> {
+    if (this.listenerCount('job:progress') === 0) return;
+    let progress = event.progress;
+    if (progress === undefined) {
+      const { storage } = await this.#ready();
+      progress = (await storage.getJob(event.jobId))?.progress ?? undefined;
+      if (progress === undefined) return;
+    }
+    this.#emit('job:progress', { id: event.jobId, name: event.name }, deserialize(progress));
   }
 
   /** Emits without letting a throwing listener break the engine; `error` needs no listener. */

@@ -265,6 +265,13 @@ export interface StoredError {
   cause?: StoredError | undefined;
 }
 
+/** The job a `job:progress` event is about. */
+export interface ProgressJob {
+  id: string;
+  /** The durable function's name. */
+  name: string;
+}
+
 /** Everything known about a job, with real numbers and `Date`s. */
 export interface JobDetails<R = unknown> {
   id: string;
@@ -290,6 +297,12 @@ export interface JobDetails<R = unknown> {
   rateLimitKey: string | null;
   /** While `waiting`: what for (a sleep, a signal, children); null otherwise. */
   waitingFor: WaitingFor | null;
+  /**
+   * The last value its handler reported with `reportProgress` (a number or JSON data, as
+   * reported); `null` before the first report (and after a report of `null`). Kept when the
+   * job ends and across retries, until the next report.
+   */
+  progress: unknown;
   createdAt: Date;
   runAt: Date;
   startedAt: Date | null;
@@ -369,6 +382,13 @@ export interface ReseolioEvents {
   'job:dead': [job: JobInfo, error: Error];
   /** A job of this process suspended: it is `waiting` (`details().waitingFor` says for what). */
   'job:waiting': [job: JobInfo];
+  /**
+   * A running job reported progress (`reportProgress`), in this process or another one on the
+   * same storage (PostgreSQL with `listen`, a SQLite file; memory storage: this process). `job`
+   * names it (read the rest with `getJob(job.id)`); `progress` is the value as reported.
+   * Reports are coalesced, so a listener sees the latest value, not necessarily every one.
+   */
+  'job:progress': [job: ProgressJob, progress: unknown];
   /** A job was cancelled through this instance. */
   'job:cancelled': [jobId: string];
   /** A call returned an existing job because of its idempotency key. */

@@ -10,6 +10,7 @@ import {
   JobFailedError,
   PayloadTooLargeError,
   Reseolio,
+  reportProgress,
   sleep,
   step,
   waitForSignal,
@@ -869,6 +870,65 @@ describe.each(BACKENDS)('on $backend', ({ freshDatabase }) => {
         succeeded: 7,
         failed: 1,
       });
+    });
+  });
+
+  describe('Progress: reportProgress, job:progress and details().progress', () => {
+    it('an import reports how far it got; listeners hear it and details() shows it', async () => {
+      const uploaded = Array.from({ length: 50 }, (_, i) => ({ email: `c${i}@example.com` }));
+      const contacts = new Map<string, { email: string }>();
+      const db = {
+        uploads: {
+          async rows(_uploadId: string) {
+            return uploaded;
+          },
+        },
+        contacts: {
+          async upsert(row: { email: string }) {
+            contacts.set(row.email, row);
+          },
+        },
+      };
+      const sent: [string, unknown][] = [];
+      const sse = {
+        send(jobId: string, progress: unknown) {
+          sent.push([jobId, progress]);
+        },
+      };
+
+      const reseolio = engineOn(openStorage());
+      const importContacts = reseolio.durable(
+        reseolio.namespace('contacts', 'import', 'run'),
+        async (uploadId: string) => {
+          const rows = await db.uploads.rows(uploadId);
+          for (const [index, row] of rows.entries()) {
+            await db.contacts.upsert(row);
+            // Cheap to call often: reports are coalesced, the latest value wins.
+            void reportProgress({ done: index + 1, total: rows.length });
+          }
+          return { imported: rows.length };
+        },
+      );
+
+      // Any process on the same storage hears it:
+      reseolio.on('job:progress', (job, progress) => {
+        if (job.name === 'contacts:import:run') sse.send(job.id, progress);
+      });
+
+      // Or read it when asked (an HTTP status route, a dashboard):
+      const handle = await importContacts('upload-42');
+      const before = await handle.details();
+      expect(before.progress).toBeNull(); // before the first report
+
+      await reseolio.start();
+      expect(await handle.result(10_000)).toEqual({ imported: 50 });
+      const { status, progress } = await handle.details();
+      expect(status).toBe('success');
+      expect(progress).toEqual({ done: 50, total: 50 });
+      expect(contacts.size).toBe(50);
+      await waitFor(() => JSON.stringify(sent.at(-1)) === JSON.stringify([handle.jobId, progress]));
+      // Coalesced: never more events than reports, and at least the last one.
+      expect(sent.length).toBeLessThanOrEqual(50);
     });
   });
 

@@ -7,7 +7,7 @@ type ReadyOrFinished = Exclude<StorageEvent, { type: 'resync' }>;
 /** Records the events one subscription receives. */
 export interface EventLog {
   /**
-   * Every `ready` and `finished` event so far, in arrival order, without the optional
+   * Every `ready`, `finished` and `progress` event so far, in arrival order, without the optional
    * `outcome` of finished events (adapters may or may not send one; see `outcomes`).
    */
   readonly events: ReadyOrFinished[];

@@ -11,6 +11,7 @@ import { flowSuite } from './suites/flow.ts';
 import { leaseSuite } from './suites/lease.ts';
 import { leasedEnqueueSuite } from './suites/leased-enqueue.ts';
 import { lifecycleSuite } from './suites/lifecycle.ts';
+import { progressSuite } from './suites/progress.ts';
 import { purgeSuite } from './suites/purge.ts';
 import { queriesSuite } from './suites/queries.ts';
 import { schedulesSuite } from './suites/schedules.ts';
@@ -31,6 +32,7 @@ const SUITES = [
   queriesSuite,
   purgeSuite,
   eventsSuite,
+  progressSuite,
   batchSuite,
   schedulesSuite,
   workflowsSuite,

@@ -95,6 +95,9 @@ export function parseEvents(payload: string | undefined): StorageEvent[] {
     if (event.type === 'ready' && typeof event.name === 'string') {
       return [{ type: 'ready', name: event.name, runAt: Number(event.runAt) }];
     }
+    if (event.type === 'progress' && typeof event.jobId === 'string') {
+      return [progressEvent(event)];
+    }
     const status = event.status as JobStatus;
     if (event.type === 'finished' && typeof event.jobId === 'string') {
       return [finishedEvent(event.jobId, status, event.outcome)];
@@ -109,6 +112,14 @@ export function parseEvents(payload: string | undefined): StorageEvent[] {
     // Someone else's NOTIFY on our channel; ignore it.
   }
   return [];
+}
+
+/** A `progress` event; `progress` is absent when it did not fit the notification. */
+function progressEvent(event: Record<string, unknown>): StorageEvent {
+  const { jobId, name, progress } = event as { jobId: string; name: unknown; progress: unknown };
+  return typeof progress === 'string'
+    ? { type: 'progress', jobId, name: String(name), progress }
+    : { type: 'progress', jobId, name: String(name) };
 }
 
 function finishedEvent(jobId: string, status: JobStatus, outcome: unknown): StorageEvent {

@@ -63,6 +63,7 @@ import { listSchedules } from './queries/list-schedules.ts';
 import { nextScheduleRunAt } from './queries/next-schedule-run-at.ts';
 import { purgeJobs } from './queries/purge-jobs.ts';
 import { retryJob } from './queries/retry-job.ts';
+import { setProgress } from './queries/set-progress.ts';
 import { signalJob, signalWasStored } from './queries/signal-job.ts';
 import { consumeSignal, listSteps, recordStep, stepWasRecorded } from './queries/steps.ts';
 import { suspendJob } from './queries/suspend-job.ts';
@@ -353,8 +354,17 @@ export class PostgresStorage implements StorageAdapter {
     return this.#run('listJobs', () => listJobs(this.#exec, this.#names, filter));
   }
 
-  async setProgress(_input: ProgressInput): Promise<boolean> {
-    throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
+  /**
+   * Re-sent after connection errors: writing the same progress twice under the same fence
+   * changes nothing more than writing it once.
+   */
+  async setProgress(input: ProgressInput): Promise<boolean> {
+    const event = await this.#runRetrying('setProgress', () =>
+      setProgress(this.#exec, this.#names, input),
+    );
+    if (event === undefined) return false;
+    this.#emitLocally([event]);
+    return true;
   }
 
   stats(input: StatsInput): Promise<NameStats[]> {

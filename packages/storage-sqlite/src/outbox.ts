@@ -12,7 +12,7 @@ const PRUNE_EVERY = 1_000;
  * Writes a transaction's events into `reseolio_events` (see schema.ts) for the other processes
  * on the file. Call inside the write transaction, so the row commits or rolls back with the
  * change it announces. `finished` outcomes stay out: a result can be large, and a reader reads
- * the job's state anyway (one indexed read).
+ * the job's state anyway (one indexed read); so does a large `progress`.
  *
  * Only while another origin listens (`reseolio_listeners`): a row costs the commit one more
  * page written to the WAL, which a process alone on its file would pay for nobody. The check
@@ -49,8 +49,22 @@ export function prepareOutbox(db: Database): Outbox {
   };
 }
 
+/**
+ * A progress value larger than this stays out of its row, as from a PostgreSQL notification:
+ * rows are kept by the thousand ({@link KEEP_ROWS}), and a reader reads the job instead.
+ */
+export const MAX_OUTBOX_PROGRESS_BYTES = 7999;
+
 function withoutOutcome(event: StorageEvent): StorageEvent {
-  return event.type === 'finished'
-    ? { type: 'finished', jobId: event.jobId, status: event.status }
-    : event;
+  if (event.type === 'finished') {
+    return { type: 'finished', jobId: event.jobId, status: event.status };
+  }
+  if (
+    event.type === 'progress' &&
+    event.progress !== undefined &&
+    Buffer.byteLength(event.progress) > MAX_OUTBOX_PROGRESS_BYTES
+  ) {
+    return { type: 'progress', jobId: event.jobId, name: event.name };
+  }
+  return event;
 }

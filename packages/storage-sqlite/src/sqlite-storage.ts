@@ -320,8 +320,8 @@ export class SqliteStorage implements StorageAdapter {
     );
   }
 
-  async setProgress(_input: ProgressInput): Promise<boolean> {
-    throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
+  async setProgress(input: ProgressInput): Promise<boolean> {
+    return this.#commit('setProgress', (t) => t.setProgress.immediate(input));
   }
 
   async stats(input: StatsInput): Promise<NameStats[]> {

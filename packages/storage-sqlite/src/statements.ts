@@ -140,6 +140,8 @@ export interface Statements extends ScheduleStatements {
   /** The pairs of keys of a ruled name and their due jobs (flow claims). */
   pairs: PairStatements;
   heartbeat: Statement<object, { id: string }>;
+  /** Stores a running attempt's progress (fenced); the job's name when it did. */
+  setProgress: Statement<object, { name: string }>;
   ackSuccess: Statement<object, FinishedRow>;
   ackRetry: Statement<object, { name: string }>;
   ackDead: Statement<object, FinishedRow>;
@@ -405,6 +407,8 @@ export function prepareStatements(db: Database): Statements {
     pairs: pairStatements(db),
     heartbeat: db.prepare(`
       UPDATE reseolio_jobs SET lease_expires_at = @leaseExpiresAt WHERE ${FENCE} RETURNING id`),
+    setProgress: db.prepare(`
+      UPDATE reseolio_jobs SET progress = @progress WHERE ${FENCE} RETURNING name`),
 
     ackSuccess: db.prepare(`
       UPDATE reseolio_jobs

@@ -14,6 +14,7 @@ import {
   type FlowRule,
   type HeartbeatInput,
   type NewJob,
+  type ProgressInput,
   type PurgeInput,
   planFlowClaim,
   type RecordStepInput,
@@ -61,6 +62,7 @@ export interface Transactions {
   ack: Transaction<(input: AckInput) => Committed<boolean>>;
   ackMany: Transaction<(inputs: readonly AckInput[]) => Committed<boolean[]>>;
   heartbeat: Transaction<(input: HeartbeatInput) => string[]>;
+  setProgress: Transaction<(input: ProgressInput) => Committed<boolean>>;
   cancel: Transaction<(jobId: string, now: number) => Committed<boolean>>;
   retry: Transaction<(jobId: string, now: number) => Committed<boolean>>;
   purge: Transaction<(input: PurgeInput) => number>;
@@ -120,6 +122,21 @@ export function prepareTransactions(
         return row === undefined ? [] : [row.id];
       }),
     ),
+    setProgress: announcing((input: ProgressInput) => {
+      const row = statements.setProgress.get({
+        id: input.id,
+        leaseToken: input.leaseToken,
+        progress: input.progress,
+      });
+      if (row === undefined) return { value: false, events: [] };
+      const event: StorageEvent = {
+        type: 'progress',
+        jobId: input.id,
+        name: row.name,
+        progress: input.progress,
+      };
+      return { value: true, events: [event] };
+    }),
     cancel: announcing((jobId: string, now: number) => {
       const row = statements.cancel.get({ id: jobId, now });
       if (row === undefined) return { value: false, events: [] };

@@ -367,8 +367,13 @@ export class MemoryStorage implements StorageAdapter {
       .map((j) => ({ ...j }));
   }
 
-  async setProgress(_input: ProgressInput): Promise<boolean> {
-    throw new Error('setProgress: not implemented yet (issue 16 skeleton)');
+  async setProgress(input: ProgressInput): Promise<boolean> {
+    this.#assertOpen();
+    const job = this.#jobs.get(input.id);
+    if (!job || !fenced(job, input)) return false;
+    job.progress = input.progress;
+    this.#emit({ type: 'progress', jobId: job.id, name: job.name, progress: input.progress });
+    return true;
   }
 
   async stats(input: StatsInput): Promise<NameStats[]> {

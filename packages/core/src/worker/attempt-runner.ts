@@ -8,6 +8,7 @@ import {
   type ReseolioError,
 } from '../errors.ts';
 import type { FlowSettings } from '../options/flow-options.ts';
+import { ProgressReporter } from '../progress/progress-reporter.ts';
 import type { ResultWaiters } from '../result-waiters.ts';
 import { deserialize, errorToStored, serialize } from '../serialization.ts';
 import type { AckInput, AttemptFence, FlowRule } from '../storage/records.ts';
@@ -62,6 +63,7 @@ export class AttemptRunner {
     );
     let value: unknown;
     const workflow = new WorkflowRun(this.#deps.workflow, attempt.fence);
+    const progress = this.#progressReporter(attempt);
     try {
       const args = deserialize(record.args) as unknown[];
       const context: AttemptContext = {
@@ -76,6 +78,7 @@ export class AttemptRunner {
         engine: this.#deps.engine,
         attemptKey: attempt.key,
         workflow,
+        progress,
       };
       value = await Promise.race([
         attemptStorage.run(context, () => registration.handler(...args)),
@@ -86,12 +89,15 @@ export class AttemptRunner {
       clearTimeout(timeout);
       this.#deps.handlerReturned(attempt);
       attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
+      await progress.flush();
       if (!attempt.settled) await this.#fail(attempt, error);
       return;
     }
     clearTimeout(timeout);
     this.#deps.handlerReturned(attempt);
     attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
+    // What the handler reported is stored before its outcome: after the ack, the fence fails.
+    await progress.flush();
     if (attempt.settled) return;
     if (value instanceof SuspendRequest) {
       await this.#suspend(attempt, value);
@@ -118,6 +124,20 @@ export class AttemptRunner {
       this.#deps.waiters.settle(record.id, { status: 'success', result, error: null });
       this.#deps.emit('job:success', attempt.info, value);
     }
+  }
+
+  #progressReporter(attempt: Attempt): ProgressReporter {
+    const { storage } = this.#deps.workflow;
+    const { clock, emit } = this.#deps;
+    return new ProgressReporter(
+      {
+        storage,
+        now: () => clock.now(),
+        onWriteError: (error) =>
+          emit('error', error instanceof Error ? error : new Error(String(error))),
+      },
+      attempt.fence,
+    );
   }
 
   #serializeResult(value: unknown): string {

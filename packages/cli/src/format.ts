@@ -6,20 +6,21 @@ export function formatTime(date: Date | null | undefined): string {
   return `${date.toISOString().slice(0, 19)}Z`;
 }
 
-/** A duration for people: `850ms`, `42s`, `5m 03s`, `2h 07m`, `3d 04h`. */
+/** A duration for people: `850ms`, `42s`, `5m`, `5m 03s`, `2h 07m`, `3d 04h`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const seconds = Math.floor(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${pad2(seconds % 60)}s`;
+  if (minutes < 60) return `${minutes}m${part(seconds % 60, 's')}`;
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours}h ${pad2(minutes % 60)}m`;
-  return `${Math.floor(hours / 24)}d ${pad2(hours % 24)}h`;
+  if (hours < 24) return `${hours}h${part(minutes % 60, 'm')}`;
+  return `${Math.floor(hours / 24)}d${part(hours % 24, 'h')}`;
 }
 
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
+/** The smaller unit of a duration, two digits; nothing when it is 0. */
+function part(n: number, unit: string): string {
+  return n === 0 ? '' : ` ${String(n).padStart(2, '0')}${unit}`;
 }
 
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
-import { buildProgram } from './program.ts';
 import { CommandFailure, EXIT, type ExitCode, UsageError } from './exit-codes.ts';
+import { buildProgram } from './program.ts';
 
 /**
  * Runs one command line (`argv` without node and the script) and returns its exit code.

@@ -33,7 +33,11 @@ export function reseolio(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
       [BIN, ...args],
       { env: { ...inherited, NO_COLOR: '1', ...env }, timeout: 50_000 },
       (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: unknown }).code as number) : 0, stdout, stderr });
+        resolve({
+          code: error ? ((error as { code?: unknown }).code as number) : 0,
+          stdout,
+          stderr,
+        });
       },
     );
     child.stdin?.end();

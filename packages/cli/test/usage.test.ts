@@ -54,15 +54,43 @@ describe('usage errors exit 2 with a message on stderr and nothing on stdout', (
     ['a limit out of range', ['jobs', 'list', '--limit', '0'], /integer from 1 to 1000/],
     ['a limit that is no number', ['jobs', 'list', '--limit', 'ten'], /integer from 1 to 1000/],
     ['a missing job id', ['jobs', 'show'], /missing required argument 'id'/],
-    ['a bad schedule status', ['schedules', 'list', '--status', 'on'], /Allowed choices are active, paused/],
+    [
+      'a bad schedule status',
+      ['schedules', 'list', '--status', 'on'],
+      /Allowed choices are active, paused/,
+    ],
     ['a bad duration', ['doctor', '--stuck-after', 'soon'], /duration such as 90s/],
-    ['no storage anywhere', ['jobs', 'list'], /No storage given: pass --storage <url>, or set RESEOLIO_STORAGE or DATABASE_URL/],
-    ['a storage URL of another scheme', ['stats', '--storage', 'mysql://db/app'], /must be postgres:\/\/… or sqlite:…, got the scheme "mysql:"/],
-    ['--schema with SQLite', ['stats', '--storage', 'sqlite:./x.db', '--schema', 'jobs'], /--schema applies to PostgreSQL storage only/],
-    ['retry with neither ids nor filters', ['jobs', 'retry'], /Give the ids of the jobs to retry, or --status dead,cancelled/],
+    [
+      'no storage anywhere',
+      ['jobs', 'list'],
+      /No storage given: pass --storage <url>, or set RESEOLIO_STORAGE or DATABASE_URL/,
+    ],
+    [
+      'a storage URL of another scheme',
+      ['stats', '--storage', 'mysql://db/app'],
+      /must be postgres:\/\/… or sqlite:…, got the scheme "mysql:"/,
+    ],
+    [
+      '--schema with SQLite',
+      ['stats', '--storage', 'sqlite:./x.db', '--schema', 'jobs'],
+      /--schema applies to PostgreSQL storage only/,
+    ],
+    [
+      'retry with neither ids nor filters',
+      ['jobs', 'retry'],
+      /Give the ids of the jobs to retry, or --status dead,cancelled/,
+    ],
     ['retry with ids and filters', ['jobs', 'retry', 'a', '--status', 'dead'], /not both/],
-    ['a bulk retry of pending jobs', ['jobs', 'retry', '--status', 'pending'], /applies to dead, cancelled jobs, not pending/],
-    ['a bulk cancel without --status', ['jobs', 'cancel', '--name', 'x'], /needs --status \(pending or running or waiting\)/],
+    [
+      'a bulk retry of pending jobs',
+      ['jobs', 'retry', '--status', 'pending'],
+      /applies to dead, cancelled jobs, not pending/,
+    ],
+    [
+      'a bulk cancel without --status',
+      ['jobs', 'cancel', '--name', 'x'],
+      /needs --status \(pending or running or waiting\)/,
+    ],
   ];
   it.each(cases)('%s', async (_, args, message) => {
     const run = await reseolio(args);
@@ -74,7 +102,15 @@ describe('usage errors exit 2 with a message on stderr and nothing on stdout', (
   it('a bulk change without --yes is refused when stdin is not a terminal, before reading anything', async () => {
     // The file does not exist: refusing first means it is never opened (or created).
     const target = sqliteTarget();
-    const run = await reseolio(['jobs', 'cancel', '--status', 'pending', '--name', 'x', ...target.args]);
+    const run = await reseolio([
+      'jobs',
+      'cancel',
+      '--status',
+      'pending',
+      '--name',
+      'x',
+      ...target.args,
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('stdin is not a terminal, so pass --yes');
   });

@@ -70,7 +70,8 @@ Examples:
           );
         }
       }
-      process.exitCode = worst === 'fail' ? EXIT.failure : worst === 'warn' ? EXIT.warnings : EXIT.ok;
+      process.exitCode =
+        worst === 'fail' ? EXIT.failure : worst === 'warn' ? EXIT.warnings : EXIT.ok;
     });
 }
 

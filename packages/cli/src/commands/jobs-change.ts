@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
-import {
-  JobNotFoundError,
-  type JobStatus,
-  type Reseolio,
-  ReseolioStateError,
-} from 'reseolio';
+import { JobNotFoundError, type JobStatus, type Reseolio, ReseolioStateError } from 'reseolio';
 import { canAsk, confirm } from '../confirm.ts';
 import { CommandFailure, UsageError } from '../exit-codes.ts';
 import {
@@ -91,7 +86,8 @@ Examples:
         if (targets.length === 0) return { ...matched, changed: [], failed: [] };
         if (bulk && !options.yes) {
           const question = `${verb} ${targets.length} job${targets.length === 1 ? '' : 's'} (${describeFilter(options)})?`;
-          if (!(await confirm(question))) throw new CommandFailure('Not confirmed: nothing changed.');
+          if (!(await confirm(question)))
+            throw new CommandFailure('Not confirmed: nothing changed.');
         }
         return { ...matched, ...(await apply(engine, action, targets, bulk && !options.json)) };
       });
@@ -200,10 +196,14 @@ function reasonOf(error: unknown): string {
 }
 
 function report(result: ChangeResult, done: string, json: boolean): void {
-  if (json) return output.json(result);
-  if (result.matched === 0) return output.text('No jobs match.');
-  for (const { reason } of result.failed) output.note(reason);
-  output.text(`${done} ${result.changed.length} job${result.changed.length === 1 ? '' : 's'}.`);
+  if (json) {
+    output.json(result);
+  } else if (result.matched === 0) {
+    output.text('No jobs match.');
+  } else {
+    for (const { reason } of result.failed) output.note(reason);
+    output.text(`${done} ${result.changed.length} job${result.changed.length === 1 ? '' : 's'}.`);
+  }
 }
 
 function describeFilter(options: JobFilterValues): string {

@@ -4,8 +4,8 @@ import { type JobFilterValues, jobFilterOf, jobFilterOptions } from '../job-filt
 import { output } from '../output.ts';
 import { withSession } from '../session.ts';
 import { type StorageOptionValues, storageOptions } from '../storage-options.ts';
-import { changeJobsCommand } from './jobs-change.ts';
 import { formatJob, formatJobTable } from './job-view.ts';
+import { changeJobsCommand } from './jobs-change.ts';
 
 interface ListOptions extends StorageOptionValues, JobFilterValues {
   limit: number;
@@ -40,12 +40,7 @@ Examples:
     ),
   )
     .option('--limit <n>', 'at most this many jobs, 1 to 1000', integerFrom(1, 1000), 50)
-    .option(
-      '--offset <n>',
-      'skip this many jobs first',
-      integerFrom(0, Number.MAX_SAFE_INTEGER),
-      0,
-    )
+    .option('--offset <n>', 'skip this many jobs first', integerFrom(0, Number.MAX_SAFE_INTEGER), 0)
     .option('--json', 'print the jobs as a JSON array (every field)')
     .addHelpText(
       'after',
@@ -63,7 +58,9 @@ Examples:
       if (jobs.length === 0) return output.text('No jobs match.');
       output.text(formatJobTable(jobs));
       if (jobs.length === options.limit) {
-        output.note(`(first ${jobs.length}: more may match; use --offset ${options.offset + jobs.length})`);
+        output.note(
+          `(first ${jobs.length}: more may match; use --offset ${options.offset + jobs.length})`,
+        );
       }
     });
 

@@ -40,7 +40,9 @@ Examples:
       .summary('list schedules by id')
       .description('Lists schedules by id, optionally filtered.'),
   )
-    .addOption(new Option('--status <status>', 'only active or paused ones').choices(['active', 'paused']))
+    .addOption(
+      new Option('--status <status>', 'only active or paused ones').choices(['active', 'paused']),
+    )
     .option('--name <function>', 'only schedules of this durable function')
     .option('--limit <n>', 'at most this many, 1 to 1000', integerFrom(1, 1000), 100)
     .option('--offset <n>', 'skip this many first', integerFrom(0, Number.MAX_SAFE_INTEGER), 0)

@@ -18,7 +18,7 @@ export function statsCommand(program: Command): void {
       .description(
         'Counts the stored jobs of every durable function by status, with how long the oldest ' +
           'due job that is not running has waited (one aggregate query, the numbers ' +
-          "reseolio.stats() and the metrics report).",
+          'reseolio.stats() and the metrics report).',
       ),
   )
     .option('--json', 'print the counts as JSON')

@@ -1,19 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { JobStatus } from 'reseolio';
-
-/** Every job status, in lifecycle order. */
-export const JOB_STATUSES = [
-  'pending',
-  'running',
-  'waiting',
-  'success',
-  'dead',
-  'cancelled',
-] as const satisfies readonly JobStatus[];
-// Compile-time: the list names every status.
-const _everyStatusListed: Exclude<JobStatus, (typeof JOB_STATUSES)[number]> extends never
-  ? true
-  : false = true;
+import { JOB_STATUSES } from 'reseolio/storage';
 
 /** The statuses `jobs retry` applies to, and those `jobs cancel` applies to. */
 export const RETRYABLE: readonly JobStatus[] = ['dead', 'cancelled'];

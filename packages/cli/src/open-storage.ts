@@ -2,20 +2,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StorageAdapter } from 'reseolio';
+import type { MigrationStatus } from 'reseolio/storage';
 import { CommandFailure, UsageError } from './exit-codes.ts';
-
-/** A shipped migration not yet applied, with its SQL as `init()` runs it. */
-export interface PendingMigration {
-  tag: string;
-  sql: string;
-}
-
-/** What the adapters' `migrationStatus()` returns (the same shape in both). */
-export interface MigrationStatus {
-  shipped: number;
-  applied: number;
-  pending: PendingMigration[];
-}
 
 /** A first-party adapter: a storage adapter that can also tell its migration status. */
 export interface CliStorage extends StorageAdapter {

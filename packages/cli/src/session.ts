@@ -1,6 +1,7 @@
 import { Reseolio } from 'reseolio';
+import type { MigrationStatus } from 'reseolio/storage';
 import { CommandFailure } from './exit-codes.ts';
-import { type CliStorage, type MigrationStatus, openStorage } from './open-storage.ts';
+import { type CliStorage, openStorage } from './open-storage.ts';
 import { type StorageOptionValues, storageUrlOf } from './storage-options.ts';
 
 /** What a command works with: the engine (public API) and its adapter (for what only it has). */

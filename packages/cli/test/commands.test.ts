@@ -24,6 +24,13 @@ describe.each(storages)('on %s', (kind, targetFor) => {
     return target;
   }
 
+  /** A migrated target, a function name of the test's own, and an engine on it. */
+  async function seeded(testName: string, workerConcurrency = 0) {
+    const target = await migrated(testName);
+    const engine = await engineOn(target, { workerConcurrency });
+    return { target, engine, name: `cli:${randomUUID().slice(0, 8)}` };
+  }
+
   it('migrate --dry-run prints the SQL and changes nothing; migrate applies it once', async ({
     task,
   }) => {
@@ -60,9 +67,7 @@ describe.each(storages)('on %s', (kind, targetFor) => {
   it('jobs list and show: tables, filters, JSON with ISO dates, progress and errors', async ({
     task,
   }) => {
-    const target = await migrated(task.name);
-    const name = `cli:${randomUUID().slice(0, 8)}`;
-    const engine = await engineOn(target, { workerConcurrency: 2 });
+    const { target, name, engine } = await seeded(task.name, 2);
     const fails = engine.durable(
       `${name}:fails`,
       async (_order: number) => {
@@ -139,9 +144,7 @@ describe.each(storages)('on %s', (kind, targetFor) => {
   });
 
   it('bulk retry by filter with --yes changes exactly the matching jobs', async ({ task }) => {
-    const target = await migrated(task.name);
-    const name = `cli:${randomUUID().slice(0, 8)}`;
-    const engine = await engineOn(target, { workerConcurrency: 4 });
+    const { target, name, engine } = await seeded(task.name, 4);
     const handler = async () => {
       throw new Error('down');
     };
@@ -184,28 +187,21 @@ describe.each(storages)('on %s', (kind, targetFor) => {
     for (const handle of smses) expect(await statusOf(handle.jobId)).toBe('dead');
     expect(await statusOf(cancelledMail.jobId)).toBe('cancelled');
 
-    // Human output, and a filter that matches nothing.
-    const human = await reseolio([
-      'jobs',
-      'retry',
-      '--status',
-      'dead',
-      '--name',
-      `${name}:sms`,
-      '--yes',
-      ...target.args,
-    ]);
+    // Human output, and then a filter that matches nothing.
+    const retrySms = () =>
+      reseolio([
+        'jobs',
+        'retry',
+        '--status',
+        'dead',
+        '--name',
+        `${name}:sms`,
+        '--yes',
+        ...target.args,
+      ]);
+    const human = await retrySms();
     expect(human.stdout).toBe('Retried 2 jobs.\n');
-    const none = await reseolio([
-      'jobs',
-      'retry',
-      '--status',
-      'dead',
-      '--name',
-      `${name}:sms`,
-      '--yes',
-      ...target.args,
-    ]);
+    const none = await retrySms();
     expect(none.code).toBe(0);
     expect(none.stdout).toBe('No jobs match.\n');
   });
@@ -213,9 +209,7 @@ describe.each(storages)('on %s', (kind, targetFor) => {
   it('retry and cancel by id: each job changed, or exit 1 saying which and why', async ({
     task,
   }) => {
-    const target = await migrated(task.name);
-    const name = `cli:${randomUUID().slice(0, 8)}`;
-    const engine = await engineOn(target);
+    const { target, name, engine } = await seeded(task.name);
     const [first, second] = await Promise.all([
       engine.enqueue(name, [1], { delayMs: 3_600_000 }),
       engine.enqueue(name, [2], { delayMs: 3_600_000 }),
@@ -262,9 +256,7 @@ describe.each(storages)('on %s', (kind, targetFor) => {
   });
 
   it('schedules list, pause, resume and trigger', async ({ task }) => {
-    const target = await migrated(task.name);
-    const name = `cli:${randomUUID().slice(0, 8)}`;
-    const engine = await engineOn(target);
+    const { target, name, engine } = await seeded(task.name);
     await engine.schedule('nightly', name, {
       cron: '0 3 * * *',
       timezone: 'Europe/Paris',
@@ -312,9 +304,7 @@ describe.each(storages)('on %s', (kind, targetFor) => {
   });
 
   it('stats counts jobs by function and status', async ({ task }) => {
-    const target = await migrated(task.name);
-    const name = `cli:${randomUUID().slice(0, 8)}`;
-    const engine = await engineOn(target);
+    const { target, name, engine } = await seeded(task.name);
     await engine.enqueue(`${name}:a`, [], { runAt: Date.now() - 60_000 });
     await engine.enqueue(`${name}:a`, []);
     await (await engine.enqueue(`${name}:b`, [])).cancel();

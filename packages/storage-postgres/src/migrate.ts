@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Pool, PoolClient } from 'pg';
+import type { MigrationStatus } from 'reseolio/storage';
 import { SOURCE_SCHEMA } from './schema.ts';
 import { quoteIdent, type SchemaNames } from './schema-names.ts';
 
@@ -151,30 +152,6 @@ export async function migrate(
     // through: its transaction (and the lock) ends with its session.
     client.release(broken);
   }
-}
-
-/** A shipped migration that `init()` has not applied yet to a schema. */
-export interface PendingMigration {
-  /** drizzle-kit's tag, such as `0007_observability`. */
-  tag: string;
-  /**
-   * Its statements exactly as `init()` runs them (the schema renamed), each ending with `;`,
-   * separated by blank lines.
-   */
-  sql: string;
-}
-
-/** Where a schema stands against the migrations this version ships. */
-export interface MigrationStatus {
-  /** How many migrations this version ships. */
-  shipped: number;
-  /**
-   * Rows in the migrations table. More than `shipped - pending.length` when a newer Reseolio
-   * migrated the schema.
-   */
-  applied: number;
-  /** The shipped migrations not applied yet, in the order `init()` would apply them. */
-  pending: PendingMigration[];
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type JobRecord,
   type JobState,
   type ListExpiredLeasesInput,
+  type MigrationStatus,
   type NameStats,
   type NewJob,
   type ProgressInput,
@@ -38,7 +39,7 @@ import {
 } from 'reseolio/storage';
 import { retryOnConnectionError } from './connection-errors.ts';
 import { PostgresStorageError } from './errors.ts';
-import { type MigrationStatus, migrate, migrationStatus, tablesExist } from './migrate.ts';
+import { migrate, migrationStatus, tablesExist } from './migrate.ts';
 import { eventFor, Notifier } from './notify.ts';
 import {
   type PostgresStorageOptions,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Database } from 'better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
+import type { MigrationStatus } from 'reseolio/storage';
 
 /** Our own bookkeeping table: never the host application's `__drizzle_migrations`. */
 export const MIGRATIONS_TABLE = '__reseolio_migrations';
@@ -45,27 +46,6 @@ export function migrate(db: Database): void {
       record.run(migration.hash, migration.folderMillis);
     }
   }).immediate();
-}
-
-/** A shipped migration that `init()` has not applied yet to a database. */
-export interface PendingMigration {
-  /** drizzle-kit's tag, such as `0007_observability`. */
-  tag: string;
-  /** Its statements exactly as `init()` runs them, each ending with `;`, separated by blank lines. */
-  sql: string;
-}
-
-/** Where a database stands against the migrations this version ships. */
-export interface MigrationStatus {
-  /** How many migrations this version ships. */
-  shipped: number;
-  /**
-   * Rows in the migrations table. More than `shipped - pending.length` when a newer Reseolio
-   * migrated the database.
-   */
-  applied: number;
-  /** The shipped migrations not applied yet, in the order `init()` would apply them. */
-  pending: PendingMigration[];
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   type JobRecord,
   type JobState,
   type ListExpiredLeasesInput,
+  type MigrationStatus,
   type NameStats,
   type NewJob,
   type ProgressInput,
@@ -45,7 +46,7 @@ import {
 import { CrossProcessFeed } from './cross-process-feed.ts';
 import { type SqliteErrorContext, sqliteFailure } from './errors.ts';
 import { LockQueue } from './lock-queue.ts';
-import { type MigrationStatus, migrate, migrationStatus } from './migrate.ts';
+import { migrate, migrationStatus } from './migrate.ts';
 import {
   announce,
   databasePath,

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { Reseolio } from 'reseolio';
+import type { MigrationStatus } from 'reseolio/storage';
 import { EXIT } from '../exit-codes.ts';
 import { formatDuration, parseDuration } from '../format.ts';
-import { type CliStorage, type MigrationStatus, openStorage } from '../open-storage.ts';
+import { type CliStorage, openStorage } from '../open-storage.ts';
 import { output, styled } from '../output.ts';
 import { type StorageOptionValues, storageOptions, storageUrlOf } from '../storage-options.ts';
 

@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
-import { integerFrom } from '../format.ts';
 import { type JobFilterValues, jobFilterOf, jobFilterOptions } from '../job-filter-options.ts';
 import { output } from '../output.ts';
+import { type PagingValues, pagingOptions } from '../paging-options.ts';
 import { withSession } from '../session.ts';
 import { type StorageOptionValues, storageOptions } from '../storage-options.ts';
 import { formatJob, formatJobTable } from './job-view.ts';
 import { changeJobsCommand } from './jobs-change.ts';
 
-interface ListOptions extends StorageOptionValues, JobFilterValues {
-  limit: number;
-  offset: number;
+interface ListOptions extends StorageOptionValues, JobFilterValues, PagingValues {
   json?: boolean;
 }
 
@@ -32,15 +30,16 @@ Examples:
     );
 
   storageOptions(
-    jobFilterOptions(
-      jobs
-        .command('list')
-        .summary('list jobs, newest first')
-        .description('Lists jobs, newest first, optionally filtered.'),
+    pagingOptions(
+      jobFilterOptions(
+        jobs
+          .command('list')
+          .summary('list jobs, newest first')
+          .description('Lists jobs, newest first, optionally filtered.'),
+      ),
+      50,
     ),
   )
-    .option('--limit <n>', 'at most this many jobs, 1 to 1000', integerFrom(1, 1000), 50)
-    .option('--offset <n>', 'skip this many jobs first', integerFrom(0, Number.MAX_SAFE_INTEGER), 0)
     .option('--json', 'print the jobs as a JSON array (every field)')
     .addHelpText(
       'after',

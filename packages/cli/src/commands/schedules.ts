@@ -1,16 +1,15 @@
 import { type Command, Option } from 'commander';
 import type { Reseolio, ScheduleInfo } from 'reseolio';
-import { formatTime, integerFrom } from '../format.ts';
+import { formatTime } from '../format.ts';
 import { output } from '../output.ts';
+import { type PagingValues, pagingOptions } from '../paging-options.ts';
 import { withSession } from '../session.ts';
 import { type StorageOptionValues, storageOptions } from '../storage-options.ts';
 import { formatTable } from '../table.ts';
 
-interface ListOptions extends StorageOptionValues {
+interface ListOptions extends StorageOptionValues, PagingValues {
   status?: 'active' | 'paused';
   name?: string;
-  limit: number;
-  offset: number;
   json?: boolean;
 }
 
@@ -35,17 +34,18 @@ Examples:
     );
 
   storageOptions(
-    schedules
-      .command('list')
-      .summary('list schedules by id')
-      .description('Lists schedules by id, optionally filtered.'),
+    pagingOptions(
+      schedules
+        .command('list')
+        .summary('list schedules by id')
+        .description('Lists schedules by id, optionally filtered.'),
+      100,
+    ),
   )
     .addOption(
       new Option('--status <status>', 'only active or paused ones').choices(['active', 'paused']),
     )
     .option('--name <function>', 'only schedules of this durable function')
-    .option('--limit <n>', 'at most this many, 1 to 1000', integerFrom(1, 1000), 100)
-    .option('--offset <n>', 'skip this many first', integerFrom(0, Number.MAX_SAFE_INTEGER), 0)
     .option('--json', 'print the schedules as a JSON array')
     .addHelpText(
       'after',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { JOB_STATUSES } from 'reseolio/storage';
 import { formatDuration } from '../format.ts';
-import { JOB_STATUSES } from '../job-statuses.ts';
 import { output } from '../output.ts';
 import { withSession } from '../session.ts';
 import { type StorageOptionValues, storageOptions } from '../storage-options.ts';

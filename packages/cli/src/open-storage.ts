@@ -37,7 +37,7 @@ export async function openStorage(
     const { createPostgresStorage } = (await importAdapter(
       POSTGRES_PACKAGE,
     )) as typeof import('@reseolio/storage-postgres');
-    return createPostgresStorage({
+    const storage = createPostgresStorage({
       connectionString: url,
       schema: options.schema,
       migrate: options.migrate ?? false,
@@ -45,18 +45,30 @@ export async function openStorage(
       poolSize: 2,
       listen: false,
     });
+    return withMigrationStatus(storage, POSTGRES_PACKAGE);
   }
   if (scheme === 'sqlite') {
     const { storageProvider } = (await importAdapter(
       SQLITE_PACKAGE,
     )) as typeof import('@reseolio/storage-sqlite');
-    return storageProvider.fromUrl(url) as CliStorage;
+    return withMigrationStatus(storageProvider.fromUrl(url), SQLITE_PACKAGE);
   }
   throw new UsageError(
     `The storage URL must be postgres://… or sqlite:…, got ${scheme ? `the scheme "${scheme}:"` : 'no scheme'}` +
       (scheme === 'memory' ? ' (memory: storage lives inside one process, out of reach)' : '') +
       ". Examples: 'postgres://user@host:5432/app', 'sqlite:./reseolio.db'.",
   );
+}
+
+/** The adapter, checked to be a version that reports its migrations (peers may lag behind). */
+function withMigrationStatus(storage: StorageAdapter, name: string): CliStorage {
+  if (typeof (storage as Partial<CliStorage>).migrationStatus !== 'function') {
+    throw new CommandFailure(
+      `The installed ${name} is older than this CLI (it has no migrationStatus()): install the ` +
+        'version that matches @reseolio/cli.',
+    );
+  }
+  return storage as CliStorage;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Pool, PoolClient } from 'pg';
+import type { MigrationStatus } from 'reseolio/storage';
 import { SOURCE_SCHEMA } from './schema.ts';
 import { quoteIdent, type SchemaNames } from './schema-names.ts';
 
@@ -151,6 +152,44 @@ export async function migrate(
     // through: its transaction (and the lock) ends with its session.
     client.release(broken);
   }
+}
+
+/**
+ * Reads what is applied and lists what `migrate` would apply, with its SQL. Reads only: it
+ * creates nothing and takes no lock, so a dry run changes nothing.
+ */
+export async function migrationStatus(
+  pool: Pool,
+  names: SchemaNames,
+  migrations?: readonly Migration[],
+): Promise<MigrationStatus> {
+  const shipped = migrations ?? (await loadMigrations());
+  const client = await pool.connect();
+  let applied: Set<number>;
+  try {
+    applied = (await appliedMigrations(client, names)) ?? new Set();
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  client.release();
+  return {
+    shipped: shipped.length,
+    applied: applied.size,
+    pending: shipped
+      .filter((m) => !applied.has(m.idx))
+      .map((m) => ({ tag: m.tag, sql: migrationSql(m, names.schema) })),
+  };
+}
+
+/** One migration's statements as `applyPending` runs them, as one SQL text. */
+function migrationSql(migration: Migration, schema: string): string {
+  return migration.statements
+    .map((statement) => {
+      const text = rewriteSchema(statement, schema);
+      return text.endsWith(';') ? text : `${text};`;
+    })
+    .join('\n\n');
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type JobRecord,
   type JobState,
   type ListExpiredLeasesInput,
+  type MigrationStatus,
   type NameStats,
   type NewJob,
   type ProgressInput,
@@ -38,7 +39,7 @@ import {
 } from 'reseolio/storage';
 import { retryOnConnectionError } from './connection-errors.ts';
 import { PostgresStorageError } from './errors.ts';
-import { migrate, tablesExist } from './migrate.ts';
+import { migrate, migrationStatus, tablesExist } from './migrate.ts';
 import { eventFor, Notifier } from './notify.ts';
 import {
   type PostgresStorageOptions,
@@ -153,6 +154,15 @@ export class PostgresStorage implements StorageAdapter {
           'false. Run once with `migrate: true` (or apply the SQL in drizzle/) first.',
       );
     }
+  }
+
+  /**
+   * The schema against the shipped migrations: how many are applied, and the ones `init()`
+   * would apply with their SQL exactly as it would run it (for `reseolio migrate --dry-run`).
+   * Reads only, and needs no `init()`: it creates nothing, not even the schema.
+   */
+  migrationStatus(): Promise<MigrationStatus> {
+    return this.#run('migrationStatus', () => migrationStatus(this.#pool, this.#names));
   }
 
   close(): Promise<void> {

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Database } from 'better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
+import type { MigrationStatus } from 'reseolio/storage';
 
 /** Our own bookkeeping table: never the host application's `__drizzle_migrations`. */
 export const MIGRATIONS_TABLE = '__reseolio_migrations';
@@ -44,4 +46,49 @@ export function migrate(db: Database): void {
       record.run(migration.hash, migration.folderMillis);
     }
   }).immediate();
+}
+
+/**
+ * What `migrate(db)` would apply to `db` (undefined: a database that does not exist yet, so
+ * nothing is applied). Reads only.
+ */
+export function migrationStatus(db: Database | undefined): MigrationStatus {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const applied = db === undefined ? [] : appliedFolderMillis(db);
+  const tags = journalTags();
+  return {
+    shipped: migrations.length,
+    applied: applied.length,
+    pending: migrations
+      .filter((migration) => !applied.includes(migration.folderMillis))
+      .map((migration) => ({
+        tag: tags.get(migration.folderMillis) ?? String(migration.folderMillis),
+        sql: migration.sql
+          .map((statement) => statement.trim())
+          .filter((statement) => statement !== '')
+          .map((statement) => (statement.endsWith(';') ? statement : `${statement};`))
+          .join('\n\n'),
+      })),
+  };
+}
+
+/** The `created_at` (migration folder time) of every applied migration; none without the table. */
+function appliedFolderMillis(db: Database): number[] {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+    .get(MIGRATIONS_TABLE);
+  if (table === undefined) return [];
+  return db
+    .prepare(`SELECT created_at FROM "${MIGRATIONS_TABLE}"`)
+    .pluck()
+    .all()
+    .map((createdAt) => Number(createdAt));
+}
+
+/** drizzle-kit's journal: tags by migration time (`readMigrationFiles` drops the tags). */
+function journalTags(): Map<number, string> {
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as {
+    entries: { when: number; tag: string }[];
+  };
+  return new Map(journal.entries.map((entry) => [entry.when, entry.tag]));
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { and, asc, desc, eq, getTableColumns, inArray, type SQL } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
@@ -19,6 +20,7 @@ import {
   type JobRecord,
   type JobState,
   type ListExpiredLeasesInput,
+  type MigrationStatus,
   type NameStats,
   type NewJob,
   type ProgressInput,
@@ -44,7 +46,7 @@ import {
 import { CrossProcessFeed } from './cross-process-feed.ts';
 import { type SqliteErrorContext, sqliteFailure } from './errors.ts';
 import { LockQueue } from './lock-queue.ts';
-import { migrate } from './migrate.ts';
+import { migrate, migrationStatus } from './migrate.ts';
 import {
   announce,
   databasePath,
@@ -146,6 +148,34 @@ export class SqliteStorage implements StorageAdapter {
       this.#connecting = undefined;
     });
     return this.#connecting;
+  }
+
+  /**
+   * The database against the shipped migrations: how many are applied, and the ones `init()`
+   * would apply with their SQL exactly as it would run it (for `reseolio migrate --dry-run`).
+   * Reads only, and needs no `init()`: before it, the file is opened read-only, and a file
+   * that does not exist is not created (everything is pending).
+   */
+  async migrationStatus(): Promise<MigrationStatus> {
+    this.#assertOpen();
+    const open = this.#connection?.db ?? this.#options.database;
+    try {
+      if (open !== undefined) return migrationStatus(open);
+      const { filename, busyTimeoutMs } = this.#options;
+      if (filename === ':memory:' || !existsSync(filename)) return migrationStatus(undefined);
+      const db = new BetterSqlite3(filename, {
+        readonly: true,
+        fileMustExist: true,
+        timeout: busyTimeoutMs,
+      });
+      try {
+        return migrationStatus(db);
+      } finally {
+        db.close();
+      }
+    } catch (error) {
+      throw sqliteFailure('migrationStatus', error, this.#errorContext);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,13 @@
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { startTelemetry } from './telemetry.ts';
 
 // `pnpm demo`: starts the shop on SQLite (or PostgreSQL when DATABASE_URL is set) and prints
 // what happens to every job, one line each.
 
 const config = loadConfig();
+// Before the engine exists: it takes its meter from the global provider when it is built.
+const stopTelemetry = await startTelemetry();
 const shop = await buildApp(config, {
   logger: process.env.LOG_LEVEL ? { level: process.env.LOG_LEVEL } : false,
 });
@@ -28,6 +31,10 @@ const port = typeof address === 'object' && address ? address.port : config.port
 const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 console.log(`Reseolio demo shop on ${shop.database.description}`);
 console.log(`  open http://${host}:${port}/`);
+console.log(`  metrics at http://${host}:${port}/metrics (Prometheus text, localhost only)`);
+if (stopTelemetry) {
+  console.log(`  traces and metrics to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP/HTTP)`);
+}
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -35,13 +42,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (closing) return;
     closing = true;
     log(`${signal}: draining running jobs, then closing`);
-    shop.close().then(
-      () => process.exit(0),
-      (error) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+    shop
+      .close()
+      .then(() => stopTelemetry?.())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   });
 }
 

@@ -45,6 +45,8 @@ export async function buildApp(
       leaseMs: config.leaseMs,
       // The jobs' own API, for the page's "retry" buttons and for curious users.
       routes: { prefix: '/jobs', authorize: isLocalRequest },
+      // Prometheus text at /metrics, behind the same check as the job routes.
+      metrics: true,
     });
 
     const faults = { ...config.faults };

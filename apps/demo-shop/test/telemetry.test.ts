@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from '@reseolio/test-utils';
 import { describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../src/services/faults.ts';
-import { onCleanup, tempSqliteFile } from './helpers.ts';
+import { onCleanup, settledOrder, startShop, tempSqliteFile } from './helpers.ts';
 
 // `OTEL_EXPORTER_OTLP_ENDPOINT=… pnpm demo`: the built shop (dist/main.js, as the crash drill
 // runs it) sends its traces and metrics to a collector. Here the collector is a small
@@ -125,5 +125,23 @@ describe('the demo with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     expect([...receiver.metricNames]).toEqual(
       expect.arrayContaining(['reseolio.jobs.enqueued', 'reseolio.jobs.completed']),
     );
+  });
+});
+
+describe("the demo's /metrics", () => {
+  it("serves Prometheus text with the saga's jobs to localhost", async () => {
+    const shop = await startShop();
+    const placed = await shop.request('POST', '/api/orders', { productId: 'mug' });
+    await settledOrder(shop, placed.body.orderId);
+    // The order is fulfilled inside the saga: its job's outcome is written just after.
+    await shop.app.reseolio.getHandle(placed.body.jobId).result(30_000);
+    const response = await fetch(`${shop.base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toMatch(
+      /^reseolio_jobs_completed_total\{function="checkout:order:process",outcome="success"\} 1$/m,
+    );
+    expect(text).toContain('# TYPE reseolio_jobs gauge');
   });
 });

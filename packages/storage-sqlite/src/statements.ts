@@ -521,21 +521,28 @@ export function prepareStatements(db: Database): Statements {
     listSteps: db.prepare(
       'SELECT key, value, created_at AS createdAt FROM reseolio_steps WHERE job_id = ?',
     ),
-    // Every row is read: the final statuses, most of the table, are in no index with their
-    // name. NOT INDEXED: left alone, the planner walks the (name, idempotency_key) index for
-    // its name order and looks every row up in the table, about three times slower at
-    // 1,000,000 jobs than this scan and a sort (scripts/stats-scale.ts). A covering index of
-    // (name, status, run_at) would make the read about ten times faster again, but every
-    // status change would move its entry: it cost a claim and ack about 75 % more CPU per job,
-    // for a read made once per metrics collection.
-    jobStats: db.prepare(`
-      SELECT name, status, count(*) AS count,
-        min(run_at) FILTER (WHERE status IN ('pending', 'waiting') AND run_at <= @now)
-          AS oldestDueRunAt
-      FROM reseolio_jobs NOT INDEXED
-      GROUP BY name, status`),
+    jobStats: db.prepare(JOB_STATS_SQL),
   };
 }
+
+/**
+ * @internal The jobs per (name, status), with each group's oldest due `run_at`; the stats
+ * worker (stats-worker.ts) runs the same text on its own connection.
+ *
+ * Every row is read: the final statuses, most of the table, are in no index with their
+ * name. NOT INDEXED: left alone, the planner walks the (name, idempotency_key) index for
+ * its name order and looks every row up in the table, about three times slower at
+ * 1,000,000 jobs than this scan and a sort (scripts/stats-scale.ts). A covering index of
+ * (name, status, run_at) would make the read about ten times faster again, but every
+ * status change would move its entry: it cost a claim and ack about 75 % more CPU per job,
+ * for a read made once per metrics collection.
+ */
+export const JOB_STATS_SQL = `
+  SELECT name, status, count(*) AS count,
+    min(run_at) FILTER (WHERE status IN ('pending', 'waiting') AND run_at <= @now)
+      AS oldestDueRunAt
+  FROM reseolio_jobs NOT INDEXED
+  GROUP BY name, status`;
 
 /** The reads of the flow index (name, concurrency_key, rate_limit_key, priority DESC, …). */
 function pairStatements(db: Database): PairStatements {

@@ -63,7 +63,8 @@ import {
 import { type Outbox, prepareOutbox } from './outbox.ts';
 import { applyPragmas, setBusyTimeout, withoutLockWaits } from './pragmas.ts';
 import { jobs, schedules } from './schema.ts';
-import { claimedRecord, prepareStatements, type Statements } from './statements.ts';
+import { claimedRecord, JOB_STATS_SQL, prepareStatements, type Statements } from './statements.ts';
+import { StatsWorker } from './stats-worker.ts';
 import { type Committed, prepareTransactions, type Transactions } from './transactions.ts';
 
 /** The columns of a `JobRecord`: every column but the adapter's private wake columns. */
@@ -116,6 +117,8 @@ export class SqliteStorage implements StorageAdapter {
   readonly #listeners = new Set<Listener>();
   /** Runs while someone listens to a file database. */
   #feed: CrossProcessFeed | undefined;
+  /** Reads `stats()` of a file database off the event loop; started by the first call. */
+  #statsWorker: StatsWorker | undefined;
 
   constructor(options: SqliteStorageOptions) {
     this.#options = resolveOptions(options);
@@ -185,6 +188,9 @@ export class SqliteStorage implements StorageAdapter {
     this.#unsubscribers.clear();
     this.#feed?.close();
     this.#feed = undefined;
+    // A stats read under way rejects; the worker thread is gone when close() resolves.
+    await this.#statsWorker?.close();
+    this.#statsWorker = undefined;
     // An init under way sees `#closed` and closes what it opened.
     await this.#connecting?.catch(() => {});
     // Writes already waiting for the lock end (committed, or failed at their deadline) first.
@@ -327,9 +333,12 @@ export class SqliteStorage implements StorageAdapter {
 
   async stats(input: StatsInput): Promise<NameStats[]> {
     const connection = this.#ready();
-    const groups = await this.#read('stats', connection, () =>
-      connection.statements.jobStats.all(input),
-    );
+    // The read scans the whole table (seconds at a million jobs): for a file, in a worker
+    // thread (stats-worker.ts). A worker cannot see an in-memory database: read it here.
+    const groups =
+      connection.path === undefined || connection.db.name === ''
+        ? await this.#read('stats', connection, () => connection.statements.jobStats.all(input))
+        : await this.#startStatsWorker(connection.path).read({ now: input.now });
     return statsFromGroups(groups);
   }
 
@@ -495,6 +504,16 @@ export class SqliteStorage implements StorageAdapter {
       fallbackMs: this.#options.crossProcessPollMs,
       outbox: connection.outbox,
     });
+  }
+
+  #startStatsWorker(path: string): StatsWorker {
+    this.#statsWorker ??= new StatsWorker({
+      filename: path,
+      busyTimeoutMs: this.#options.busyTimeoutMs,
+      sql: JOB_STATS_SQL,
+      failure: (cause) => sqliteFailure('stats', cause, this.#errorContext),
+    });
+    return this.#statsWorker;
   }
 
   #open(): Database {

@@ -638,7 +638,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       onError: (error) => this.#emit('error', error),
     }).then((opened) => {
       if (this.#state === 'created') this.#state = 'initialized';
-      this.#observeWithOtel(opened.storage);
+      this.#observeWithOtel();
       return opened;
     });
     this.#runtime = runtime;
@@ -653,14 +653,13 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
    * Starts the meter `reseolio` (from the provider known now: a global SDK must be registered
    * before the engine initializes). A provider that throws costs the metrics, not the engine.
    */
-  #observeWithOtel(storage: StorageAdapter): void {
+  #observeWithOtel(): void {
     if (this.#otelMetrics !== undefined || this.#stopping !== undefined) return;
     try {
       this.#otelMetrics = new OtelMetrics({
         meterProvider: this.#options.telemetry.meterProvider(),
         source: this[observeMetrics](),
-        stats: (now) => storage.stats({ now }),
-        now: () => this.#clock.now(),
+        stats: () => this.stats(),
         logger: this.#options.logger,
       });
     } catch (error) {

@@ -6,7 +6,6 @@ import type {
   MeterProvider,
   ObservableGauge,
 } from '@opentelemetry/api';
-import type { NameStats } from '../storage/records.ts';
 import type { Logger } from '../types.ts';
 import {
   type AttemptOutcomeLabel,
@@ -16,15 +15,14 @@ import {
 } from './metric-names.ts';
 import type { MetricsSink, MetricsSource } from './metrics-sink.ts';
 import { INSTRUMENTATION_NAME, PACKAGE_VERSION } from './package-version.ts';
+import type { ReseolioStats } from './stats.ts';
 
 export interface OtelMetricsDeps {
   meterProvider: MeterProvider;
   /** The engine's reports and worker. */
   source: MetricsSource;
-  /** Storage's aggregate count of stored jobs at `now` (`StorageAdapter.stats`). */
-  stats(now: number): Promise<readonly NameStats[]>;
-  /** Epoch ms on the engine's clock (the database's): due times are on it. */
-  now(): number;
+  /** The stored jobs counted in one aggregate read (`reseolio.stats()`). */
+  stats(): Promise<ReseolioStats>;
   logger: Logger;
 }
 
@@ -73,10 +71,9 @@ export class OtelMetrics implements MetricsSink {
       result.observe(slots, worker.busy, { state: 'busy' });
       result.observe(slots, worker.slots - worker.busy, { state: 'free' });
       if (worker.lastSeenAt !== null) result.observe(lastSeen, worker.lastSeenAt / 1000);
-      const now = deps.now();
-      let rows: readonly NameStats[];
+      let stats: ReseolioStats;
       try {
-        rows = await deps.stats(now);
+        stats = await deps.stats();
       } catch (error) {
         // A collection must not fail (an exporter would drop every metric with it): the job
         // gauges are left out this time, and the failure logged once until a read succeeds.
@@ -87,13 +84,11 @@ export class OtelMetrics implements MetricsSink {
         return;
       }
       this.#statsFailed = false;
-      for (const row of rows) {
-        const fn = row.name;
-        for (const [status, count] of Object.entries(row.counts)) {
-          result.observe(jobs, count, { function: fn, status });
+      for (const { name, counts, oldestPendingAgeMs } of stats.functions) {
+        for (const [status, count] of Object.entries(counts)) {
+          result.observe(jobs, count, { function: name, status });
         }
-        const age = row.oldestDueRunAt === null ? 0 : Math.max(0, now - row.oldestDueRunAt);
-        result.observe(oldest, age / 1000, { function: fn });
+        result.observe(oldest, (oldestPendingAgeMs ?? 0) / 1000, { function: name });
       }
     };
     meter.addBatchObservableCallback(this.#observe, this.#gauges);

@@ -49,6 +49,11 @@ export class ProgressReporter {
     return this.#next;
   }
 
+  /** No report is waiting or being written (most attempts never report): nothing to flush. */
+  get idle(): boolean {
+    return this.#next === undefined && this.#inFlight === undefined;
+  }
+
   /** Resolves once every report made so far was written or given up; never rejects. */
   async flush(): Promise<void> {
     await this.#next?.catch(() => {});

@@ -105,7 +105,7 @@ export class AttemptRunner {
       clearTimeout(timeout);
       this.#deps.handlerReturned(attempt);
       attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
-      await progress.flush();
+      if (!progress.idle) await progress.flush();
       if (attempt.settled) return settledOutcome(attempt, trace);
       trace.failed(error);
       return this.#fail(attempt, error);
@@ -114,7 +114,7 @@ export class AttemptRunner {
     this.#deps.handlerReturned(attempt);
     attempt.durationSeconds = (this.#deps.clock.now() - startedAt) / 1000;
     // What the handler reported is stored before its outcome: after the ack, the fence fails.
-    await progress.flush();
+    if (!progress.idle) await progress.flush();
     if (attempt.settled) return settledOutcome(attempt, trace);
     if (value instanceof SuspendRequest) return this.#suspend(attempt, value);
     let result: string;

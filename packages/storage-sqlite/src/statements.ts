@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
+  CompletionRow,
   FlowCandidate,
   JobRecord,
   JobState,
@@ -170,6 +171,8 @@ export interface Statements extends ScheduleStatements {
   listSteps: Statement<[string], StepRecord>;
   /** The jobs per (name, status), with each group's oldest due `run_at` (`StorageAdapter.stats`). */
   jobStats: Statement<object, StatusGroup>;
+  /** Final jobs per name and completion bucket (`StorageAdapter.completions`). */
+  completions: Statement<object, CompletionRow>;
 }
 
 /** A due job as a flow claim plans it: the columns `planFlowClaim` reads. */
@@ -522,6 +525,16 @@ export function prepareStatements(db: Database): Statements {
       'SELECT key, value, created_at AS createdAt FROM reseolio_steps WHERE job_id = ?',
     ),
     jobStats: db.prepare(JOB_STATS_SQL),
+    // Through reseolio_jobs_completed_idx: only the window's rows are read. Integer division
+    // floors (times are never negative).
+    completions: db.prepare(`
+      SELECT name, (completed_at / @bucketMs) * @bucketMs AS bucketStart,
+        sum(status = 'success') AS success, sum(status = 'dead') AS dead,
+        sum(status = 'cancelled') AS cancelled
+      FROM reseolio_jobs
+      WHERE completed_at >= @since AND completed_at < @until AND status IN ${FINAL}
+      GROUP BY 1, 2
+      ORDER BY 2, 1`),
   };
 }
 

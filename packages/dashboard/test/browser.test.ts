@@ -111,10 +111,15 @@ async function startApp(target: Target) {
   return { worker, checkout, approval, report, enqueuer };
 }
 
-for (const makeTarget of [() => sqliteTarget(), () => postgresTarget('dashboard browser suite')]) {
-  describe.skipIf(noBrowser)('the dashboard in headless Chromium', () => {
+const TARGETS: Array<[string, (test: string) => Target | Promise<Target>]> = [
+  ['SQLite (file)', () => sqliteTarget()],
+  ['PostgreSQL', (test) => postgresTarget(test)],
+];
+
+for (const [dbName, makeTarget] of TARGETS) {
+  describe.skipIf(noBrowser)(`the dashboard in headless Chromium on ${dbName}`, () => {
     it('shows every view and runs every action on a real database', async () => {
-      const target = await makeTarget();
+      const target = await makeTarget(expect.getState().currentTestName ?? 'dashboard');
       const db = target.name;
       const { worker, checkout, approval, report } = await startApp(target);
 
@@ -303,7 +308,7 @@ for (const makeTarget of [() => sqliteTarget(), () => postgresTarget('dashboard 
     });
 
     it('read-only hides every action and the server refuses them; without authorization the page is refused', async () => {
-      const target = await makeTarget();
+      const target = await makeTarget(expect.getState().currentTestName ?? 'dashboard');
       const db = target.name;
       const { worker, checkout, report } = await startApp(target);
       const order = await checkout('order-2');

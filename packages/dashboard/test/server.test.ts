@@ -367,3 +367,28 @@ describe('API answers', () => {
     expect(count.json).toEqual({ total: 7, retryable: 0, cancellable: 7 });
   });
 });
+
+describe('first load', () => {
+  it('is under 200 KB, raw and gzipped: the page, its script and its stylesheet', async () => {
+    const instance = await memoryEngine();
+    const { origin } = await serve({ instance, public: true });
+    const page = await raw(origin, `${PREFIX}/`);
+    const urls = [...page.text.matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => m[1]!);
+    let rawBytes = 0;
+    let gzipBytes = 0;
+    const lines: string[] = [];
+    for (const path of ['', ...urls]) {
+      const plain = await raw(origin, `${PREFIX}/${path}`);
+      const zipped = await raw(origin, `${PREFIX}/${path}`, {
+        headers: { 'accept-encoding': 'gzip' },
+      });
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      rawBytes += plain.body.length;
+      gzipBytes += zipped.body.length;
+      lines.push(`${path || 'page'}: ${plain.body.length} B raw, ${zipped.body.length} B gzip`);
+    }
+    console.log(`first load: ${lines.join('; ')}; total ${rawBytes} B raw, ${gzipBytes} B gzip`);
+    expect(rawBytes).toBeLessThan(200 * 1024);
+    expect(gzipBytes).toBeLessThan(200 * 1024);
+  });
+});

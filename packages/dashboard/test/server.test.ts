@@ -368,6 +368,66 @@ describe('API answers', () => {
   });
 });
 
+describe('overview and job page answers', () => {
+  it('counts per function, the last hour from stored completions, failures, and a parent with its children and attempts', async () => {
+    const instance = new Reseolio({
+      storage: new MemoryStorage(),
+      workerConcurrency: 4,
+      pollIntervalMs: 20,
+      suspendAfterMs: 50,
+      workerId: 'node-1',
+    });
+    onTestFinished(() => instance.stop());
+    const child = instance.durable(
+      'saga:step',
+      async (n: number) => {
+        if (n === 2) throw new Error(`step ${n} failed`);
+        return n;
+      },
+      { maxAttempts: 2, backoff: 'fixed', initialDelayMs: 1 },
+    );
+    const parent = instance.durable('saga:run', async () => {
+      const results: unknown[] = [];
+      for (const n of [1, 2]) {
+        results.push(await (await child(n)).result().catch((error: Error) => error.message));
+      }
+      return results;
+    });
+    await instance.init();
+    await instance.start();
+    const run = await parent();
+    await run.result(20_000);
+    const { origin } = await serve({ instance, public: true, stuckAfterMs: 60_000 });
+
+    const overview = (await raw(origin, `${PREFIX}/api/overview`)).json;
+    const step = overview.functions.find((fn: { name: string }) => fn.name === 'saga:step');
+    expect(step.counts).toMatchObject({ success: 1, dead: 1 });
+    expect(step.lastHour).toEqual({ success: 1, dead: 1, cancelled: 0 });
+    expect(step.throughput).toHaveLength(12);
+    expect(overview.totals).toMatchObject({ success: 2, dead: 1 });
+    expect(overview.recentFailures.map((job: { name: string }) => job.name)).toEqual(['saga:step']);
+    expect(overview.alerts).toEqual([]);
+    expect(overview.stuckAfterMs).toBe(60_000);
+
+    const page = (await raw(origin, `${PREFIX}/api/jobs/${run.jobId}`)).json;
+    expect(page.parent).toBeNull();
+    expect(page.children.map((job: { args: unknown[] }) => job.args)).toEqual([[1], [2]]);
+    expect(page.job.attempts.length).toBeGreaterThanOrEqual(1);
+    const failed = page.children[1];
+    const childPage = (await raw(origin, `${PREFIX}/api/jobs/${failed.id}`)).json;
+    expect(childPage.parent.id).toBe(run.jobId);
+    expect(childPage.job.errorDetail).toMatchObject({ name: 'Error', message: 'step 2 failed' });
+    expect(childPage.job.errorDetail.stack).toContain('step 2 failed');
+    // The job routes' JSON leaves the stack out; the dashboard shows it in errorDetail only.
+    expect(childPage.job.error).not.toHaveProperty('stack');
+    expect(childPage.job.attempts).toHaveLength(2);
+    for (const attempt of childPage.job.attempts) {
+      expect(attempt).toMatchObject({ outcome: 'failed', workerId: 'node-1' });
+      expect(attempt.error.message).toBe('step 2 failed');
+    }
+  });
+});
+
 describe('first load', () => {
   it('is under 200 KB, raw and gzipped: the page, its script and its stylesheet', async () => {
     const instance = await memoryEngine();

@@ -47,7 +47,7 @@ export async function overview(engine: Reseolio, stuckAfterMs: number): Promise<
   ]);
   const now = stats.at.getTime();
   const starts = bucketStarts(now);
-  const byFunction = groupByFunction(completions);
+  const byFunction = groupByFunction(completions, starts[0]!);
   const functions: FunctionOverview[] = stats.functions.map((fn) => {
     const buckets = byFunction.get(fn.name) ?? new Map<number, CompletionBucket>();
     const throughput = starts.map((start) => {
@@ -138,7 +138,15 @@ function bucketStarts(now: number): number[] {
   return Array.from({ length: count }, (_, i) => last - (count - 1 - i) * THROUGHPUT_BUCKET_MS);
 }
 
-function groupByFunction(buckets: CompletionBucket[]): Map<string, Map<number, CompletionBucket>> {
+/**
+ * The engine's buckets by function and start. The window (the last hour) rarely starts on a
+ * bucket boundary: the partial bucket before the first shown one is added to it, so the hour's
+ * totals count every job of the window.
+ */
+function groupByFunction(
+  buckets: CompletionBucket[],
+  firstStart: number,
+): Map<string, Map<number, CompletionBucket>> {
   const byFunction = new Map<string, Map<number, CompletionBucket>>();
   for (const bucket of buckets) {
     let map = byFunction.get(bucket.name);
@@ -147,8 +155,10 @@ function groupByFunction(buckets: CompletionBucket[]): Map<string, Map<number, C
       byFunction.set(bucket.name, map);
     }
     // Buckets are aligned by the engine; align again in case its origin differs from ours.
-    const start =
-      Math.floor(bucket.bucketStart.getTime() / THROUGHPUT_BUCKET_MS) * THROUGHPUT_BUCKET_MS;
+    const start = Math.max(
+      firstStart,
+      Math.floor(bucket.bucketStart.getTime() / THROUGHPUT_BUCKET_MS) * THROUGHPUT_BUCKET_MS,
+    );
     const seen = map.get(start);
     map.set(
       start,

@@ -317,9 +317,20 @@ for (const [dbName, makeTarget] of TARGETS) {
       const pending = await report('day', { idempotencyKey: 'ro' });
       await worker.schedule('nightly-report', 'reports:build', { cron: '*/15 * * * *' });
 
-      const { url } = await serve({ instance: worker, public: true, readOnly: true });
+      const { url } = await serve({
+        instance: worker,
+        public: true,
+        readOnly: true,
+        stuckAfterMs: 1000,
+      });
       const browser = await launch();
       const { page, errors } = await newPage(browser);
+      // The overview raises the pending report, which no worker serves, as stuck work.
+      await page.goto(url);
+      await page
+        .locator('.alert-stuck', { hasText: 'reports:build: the oldest due job has waited' })
+        .waitFor({ timeout: 15_000 });
+      await screenshot(page, db, 'overview-alerts');
       await page.goto(`${url}#/jobs/${charge!.id}`);
       await page.locator('#job-title', { hasText: 'shop:charge-card' }).waitFor();
       await page.locator('.top .readonly', { hasText: 'read-only' }).waitFor();

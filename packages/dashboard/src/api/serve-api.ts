@@ -16,6 +16,7 @@ import {
 import type { ResolvedDashboardOptions } from '../options.ts';
 import { sendJson } from '../respond.ts';
 import type { Route } from '../route.ts';
+import { coalesce } from './coalesce.ts';
 import { bulkAction, countJobs, jobPage, listJobs } from './jobs.ts';
 import { overview } from './overview.ts';
 import { listSchedules, toScheduleView } from './schedules.ts';
@@ -114,7 +115,7 @@ function matchApi(segments: string[]): ApiMatch | undefined {
   const get = (run: Run): ApiMatch => ({ method: 'GET', run });
   const post = (run: Run): ApiMatch => ({ method: 'POST', run });
   if (a === 'overview' && b === undefined) {
-    return get((engine, _q, _b, _r, stuckAfterMs) => overview(engine, stuckAfterMs));
+    return get((engine, _q, _b, _r, stuckAfterMs) => sharedOverview(engine, stuckAfterMs)());
   }
   if (a === 'jobs') {
     if (b === undefined) return get((engine, query) => listJobs(engine, query));
@@ -142,6 +143,27 @@ function matchApi(segments: string[]): ApiMatch | undefined {
     return undefined;
   }
   return undefined;
+}
+
+/**
+ * The overview, read at most once a second per engine however many tabs poll it: its counts
+ * are the dearest read of the dashboard on a large table (every tab polls every 2 s).
+ */
+const overviews = new WeakMap<Reseolio, Map<number, () => Promise<ApiResponse>>>();
+const OVERVIEW_MAX_AGE_MS = 1000;
+
+function sharedOverview(engine: Reseolio, stuckAfterMs: number): () => Promise<ApiResponse> {
+  let byThreshold = overviews.get(engine);
+  if (byThreshold === undefined) {
+    byThreshold = new Map();
+    overviews.set(engine, byThreshold);
+  }
+  let read = byThreshold.get(stuckAfterMs);
+  if (read === undefined) {
+    read = coalesce(OVERVIEW_MAX_AGE_MS, () => overview(engine, stuckAfterMs));
+    byThreshold.set(stuckAfterMs, read);
+  }
+  return read;
 }
 
 /** Adds the cron in words to a `{ schedule }` answer, so the page updates the row as it is. */

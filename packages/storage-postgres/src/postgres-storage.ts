@@ -62,6 +62,7 @@ import { getJob, getJobStates } from './queries/get-job.ts';
 import { getSchedule } from './queries/get-schedule.ts';
 import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
 import { jobStats } from './queries/job-stats.ts';
+import { listAttempts } from './queries/list-attempts.ts';
 import { listDueSchedules } from './queries/list-due-schedules.ts';
 import { listExpiredLeases } from './queries/list-expired-leases.ts';
 import { completions, countJobs, listJobs } from './queries/list-jobs.ts';
@@ -368,8 +369,8 @@ export class PostgresStorage implements StorageAdapter {
     return this.#run('completions', () => completions(this.#exec, this.#names, input));
   }
 
-  async listAttempts(_jobId: string): Promise<AttemptRecord[]> {
-    throw new StorageError('listAttempts is not implemented yet by @reseolio/storage-postgres.');
+  listAttempts(jobId: string): Promise<AttemptRecord[]> {
+    return this.#run('listAttempts', () => listAttempts(this.#exec, this.#names, jobId));
   }
 
   /**

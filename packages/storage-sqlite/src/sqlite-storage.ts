@@ -55,7 +55,6 @@ import {
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
-  StorageError,
   type StorageEvent,
   statsFromGroups,
 } from 'reseolio/storage';
@@ -358,8 +357,11 @@ export class SqliteStorage implements StorageAdapter {
     );
   }
 
-  async listAttempts(_jobId: string): Promise<AttemptRecord[]> {
-    throw new StorageError('listAttempts is not implemented yet by @reseolio/storage-sqlite.');
+  async listAttempts(jobId: string): Promise<AttemptRecord[]> {
+    const connection = this.#ready();
+    return this.#read('listAttempts', connection, () =>
+      connection.statements.listAttempts.all(jobId),
+    );
   }
 
   async setProgress(input: ProgressInput): Promise<boolean> {

@@ -8,6 +8,7 @@ import {
   engineOn,
   PREFIX,
   postgresTarget,
+  proxy,
   raw,
   serve,
   sqliteTarget,
@@ -307,7 +308,7 @@ for (const [dbName, makeTarget] of TARGETS) {
       expect(errors).toEqual([]);
     });
 
-    it('read-only hides every action and the server refuses them; without authorization the page is refused', async () => {
+    it('read-only hides every action and the server refuses them; without authorization the page is refused; behind a proxy prefix it works', async () => {
       const target = await makeTarget(expect.getState().currentTestName ?? 'dashboard');
       const db = target.name;
       const { worker, checkout, report } = await startApp(target);
@@ -378,6 +379,19 @@ for (const [dbName, makeTarget] of TARGETS) {
       expect(allowed?.status()).toBe(200);
       await page.locator('table.functions').waitFor();
       expect((await raw(locked.origin, `${PREFIX}/assets/app.js`)).status).toBe(401);
+      await page.setExtraHTTPHeaders({});
+
+      // Behind a reverse proxy that adds its own prefix, and from a link without the final
+      // slash: the page finds its assets and API by relative URL, and actions work.
+      const open = await serve({ instance: worker, public: true });
+      const outside = await proxy(open);
+      await page.goto(outside.url.replace(/\/$/, ''));
+      await page.waitForURL(`${outside.url}`);
+      await page.locator('table.functions tr', { hasText: 'shop:checkout' }).waitFor();
+      await page.goto(`${outside.url}#/jobs/${pending.jobId}`);
+      await page.locator('button[data-action="cancel"]').click();
+      await page.locator('.notice-ok', { hasText: 'Cancelled.' }).waitFor();
+      expect(await statusOf(worker, pending.jobId)).toBe('cancelled');
       expect(errors).toEqual([]);
     });
   });

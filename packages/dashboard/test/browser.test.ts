@@ -208,6 +208,12 @@ for (const [dbName, makeTarget] of TARGETS) {
       await tree.locator('[data-tree-job="shop:charge-card"]').click();
       await page.locator('#job-title', { hasText: 'shop:charge-card' }).waitFor();
       await page.locator('nav.tree [data-tree-job="shop:checkout"]').waitFor();
+      // The whole saga around the step: its siblings, the compensation among them.
+      await page.locator('nav.tree [data-tree-job="shop:reserve-stock"]').waitFor();
+      await page.locator('nav.tree [data-tree-job="shop:release-stock"]').waitFor();
+      await page
+        .locator('nav.tree [aria-current="page"]', { hasText: 'shop:charge-card' })
+        .waitFor();
       await waitFor(async () => (await page.locator('table.attempts tbody tr').count()) === 2);
       for (const n of [1, 2]) {
         const row = page.locator(`table.attempts tr[data-attempt="${n}"]`);

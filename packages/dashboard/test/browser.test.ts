@@ -44,6 +44,12 @@ async function newPage(browser: Browser): Promise<{ page: Page; errors: string[]
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  // A Content-Security-Policy violation is only a console message: count it as an error.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      errors.push(message.text());
+    }
+  });
   return { page, errors };
 }
 

@@ -297,6 +297,8 @@ describe('static assets', () => {
     const page = await raw(origin, `${PREFIX}/`);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['cache-control']).toBe('private, no-cache');
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.text).toContain('<title>Ops &lt;jobs&gt;</title>');
     // Relative URLs only: the page works under any prefix.
     const urls = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)]

@@ -266,7 +266,14 @@ describe('stored trace contexts', () => {
         pad: 'x'.repeat(1100),
       }),
       '{"__proto__":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}',
+      // The encoder's plain form is read without JSON.parse: the same length and frame with a
+      // quote, an escape or upper case between the quotes is still refused.
+      '{"traceparent":"00-0af7651916cd43dd8448eb211c8031"c-b7ad6b7169203331-01"}',
+      '{"traceparent":"00-0af7651916cd43dd8448eb211c8031\\c-b7ad6b7169203331-01"}',
+      '{"traceparent":"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"}',
+      `{"traceparent":"00-${'0'.repeat(32)}-b7ad6b7169203331-01"}`,
     ];
+    for (const value of bad.slice(-4)) expect(value?.length).toBe(73);
     for (const value of bad) expect(decodeTraceContext(value)).toBeUndefined();
     expect(({} as Record<string, unknown>).traceparent).toBeUndefined();
     // A later version may add fields after the four it shares with version 00.

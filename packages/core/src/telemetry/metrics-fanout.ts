@@ -37,37 +37,58 @@ export class MetricsFanout implements MetricsSink {
     };
   }
 
+  // Each report loops over the sinks itself rather than through a callback: these run for
+  // every job, and a closure per call is garbage the drain pays for.
   enqueued(name: string, count: number): void {
     if (this.#sinks.size === 0 || count <= 0) return;
-    this.#each((sink) => sink.enqueued(name, count));
+    for (const sink of this.#sinks) {
+      try {
+        sink.enqueued(name, count);
+      } catch (error) {
+        this.#threw(sink, error);
+      }
+    }
   }
 
   attemptStarted(name: string, lagSeconds: number): void {
     if (this.#sinks.size === 0) return;
     const lag = Math.max(0, lagSeconds);
-    this.#each((sink) => sink.attemptStarted(name, lag));
+    for (const sink of this.#sinks) {
+      try {
+        sink.attemptStarted(name, lag);
+      } catch (error) {
+        this.#threw(sink, error);
+      }
+    }
   }
 
   attemptEnded(name: string, outcome: AttemptOutcomeLabel, durationSeconds: number): void {
     if (this.#sinks.size === 0) return;
     const duration = Math.max(0, durationSeconds);
-    this.#each((sink) => sink.attemptEnded(name, outcome, duration));
+    for (const sink of this.#sinks) {
+      try {
+        sink.attemptEnded(name, outcome, duration);
+      } catch (error) {
+        this.#threw(sink, error);
+      }
+    }
   }
 
   completed(name: string, outcome: CompletedOutcomeLabel): void {
     if (this.#sinks.size === 0) return;
-    this.#each((sink) => sink.completed(name, outcome));
-  }
-
-  #each(report: (sink: MetricsSink) => void): void {
     for (const sink of this.#sinks) {
       try {
-        report(sink);
+        sink.completed(name, outcome);
       } catch (error) {
-        if (this.#failed.has(sink)) continue;
-        this.#failed.add(sink);
-        this.#logger.error('a metrics sink threw; its reports are lost (logged once)', error);
+        this.#threw(sink, error);
       }
     }
+  }
+
+  /** A sink threw: logged once per sink, never passed on to the engine. */
+  #threw(sink: MetricsSink, error: unknown): void {
+    if (this.#failed.has(sink)) return;
+    this.#failed.add(sink);
+    this.#logger.error('a metrics sink threw; its reports are lost (logged once)', error);
   }
 }

@@ -1,5 +1,7 @@
 import {
   createTraceState,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   isSpanContextValid,
   type SpanContext,
   TraceFlags,
@@ -17,6 +19,15 @@ import {
 export const MAX_TRACE_CONTEXT_LENGTH = 1024;
 /** W3C tracestate: at most 32 list members; longer ones are dropped rather than stored. */
 const MAX_TRACESTATE_LENGTH = 512;
+
+/**
+ * What {@link encodeTraceContext} writes when there is no tracestate (nearly always):
+ * `{"traceparent":"00-<32 hex>-<16 hex>-<2 hex>"}`. Read by slicing, without `JSON.parse`:
+ * every attempt of a traced job decodes one, on the worker's hot path.
+ */
+const PLAIN_PREFIX = '{"traceparent":"';
+const PLAIN_SUFFIX = '"}';
+const PLAIN_LENGTH = PLAIN_PREFIX.length + 55 + PLAIN_SUFFIX.length;
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
 
@@ -39,14 +50,27 @@ export function encodeTraceContext(spanContext: SpanContext): string | null {
  */
 export function decodeTraceContext(stored: string | null): SpanContext | undefined {
   if (stored === null || stored.length > MAX_TRACE_CONTEXT_LENGTH) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stored);
-  } catch {
-    return undefined;
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  if (
+    stored.length === PLAIN_LENGTH &&
+    stored.startsWith(PLAIN_PREFIX) &&
+    stored.endsWith(PLAIN_SUFFIX)
+  ) {
+    // The 55 characters between the quotes are validated below like any other traceparent;
+    // a quote or backslash among them fails the pattern.
+    traceparent = stored.slice(PLAIN_PREFIX.length, PLAIN_LENGTH - PLAIN_SUFFIX.length);
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(stored);
+    } catch {
+      return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    traceparent = ownString(parsed, 'traceparent');
+    tracestate = ownString(parsed, 'tracestate');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const traceparent = ownString(parsed, 'traceparent');
   const match = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
   if (match === null) return undefined;
   const [, version, traceId, spanId, flags] = match as unknown as [
@@ -58,7 +82,8 @@ export function decodeTraceContext(stored: string | null): SpanContext | undefin
   ];
   // Version ff is forbidden; version 00 has exactly four fields (later ones may add more).
   if (version === 'ff' || (version === '00' && traceparent!.length !== 55)) return undefined;
-  const tracestate = ownString(parsed, 'tracestate');
+  // The pattern fixed both ids' form; what is left of validity is "not all zeros".
+  if (traceId === INVALID_TRACEID || spanId === INVALID_SPANID) return undefined;
   const spanContext: SpanContext = {
     traceId,
     spanId,
@@ -68,7 +93,7 @@ export function decodeTraceContext(stored: string | null): SpanContext | undefin
   if (tracestate !== undefined && tracestate.length <= MAX_TRACESTATE_LENGTH) {
     spanContext.traceState = createTraceState(tracestate);
   }
-  return isSpanContextValid(spanContext) ? spanContext : undefined;
+  return spanContext;
 }
 
 function ownString(value: object, key: string): string | undefined {

@@ -2,11 +2,15 @@ import { type DynamicModule, Logger, Module, type Provider, type Type } from '@n
 import { DiscoveryModule } from '@nestjs/core';
 import type { Reseolio } from 'reseolio';
 import {
+  createDashboardRequestHandler,
   createJobRouteHandler,
   createScheduleRouteHandler,
   EngineLifecycle,
   IntegrationConfigError,
+  loadDashboardPackage,
+  type ResolvedDashboardOptions,
   renameDeprecatedOptions,
+  resolveDashboardOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
   resolveMetricsOptions,
@@ -18,6 +22,7 @@ import type {
   ReseolioOptionsFactory,
 } from './interfaces/reseolio-module-options.interface.ts';
 import {
+  RESEOLIO_DASHBOARD,
   RESEOLIO_ENGINE,
   RESEOLIO_JOB_ROUTES,
   RESEOLIO_LIFECYCLE,
@@ -28,6 +33,7 @@ import {
 } from './reseolio.constants.ts';
 import { ReseolioExplorer } from './reseolio.explorer.ts';
 import {
+  DASHBOARD_FROM_ASYNC_FACTORY,
   METRICS_FROM_ASYNC_FACTORY,
   MISSING_ASYNC_FACTORY,
   ROUTES_FROM_ASYNC_FACTORY,
@@ -37,6 +43,7 @@ import {
   createJobRoutesController,
   createScheduleRoutesController,
 } from './reseolio-job-routes.controller.ts';
+import { createDashboardController } from './reseolio-dashboard.controller.ts';
 import { ReseolioMetadataAccessor } from './reseolio-metadata.accessor.ts';
 import { createMetricsController } from './reseolio-metrics.controller.ts';
 import { ReseolioMetricsRoute } from './reseolio-metrics.route.ts';
@@ -47,7 +54,8 @@ const WHERE = 'ReseolioModule options';
  * Provides the Reseolio engine to the whole application (`global`), registers `@Durable()`
  * methods at module init, starts workers on bootstrap and drains them on shutdown (call
  * `app.enableShutdownHooks()` so SIGTERM/SIGINT close the application), serves the job
- * and schedule routes when `routes` is given, and the Prometheus metrics with `metrics`.
+ * and schedule routes when `routes` is given, the Prometheus metrics with `metrics`, and the
+ * dashboard with `dashboard`.
  */
 @Module({})
 export class ReseolioModule {
@@ -76,7 +84,9 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
     '@reseolio/nestjs',
     WHERE,
   );
-  const binding = resolveEngineBinding(renamed, WHERE, { ownKeys: ['routes', 'metrics'] });
+  const binding = resolveEngineBinding(renamed, WHERE, {
+    ownKeys: ['routes', 'metrics', 'dashboard'],
+  });
   // Nest's Logger fits the engine's logger as it is, and follows the app's `useLogger()`.
   return EngineLifecycle.open(binding, { logger: new Logger(RESEOLIO_LOGGER_CONTEXT) });
 }
@@ -84,7 +94,7 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
 function buildModule(
   imports: DynamicModule['imports'],
   optionProviders: Provider[],
-  { routes, metrics }: Pick<ReseolioModuleOptions, 'routes' | 'metrics'> = {},
+  { routes, metrics, dashboard }: Pick<ReseolioModuleOptions, 'routes' | 'metrics' | 'dashboard'> = {},
 ): DynamicModule {
   // Controllers are declared with the module, before any provider exists: the routes'
   // options are read now, and a mistake throws here, where the module is imported.
@@ -92,6 +102,10 @@ function buildModule(
     routes === undefined || routes === false ? null : resolveJobApiOptions(routes, 'routes');
   // Behind the job routes' authorize unless it has its own (or public: true).
   const metricsApi = resolveMetricsOptions(metrics, 'metrics', { inherited: api?.authorize });
+  // The same rule: a dashboard shows job data, so it is never open by accident.
+  const dashboardApi = resolveDashboardOptions(dashboard, 'dashboard', {
+    inherited: api?.authorize,
+  });
   const controllers: Type[] = [];
   const routeProviders: Provider[] = [];
   if (api) {
@@ -117,6 +131,14 @@ function buildModule(
       ReseolioMetricsRoute,
     );
   }
+  if (dashboardApi) {
+    controllers.push(createDashboardController(dashboardApi.prefix!));
+    routeProviders.push({
+      provide: RESEOLIO_DASHBOARD,
+      useFactory: (engine: Reseolio) => dashboardHandler(engine, dashboardApi),
+      inject: [RESEOLIO_ENGINE],
+    });
+  }
   return {
     global: true,
     module: ReseolioModule,
@@ -138,6 +160,23 @@ function buildModule(
     ],
     exports: [RESEOLIO_ENGINE, DurableHandles],
   };
+}
+
+/**
+ * The dashboard's request handler. `@reseolio/dashboard` is an optional peer, loaded only
+ * when asked for; a missing package fails `app.init()` with a message that says to install it.
+ */
+async function dashboardHandler(engine: Reseolio, options: ResolvedDashboardOptions<unknown>) {
+  const dashboardPackage = await loadDashboardPackage(
+    () => import('@reseolio/dashboard'),
+    '@reseolio/nestjs',
+  );
+  return createDashboardRequestHandler(
+    dashboardPackage,
+    engine,
+    options,
+    new Logger(RESEOLIO_LOGGER_CONTEXT),
+  );
 }
 
 /** Options providers as `@nestjs/schedule`'s `createAsyncOptionsProvider` builds them. */
@@ -167,13 +206,16 @@ function asyncOptionsProviders(options: ReseolioModuleAsyncOptions): Provider[] 
 }
 
 /**
- * The controllers exist before the factory runs, so routes or metrics from it could not be
- * served.
+ * The controllers exist before the factory runs, so routes, metrics or a dashboard from it
+ * could not be served.
  */
 function withoutRoutes(options: ReseolioModuleOptions): ReseolioModuleOptions {
   if (options?.routes !== undefined) throw new IntegrationConfigError(ROUTES_FROM_ASYNC_FACTORY());
   if (options?.metrics !== undefined) {
     throw new IntegrationConfigError(METRICS_FROM_ASYNC_FACTORY());
+  }
+  if (options?.dashboard !== undefined) {
+    throw new IntegrationConfigError(DASHBOARD_FROM_ASYNC_FACTORY());
   }
   return options;
 }

@@ -8,9 +8,9 @@ import {
   JOB_ROUTES,
   type PrometheusExporter,
   queryOf,
-  redirectToDashboardRoot,
   type ResolvedJobApiOptions,
   type ResolvedMetricsOptions,
+  redirectToDashboardRoot,
   SCHEDULE_ROUTES,
 } from 'reseolio/http';
 import { fastifyLogger } from './logger.ts';

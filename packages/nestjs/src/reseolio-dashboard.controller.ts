@@ -22,6 +22,23 @@ interface PlatformResponse {
 }
 
 /**
+ * Route-path metadata key (`PATH_METADATA` of `@nestjs/common/constants`, written out: the
+ * package has no export map entry for it).
+ */
+const PATH_METADATA = 'path';
+
+/**
+ * Spells the catch-all route of a dashboard controller for the app's platform, before Nest
+ * reads its routes: Express 5 (path-to-regexp 8) needs a named wildcard (`*path`), which
+ * Fastify's router rejects, as Express rejects Fastify's bare `*`.
+ * @param platform `httpAdapter.getType()`: `'express'` or `'fastify'`
+ */
+export function spellDashboardWildcard(controller: Type, platform: string | undefined): void {
+  const below = (controller.prototype as { below: object }).below;
+  Reflect.defineMetadata(PATH_METADATA, platform === 'fastify' ? '*' : '*path', below);
+}
+
+/**
  * A controller owning every path under `prefix` and handing each request to the dashboard,
  * which writes Node's response itself. Like the job routes' controller it is a real Nest
  * controller (global prefix, guards and middleware apply) and works on both Nest platforms.
@@ -42,15 +59,14 @@ export function createDashboardController(prefix: string): Type {
       const { req, res } = unwrap(request, response);
       const url = req.url ?? '/';
       // Express matches `prefix/` here too (non-strict routing): serve it rather than loop.
-      if (url.split('?')[0]!.endsWith('/')) return this.serve(request, req, res, `/${queryOf(url)}`);
+      if (url.split('?')[0]!.endsWith('/'))
+        return this.serve(request, req, res, `/${queryOf(url)}`);
       redirectToDashboardRoot(res, url);
     }
 
+    // Respelled for the platform by `spellDashboardWildcard`.
     @All('*path')
-    async below(
-      @Req() request: PlatformRequest,
-      @Res() response: PlatformResponse,
-    ): Promise<void> {
+    async below(@Req() request: PlatformRequest, @Res() response: PlatformResponse): Promise<void> {
       const { req, res } = unwrap(request, response);
       return this.serve(request, req, res, relativePath(request, req.url ?? '/', prefix));
     }

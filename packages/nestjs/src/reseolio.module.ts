@@ -1,5 +1,14 @@
-import { type DynamicModule, Logger, Module, type Provider, type Type } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type NestModule,
+  Optional,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import type { Reseolio } from 'reseolio';
 import {
   createDashboardRequestHandler,
@@ -23,6 +32,7 @@ import type {
 } from './interfaces/reseolio-module-options.interface.ts';
 import {
   RESEOLIO_DASHBOARD,
+  RESEOLIO_DASHBOARD_CONTROLLER,
   RESEOLIO_ENGINE,
   RESEOLIO_JOB_ROUTES,
   RESEOLIO_LIFECYCLE,
@@ -40,10 +50,13 @@ import {
 } from './reseolio.messages.ts';
 import { ReseolioOrchestrator } from './reseolio.orchestrator.ts';
 import {
+  createDashboardController,
+  spellDashboardWildcard,
+} from './reseolio-dashboard.controller.ts';
+import {
   createJobRoutesController,
   createScheduleRoutesController,
 } from './reseolio-job-routes.controller.ts';
-import { createDashboardController } from './reseolio-dashboard.controller.ts';
 import { ReseolioMetadataAccessor } from './reseolio-metadata.accessor.ts';
 import { createMetricsController } from './reseolio-metrics.controller.ts';
 import { ReseolioMetricsRoute } from './reseolio-metrics.route.ts';
@@ -58,7 +71,23 @@ const WHERE = 'ReseolioModule options';
  * dashboard with `dashboard`.
  */
 @Module({})
-export class ReseolioModule {
+export class ReseolioModule implements NestModule {
+  constructor(
+    @Optional()
+    @Inject(RESEOLIO_DASHBOARD_CONTROLLER)
+    private readonly dashboardController?: Type,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  /**
+   * Nest calls this once the HTTP platform is known and before it reads the controllers'
+   * routes: the one moment to spell the dashboard's catch-all route for that platform.
+   */
+  configure(): void {
+    if (this.dashboardController === undefined) return;
+    spellDashboardWildcard(this.dashboardController, this.adapterHost?.httpAdapter?.getType());
+  }
+
   static forRoot(options: ReseolioModuleOptions): DynamicModule {
     return buildModule([], [{ provide: RESEOLIO_MODULE_OPTIONS, useValue: options }], options);
   }
@@ -94,7 +123,11 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
 function buildModule(
   imports: DynamicModule['imports'],
   optionProviders: Provider[],
-  { routes, metrics, dashboard }: Pick<ReseolioModuleOptions, 'routes' | 'metrics' | 'dashboard'> = {},
+  {
+    routes,
+    metrics,
+    dashboard,
+  }: Pick<ReseolioModuleOptions, 'routes' | 'metrics' | 'dashboard'> = {},
 ): DynamicModule {
   // Controllers are declared with the module, before any provider exists: the routes'
   // options are read now, and a mistake throws here, where the module is imported.
@@ -132,7 +165,9 @@ function buildModule(
     );
   }
   if (dashboardApi) {
-    controllers.push(createDashboardController(dashboardApi.prefix!));
+    const controller = createDashboardController(dashboardApi.prefix!);
+    controllers.push(controller);
+    routeProviders.push({ provide: RESEOLIO_DASHBOARD_CONTROLLER, useValue: controller });
     routeProviders.push({
       provide: RESEOLIO_DASHBOARD,
       useFactory: (engine: Reseolio) => dashboardHandler(engine, dashboardApi),

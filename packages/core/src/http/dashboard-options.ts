@@ -36,7 +36,7 @@ export interface DashboardRouteOptions<Req> {
   title?: string | undefined;
   /**
    * Alert when the oldest pending job of a function has waited longer than this, in
-   * milliseconds (a positive integer). @default 300000 (5 minutes)
+   * milliseconds, an integer from 1000 to 2147483647. @default 300000 (5 minutes)
    */
   stuckAfterMs?: number | undefined;
 }
@@ -114,11 +114,11 @@ export function resolveDashboardOptions<Req>(
     stuckAfterMs !== undefined &&
     (typeof stuckAfterMs !== 'number' ||
       !Number.isInteger(stuckAfterMs) ||
-      stuckAfterMs < 1 ||
+      stuckAfterMs < 1000 ||
       stuckAfterMs > MAX_TIMER_MS)
   ) {
     throw new IntegrationConfigError(
-      `${where}.stuckAfterMs must be an integer number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describeValue(stuckAfterMs)}.`,
+      `${where}.stuckAfterMs must be an integer number of milliseconds from 1000 to ${MAX_TIMER_MS}, got ${describeValue(stuckAfterMs)}.`,
     );
   }
   const ownAccess = object.authorize !== undefined || object.public !== undefined;

@@ -75,7 +75,7 @@ export function dashboardSuite({ serve }: SuiteContext): void {
       expect(JSON.parse(wrong.text).error.code, path).toBe('RESEOLIO_FORBIDDEN');
       expect(wrong.text).not.toContain('card-4242');
     }
-    const post = await fetch(`${base}/dashboard/api/jobs/retry`, {
+    const post = await fetch(`${base}/dashboard/api/jobs/bulk/retry`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer guest' },
       body: JSON.stringify({ status: ['dead'] }),

@@ -19,7 +19,7 @@ export { MAX_PAYLOAD_DEPTH, serialize } from './serialization/encode.ts';
 export { MemoryStorage } from './storage/memory-storage.ts';
 // Storage as an application sees it: the option's types. Everything an adapter author needs
 // (records, the fences, helpers) is in `reseolio/storage`.
-export type { JobFilter, JobStatus } from './storage/records.ts';
+export type { JobCountFilter, JobFilter, JobStatus } from './storage/records.ts';
 export { FINAL_STATUSES } from './storage/records.ts';
 export type { StorageAdapter, StorageCapabilities } from './storage/storage.ts';
 export type { StorageProvider } from './storage/storage-provider.ts';

@@ -1,7 +1,8 @@
+import { attemptsOf } from './attempt-info.ts';
 import { JobCancelledError, JobFailedError } from './errors.ts';
 import type { FinalState, InsertMark } from './result-waiters.ts';
 import { deserialize } from './serialization/decode.ts';
-import type { JobRecord, JobStatus } from './storage/records.ts';
+import type { AttemptRecord, JobRecord, JobStatus } from './storage/records.ts';
 import type { JobDetails, JobHandle, StoredError } from './types.ts';
 import { decodeWaitingFor } from './workflow/waiting-for.ts';
 
@@ -9,6 +10,8 @@ import { decodeWaitingFor } from './workflow/waiting-for.ts';
 export interface HandleHost {
   /** The job's record; throws `JobNotFoundError` for an unknown id. */
   getRecord(jobId: string): Promise<JobRecord>;
+  /** The job's ended attempts, oldest first (empty for an unknown job). */
+  listAttempts(jobId: string): Promise<AttemptRecord[]>;
   /**
    * Waits for the job to finish, giving up the caller's slot when it is itself a job.
    * `inserted`: the job was inserted by this process at that point (saves the first read).
@@ -40,7 +43,10 @@ export class DurableJobHandle<R> implements JobHandle<R> {
   }
 
   async details(): Promise<JobDetails<R>> {
-    return toDetails<R>(await this.#host.getRecord(this.jobId));
+    const record = await this.#host.getRecord(this.jobId);
+    // After the record, not beside it: see attemptsOf.
+    const attempts = await this.#host.listAttempts(this.jobId);
+    return { ...toDetails<R>(record), attempts: attemptsOf(record, attempts) };
   }
 
   cancel(): Promise<boolean> {

@@ -5,8 +5,9 @@
  * One concept a file, under `options/`: `bounds.ts` (the largest accepted values),
  * `defaults.ts`, `validators.ts` (the checks the parsers are built from), `engine-options.ts`
  * (`new Reseolio(options)`), `retry-policy.ts` (registration options and retry keys),
- * `call-options.ts` (per-call options), `method-arguments.ts` (`result()`, `stop()`,
- * `listJobs()`) and `names.ts` (function names and namespace parts). This file re-exports
+ * `call-options.ts` (per-call options), `method-arguments.ts` (`result()`, `stop()`),
+ * `job-filter.ts` (`listJobs()`, `countJobs()`, the bulk actions), `completions-options.ts`
+ * and `names.ts` (function names and namespace parts). This file re-exports
  * them for the modules that import `./options.ts`.
  */
 
@@ -24,10 +25,15 @@ export {
   runAtOf,
   validateCallOptions,
 } from './options/call-options.ts';
+export { resolveCompletionsOptions } from './options/completions-options.ts';
 export { DEFAULT_RETRY_POLICY } from './options/defaults.ts';
 export { type ResolvedOptions, resolveEngineOptions } from './options/engine-options.ts';
 export {
+  resolveBulkOptions,
+  resolveCountFilter,
   resolveListFilter,
+} from './options/job-filter.ts';
+export {
   resolveStopTimeout,
   validateResultTimeout,
 } from './options/method-arguments.ts';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { changeByFilter } from './bulk-change.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { attemptStorage } from './context.ts';
 import { DatabaseClock } from './database-clock.ts';
@@ -24,6 +25,9 @@ import {
 } from './options/flow-options.ts';
 import {
   type ResolvedOptions,
+  resolveBulkOptions,
+  resolveCompletionsOptions,
+  resolveCountFilter,
   resolveEngineOptions,
   resolveListFilter,
   resolveRetryPolicy,
@@ -45,7 +49,7 @@ import type {
   SchedulePatch,
 } from './schedules/types.ts';
 import { deserialize } from './serialization.ts';
-import type { JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
+import type { JobCountFilter, JobFilter, JobRecord, StorageEvent } from './storage/records.ts';
 import type { EnqueueLease, StorageAdapter } from './storage/storage.ts';
 import { MetricsFanout } from './telemetry/metrics-fanout.ts';
 import { type MetricsSource, observeMetrics } from './telemetry/metrics-sink.ts';
@@ -55,7 +59,11 @@ import { toReseolioStats } from './telemetry/read-stats.ts';
 import type { ReseolioStats } from './telemetry/stats.ts';
 import { Tracing } from './telemetry/tracing.ts';
 import type {
+  BulkChangeOptions,
+  BulkChangeResult,
   CallOptions,
+  CompletionBucket,
+  CompletionsOptions,
   DurableFunction,
   DurableOptions,
   JobDetails,
@@ -98,6 +106,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   #removeSignalHandlers: (() => void) | undefined;
   readonly #host: HandleHost = {
     getRecord: (jobId) => this.#getRecord(jobId),
+    listAttempts: async (jobId) => (await this.#ready()).storage.listAttempts(jobId),
     waitFinal: (jobId, timeoutMs, inserted) => this.#waitFinal(jobId, timeoutMs, inserted),
     cancel: (jobId) => this.#cancel(jobId),
   };
@@ -334,13 +343,80 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   }
 
   /**
-   * Jobs, newest first. `limit` defaults to 100 (1 to 1000), `offset` to 0 (at most
-   * `Number.MAX_SAFE_INTEGER`).
+   * Jobs, newest first (id descending), filtered by status, name, parent, schedule,
+   * idempotency key and creation time. `limit` defaults to 100 (1 to 1000). For pages of a
+   * large table pass the last id of a page as `before` to get the next one (keyset: a page
+   * costs the same however deep, and nothing shifts as jobs are added); `offset` (default 0,
+   * at most `Number.MAX_SAFE_INTEGER`) reads and skips rows. Rows carry no `attempts`
+   * (`getHandle(id).details()` does).
+   * @throws ReseolioValidationError for a bad filter (a `before` that is not a job id, say)
    */
   async listJobs(filter?: JobFilter): Promise<JobDetails[]> {
     const resolved = resolveListFilter(filter);
     const { storage } = await this.#ready();
     return (await storage.listJobs(resolved)).map((record) => toDetails(record));
+  }
+
+  /**
+   * How many jobs match `filter` (the conditions of `listJobs()`, without paging), exactly,
+   * across every process on the storage.
+   * @throws ReseolioValidationError for a bad filter (`limit`, `offset`, `before` included)
+   */
+  async countJobs(filter?: JobCountFilter): Promise<number> {
+    const resolved = resolveCountFilter(filter);
+    const { storage } = await this.#ready();
+    return storage.countJobs(resolved);
+  }
+
+  /**
+   * Jobs that reached a final status (`success`, `dead`, `cancelled`) in the last `sinceMs`
+   * milliseconds (`(now - sinceMs, now]` on the database's clock), per function and bucket of
+   * `bucketMs`, read from the stored completion times: right after a restart too, and for
+   * every process. Only non-empty buckets, by bucket start, then name. A job retried since
+   * is not counted (its completion was cleared).
+   * @throws ReseolioValidationError for bad options
+   */
+  async completions(options?: CompletionsOptions): Promise<CompletionBucket[]> {
+    const { sinceMs, bucketMs } = resolveCompletionsOptions(options);
+    const { storage } = await this.#ready();
+    const now = this.#clock.now();
+    // `now` included: a job that ended in this very millisecond counts.
+    const rows = await storage.completions({ since: now - sinceMs + 1, until: now + 1, bucketMs });
+    return rows.map((row) => ({ ...row, bucketStart: new Date(row.bucketStart) }));
+  }
+
+  /**
+   * Runs again, from attempt 1, every `dead` or `cancelled` job that matches `filter` (as
+   * `retryJob()` does one), newest first, a page at a time (never every row at once). Jobs
+   * made after the call started are left alone.
+   * @param options.limit retry at most this many. @default every matching job
+   * @returns how many matched (in a retryable status when visited) and how many were retried
+   * @throws ReseolioValidationError for a bad filter or options (nothing is changed)
+   */
+  async retryJobs(filter: JobCountFilter, options?: BulkChangeOptions): Promise<BulkChangeResult> {
+    const resolved = resolveCountFilter(filter, 'retryJobs() filter');
+    const { limit } = resolveBulkOptions(options, 'retryJobs() options');
+    const { storage } = await this.#ready();
+    return changeByFilter(storage, resolved, ['dead', 'cancelled'], limit, (jobId) =>
+      storage.retry(jobId, this.#clock.now()),
+    );
+  }
+
+  /**
+   * Cancels every `pending`, `running` or `waiting` job that matches `filter` (as
+   * `handle.cancel()` does one: a running handler is aborted, waiting parents wake), newest
+   * first, a page at a time. Jobs made after the call started are left alone.
+   * @param options.limit cancel at most this many. @default every matching job
+   * @returns how many matched (in a cancellable status when visited) and how many were cancelled
+   * @throws ReseolioValidationError for a bad filter or options (nothing is changed)
+   */
+  async cancelJobs(filter: JobCountFilter, options?: BulkChangeOptions): Promise<BulkChangeResult> {
+    const resolved = resolveCountFilter(filter, 'cancelJobs() filter');
+    const { limit } = resolveBulkOptions(options, 'cancelJobs() options');
+    const { storage } = await this.#ready();
+    return changeByFilter(storage, resolved, ['pending', 'running', 'waiting'], limit, (jobId) =>
+      this.#cancelExisting(jobId),
+    );
   }
 
   /** Runs a `dead` or `cancelled` job again from attempt 1; returns its handle. */
@@ -602,6 +678,15 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   }
 
   async #cancel(jobId: string): Promise<boolean> {
+    const cancelled = await this.#cancelExisting(jobId);
+    if (!cancelled && !(await (await this.#ready()).storage.getJob(jobId))) {
+      throw new JobNotFoundError(jobId);
+    }
+    return cancelled;
+  }
+
+  /** Cancels a job with its events and metrics; false when it was final or unknown. */
+  async #cancelExisting(jobId: string): Promise<boolean> {
     const { storage } = await this.#ready();
     const cancelled = await storage.cancel(jobId, this.#clock.now());
     if (cancelled) {
@@ -613,8 +698,6 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
       }
       this.#pool?.onFinished(jobId, 'cancelled');
       this.#emit('job:cancelled', jobId);
-    } else if (!(await storage.getJob(jobId))) {
-      throw new JobNotFoundError(jobId);
     }
     return cancelled;
   }

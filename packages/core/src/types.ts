@@ -331,6 +331,86 @@ export interface JobDetails<R = unknown> {
   runAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
+  /**
+   * Every attempt, oldest first, the running one last: filled by single-job reads
+   * (`handle.details()`); `listJobs()` rows leave it `undefined`.
+   */
+  attempts?: AttemptInfo[] | undefined;
+}
+
+/**
+ * How an attempt ended, or `running`:
+ * - `success`; `failed`: its handler threw (or timed out);
+ * - `lost`: its lease expired (the process died or stalled) and a sweep on some node ended it;
+ * - `suspended`: the handler waited (a sleep, a signal, children) and gave its slot back: the
+ *   run that resumes the job has the same attempt number;
+ * - `released`: handed back unrun by `stop()` (the attempt is not consumed);
+ * - `cancelled`: the job was cancelled while it ran.
+ */
+export type AttemptInfoOutcome =
+  | 'running'
+  | 'success'
+  | 'failed'
+  | 'suspended'
+  | 'released'
+  | 'cancelled'
+  | 'lost';
+
+/** One attempt of a job (`JobDetails.attempts`). */
+export interface AttemptInfo {
+  /** The job's attempt count during it, 1-based (see `AttemptInfoOutcome` for repeats). */
+  attempt: number;
+  startedAt: Date;
+  /** `null` while running. */
+  endedAt: Date | null;
+  outcome: AttemptInfoOutcome;
+  /** For `failed` and `lost`: the error (a lost lease's says so); `null` otherwise. */
+  error: StoredError | null;
+  /** The `Reseolio.workerId` of the process that ran it. */
+  workerId: string | null;
+}
+
+/** Options of `reseolio.completions()`. */
+export interface CompletionsOptions {
+  /**
+   * How far back, in milliseconds: jobs that reached a final status in `(now - sinceMs, now]`.
+   * An integer from 1 to 31536000000 (365 days). @default 3600000 (one hour)
+   */
+  sinceMs?: number | undefined;
+  /**
+   * Bucket width in milliseconds: an integer from 1000 to 86400000 (one day), with at most
+   * 10000 buckets in `sinceMs`. Buckets start at multiples of it since the epoch.
+   * @default 60000 (one minute)
+   */
+  bucketMs?: number | undefined;
+}
+
+/** The jobs of one function that reached a final status in one bucket (`completions()`). */
+export interface CompletionBucket {
+  /** The durable function's name. */
+  name: string;
+  /** The bucket's start; it ends `bucketMs` later. */
+  bucketStart: Date;
+  success: number;
+  dead: number;
+  cancelled: number;
+}
+
+/** Options of `reseolio.retryJobs()` and `cancelJobs()`. */
+export interface BulkChangeOptions {
+  /**
+   * Change at most this many jobs (an integer from 1 to `Number.MAX_SAFE_INTEGER`).
+   * @default every matching job
+   */
+  limit?: number | undefined;
+}
+
+/** What `retryJobs()` or `cancelJobs()` did. */
+export interface BulkChangeResult {
+  /** Jobs that matched the filter in a status the action applies to, when visited. */
+  matched: number;
+  /** Jobs changed: fewer than `matched` when some changed status meanwhile. */
+  changed: number;
 }
 
 /** A reference to one job, from any process. */

@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import type { ContractContext, StorageContractOptions } from './harness.ts';
 import { ackSuite } from './suites/ack.ts';
+import { attemptsSuite } from './suites/attempts.ts';
 import { batchSuite } from './suites/batch.ts';
 import { cancelRetrySuite } from './suites/cancel-retry.ts';
 import { claimSuite } from './suites/claim.ts';
@@ -11,6 +12,7 @@ import { flowSuite } from './suites/flow.ts';
 import { leaseSuite } from './suites/lease.ts';
 import { leasedEnqueueSuite } from './suites/leased-enqueue.ts';
 import { lifecycleSuite } from './suites/lifecycle.ts';
+import { listingSuite } from './suites/listing.ts';
 import { progressSuite } from './suites/progress.ts';
 import { purgeSuite } from './suites/purge.ts';
 import { queriesSuite } from './suites/queries.ts';
@@ -30,6 +32,8 @@ const SUITES = [
   ackSuite,
   cancelRetrySuite,
   queriesSuite,
+  listingSuite,
+  attemptsSuite,
   purgeSuite,
   eventsSuite,
   progressSuite,

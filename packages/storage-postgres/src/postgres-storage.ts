@@ -2,7 +2,10 @@ import type { Pool } from 'pg';
 import pg from 'pg';
 import {
   type AckInput,
+  type AttemptRecord,
   type ClaimInput,
+  type CompletionRow,
+  type CompletionsInput,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
   type DueSchedulesInput,
@@ -11,6 +14,7 @@ import {
   type FireScheduleInput,
   type FireScheduleResult,
   type HeartbeatInput,
+  type JobCountFilter,
   type JobFilter,
   type JobRecord,
   type JobState,
@@ -35,6 +39,7 @@ import {
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
+  StorageError,
   type StorageEvent,
 } from 'reseolio/storage';
 import { retryOnConnectionError } from './connection-errors.ts';
@@ -57,9 +62,10 @@ import { getJob, getJobStates } from './queries/get-job.ts';
 import { getSchedule } from './queries/get-schedule.ts';
 import { heartbeatJobs } from './queries/heartbeat-jobs.ts';
 import { jobStats } from './queries/job-stats.ts';
+import { listAttempts } from './queries/list-attempts.ts';
 import { listDueSchedules } from './queries/list-due-schedules.ts';
 import { listExpiredLeases } from './queries/list-expired-leases.ts';
-import { listJobs } from './queries/list-jobs.ts';
+import { completions, countJobs, listJobs } from './queries/list-jobs.ts';
 import { listSchedules } from './queries/list-schedules.ts';
 import { nextScheduleRunAt } from './queries/next-schedule-run-at.ts';
 import { purgeJobs } from './queries/purge-jobs.ts';
@@ -353,6 +359,18 @@ export class PostgresStorage implements StorageAdapter {
 
   listJobs(filter: JobFilter): Promise<JobRecord[]> {
     return this.#run('listJobs', () => listJobs(this.#exec, this.#names, filter));
+  }
+
+  countJobs(filter: JobCountFilter): Promise<number> {
+    return this.#run('countJobs', () => countJobs(this.#exec, this.#names, filter));
+  }
+
+  completions(input: CompletionsInput): Promise<CompletionRow[]> {
+    return this.#run('completions', () => completions(this.#exec, this.#names, input));
+  }
+
+  listAttempts(jobId: string): Promise<AttemptRecord[]> {
+    return this.#run('listAttempts', () => listAttempts(this.#exec, this.#names, jobId));
   }
 
   /**

@@ -15,6 +15,8 @@ export interface SchemaNames {
   readonly steps: string;
   /** `"schema"."signals"`. */
   readonly signals: string;
+  /** `"schema"."attempts"`. */
+  readonly attempts: string;
   /** `"schema"."__reseolio_migrations"`: ours, never the host app's drizzle table. */
   readonly migrations: string;
   /** The LISTEN/NOTIFY channel (unquoted; passed to pg_notify as a parameter). */
@@ -30,6 +32,7 @@ export function schemaNames(schema: string): SchemaNames {
     schedules: `${quoteIdent(schema)}.${quoteIdent('schedules')}`,
     steps: `${quoteIdent(schema)}.${quoteIdent('steps')}`,
     signals: `${quoteIdent(schema)}.${quoteIdent('signals')}`,
+    attempts: `${quoteIdent(schema)}.${quoteIdent('attempts')}`,
     migrations: `${quoteIdent(schema)}.${quoteIdent(MIGRATIONS_TABLE)}`,
     // One channel per schema, so two Reseolio installs in one database do not wake each other.
     channel: `reseolio:${schema}`,

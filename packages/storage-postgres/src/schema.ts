@@ -117,6 +117,11 @@ export const jobs = reseolioSchema.table(
     // listJobs({ scheduleId }) pages a schedule's runs newest first: a backward scan of this
     // index. Partial, so direct calls (most jobs) pay nothing for it on insert.
     index('jobs_schedule_idx').on(t.scheduleId, t.id).where(sql`${t.scheduleId} is not null`),
+    // listJobs({ status: 'dead' }) and 'cancelled' (0009): the rows an operator looks for
+    // are a small share of the table, which a backward scan of the primary key would read
+    // nearly whole to fill a page. A job enters this index once, when it dies or is
+    // cancelled, so the hot path (enqueue, claim, success) never writes it.
+    index('jobs_failed_idx').on(t.status, t.id).where(sql`${t.status} in ('dead', 'cancelled')`),
     // No other index for listJobs: it pages newest first by id, on the primary key (UUIDv7 ids
     // are time-ordered). A (created_at, id) index cost about a tenth of the bulk insert rate.
   ],
@@ -172,6 +177,38 @@ export const steps = reseolioSchema.table(
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.key] })],
+);
+
+/**
+ * The ended attempts of a job (0009), one row each, written by the statement that ends the
+ * attempt (an ack, a cancel): a claim writes nothing here, since a running attempt is the job
+ * row itself. (job_id, lease_token) names an attempt: every claim writes a fresh token.
+ * `attempt`, `worker_id` and `started_at` are the job's as they were while it ran. Deleted
+ * with their job.
+ */
+export const attempts = reseolioSchema.table(
+  'attempts',
+  {
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    leaseToken: text('lease_token').notNull(),
+    attempt: integer('attempt').notNull(),
+    workerId: text('worker_id'),
+    startedAt: bigint('started_at', { mode: 'number' }).notNull(),
+    endedAt: bigint('ended_at', { mode: 'number' }).notNull(),
+    outcome: text('outcome').notNull(),
+    // Serialized StoredError for failed and lost attempts.
+    error: text('error'),
+  },
+  (t) => [
+    // Leads with job_id: serves listAttempts and the cascade delete of a purge.
+    primaryKey({ columns: [t.jobId, t.leaseToken] }),
+    check(
+      'attempts_outcome_check',
+      sql`${t.outcome} in ('success', 'failed', 'lost', 'suspended', 'released', 'cancelled')`,
+    ),
+  ],
 );
 
 /**

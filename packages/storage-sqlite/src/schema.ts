@@ -96,7 +96,37 @@ export const jobs = sqliteTable(
       .on(t.scheduleId, t.id)
       .where(sql`${t.scheduleId} IS NOT NULL`),
     index('reseolio_jobs_completed_idx').on(t.completedAt).where(sql`${t.completedAt} IS NOT NULL`),
+    // listJobs({ status: 'dead' }) (or 'cancelled'), newest first: a small share of the table
+    // that a backward walk of the primary key would read nearly whole. A job enters it once,
+    // when it dies or is cancelled.
+    index('reseolio_jobs_failed_idx')
+      .on(t.status, t.id)
+      .where(sql`${t.status} IN ('dead', 'cancelled')`),
   ],
+);
+
+/**
+ * The ended attempts of jobs (`AttemptRecord`), one row each, inserted in the transaction that
+ * ends the attempt (an ack, a cancel) from the job row as it was: a claim writes nothing here,
+ * since a running attempt is the job row itself. (job_id, lease_token) names an attempt:
+ * every claim writes a fresh token. Deleted with their job by `purge`.
+ */
+export const attempts = sqliteTable(
+  'reseolio_attempts',
+  {
+    jobId: text('job_id').notNull(),
+    leaseToken: text('lease_token').notNull(),
+    attempt: integer('attempt').notNull(),
+    workerId: text('worker_id'),
+    startedAt: integer('started_at').notNull(),
+    endedAt: integer('ended_at').notNull(),
+    outcome: text('outcome', {
+      enum: ['success', 'failed', 'lost', 'suspended', 'released', 'cancelled'],
+    }).notNull(),
+    error: text('error'),
+  },
+  // Leads with job_id: listAttempts and purge find a job's attempts on it.
+  (t) => [primaryKey({ columns: [t.jobId, t.leaseToken] })],
 );
 
 /**

@@ -1,10 +1,24 @@
 import { existsSync } from 'node:fs';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { and, asc, desc, eq, getTableColumns, inArray, type SQL } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  lt,
+  type SQL,
+} from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import {
   type AckInput,
+  type AttemptRecord,
   type ClaimInput,
+  type CompletionRow,
+  type CompletionsInput,
   type ConsumeSignalInput,
   type ConsumeSignalResult,
   claimOrder,
@@ -16,6 +30,7 @@ import {
   type FireScheduleResult,
   type FlowRule,
   type HeartbeatInput,
+  type JobCountFilter,
   type JobFilter,
   type JobRecord,
   type JobState,
@@ -305,16 +320,10 @@ export class SqliteStorage implements StorageAdapter {
 
   async listJobs(filter: JobFilter): Promise<JobRecord[]> {
     const connection = this.#ready();
-    const conditions: SQL[] = [];
-    if (filter.status !== undefined) {
-      const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
-      // An empty status list matches nothing, as an empty `names` list claims nothing.
-      if (statuses.length === 0) return [];
-      conditions.push(inArray(jobs.status, statuses));
-    }
-    if (filter.name !== undefined) conditions.push(eq(jobs.name, filter.name));
-    if (filter.parentId !== undefined) conditions.push(eq(jobs.parentId, filter.parentId));
-    if (filter.scheduleId !== undefined) conditions.push(eq(jobs.scheduleId, filter.scheduleId));
+    const conditions = jobConditions(filter);
+    if (conditions === undefined) return [];
+    // Keyset: the primary key's index, read backwards from `before`.
+    if (filter.before !== undefined) conditions.push(lt(jobs.id, filter.before));
     return this.#read('listJobs', connection, () =>
       connection.orm
         .select(JOB_RECORD)
@@ -324,6 +333,34 @@ export class SqliteStorage implements StorageAdapter {
         .limit(filter.limit ?? 100)
         .offset(filter.offset ?? 0)
         .all(),
+    );
+  }
+
+  async countJobs(filter: JobCountFilter): Promise<number> {
+    const connection = this.#ready();
+    const conditions = jobConditions(filter);
+    if (conditions === undefined) return 0;
+    const row = await this.#read('countJobs', connection, () =>
+      connection.orm
+        .select({ n: count() })
+        .from(jobs)
+        .where(and(...conditions))
+        .get(),
+    );
+    return row?.n ?? 0;
+  }
+
+  async completions(input: CompletionsInput): Promise<CompletionRow[]> {
+    const connection = this.#ready();
+    return this.#read('completions', connection, () =>
+      connection.statements.completions.all(input),
+    );
+  }
+
+  async listAttempts(jobId: string): Promise<AttemptRecord[]> {
+    const connection = this.#ready();
+    return this.#read('listAttempts', connection, () =>
+      connection.statements.listAttempts.all(jobId),
     );
   }
 
@@ -593,4 +630,38 @@ function flowRules(input: ClaimInput): Map<string, FlowRule> {
 /** Creates the SQLite storage; call `init()` (the engine's `start()` does) before use. */
 export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   return new SqliteStorage(options);
+}
+
+/**
+ * The conditions of a job filter (`before` apart), or undefined when it matches nothing.
+ * `createdAfter` is also an id bound, which the primary key serves: a job's UUIDv7 is made at
+ * its createdAt and its timestamp is never earlier (see `NewJob.id`), so a recent range with
+ * fewer rows than a page does not read the whole table backwards.
+ */
+function jobConditions(filter: JobCountFilter): SQL[] | undefined {
+  const conditions: SQL[] = [];
+  if (filter.status !== undefined) {
+    const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+    // An empty status list matches nothing, as an empty `names` list claims nothing.
+    if (statuses.length === 0) return undefined;
+    conditions.push(inArray(jobs.status, statuses));
+  }
+  if (filter.name !== undefined) conditions.push(eq(jobs.name, filter.name));
+  if (filter.parentId !== undefined) conditions.push(eq(jobs.parentId, filter.parentId));
+  if (filter.scheduleId !== undefined) conditions.push(eq(jobs.scheduleId, filter.scheduleId));
+  if (filter.idempotencyKey !== undefined) {
+    conditions.push(eq(jobs.idempotencyKey, filter.idempotencyKey));
+  }
+  if (filter.createdAfter !== undefined) {
+    conditions.push(gte(jobs.id, minUuidOf(filter.createdAfter)));
+    conditions.push(gte(jobs.createdAt, filter.createdAfter));
+  }
+  if (filter.createdBefore !== undefined) conditions.push(lt(jobs.createdAt, filter.createdBefore));
+  return conditions;
+}
+
+/** The smallest (lower-case) UUID whose UUIDv7 timestamp is `ms`. */
+function minUuidOf(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }

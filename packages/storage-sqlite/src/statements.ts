@@ -1,5 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
+  AttemptRecord,
+  CompletionRow,
   FlowCandidate,
   JobRecord,
   JobState,
@@ -153,6 +155,16 @@ export interface Statements extends ScheduleStatements {
   purge: Statement<object, string>;
   purgeSteps: Statement<[string]>;
   purgeSignals: Statement<[string]>;
+  purgeAttempts: Statement<[string]>;
+  /**
+   * Records the attempt an ack ends (`@outcome`, `@error`), from the job row before the ack's
+   * write, under the ack's own fence: run first in the ack's transaction, it inserts nothing
+   * when the ack will change nothing.
+   */
+  recordAttempt: Statement<object>;
+  /** Records a running job's attempt as `cancelled` (before the cancel's write). */
+  recordCancelledAttempt: Statement<object>;
+  listAttempts: Statement<[string], AttemptRecord>;
   /** The parent of a job that reached a final status, when it waits for children. */
   wakeParent: Statement<object, { name: string }>;
   /** The job, when it waits for a signal of `@topic`. */
@@ -170,6 +182,8 @@ export interface Statements extends ScheduleStatements {
   listSteps: Statement<[string], StepRecord>;
   /** The jobs per (name, status), with each group's oldest due `run_at` (`StorageAdapter.stats`). */
   jobStats: Statement<object, StatusGroup>;
+  /** Final jobs per name and completion bucket (`StorageAdapter.completions`). */
+  completions: Statement<object, CompletionRow>;
 }
 
 /** A due job as a flow claim plans it: the columns `planFlowClaim` reads. */
@@ -491,6 +505,24 @@ export function prepareStatements(db: Database): Statements {
       .pluck(),
     purgeSteps: deleteOfJobs(db, 'reseolio_steps'),
     purgeSignals: deleteOfJobs(db, 'reseolio_signals'),
+    purgeAttempts: deleteOfJobs(db, 'reseolio_attempts'),
+    recordAttempt: db.prepare(`
+      INSERT INTO reseolio_attempts
+        (job_id, lease_token, attempt, worker_id, started_at, ended_at, outcome, error)
+      SELECT id, lease_token, attempt, owner_id, coalesce(started_at, @now), @now, @outcome, @error
+      FROM reseolio_jobs WHERE ${ACK_FENCE}
+      ON CONFLICT DO NOTHING`),
+    recordCancelledAttempt: db.prepare(`
+      INSERT INTO reseolio_attempts
+        (job_id, lease_token, attempt, worker_id, started_at, ended_at, outcome, error)
+      SELECT id, lease_token, attempt, owner_id, coalesce(started_at, @now), @now, 'cancelled', NULL
+      FROM reseolio_jobs WHERE id = @id AND status = 'running' AND lease_token IS NOT NULL
+      ON CONFLICT DO NOTHING`),
+    listAttempts: db.prepare(`
+      SELECT job_id AS jobId, lease_token AS leaseToken, attempt, worker_id AS workerId,
+        started_at AS startedAt, ended_at AS endedAt, outcome, error
+      FROM reseolio_attempts WHERE job_id = ?
+      ORDER BY started_at, ended_at, lease_token`),
 
     holds: db.prepare<object, 1>(`SELECT 1 FROM reseolio_jobs WHERE ${FENCE}`).pluck(),
     signalTarget: db.prepare('SELECT status FROM reseolio_jobs WHERE id = ?'),
@@ -522,6 +554,18 @@ export function prepareStatements(db: Database): Statements {
       'SELECT key, value, created_at AS createdAt FROM reseolio_steps WHERE job_id = ?',
     ),
     jobStats: db.prepare(JOB_STATS_SQL),
+    // Through reseolio_jobs_completed_idx: only the window's rows are read. Integer division
+    // floors (times are never negative); the width is cast because better-sqlite3 binds a JS
+    // number as a REAL, which would make the division exact.
+    completions: db.prepare(`
+      SELECT name,
+        (completed_at / CAST(@bucketMs AS INTEGER)) * CAST(@bucketMs AS INTEGER) AS bucketStart,
+        sum(status = 'success') AS success, sum(status = 'dead') AS dead,
+        sum(status = 'cancelled') AS cancelled
+      FROM reseolio_jobs
+      WHERE completed_at >= @since AND completed_at < @until AND status IN ${FINAL}
+      GROUP BY 1, 2
+      ORDER BY 2, 1`),
   };
 }
 

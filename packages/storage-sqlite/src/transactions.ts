@@ -1,6 +1,7 @@
 import type { Database, Transaction } from 'better-sqlite3';
 import {
   type AckInput,
+  attemptOutcomeOf,
   type ClaimInput,
   type ConcurrencyGroupState,
   type ConsumeSignalInput,
@@ -138,6 +139,7 @@ export function prepareTransactions(
       return { value: true, events: [event] };
     }),
     cancel: announcing((jobId: string, now: number) => {
+      statements.recordCancelledAttempt.run({ id: jobId, now });
       const row = statements.cancel.get({ id: jobId, now });
       if (row === undefined) return { value: false, events: [] };
       const events: StorageEvent[] = [{ type: 'finished', jobId, status: 'cancelled' }];
@@ -150,13 +152,14 @@ export function prepareTransactions(
         ? { value: false, events: [] }
         : { value: true, events: [{ type: 'ready', name: row.name, runAt: now }] };
     }),
-    // The purged jobs' steps and signals go in the same transaction.
+    // The purged jobs' steps, signals and attempts go in the same transaction.
     purge: db.transaction((input: PurgeInput) => {
       const ids = statements.purge.all(input);
       if (ids.length > 0) {
         const json = JSON.stringify(ids);
         statements.purgeSteps.run(json);
         statements.purgeSignals.run(json);
+        statements.purgeAttempts.run(json);
       }
       return ids.length;
     }),
@@ -527,6 +530,12 @@ function ackOne(statements: Statements, input: AckInput, events: StorageEvent[])
     now: input.now,
     leaseExpiredBefore: input.leaseExpiredBefore ?? null,
   };
+  // First, under the same fence: the row still shows the attempt as it ran (owner, start).
+  statements.recordAttempt.run({
+    ...fence,
+    outcome: attemptOutcomeOf(input),
+    error: input.kind === 'retry' || input.kind === 'dead' ? input.error : null,
+  });
   switch (input.kind) {
     case 'success':
     case 'dead': {

@@ -26,7 +26,7 @@ export { MemoryStorage } from './memory-storage.ts';
 export type * from './migration-status.ts';
 export { emptyStatusCounts, type StatusGroup, statsFromGroups } from './name-stats.ts';
 export type * from './records.ts';
-export { FINAL_STATUSES, insertedRecord, JOB_STATUSES } from './records.ts';
+export { attemptOutcomeOf, FINAL_STATUSES, insertedRecord, JOB_STATUSES } from './records.ts';
 export type * from './schedule-records.ts';
 export { SCHEDULE_STATUSES } from './schedule-records.ts';
 export type * from './storage.ts';

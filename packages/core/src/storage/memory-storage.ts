@@ -5,9 +5,14 @@ import { statsFromGroups } from './name-stats.ts';
 import type {
   AckInput,
   AttemptFence,
+  AttemptOutcome,
+  AttemptRecord,
   ClaimInput,
+  CompletionRow,
+  CompletionsInput,
   EnqueueResult,
   HeartbeatInput,
+  JobCountFilter,
   JobFilter,
   JobRecord,
   JobState,
@@ -19,7 +24,7 @@ import type {
   StatsInput,
   StorageEvent,
 } from './records.ts';
-import { FINAL_STATUSES, insertedRecord } from './records.ts';
+import { attemptOutcomeOf, FINAL_STATUSES, insertedRecord } from './records.ts';
 import type {
   DueSchedulesInput,
   FireScheduleInput,
@@ -78,6 +83,8 @@ export class MemoryStorage implements StorageAdapter {
   #steps = new Map<string, Map<string, StepRecord>>();
   #signals = new Map<string, StoredSignal[]>();
   #wakes = new Map<string, WakeCondition>();
+  /** Per job: its ended attempts, oldest first. */
+  #attempts = new Map<string, AttemptRecord[]>();
   /** Starts of rate-limited groups (by `name\0key`), oldest first, for `FlowRule.rateLimit`. */
   #starts = new Map<string, number[]>();
   #events = new EventEmitter();
@@ -209,6 +216,12 @@ export class MemoryStorage implements StorageAdapter {
     ) {
       return false;
     }
+    this.#endAttempt(
+      job,
+      input.now,
+      attemptOutcomeOf(input),
+      'error' in input ? input.error : null,
+    );
     job.ownerId = null;
     job.leaseExpiresAt = null;
     switch (input.kind) {
@@ -246,6 +259,22 @@ export class MemoryStorage implements StorageAdapter {
         break;
     }
     return true;
+  }
+
+  /** Records the attempt `job` (still `running`, as claimed) ends with this write. */
+  #endAttempt(job: JobRecord, now: number, outcome: AttemptOutcome, error: string | null): void {
+    const attempts = this.#attempts.get(job.id) ?? [];
+    attempts.push({
+      jobId: job.id,
+      leaseToken: job.leaseToken ?? '',
+      attempt: job.attempt,
+      workerId: job.ownerId,
+      startedAt: job.startedAt ?? now,
+      endedAt: now,
+      outcome,
+      error,
+    });
+    this.#attempts.set(job.id, attempts);
   }
 
   /** Whether a suspension's wake condition holds already (checked in the same write). */
@@ -294,6 +323,7 @@ export class MemoryStorage implements StorageAdapter {
     this.#assertOpen();
     const job = this.#jobs.get(jobId);
     if (!job || FINAL.has(job.status)) return false;
+    if (job.status === 'running') this.#endAttempt(job, now, 'cancelled', null);
     Object.assign(job, {
       status: 'cancelled',
       completedAt: now,
@@ -329,6 +359,7 @@ export class MemoryStorage implements StorageAdapter {
         this.#jobs.delete(job.id);
         this.#steps.delete(job.id);
         this.#signals.delete(job.id);
+        this.#attempts.delete(job.id);
         if (job.idempotencyKey !== null) this.#keys.delete(keyOf(job.name, job.idempotencyKey));
         deleted += 1;
       }
@@ -352,19 +383,58 @@ export class MemoryStorage implements StorageAdapter {
 
   async listJobs(filter: JobFilter): Promise<JobRecord[]> {
     this.#assertOpen();
-    const statuses = filter.status === undefined ? undefined : new Set([filter.status].flat());
     const offset = filter.offset ?? 0;
-    return [...this.#jobs.values()]
-      .filter(
-        (j) =>
-          (!statuses || statuses.has(j.status)) &&
-          (filter.name === undefined || j.name === filter.name) &&
-          (filter.parentId === undefined || j.parentId === filter.parentId) &&
-          (filter.scheduleId === undefined || j.scheduleId === filter.scheduleId),
-      )
+    const before = filter.before;
+    return this.#matching(filter)
+      .filter((j) => before === undefined || j.id < before)
       .sort((a, b) => cmp(b.id, a.id))
       .slice(offset, offset + (filter.limit ?? 100))
       .map((j) => ({ ...j }));
+  }
+
+  async countJobs(filter: JobCountFilter): Promise<number> {
+    this.#assertOpen();
+    return this.#matching(filter).length;
+  }
+
+  /** The jobs every condition of `filter` holds for, in no order. */
+  #matching(filter: JobCountFilter): JobRecord[] {
+    const statuses = filter.status === undefined ? undefined : new Set([filter.status].flat());
+    return [...this.#jobs.values()].filter(
+      (j) =>
+        (!statuses || statuses.has(j.status)) &&
+        (filter.name === undefined || j.name === filter.name) &&
+        (filter.parentId === undefined || j.parentId === filter.parentId) &&
+        (filter.scheduleId === undefined || j.scheduleId === filter.scheduleId) &&
+        (filter.idempotencyKey === undefined || j.idempotencyKey === filter.idempotencyKey) &&
+        (filter.createdAfter === undefined || j.createdAt >= filter.createdAfter) &&
+        (filter.createdBefore === undefined || j.createdAt < filter.createdBefore),
+    );
+  }
+
+  async completions(input: CompletionsInput): Promise<CompletionRow[]> {
+    this.#assertOpen();
+    const rows = new Map<string, CompletionRow>();
+    for (const job of this.#jobs.values()) {
+      const at = job.completedAt;
+      if (!FINAL.has(job.status) || at === null || at < input.since || at >= input.until) continue;
+      const bucketStart = Math.floor(at / input.bucketMs) * input.bucketMs;
+      const key = `${bucketStart}\u0000${job.name}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = { name: job.name, bucketStart, success: 0, dead: 0, cancelled: 0 };
+        rows.set(key, row);
+      }
+      row[job.status as 'success' | 'dead' | 'cancelled'] += 1;
+    }
+    return [...rows.values()].sort((a, b) => a.bucketStart - b.bucketStart || cmp(a.name, b.name));
+  }
+
+  async listAttempts(jobId: string): Promise<AttemptRecord[]> {
+    this.#assertOpen();
+    return (this.#attempts.get(jobId) ?? [])
+      .map((a) => ({ ...a }))
+      .sort((a, b) => a.startedAt - b.startedAt || a.endedAt - b.endedAt);
   }
 
   async setProgress(input: ProgressInput): Promise<boolean> {

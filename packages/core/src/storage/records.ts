@@ -94,7 +94,9 @@ export interface JobRecord {
 export interface NewJob {
   /**
    * A UUIDv7 made at `createdAt`: ids sort in creation order, which claims (ties on `runAt`)
-   * and `listJobs` rely on.
+   * and `listJobs` rely on. Its timestamp is never earlier than `createdAt` (it may be later,
+   * when a process makes over 4096 ids in one millisecond), so adapters may turn
+   * `createdAfter` into an id bound that their primary key serves.
    */
   id: string;
   name: string;
@@ -223,7 +225,7 @@ export type AckInput = AttemptFence & {
    * when it ends an attempt whose lease it found expired ({@link ListExpiredLeasesInput}): a
    * heartbeat from the attempt's owner that lands between the listing and the ack extends
    * the lease, and then the heartbeat wins and the ack changes nothing. Unset: no lease
-   * condition.
+   * condition. A `retry` or `dead` ack with it records the attempt as `lost`, not `failed`.
    */
   leaseExpiredBefore?: number | undefined;
 } & (
@@ -264,16 +266,114 @@ export interface ListExpiredLeasesInput {
   limit: number;
 }
 
-export interface JobFilter {
+/**
+ * Which jobs `countJobs` counts (and, with paging, `listJobs` lists). Every condition given
+ * must hold.
+ */
+export interface JobCountFilter {
+  /** One status, or any of several (an empty array matches nothing). */
   status?: JobStatus | readonly JobStatus[] | undefined;
+  /** The durable function's name, exactly. */
   name?: string | undefined;
+  /** Children of this job. */
   parentId?: string | undefined;
   /** Runs of this schedule. */
   scheduleId?: string | undefined;
+  /** The call's idempotency key, exactly (jobs of every name with that key). */
+  idempotencyKey?: string | undefined;
+  /** Created at or after this time: epoch milliseconds, inclusive. */
+  createdAfter?: number | undefined;
+  /** Created before this time: epoch milliseconds, exclusive. */
+  createdBefore?: number | undefined;
+}
+
+/** Which jobs `listJobs` lists, newest first (`id` descending), and which page. */
+export interface JobFilter extends JobCountFilter {
+  /**
+   * Keyset cursor: only jobs whose id sorts below this job id (ids are UUIDv7, so: created
+   * before it). Pass the last id of a page to get the next one; unlike `offset`, a page then
+   * costs the same however deep it is, and rows inserted or changed meanwhile never shift it
+   * (no job is skipped or listed twice). The job need not exist any more.
+   */
+  before?: string | undefined;
   /** 1 to 1000. @default 100 */
   limit?: number | undefined;
-  /** 0 to `Number.MAX_SAFE_INTEGER`. @default 0 */
+  /** Rows skipped (after `before`): 0 to `Number.MAX_SAFE_INTEGER`. @default 0 */
   offset?: number | undefined;
+}
+
+/**
+ * How an attempt ended (`AttemptRecord.outcome`):
+ * - `success`, `failed` (a failure the handler threw, or its timeout): the ack said so;
+ * - `lost`: its lease expired (its process died or stalled) and a sweep, on any node, ended it;
+ * - `suspended`: the handler waited (a sleep, a signal, children) and gave its slot back;
+ * - `released`: handed back unrun at shutdown (`stop()`), attempt not consumed;
+ * - `cancelled`: the job was cancelled while this attempt ran.
+ */
+export type AttemptOutcome = 'success' | 'failed' | 'lost' | 'suspended' | 'released' | 'cancelled';
+
+/**
+ * One ended attempt as storage keeps it, written by the write that ends it (an ack, a cancel)
+ * in the same statement or transaction. The attempt a `running` job holds has no record: it
+ * is the job row itself (`startedAt`, `ownerId`, `attempt`), so claims write nothing more.
+ */
+export interface AttemptRecord {
+  jobId: string;
+  /** The claim's `leaseToken`: (jobId, leaseToken) identifies the attempt. */
+  leaseToken: string;
+  /**
+   * The job's attempt count during this attempt (1-based). A suspension or a hand-back gives
+   * its attempt back, so the run that resumes it has the same number; `retry()` starts again
+   * from 1.
+   */
+  attempt: number;
+  /** The lease owner (`ownerId`) that ran it. */
+  workerId: string | null;
+  /** Epoch ms: the job's `startedAt` while it ran. */
+  startedAt: number;
+  /** Epoch ms: the `now` of the write that ended it. */
+  endedAt: number;
+  outcome: AttemptOutcome;
+  /** Serialized `StoredError` for `failed` and `lost`; null otherwise. */
+  error: string | null;
+}
+
+/** How the attempt an ack ends is recorded (see `StorageAdapter.listAttempts`). */
+export function attemptOutcomeOf(input: AckInput): AttemptOutcome {
+  switch (input.kind) {
+    case 'success':
+      return 'success';
+    case 'retry':
+    case 'dead':
+      return input.leaseExpiredBefore === undefined ? 'failed' : 'lost';
+    case 'release':
+      return 'released';
+    case 'suspend':
+      return 'suspended';
+  }
+}
+
+/** What `completions` reads (`StorageAdapter.completions`). */
+export interface CompletionsInput {
+  /** Epoch ms, inclusive: jobs whose `completedAt >= since`. */
+  since: number;
+  /** Epoch ms, exclusive: jobs whose `completedAt < until`. */
+  until: number;
+  /**
+   * Bucket width in ms (1 or more): a job falls in the bucket starting at
+   * `floor(completedAt / bucketMs) * bucketMs` (buckets align to the epoch, not to `since`).
+   */
+  bucketMs: number;
+}
+
+/** Final jobs of one name in one bucket (`StorageAdapter.completions`); never all zero. */
+export interface CompletionRow {
+  name: string;
+  /** Epoch ms: a multiple of `bucketMs`. */
+  bucketStart: number;
+  success: number;
+  dead: number;
+  cancelled: number;
 }
 
 export interface PurgeInput {

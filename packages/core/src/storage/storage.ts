@@ -1,8 +1,12 @@
 import type {
   AckInput,
+  AttemptRecord,
   ClaimInput,
+  CompletionRow,
+  CompletionsInput,
   EnqueueResult,
   HeartbeatInput,
+  JobCountFilter,
   JobFilter,
   JobRecord,
   JobState,
@@ -182,8 +186,8 @@ export interface StorageAdapter {
   retry(jobId: string, now: number): Promise<boolean>;
 
   /**
-   * Deletes final jobs completed before `completedBefore`, with their steps and signals;
-   * returns how many jobs were deleted.
+   * Deletes final jobs completed before `completedBefore`, with their steps, signals and
+   * attempts; returns how many jobs were deleted.
    */
   purge(input: PurgeInput): Promise<number>;
 
@@ -197,9 +201,31 @@ export interface StorageAdapter {
   /**
    * Newest first: `id` descending. Job ids are UUIDv7, time-ordered, so this is creation order
    * and the primary key can serve it (no index on `createdAt` needed). `limit` defaults to
-   * 100. An empty `status` array matches nothing.
+   * 100. An empty `status` array matches nothing. `before` (a UUID; the engine validates it)
+   * keeps only ids below it, so a page read through it costs the same however deep it is.
    */
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
+  /**
+   * How many jobs match `filter` (the same conditions as `listJobs`), exactly. An empty
+   * `status` array matches nothing.
+   */
+  countJobs(filter: JobCountFilter): Promise<number>;
+  /**
+   * Final jobs (`success`, `dead`, `cancelled`) whose `completedAt` is in `[since, until)`,
+   * counted per name and bucket (see {@link CompletionsInput}), from the stored completion
+   * times. Only non-empty buckets, ordered by `bucketStart`, then name.
+   */
+  completions(input: CompletionsInput): Promise<CompletionRow[]>;
+  /**
+   * The ended attempts of a job, oldest first (`startedAt`, then `endedAt`); empty for an
+   * unknown job. Each is written by the write that ended it: an ack (`success`, `retry` →
+   * `failed`, `dead` → `failed`, each `lost` instead when the ack carries
+   * `leaseExpiredBefore`; `release` → `released`; `suspend` → `suspended`) with the row's
+   * `ownerId`, `startedAt` and `attempt` as they were before the write, and a `cancel` of a
+   * `running` job (→ `cancelled`). A running attempt is not listed: the engine reads it from
+   * the job. Purged with their job.
+   */
+  listAttempts(jobId: string): Promise<AttemptRecord[]>;
 
   /**
    * Stores a running attempt's progress, fenced on (id, leaseToken, `running`); false, with

@@ -1,4 +1,9 @@
-import type { AckInput, JobStatus, StorageEvent } from 'reseolio/storage';
+import {
+  type AckInput,
+  attemptOutcomeOf,
+  type JobStatus,
+  type StorageEvent,
+} from 'reseolio/storage';
 import { isUuid } from '../job-row.ts';
 import { announceFinishedBatchSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
@@ -7,6 +12,7 @@ import {
   announceWokenSql,
   ENDED_COLUMNS,
   lockWithParentSql,
+  recordAttemptSql,
   WOKEN_COLUMNS,
   wakeParentSql,
   wokenEvents,
@@ -53,7 +59,8 @@ function ackValues(input: EndingAck): unknown[] {
  * nothing.
  *
  * A success or dead ack also wakes the job's parent when it waits for its children, in the
- * same statement (see `wake-parent.ts`).
+ * same statement (see `wake-parent.ts`). The attempt it ends is recorded in the same statement
+ * too (`recordAttemptSql`): no round trip is added.
  */
 export async function ackJob(
   exec: SqlExecutor,
@@ -62,19 +69,27 @@ export async function ackJob(
 ): Promise<{ acked: boolean; events: StorageEvent[] }> {
   if (!isUuid(input.id)) return { acked: false, events: [] };
   const expired = input.leaseExpiredBefore !== undefined;
+  const failed = input.kind === 'retry' || input.kind === 'dead';
   const rows = await exec(
     writeJobSql(names, {
       set: `${ACK_UPDATES[input.kind]}, owner_id = NULL, lease_expires_at = NULL`,
-      fence: `j.lease_token = $2 AND j.status = 'running'${expired ? ' AND j.lease_expires_at < $6' : ''}`,
+      fence: `j.lease_token = $2 AND j.status = 'running'${expired ? ' AND j.lease_expires_at < $7' : ''}`,
       channelParam: '$5',
       outcome: true,
       wakeParent: input.kind === 'success' || input.kind === 'dead',
+      attempt: {
+        endedAt: '$6::bigint',
+        outcome: `'${attemptOutcomeOf(input)}'`,
+        // A failed or lost attempt's error is the one the ack stores ($3).
+        error: failed ? '$3::text' : 'NULL',
+      },
     }),
     [
       input.id,
       input.leaseToken,
       ...ackValues(input),
       names.channel,
+      input.now,
       ...(expired ? [input.leaseExpiredBefore] : []),
     ],
   );
@@ -135,7 +150,8 @@ export async function ackWasApplied(
  * lease was lost matches nothing while the others commit. The acked rows are announced
  * `finished` in the same statement, a hundred per notification, so the notifications leave
  * only with the commit. Parents waiting for their children are woken and announced `ready`
- * in the same statement, like {@link ackJob} does.
+ * in the same statement, like {@link ackJob} does, and their attempts recorded by one
+ * INSERT ... SELECT over the batch.
  *
  * Rows, the jobs' and their parents', are locked in id order before they are written, like
  * `heartbeatJobs` does: the two run at once over the same jobs, and locking in different
@@ -164,6 +180,7 @@ export async function ackSuccesses(
       WHERE j.id = locked.id AND j.lease_token = input.lease_token AND j.status = 'running'
       RETURNING ${ENDED_COLUMNS}
     ), ${wakeParentSql(names, 'ended')}, ${announceWokenSql('$5')},
+    ${recordAttemptSql(names, { before: 'locked', endedAt: 'e.completed_at', outcome: "'success'", error: 'NULL' })},
     numbered AS (
       SELECT id, status, result, error, row_number() OVER () AS rn FROM ended
     ), announced AS (

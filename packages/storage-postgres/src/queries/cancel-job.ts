@@ -26,6 +26,8 @@ export async function cancelJob(
       channelParam: '$3',
       outcome: false,
       wakeParent: true,
+      // A running attempt ends here (its own ack will fail the fence).
+      attempt: { endedAt: '$2::bigint', outcome: "'cancelled'", error: 'NULL' },
     }),
     [jobId, now, names.channel],
   );

@@ -3,6 +3,7 @@ import { isUuid } from '../job-row.ts';
 import { announceSql, eventFor } from '../notify.ts';
 import type { SchemaNames } from '../schema-names.ts';
 import type { SqlExecutor } from '../sql-executor.ts';
+import { prevSql, recordAttemptSql } from './wake-parent.ts';
 
 export type SuspendAck = Extract<AckInput, { kind: 'suspend' }>;
 
@@ -15,7 +16,8 @@ export type SuspendAck = Extract<AckInput, { kind: 'suspend' }>;
  *    when it holds already (an unconsumed signal of the topic; one of the awaited children
  *    final), else `waiting` at `run_at` with `waiting_for` and what wakes it (`wake_topic`,
  *    `wake_children`). The attempt is stored as given, owner and lease cleared, and the job
- *    announced `ready` at its `run_at`.
+ *    announced `ready` at its `run_at`. The attempt is recorded `suspended` in the same
+ *    statement, from the row as the lock left it (the statement's snapshot).
  *
  * Why two statements: under READ COMMITTED each statement sees what was committed when it
  * started. A single statement would check the condition on a snapshot taken before it waited
@@ -53,7 +55,7 @@ export async function suspendJob(
     `CASE WHEN wakes.now THEN ${woken} ELSE ${waiting} END`;
   const [row] = await tx(
     `
-    WITH wakes AS (
+    WITH ${prevSql(names)}, wakes AS (
       SELECT ($3::text IS NOT NULL AND EXISTS (
                SELECT 1 FROM ${names.signals}
                WHERE job_id = $1 AND topic = $3 AND consumed_at IS NULL))
@@ -71,7 +73,7 @@ export async function suspendJob(
       FROM wakes
       WHERE j.id = $1 AND j.lease_token = $2
       RETURNING j.id, j.name, j.status, j.run_at
-    )
+    ), ${recordAttemptSql(names, { before: 'prev', endedAt: '$5::bigint', outcome: "'suspended'", error: 'NULL' })}
     SELECT ended.*, ${announceSql('$10', 'ended')} AS announced FROM ended`,
     [
       input.id,

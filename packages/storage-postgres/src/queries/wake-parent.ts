@@ -32,12 +32,55 @@ import type { Row } from '../sql-executor.ts';
 export function lockWithParentSql(names: SchemaNames, idsExpr: string): string {
   return `
     locked AS (
-      SELECT id, status, wake_children FROM ${names.jobs}
+      SELECT ${ATTEMPT_COLUMNS}, wake_children FROM ${names.jobs}
       WHERE id = ANY(${idsExpr} || ARRAY(
         SELECT parent_id FROM ${names.jobs} WHERE id = ANY(${idsExpr}) AND parent_id IS NOT NULL))
       ORDER BY id
       FOR NO KEY UPDATE
     )`;
+}
+
+/**
+ * The job columns an attempt's record is made from, as they were before the write that ends
+ * it: read by `locked` (the newest committed version, locked) or `prev` (the statement's
+ * snapshot).
+ */
+const ATTEMPT_COLUMNS = 'id, status, lease_token, attempt, owner_id, started_at';
+
+/**
+ * The CTE `recorded`: inserts the attempt each row of `ended` ended, from its columns before
+ * the write in `before` (`locked` or `prev`, see {@link ATTEMPT_COLUMNS}), when it was
+ * running. `endedAt`, `outcome` and `error` are SQL expressions (on `e`, the ended row, or
+ * parameters). A data-modifying CTE runs whether or not the statement reads it.
+ */
+export function recordAttemptSql(
+  names: SchemaNames,
+  attempt: { before: 'locked' | 'prev'; endedAt: string; outcome: string; error: string },
+): string {
+  const { before, endedAt, outcome, error } = attempt;
+  return `
+    recorded AS (
+      INSERT INTO ${names.attempts}
+        (job_id, lease_token, attempt, worker_id, started_at, ended_at, outcome, error)
+      SELECT b.id, b.lease_token, b.attempt, b.owner_id, coalesce(b.started_at, ${endedAt}),
+             ${endedAt}, ${outcome}, ${error}
+      FROM ended AS e JOIN ${before} AS b ON b.id = e.id
+      WHERE b.status = 'running' AND b.lease_token IS NOT NULL
+      ON CONFLICT DO NOTHING
+    )`;
+}
+
+/** The CTE `prev`: the job `$1` as the statement's snapshot sees it (before its write). */
+export function prevSql(names: SchemaNames): string {
+  return `
+    prev AS (SELECT ${ATTEMPT_COLUMNS} FROM ${names.jobs} WHERE id = $1)`;
+}
+
+/** How the attempt a write ends is recorded (`writeJobSql`'s `attempt`); SQL expressions. */
+export interface AttemptEnd {
+  endedAt: string;
+  outcome: string;
+  error: string;
 }
 
 /** The columns an ended job's UPDATE returns for {@link wakeParentSql} and its announcement. */
@@ -58,12 +101,23 @@ export function writeJobSql(
     channelParam: string;
     outcome: boolean;
     wakeParent: boolean;
+    /** Records the attempt the write ends (when the job was running). */
+    attempt?: AttemptEnd | undefined;
   },
 ): string {
-  const { set, fence, channelParam, outcome, wakeParent } = options;
-  const lock = wakeParent ? `${lockWithParentSql(names, 'ARRAY[$1::uuid]')},` : '';
+  const { set, fence, channelParam, outcome, wakeParent, attempt } = options;
+  // The locking read of a waking write serves the attempt record too; otherwise the snapshot
+  // does: the fence (this claim's token, running) guarantees it shows this attempt's claim.
+  const lock = wakeParent
+    ? `${lockWithParentSql(names, 'ARRAY[$1::uuid]')},`
+    : attempt
+      ? `${prevSql(names)},`
+      : '';
   const wake = wakeParent
     ? `, ${wakeParentSql(names, 'ended')}, ${announceWokenSql(channelParam)}`
+    : '';
+  const record = attempt
+    ? `, ${recordAttemptSql(names, { before: wakeParent ? 'locked' : 'prev', ...attempt })}`
     : '';
   return `
     WITH ${lock}
@@ -73,7 +127,7 @@ export function writeJobSql(
       ${wakeParent ? 'FROM locked' : ''}
       WHERE j.id = $1${wakeParent ? ' AND locked.id = j.id' : ''} AND ${fence}
       RETURNING ${ENDED_COLUMNS}
-    )${wake}
+    )${wake}${record}
     SELECT ended.*, ${announceSql(channelParam, 'ended', { outcome })} AS announced${wakeParent ? `, ${WOKEN_COLUMNS}` : ''}
     FROM ended`;
 }

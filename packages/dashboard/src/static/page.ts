@@ -20,6 +20,7 @@ export function renderPage({ title, readOnly, scriptVersion, styleVersion }: Pag
 <script>if(!location.pathname.endsWith('/'))location.replace(location.pathname+'/'+location.search+location.hash)</script>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="assets/style.css?v=${styleVersion}">
 <script type="module" src="assets/app.js?v=${scriptVersion}"></script>

@@ -1,0 +1,111 @@
+/** The API's answers, as the page reads them (see src/api on the server). */
+
+export type JobStatus = 'pending' | 'running' | 'waiting' | 'success' | 'dead' | 'cancelled';
+export const JOB_STATUSES: JobStatus[] = [
+  'pending',
+  'running',
+  'waiting',
+  'success',
+  'dead',
+  'cancelled',
+];
+
+export interface ErrorView {
+  name: string;
+  message: string;
+  code: string | null;
+  stack: string | null;
+  cause: ErrorView | null;
+}
+
+export interface AttemptView {
+  attempt: number;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: 'running' | 'success' | 'failed' | 'suspended' | 'released' | 'cancelled' | 'lost';
+  error: ErrorView | null;
+  workerId: string | null;
+}
+
+export interface JobView {
+  id: string;
+  name: string;
+  status: JobStatus;
+  args: unknown;
+  result: unknown;
+  error: { name: string; message: string; code?: string } | null;
+  errorDetail: ErrorView | null;
+  attempt: number;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  parentId: string | null;
+  scheduleId: string | null;
+  priority: number;
+  concurrencyKey: string | null;
+  rateLimitKey: string | null;
+  waitingFor:
+    | { kind: 'sleep'; until: string }
+    | { kind: 'signal'; topic: string; until: string | null }
+    | { kind: 'children'; jobIds: string[] }
+    | null;
+  progress: unknown;
+  createdAt: string;
+  runAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  attempts: AttemptView[] | null;
+}
+
+export interface FunctionOverview {
+  name: string;
+  counts: Record<JobStatus, number>;
+  oldestPendingAgeMs: number | null;
+  lastHour: { success: number; dead: number; cancelled: number };
+  throughput: Array<{ bucketStart: string; success: number; dead: number; cancelled: number }>;
+  registeredHere: boolean;
+}
+
+export interface Overview {
+  at: string;
+  totals: Record<JobStatus, number>;
+  functions: FunctionOverview[];
+  recentFailures: JobView[];
+  alerts: Array<{ kind: 'stuck' | 'no-worker'; function: string; message: string }>;
+  stuckAfterMs: number;
+  bucketMs: number;
+}
+
+export interface JobList {
+  jobs: JobView[];
+  limit: number;
+  next: string | null;
+}
+
+export interface JobPage {
+  job: JobView;
+  parent: JobView | null;
+  children: JobView[];
+  childrenTruncated: boolean;
+}
+
+export interface ScheduleView {
+  id: string;
+  name: string;
+  cron: string;
+  cronText: string;
+  timezone: string;
+  args: unknown;
+  status: 'active' | 'paused';
+  catchUp: string;
+  overlap: string;
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastJobId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Settings {
+  title: string;
+  readOnly: boolean;
+}

@@ -67,7 +67,18 @@ for (const { major, express } of EXPRESS_VERSIONS) {
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
       const overview = await fetch(`${base}/admin/dashboard/api/overview`, { headers: ops });
       expect(overview.status).toBe(200);
-      expect(await overview.json()).toHaveProperty('stats');
+      expect(await overview.json()).toHaveProperty('totals');
+      // A body `express.json()` parsed in front reaches the dashboard as it is.
+      const bulk = (body: unknown) =>
+        fetch(`${base}/admin/dashboard/api/jobs/bulk/retry?name=nothing`, {
+          method: 'POST',
+          headers: { ...ops, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await bulk({})).status).toBe(400);
+      const confirmed = await bulk({ confirm: true });
+      expect(confirmed.status).toBe(200);
+      expect(await confirmed.json()).toEqual({ matched: 0, changed: 0 });
       // Everything under the mount point is the dashboard's: its 404, not the app's.
       const unknown = await fetch(`${base}/admin/dashboard/health`, { headers: ops });
       expect(unknown.status).toBe(404);

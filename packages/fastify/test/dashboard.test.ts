@@ -80,7 +80,7 @@ describe('@reseolio/fastify dashboard option', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     const overview = await app.inject({ url: '/admin/dashboard/api/overview' });
     expect(overview.statusCode).toBe(200);
-    expect(overview.json()).toHaveProperty('stats');
+    expect(overview.json()).toHaveProperty('totals');
     expect((await app.inject({ url: '/admin/dashboard/nothing' })).statusCode).toBe(404);
   });
 });

@@ -66,7 +66,7 @@ describe('ReseolioModule dashboard option', () => {
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
       const overview = await fetch(`${base}/api/ops/api/overview`, { headers: ops });
       expect(overview.status).toBe(200);
-      expect(await overview.json()).toHaveProperty('stats');
+      expect(await overview.json()).toHaveProperty('totals');
       expect((await fetch(`${base}/api/ops/api/nothing`, { headers: ops })).status).toBe(404);
       expect(await (await fetch(`${base}/api/dashboard-neighbour`)).text()).toBe('neighbour');
       // The platform's request (Express's has `get`, Fastify's `raw`), as `@Req()` gives it.

@@ -100,6 +100,36 @@ export function dashboardSuite({ serve }: SuiteContext): void {
     expect((await get(base, '/dashboard/')).status).toBe(404);
   });
 
+  it('carries an action and its JSON body through the mount: a bulk retry by filter, and a retry by id', async () => {
+    const { base, failing, attempts } = await serve(adminOnly, { dashboard: BEHIND_ROUTES });
+    const first = await failing();
+    await first.result(5000).catch(() => {});
+    const second = await failing();
+    await second.result(5000).catch(() => {});
+    // As the page posts: always a JSON body, `{}` when the action takes none.
+    const post = (path: string, body: unknown = {}) =>
+      fetch(`${base}/dashboard/api/${path}`, {
+        method: 'POST',
+        headers: { ...ADMIN, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    // The body reached the dashboard: without { confirm: true } it refuses, with it it acts.
+    const unconfirmed = await post('jobs/bulk/retry?name=failing', {});
+    expect(unconfirmed.status).toBe(400);
+    const bulk = await post('jobs/bulk/retry?name=failing&status=dead', { confirm: true });
+    expect(bulk.status, await bulk.clone().text()).toBe(200);
+    expect(await bulk.json()).toEqual({ matched: 2, changed: 2 });
+    await first.result(5000).catch(() => {});
+    await second.result(5000).catch(() => {});
+    expect(attempts.failing).toBe(4);
+
+    const one = await post(`jobs/${first.jobId}/retry`);
+    expect(one.status, await one.clone().text()).toBe(200);
+    await first.result(5000).catch(() => {});
+    expect(attempts.failing).toBe(5);
+  });
+
   it('refuses every action of a read-only dashboard with 403, and still serves the reads', async () => {
     const { base, failing } = await serve(adminOnly, {
       dashboard: {

@@ -91,7 +91,7 @@ describe('loadDashboardPackage', () => {
 describe('createDashboardRequestHandler', () => {
   async function serveWith(
     authorize: ((request: { user?: string }) => boolean) | null,
-    handle: DashboardPackage['createDashboard'] extends (o: any) => infer D ? D['handle'] : never,
+    handle: ReturnType<DashboardPackage['createDashboard']>['handle'],
   ) {
     const engine = new Reseolio({ storage: 'memory:', logger: silent });
     onTestFinished(() => engine.stop());

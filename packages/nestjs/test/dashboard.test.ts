@@ -28,6 +28,27 @@ describe('ReseolioModule dashboard option', () => {
     }
   });
 
+  it('serves the dashboard given beside the forRootAsync factory', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ReseolioModule.forRootAsync({
+          useFactory: async () => ({ storage: 'memory:' }),
+          dashboard: { public: true, readOnly: true },
+        }),
+      ],
+    }).compile();
+    const app = track(moduleRef.createNestApplication());
+    await app.listen(0, '127.0.0.1');
+    const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    expect((await fetch(`${base}/dashboard/`)).status).toBe(200);
+    const action = await fetch(`${base}/dashboard/api/jobs/bulk/retry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"confirm":true}',
+    });
+    expect(action.status).toBe(403);
+  });
+
   for (const adapter of ['express', 'fastify'] as HttpAdapterName[]) {
     it(`serves under the app's global prefix and gives authorize the platform's request (${adapter})`, async () => {
       const seen: { headers: Record<string, unknown>; url?: string }[] = [];

@@ -28,8 +28,10 @@ export function reseolioDashboard(options: DashboardRouterOptions): RequestHandl
     (dashboardPackage) =>
       createDashboardRequestHandler(dashboardPackage, engine, dashboard, logger),
   );
-  // Seen by every request (through `next(err)`) rather than as an unhandled rejection.
-  ready.catch(() => {});
+  // Logged once, now; every request under the mount then passes it to `next(err)`.
+  ready.catch((error: unknown) => {
+    logger.error('reseolioDashboard could not be set up; requests under it will fail', error);
+  });
 
   return wrapAsync(async function reseolioDashboard(
     req: Request,

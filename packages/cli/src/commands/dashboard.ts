@@ -22,6 +22,9 @@ interface DashboardCommandOptions extends StorageOptionValues {
   migrate?: boolean;
 }
 
+/** PostgreSQL connections: the overview reads three things at once, and several tabs may poll. */
+const DASHBOARD_POOL = { poolSize: 4 };
+
 /** The environment variable the token may come from, to keep it out of `ps` and shell history. */
 export const TOKEN_ENV = 'RESEOLIO_DASHBOARD_TOKEN';
 
@@ -76,36 +79,40 @@ Examples:
         );
       }
       if (options.migrate) await migrate(options);
-      await withSession(options, async ({ engine }) => {
-        const dashboard = createDashboard({
-          instance: engine,
-          // The token gate below decides who gets in.
-          public: true,
-          readOnly: options.readOnly === true,
-          ...(options.title === undefined ? {} : { title: options.title }),
-          ...(options.stuckAfter === undefined ? {} : { stuckAfterMs: options.stuckAfter }),
-        });
-        const server = createServer();
-        const gate =
-          token === undefined
-            ? undefined
-            : createTokenGate(
-                token,
-                () => `reseolio_dashboard_${(server.address() as AddressInfo).port}`,
-              );
-        server.on('request', (req, res) => {
-          if (gate !== undefined && !gate.admit(req, res)) return;
-          void dashboard.handle(req, res, req.url ?? '/');
-        });
-        const url = await listen(server, options.port, options.host);
-        output.text(`Reseolio dashboard: ${url}`);
-        output.note(
-          token === undefined
-            ? 'Public: anyone who can reach this address can use it. Ctrl+C stops it.'
-            : `Open ${url}?token=<your token> once in a browser, or send Authorization: Bearer <token>. Ctrl+C stops it.`,
-        );
-        await stopped(server);
-      });
+      await withSession(
+        options,
+        async ({ engine }) => {
+          const dashboard = createDashboard({
+            instance: engine,
+            // The token gate below decides who gets in.
+            public: true,
+            readOnly: options.readOnly === true,
+            ...(options.title === undefined ? {} : { title: options.title }),
+            ...(options.stuckAfter === undefined ? {} : { stuckAfterMs: options.stuckAfter }),
+          });
+          const server = createServer();
+          const gate =
+            token === undefined
+              ? undefined
+              : createTokenGate(
+                  token,
+                  () => `reseolio_dashboard_${(server.address() as AddressInfo).port}`,
+                );
+          server.on('request', (req, res) => {
+            if (gate !== undefined && !gate.admit(req, res)) return;
+            void dashboard.handle(req, res, req.url ?? '/');
+          });
+          const url = await listen(server, options.port, options.host);
+          output.text(`Reseolio dashboard: ${url}`);
+          output.note(
+            token === undefined
+              ? 'Public: anyone who can reach this address can use it. Ctrl+C stops it.'
+              : `Open ${url}?token=<your token> once in a browser, or send Authorization: Bearer <token>. Ctrl+C stops it.`,
+          );
+          await stopped(server);
+        },
+        DASHBOARD_POOL,
+      );
     });
 }
 

@@ -9,6 +9,7 @@ import { allEngines, DATABASES } from './engines/index.ts';
 import { bulkEnqueue } from './metrics/bulk-enqueue.ts';
 import { enqueueLatency } from './metrics/enqueue-latency.ts';
 import { flowControl } from './metrics/flow-control.ts';
+import { listScale } from './metrics/list-scale.ts';
 import { memory } from './metrics/memory.ts';
 import { otel } from './metrics/otel.ts';
 import { pickupLatency } from './metrics/pickup-latency.ts';
@@ -30,9 +31,10 @@ const METRICS = [
   memory,
   flowControl,
   otel,
+  listScale,
 ];
-/** These repeat internally (scale) or once by design (memory: a fresh process per engine). */
-const SINGLE_CALL = new Set(['scale', 'memory']);
+/** These repeat internally (scale, list-scale) or once by design (memory: a fresh process per engine). */
+const SINGLE_CALL = new Set(['scale', 'memory', 'list-scale']);
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 

@@ -3,6 +3,7 @@ export { currentJob } from './context.ts';
 export { describeValue } from './describe-value.ts';
 export * from './errors.ts';
 export {
+  type AttemptJSON,
   type JobJSON,
   type ScheduleJSON,
   toJobJSON,

@@ -5,7 +5,7 @@ import type {
   ScheduleOverlap,
   ScheduleStatus,
 } from './storage/schedule-records.ts';
-import type { JobDetails, StoredError } from './types.ts';
+import type { AttemptInfoOutcome, JobDetails, StoredError } from './types.ts';
 import type { WaitingFor } from './workflow/waiting-for.ts';
 
 /** A job as plain JSON, for HTTP APIs (the framework packages' job routes use it). */
@@ -36,6 +36,18 @@ export interface JobJSON {
   runAt: string;
   startedAt: string | null;
   completedAt: string | null;
+  /** Every attempt, when the details carried them (`handle.details()` does; list rows do not). */
+  attempts?: AttemptJSON[];
+}
+
+/** One attempt as plain JSON (`JobJSON.attempts`): dates as ISO strings, no stack. */
+export interface AttemptJSON {
+  attempt: number;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: AttemptInfoOutcome;
+  error: Omit<StoredError, 'stack'> | null;
+  workerId: string | null;
 }
 
 /**
@@ -68,6 +80,18 @@ export function toJobJSON(details: JobDetails): JobJSON {
     runAt: details.runAt.toISOString(),
     startedAt: details.startedAt?.toISOString() ?? null,
     completedAt: details.completedAt?.toISOString() ?? null,
+    ...(details.attempts === undefined
+      ? {}
+      : {
+          attempts: details.attempts.map((a) => ({
+            attempt: a.attempt,
+            startedAt: a.startedAt.toISOString(),
+            endedAt: a.endedAt?.toISOString() ?? null,
+            outcome: a.outcome,
+            error: a.error ? withoutStack(a.error) : null,
+            workerId: a.workerId,
+          })),
+        }),
   };
 }
 

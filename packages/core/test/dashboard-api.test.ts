@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReseolioValidationError } from '../src/index.ts';
+import { ReseolioValidationError, toJobJSON } from '../src/index.ts';
 import { makeEngine, waitFor } from './helpers.ts';
 
 /** The engine API the dashboard reads: filters, keyset pages, counts, completions, attempts. */
@@ -136,6 +136,11 @@ describe('details().attempts', () => {
       [2, 'success', 'node-a'],
     ]);
     expect(attempts?.[0]?.error?.message).toBe('first time');
+    // As JSON (the job routes): ISO dates, no stack.
+    const json = toJobJSON(await handle.details());
+    expect(json.attempts?.[0]).toMatchObject({ attempt: 1, outcome: 'failed', workerId: 'node-a' });
+    expect(json.attempts?.[0]?.error).toEqual({ name: 'Error', message: 'first time' });
+    expect(typeof json.attempts?.[1]?.endedAt).toBe('string');
     expect(attempts?.[1]?.error).toBeNull();
     for (const a of attempts ?? [])
       expect(a.endedAt!.getTime()).toBeGreaterThanOrEqual(a.startedAt.getTime());

@@ -8,6 +8,7 @@ import {
   engineOn,
   PREFIX,
   postgresTarget,
+  proxy,
   raw,
   serve,
   sqliteTarget,
@@ -43,6 +44,12 @@ async function newPage(browser: Browser): Promise<{ page: Page; errors: string[]
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  // A Content-Security-Policy violation is only a console message: count it as an error.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      errors.push(message.text());
+    }
+  });
   return { page, errors };
 }
 
@@ -207,6 +214,12 @@ for (const [dbName, makeTarget] of TARGETS) {
       await tree.locator('[data-tree-job="shop:charge-card"]').click();
       await page.locator('#job-title', { hasText: 'shop:charge-card' }).waitFor();
       await page.locator('nav.tree [data-tree-job="shop:checkout"]').waitFor();
+      // The whole saga around the step: its siblings, the compensation among them.
+      await page.locator('nav.tree [data-tree-job="shop:reserve-stock"]').waitFor();
+      await page.locator('nav.tree [data-tree-job="shop:release-stock"]').waitFor();
+      await page
+        .locator('nav.tree [aria-current="page"]', { hasText: 'shop:charge-card' })
+        .waitFor();
       await waitFor(async () => (await page.locator('table.attempts tbody tr').count()) === 2);
       for (const n of [1, 2]) {
         const row = page.locator(`table.attempts tr[data-attempt="${n}"]`);
@@ -307,7 +320,7 @@ for (const [dbName, makeTarget] of TARGETS) {
       expect(errors).toEqual([]);
     });
 
-    it('read-only hides every action and the server refuses them; without authorization the page is refused', async () => {
+    it('read-only hides every action and the server refuses them; without authorization the page is refused; behind a proxy prefix it works', async () => {
       const target = await makeTarget(expect.getState().currentTestName ?? 'dashboard');
       const db = target.name;
       const { worker, checkout, report } = await startApp(target);
@@ -378,6 +391,19 @@ for (const [dbName, makeTarget] of TARGETS) {
       expect(allowed?.status()).toBe(200);
       await page.locator('table.functions').waitFor();
       expect((await raw(locked.origin, `${PREFIX}/assets/app.js`)).status).toBe(401);
+      await page.setExtraHTTPHeaders({});
+
+      // Behind a reverse proxy that adds its own prefix, and from a link without the final
+      // slash: the page finds its assets and API by relative URL, and actions work.
+      const open = await serve({ instance: worker, public: true });
+      const outside = await proxy(open);
+      await page.goto(outside.url.replace(/\/$/, ''));
+      await page.waitForURL(`${outside.url}`);
+      await page.locator('table.functions tr', { hasText: 'shop:checkout' }).waitFor();
+      await page.goto(`${outside.url}#/jobs/${pending.jobId}`);
+      await page.locator('button[data-action="cancel"]').click();
+      await page.locator('.notice-ok', { hasText: 'Cancelled.' }).waitFor();
+      expect(await statusOf(worker, pending.jobId)).toBe('cancelled');
       expect(errors).toEqual([]);
     });
   });

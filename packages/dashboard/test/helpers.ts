@@ -141,3 +141,50 @@ export function raw(
     req.end(init.body);
   });
 }
+
+/**
+ * A reverse proxy that serves `upstreamPath` (the dashboard's mount) under another prefix,
+ * `/ops/jobs-ui/`, as nginx with `proxy_pass http://app/admin/dash/;` does: the dashboard
+ * never learns the outside prefix, so only relative URLs can work.
+ */
+export async function proxy(upstream: Served, outside = '/ops/jobs-ui'): Promise<Served> {
+  const target = new URL(upstream.url);
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (!url.startsWith(outside)) {
+      res.writeHead(404).end('not proxied');
+      return;
+    }
+    // `/ops/jobs-ui` (no final slash) goes to `/admin/dash`, and so on below it.
+    const rest = url.slice(outside.length).replace(/^\//, '');
+    const base =
+      url === outside || url.startsWith(`${outside}?`)
+        ? target.pathname.slice(0, -1)
+        : target.pathname;
+    const forwarded = request(
+      {
+        hostname: target.hostname,
+        port: target.port,
+        path: `${base}${rest}`,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forwarded.on('error', () => res.writeHead(502).end());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: `${origin}${outside}/`, origin };
+}

@@ -297,6 +297,8 @@ describe('static assets', () => {
     const page = await raw(origin, `${PREFIX}/`);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['cache-control']).toBe('private, no-cache');
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.text).toContain('<title>Ops &lt;jobs&gt;</title>');
     // Relative URLs only: the page works under any prefix.
     const urls = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)]
@@ -425,6 +427,52 @@ describe('overview and job page answers', () => {
       expect(attempt).toMatchObject({ outcome: 'failed', workerId: 'node-1' });
       expect(attempt.error.message).toBe('step 2 failed');
     }
+  });
+});
+
+describe('bodies', () => {
+  it('uses a body a framework parsed already (req.body), as well as reading the stream itself', async () => {
+    const instance = await memoryEngine();
+    const wait = instance.durable('ops:wait', async () => 'done');
+    const job = await wait();
+    const dashboard = createDashboard({ instance, public: true });
+    const { createServer } = await import('node:http');
+    // What express.json() does: read the stream, leave the result in req.body.
+    const server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      (req as typeof req & { body?: unknown }).body = JSON.parse(Buffer.concat(chunks).toString());
+      void dashboard.handle(req, res, req.url ?? '/');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const json = { 'content-type': 'application/json' };
+    const refused = await raw(origin, '/api/jobs/bulk/cancel?name=ops:wait', {
+      method: 'POST',
+      headers: json,
+      body: '{"confirm":false}',
+    });
+    expect(refused.status).toBe(400);
+    const signalled = await raw(origin, `/api/jobs/${job.jobId}/signals/go`, {
+      method: 'POST',
+      headers: json,
+      body: '{"payload":{"by":"ops"},"idempotencyKey":"once"}',
+    });
+    expect(signalled.status).toBe(202);
+    expect(signalled.json).toEqual({ duplicate: false });
+    const again = await raw(origin, `/api/jobs/${job.jobId}/signals/go`, {
+      method: 'POST',
+      headers: json,
+      body: '{"payload":{"by":"ops"},"idempotencyKey":"once"}',
+    });
+    expect(again.json).toEqual({ duplicate: true });
+    const cancelled = await raw(origin, '/api/jobs/bulk/cancel?name=ops:wait', {
+      method: 'POST',
+      headers: json,
+      body: '{"confirm":true}',
+    });
+    expect(cancelled.json).toEqual({ matched: 1, changed: 1 });
   });
 });
 

@@ -39,7 +39,6 @@ import {
   type StorageAdapter,
   type StorageCapabilities,
   StorageConfigError,
-  StorageError,
   type StorageEvent,
 } from 'reseolio/storage';
 import { retryOnConnectionError } from './connection-errors.ts';

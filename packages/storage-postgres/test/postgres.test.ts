@@ -111,6 +111,7 @@ describe('migrations', () => {
     );
     expect(tables.rows.map((row) => row.table_name)).toEqual([
       '__reseolio_migrations',
+      'attempts',
       'jobs',
       'rate_limit_starts',
       'schedules',

@@ -96,12 +96,6 @@ export const jobs = sqliteTable(
       .on(t.scheduleId, t.id)
       .where(sql`${t.scheduleId} IS NOT NULL`),
     index('reseolio_jobs_completed_idx').on(t.completedAt).where(sql`${t.completedAt} IS NOT NULL`),
-    // listJobs({ status: 'dead' }) (or 'cancelled'), newest first: a small share of the table
-    // that a backward walk of the primary key would read nearly whole. A job enters it once,
-    // when it dies or is cancelled.
-    index('reseolio_jobs_failed_idx')
-      .on(t.status, t.id)
-      .where(sql`${t.status} IN ('dead', 'cancelled')`),
   ],
 );
 

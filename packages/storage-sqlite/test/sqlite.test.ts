@@ -96,6 +96,7 @@ describe('SqliteStorage', () => {
     expect(MIGRATIONS_TABLE).toBe('__reseolio_migrations');
     expect(tables).toEqual([
       '__reseolio_migrations',
+      'reseolio_attempts',
       'reseolio_events',
       'reseolio_jobs',
       'reseolio_listeners',

@@ -134,14 +134,21 @@ function checkUsage(action: Action, ids: string[], options: ChangeOptions, bulk:
   }
 }
 
-/** The ids of every job the filter matches, read page by page before anything changes. */
+/**
+ * The ids of every job the filter matches, read page by page before anything changes. Pages
+ * follow the keyset cursor (`before`: the last id of the previous page), so a job added or
+ * changed meanwhile neither shifts a page nor makes one skip rows, and a deep page costs what
+ * the first one does.
+ */
 async function matchingIds(engine: Reseolio, options: JobFilterValues): Promise<string[]> {
-  const ids = new Set<string>();
+  const ids: string[] = [];
   const pageSize = 1000;
-  for (let offset = 0; ; offset += pageSize) {
-    const page = await engine.listJobs({ ...jobFilterOf(options), limit: pageSize, offset });
-    for (const job of page) ids.add(job.id);
-    if (page.length < pageSize) return [...ids];
+  let before: string | undefined;
+  for (;;) {
+    const page = await engine.listJobs({ ...jobFilterOf(options), limit: pageSize, before });
+    for (const job of page) ids.push(job.id);
+    if (page.length < pageSize) return ids;
+    before = page.at(-1)!.id;
   }
 }
 

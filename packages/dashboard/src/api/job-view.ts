@@ -31,9 +31,12 @@ export interface AttemptView {
  * routes leave stacks out because their callers are applications; the dashboard is behind
  * its own `authorize`, for the people who debug the jobs.
  */
-export interface JobView extends JobJSON {
+export interface JobView extends Omit<JobJSON, 'attempts'> {
   errorDetail: ErrorView | null;
-  /** Every attempt, oldest first; `null` in lists, which do not read them. */
+  /**
+   * Every attempt, oldest first, their errors with stacks (where `JobJSON.attempts` has none);
+   * `null` in lists, which do not read them.
+   */
   attempts: AttemptView[] | null;
 }
 

@@ -105,15 +105,19 @@ export async function bulkAction(
 }
 
 /**
- * `GET api/jobs/:id` → `{ job, parent, children, childrenTruncated }`: the job with every
- * attempt and its error's stack, its parent (null for a root, or a parent since purged), and
- * its children oldest first (a saga's steps in the order they started).
+ * `GET api/jobs/:id` → `{ job, parent, children, childrenTruncated, siblings }`: the job with
+ * every attempt and its error's stack, its parent (null for a root, or a parent since purged),
+ * its children oldest first (a saga's steps in the order they started), and its parent's
+ * children (itself included; empty for a root). At most 200 of each.
  */
 export async function jobPage(engine: Reseolio, id: string): Promise<ApiResponse> {
   const details = await engine.getHandle(id).details();
-  const [parent, children] = await Promise.all([
+  const [parent, children, siblings] = await Promise.all([
     details.parentId === null ? null : readOrNull(engine, details.parentId),
     engine.listJobs({ parentId: id, limit: MAX_CHILDREN + 1 }),
+    details.parentId === null
+      ? []
+      : engine.listJobs({ parentId: details.parentId, limit: MAX_CHILDREN + 1 }),
   ]);
   return {
     status: 200,
@@ -122,6 +126,8 @@ export async function jobPage(engine: Reseolio, id: string): Promise<ApiResponse
       parent: parent === null ? null : toJobView(parent),
       children: children.slice(0, MAX_CHILDREN).reverse().map(toJobView),
       childrenTruncated: children.length > MAX_CHILDREN,
+      // The parent's other children too, so a step's page shows the whole saga around it.
+      siblings: siblings.slice(0, MAX_CHILDREN).reverse().map(toJobView),
     },
   };
 }

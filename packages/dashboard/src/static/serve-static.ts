@@ -4,7 +4,7 @@ import type { ResolvedDashboardOptions } from '../options.ts';
 import { sendJson } from '../respond.ts';
 import type { Route } from '../route.ts';
 import { type Asset, loadAssets, makeAsset } from './assets.ts';
-import { renderPage } from './page.ts';
+import { PAGE_CSP, renderPage } from './page.ts';
 
 /** A year: asset URLs carry their content hash (`?v=`), so a changed file has a new URL. */
 const IMMUTABLE = 'private, max-age=31536000, immutable';
@@ -53,6 +53,9 @@ export async function servePage<Req>(
     page = makeAsset('text/html; charset=utf-8', Buffer.from(html));
     pages.set(config, page);
   }
+  res.setHeader('content-security-policy', PAGE_CSP);
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('referrer-policy', 'no-referrer');
   sendAsset(req, res, page, REVALIDATE);
 }
 

@@ -86,6 +86,7 @@ export interface JobPage {
   parent: JobView | null;
   children: JobView[];
   childrenTruncated: boolean;
+  siblings: JobView[];
 }
 
 export interface ScheduleView {

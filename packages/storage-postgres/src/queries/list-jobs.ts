@@ -20,7 +20,7 @@ type Where = { sql: string; values: unknown[] } | 'never';
  * implies their predicate, which a bound parameter never does in a generic plan, and prepared
  * statements switch to generic plans after a few runs.
  */
-export function whereOf(filter: JobFilter): Where {
+export function whereOf(names: SchemaNames, filter: JobFilter): Where {
   const where: string[] = [];
   const values: unknown[] = [];
   if (filter.status !== undefined) {
@@ -48,6 +48,22 @@ export function whereOf(filter: JobFilter): Where {
   if (filter.scheduleId !== undefined) where.push(`schedule_id = ${param(filter.scheduleId)}`);
   if (filter.idempotencyKey !== undefined) {
     where.push(`idempotency_key = ${param(filter.idempotencyKey)}`);
+    // Keys are indexed by (name, key) only. Without a name, probe that index once per name
+    // that has keyed jobs: the names are walked through the same index (a loose index scan,
+    // one probe per distinct name), so neither read touches unkeyed jobs, and no index of
+    // its own (which every keyed job's every status change would write) is needed.
+    if (filter.name === undefined) {
+      where.push(`name = ANY(ARRAY(
+        WITH RECURSIVE keyed(name) AS (
+          (SELECT name FROM ${names.jobs} WHERE idempotency_key IS NOT NULL ORDER BY name LIMIT 1)
+          UNION ALL
+          SELECT (SELECT k.name FROM ${names.jobs} AS k
+                  WHERE k.idempotency_key IS NOT NULL AND k.name > keyed.name
+                  ORDER BY k.name LIMIT 1)
+          FROM keyed WHERE keyed.name IS NOT NULL
+        )
+        SELECT name FROM keyed WHERE name IS NOT NULL))`);
+    }
   }
   if (filter.createdAfter !== undefined) {
     // Also as an id bound, which the primary key serves: a job's UUIDv7 is made at its
@@ -85,17 +101,27 @@ export async function listJobs(
   names: SchemaNames,
   filter: JobFilter,
 ): Promise<JobRecord[]> {
-  const where = whereOf(filter);
-  if (where === 'never') return [];
+  const query = listJobsQuery(names, filter);
+  if (query === undefined) return [];
+  const rows = await exec(query.text, query.values);
+  return rows.map(toJobRecord);
+}
+
+/** The statement {@link listJobs} runs (undefined: it matches nothing); tests EXPLAIN it. */
+export function listJobsQuery(
+  names: SchemaNames,
+  filter: JobFilter,
+): { text: string; values: unknown[] } | undefined {
+  const where = whereOf(names, filter);
+  if (where === 'never') return undefined;
   const values = [...where.values, filter.limit ?? 100, filter.offset ?? 0];
-  const rows = await exec(
-    `SELECT ${JOB_COLUMNS} FROM ${names.jobs}
+  return {
+    text: `SELECT ${JOB_COLUMNS} FROM ${names.jobs}
      ${where.sql}
      ORDER BY id DESC
      LIMIT $${values.length - 1} OFFSET $${values.length}`,
     values,
-  );
-  return rows.map(toJobRecord);
+  };
 }
 
 /** The exact number of jobs `filter` matches. */
@@ -104,7 +130,7 @@ export async function countJobs(
   names: SchemaNames,
   filter: JobCountFilter,
 ): Promise<number> {
-  const where = whereOf(filter);
+  const where = whereOf(names, filter);
   if (where === 'never') return 0;
   const [row] = await exec(`SELECT count(*) AS n FROM ${names.jobs} ${where.sql}`, where.values);
   return Number(row!.n);

@@ -216,6 +216,18 @@ describe('engine on PostgreSQL with worker processes', () => {
       const details = await run.producer.getHandle(id).details();
       expect(details.status).toBe('success');
       expect(details.attempt).toBe(2);
+      // Both attempts are recorded: the victim's, ended by another node's sweep, then the
+      // one that succeeded, on another process.
+      const attempts = details.attempts ?? [];
+      expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+        [1, 'lost'],
+        [2, 'success'],
+      ]);
+      expect(attempts[0]!.error?.name).toBe('LeaseExpiredError');
+      expect(attempts[0]!.workerId).not.toBe(attempts[1]!.workerId);
+      expect(attempts[1]!.endedAt!.getTime()).toBeGreaterThanOrEqual(
+        attempts[1]!.startedAt.getTime(),
+      );
     }
     const retriedIds = new Set(retried.map((row) => row.id));
     const ranTwice = [...runs.byJob].filter(([, list]) => list.length > 1);

@@ -206,7 +206,7 @@ function Progress({ value }: { value: unknown }) {
 function Tree({ page }: { page: JobPage }) {
   const { job, parent, children } = page;
   const self = (
-    <li class="tree-self">
+    <li class="tree-self" key={job.id}>
       <TreeNode job={job} current />
       {children.length > 0 && (
         <ul>
@@ -234,7 +234,17 @@ function Tree({ page }: { page: JobPage }) {
           {parent !== null ? (
             <li>
               <TreeNode job={parent} />
-              <ul>{self}</ul>
+              <ul>
+                {siblingsAround(page).map((sibling) =>
+                  sibling.id === job.id ? (
+                    self
+                  ) : (
+                    <li key={sibling.id}>
+                      <TreeNode job={sibling} />
+                    </li>
+                  ),
+                )}
+              </ul>
             </li>
           ) : (
             self
@@ -243,6 +253,11 @@ function Tree({ page }: { page: JobPage }) {
       )}
     </nav>
   );
+}
+
+/** The parent's children in order, this job among them (added if the list missed it). */
+function siblingsAround({ job, siblings }: JobPage): JobView[] {
+  return siblings.some((sibling) => sibling.id === job.id) ? siblings : [...siblings, job];
 }
 
 function TreeNode({ job, current }: { job: JobView; current?: boolean }) {

@@ -9,5 +9,3 @@ CREATE TABLE `reseolio_attempts` (
 	`error` text,
 	PRIMARY KEY(`job_id`, `lease_token`)
 );
---> statement-breakpoint
-CREATE INDEX `reseolio_jobs_failed_idx` ON `reseolio_jobs` (`status`,`id`) WHERE "reseolio_jobs"."status" IN ('dead', 'cancelled');

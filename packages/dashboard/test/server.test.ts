@@ -197,6 +197,13 @@ describe('bad input', () => {
       ['GET', '/api/jobs?name=', undefined, /name must not be empty/],
       ['GET', '/api/jobs?name=a&name=b', undefined, /name must be given once/],
       ['GET', '/api/jobs/count?status=nope', undefined, /querystring\/status/],
+      ['GET', '/api/jobs/count?before=x', undefined, /querystring\/before is not a job filter/],
+      [
+        'POST',
+        '/api/jobs/bulk/cancel?stauts=dead',
+        '{"confirm":true}',
+        /querystring\/stauts is not a job filter; use status, name/,
+      ],
       ['POST', '/api/jobs/bulk/retry?status=dead', '{}', /needs the body \{ "confirm": true \}/],
       ['POST', `/api/jobs/${jobId}/signals/go`, '{"orderId":1}', /body\/orderId is not allowed/],
       ['POST', `/api/jobs/${jobId}/signals/go`, '{not json', /not valid JSON/],

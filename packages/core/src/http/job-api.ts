@@ -60,12 +60,13 @@ export async function listJobs(engine: Reseolio, query: ListQuery): Promise<ApiR
 
 /** `POST /:id/retry` → 200 `{ job }` (pending again); 409 unless the job is dead or cancelled. */
 export async function retryJob(engine: Reseolio, id: string): Promise<ApiResponse> {
-  const before = await engine.getHandle(id).details();
-  if (before.status !== 'dead' && before.status !== 'cancelled') {
+  // The status alone: details() would also read the attempts.
+  const before = await engine.getHandle(id).status();
+  if (before !== 'dead' && before !== 'cancelled') {
     return errorResponse(
       409,
       'RESEOLIO_JOB_NOT_RETRYABLE',
-      `Job ${id} is ${before.status}: only dead or cancelled jobs can be retried.`,
+      `Job ${id} is ${before}: only dead or cancelled jobs can be retried.`,
     );
   }
   const handle = await engine.retryJob(id);
@@ -76,7 +77,7 @@ export async function retryJob(engine: Reseolio, id: string): Promise<ApiRespons
 export async function cancelJob(engine: Reseolio, id: string): Promise<ApiResponse> {
   const handle = engine.getHandle(id);
   if (!(await handle.cancel())) {
-    const { status } = await handle.details();
+    const status = await handle.status();
     return errorResponse(
       409,
       'RESEOLIO_JOB_FINISHED',

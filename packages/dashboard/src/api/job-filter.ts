@@ -6,6 +6,17 @@ export const DEFAULT_PAGE_SIZE = 50;
 /** The most rows one page may ask for. */
 export const MAX_PAGE_SIZE = 500;
 
+/** The query keys of a job filter. */
+const FILTER_KEYS = [
+  'status',
+  'name',
+  'idempotencyKey',
+  'scheduleId',
+  'parentId',
+  'createdAfter',
+  'createdBefore',
+];
+
 /** A job filter the dashboard reads from a query string: what the list, counts and bulk share. */
 export interface DashboardJobFilter {
   status?: JobStatus[] | undefined;
@@ -22,10 +33,22 @@ export interface DashboardJobFilter {
 /**
  * Parses `status` (one, or several comma-separated: `dead,cancelled`), `name`,
  * `idempotencyKey`, `scheduleId`, `parentId`, `createdAfter` and `createdBefore` (an ISO date
- * or epoch milliseconds). Each key may be given once. Errors are `ReseolioValidationError`,
- * answered 400 with the message.
+ * or epoch milliseconds). Each key may be given once. Any other key is refused, so a typo
+ * (`stauts=dead`) never widens a bulk action to every job. Errors are
+ * `ReseolioValidationError`, answered 400 with the message.
+ * @param alsoAllowed further keys the caller reads itself (the list's `before` and `limit`)
  */
-export function parseJobFilter(query: URLSearchParams): DashboardJobFilter {
+export function parseJobFilter(
+  query: URLSearchParams,
+  alsoAllowed: readonly string[] = [],
+): DashboardJobFilter {
+  for (const key of new Set(query.keys())) {
+    if (!FILTER_KEYS.includes(key) && !alsoAllowed.includes(key)) {
+      throw new ReseolioValidationError(
+        `querystring/${key} is not a job filter; use ${[...FILTER_KEYS, ...alsoAllowed].join(', ')}.`,
+      );
+    }
+  }
   const status = one(query, 'status');
   let statuses: JobStatus[] | undefined;
   if (status !== undefined) {

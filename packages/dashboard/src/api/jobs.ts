@@ -29,7 +29,7 @@ const MAX_CHILDREN = 200;
  * of a million rows costs what page 1 does.
  */
 export async function listJobs(engine: Reseolio, query: URLSearchParams): Promise<ApiResponse> {
-  const filter = parseJobFilter(query);
+  const filter = parseJobFilter(query, ['before', 'limit']);
   const { limit, before } = parsePage(query);
   // One row more than the page tells whether there is a next page without a count.
   const rows = await engine.listJobs({

@@ -47,6 +47,9 @@ export async function buildApp(
       routes: { prefix: '/jobs', authorize: isLocalRequest },
       // Prometheus text at /metrics, behind the same check as the job routes.
       metrics: true,
+      // The dashboard at /dashboard/ (jobs, the checkout saga's tree, attempts, schedules and
+      // actions), behind the same check too.
+      dashboard: true,
     });
 
     const faults = { ...config.faults };
@@ -97,7 +100,10 @@ export async function buildApp(
   }
 }
 
-/** The job routes show job arguments and errors: this demo serves them to localhost only. */
+/**
+ * The job routes and the dashboard show job arguments and errors: this demo serves them to
+ * localhost only.
+ */
 function isLocalRequest(request: FastifyRequest): boolean {
   return ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(request.ip);
 }

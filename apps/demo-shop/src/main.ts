@@ -31,6 +31,7 @@ const port = typeof address === 'object' && address ? address.port : config.port
 const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
 console.log(`Reseolio demo shop on ${shop.database.description}`);
 console.log(`  open http://${host}:${port}/`);
+console.log(`  dashboard at http://${host}:${port}/dashboard/ (localhost only)`);
 console.log(`  metrics at http://${host}:${port}/metrics (Prometheus text, localhost only)`);
 if (stopTelemetry) {
   console.log(`  traces and metrics to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP/HTTP)`);

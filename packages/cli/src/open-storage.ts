@@ -14,6 +14,11 @@ export interface CliStorage extends StorageAdapter {
 export interface OpenStorageOptions {
   /** PostgreSQL only: the schema holding Reseolio's tables. @default 'reseolio' */
   schema?: string | undefined;
+  /**
+   * PostgreSQL only: connections in the pool. One command runs one query at a time; the
+   * dashboard reads several at once for each page and tab. @default 2
+   */
+  poolSize?: number | undefined;
 }
 
 const POSTGRES_PACKAGE = '@reseolio/storage-postgres';
@@ -42,7 +47,7 @@ export async function openStorage(
       schema: options.schema,
       migrate: options.migrate ?? false,
       // One command at a time: a small pool, and no LISTEN connection (nothing waits for events).
-      poolSize: 2,
+      poolSize: options.poolSize ?? 2,
       listen: false,
     });
     return withMigrationStatus(storage, POSTGRES_PACKAGE);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { dashboardCommand } from './commands/dashboard.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -17,7 +18,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 export function buildProgram(): Command {
   const program = new Command('reseolio')
     .description(
-      'Operate Reseolio on PostgreSQL or SQLite: migrations, jobs, schedules, stats and health checks.',
+      'Operate Reseolio on PostgreSQL or SQLite: migrations, jobs, schedules, stats, health checks and the dashboard.',
     )
     .version(version, '-v, --version', 'print the version')
     .exitOverride()
@@ -37,12 +38,14 @@ Examples:
   $ reseolio migrate --storage postgres://app@db:5432/app
   $ reseolio jobs list --status dead
   $ reseolio jobs retry --status dead --name emails:send --yes
-  $ reseolio doctor`,
+  $ reseolio doctor
+  $ reseolio dashboard --storage sqlite:./reseolio.db --public`,
     );
   migrateCommand(program);
   jobsCommand(program);
   schedulesCommand(program);
   statsCommand(program);
   doctorCommand(program);
+  dashboardCommand(program);
   return program;
 }

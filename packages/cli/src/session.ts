@@ -18,8 +18,9 @@ export interface Session {
 export async function withSession<T>(
   options: StorageOptionValues,
   use: (session: Session) => Promise<T>,
+  { poolSize }: { poolSize?: number } = {},
 ): Promise<T> {
-  const storage = await openStorage(storageUrlOf(options), { schema: options.schema });
+  const storage = await openStorage(storageUrlOf(options), { schema: options.schema, poolSize });
   try {
     assertMigrated(await storage.migrationStatus());
     const engine = new Reseolio({ storage, workerConcurrency: 0 });

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,4 +114,76 @@ export async function engineOn(
   });
   await engine.init();
   return engine;
+}
+
+/** A long-running `reseolio …` (the dashboard): its output so far, and how to end it. */
+export interface RunningCli {
+  /** The first line of stdout matching `ready`, once printed. */
+  ready: Promise<string>;
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` and resolves how the process ended. */
+  stop(signal?: NodeJS.Signals): Promise<CliRun>;
+  /** Resolves how the process ended, without signalling it. */
+  ended: Promise<CliRun>;
+}
+
+/**
+ * Starts `reseolio …args` as a child process that keeps running, and resolves `ready` with
+ * the first stdout line matching `ready` (rejecting if the process ends first). The process is
+ * killed after the test if it still runs.
+ */
+export function startReseolio(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  ready = /^Reseolio dashboard: (\S+)$/m,
+): RunningCli {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the package first (pnpm build).`);
+  const {
+    DATABASE_URL: _d,
+    RESEOLIO_STORAGE: _r,
+    RESEOLIO_DASHBOARD_TOKEN: _t,
+    ...inherited
+  } = process.env;
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...inherited, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const ended = new Promise<CliRun>((resolve) => {
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await ended;
+    }
+  });
+  const readyLine = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const match = ready.exec(stdout);
+      if (match) resolve(match[1] ?? match[0]);
+    };
+    child.stdout.on('data', check);
+    void ended.then((run) =>
+      reject(new Error(`ended (exit ${run.code}) before ready:\n${run.stdout}\n${run.stderr}`)),
+    );
+  });
+  return {
+    ready: readyLine,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    ended,
+    stop(signal = 'SIGTERM') {
+      child.kill(signal);
+      return ended;
+    },
+  };
 }

@@ -37,10 +37,12 @@ describe('help', () => {
     expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('the dashboard command is not part of this version', async () => {
-    const run = await reseolio(['dashboard', '--port', '3000']);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("unknown command 'dashboard'");
+  it('lists the dashboard command', async () => {
+    const run = await reseolio(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^\s+dashboard \[options\]\s+serve the web dashboard on a storage$/m,
+    );
   });
 });
 

@@ -4,10 +4,12 @@ import {
   assertReseolioEngine,
   IntegrationConfigError,
   isReseolioEngine,
+  type ResolvedDashboardOptions,
   type ResolvedEngineBinding,
   type ResolvedJobApiOptions,
   type ResolvedMetricsOptions,
   renameDeprecatedOptions,
+  resolveDashboardOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
   resolveMetricsOptions,
@@ -114,6 +116,23 @@ export function resolveMetricsRouterOptions(options: unknown): {
   return {
     engine: requireInstance({ instance }, where),
     metrics: resolveMetricsOptions<Request>(metrics, `${where} options`, { withPath: false })!,
+    logger: routerLogger(logger, where),
+  };
+}
+
+/** `reseolioDashboard({ instance, authorize | public, readOnly, title, stuckAfterMs, logger })`. */
+export function resolveDashboardRouterOptions(options: unknown): {
+  engine: Reseolio;
+  dashboard: ResolvedDashboardOptions<Request>;
+  logger: Logger;
+} {
+  const where = 'reseolioDashboard';
+  const { instance, logger, ...dashboard } = plainObject(options, `${where} options`);
+  return {
+    engine: requireInstance({ instance }, where),
+    dashboard: resolveDashboardOptions<Request>(dashboard, `${where} options`, {
+      withPrefix: false,
+    })!,
     logger: routerLogger(logger, where),
   };
 }

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Logger, Reseolio } from 'reseolio';
 import type {
+  DashboardRouteOptions,
   EngineBindingOptions,
   JobRoutesOptions,
   MetricsRouteOptions,
@@ -94,6 +95,21 @@ export interface ScheduleRouterOptions extends ScheduleRoutesOptions<Request> {
  */
 export interface MetricsRouterOptions extends Omit<MetricsRouteOptions<Request>, 'path'> {
   /** The engine your app created and starts. */
+  instance: Reseolio;
+  /** Where a failure the caller is not shown is logged. @default console */
+  logger?: Logger | undefined;
+}
+
+/**
+ * Options of `reseolioDashboard({ instance, ...options })`: the dashboard of
+ * `@reseolio/fastify` and `@reseolio/nestjs`, without `prefix` (mount it where you want it,
+ * `/dashboard` by convention). It needs its own `authorize` (it receives the Express request)
+ * or `public: true`: pass the job router's `authorize` to protect both alike. Refusals answer
+ * as the job router's do (401, 403, 500 when `authorize` throws). Needs `@reseolio/dashboard`
+ * installed beside `@reseolio/express`.
+ */
+export interface DashboardRouterOptions extends Omit<DashboardRouteOptions<Request>, 'prefix'> {
+  /** The engine your app created and starts (or only initializes, to look without running jobs). */
   instance: Reseolio;
   /** Where a failure the caller is not shown is logged. @default console */
   logger?: Logger | undefined;

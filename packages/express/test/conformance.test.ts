@@ -1,7 +1,12 @@
 import { once } from 'node:events';
 import { type LogRecord, runHttpConformance } from '@reseolio/http-conformance';
 import type { Logger } from 'reseolio';
-import { reseolioMetricsRouter, reseolioRouter, reseolioScheduleRouter } from '../src/index.ts';
+import {
+  reseolioDashboard,
+  reseolioMetricsRouter,
+  reseolioRouter,
+  reseolioScheduleRouter,
+} from '../src/index.ts';
 import { EXPRESS_VERSIONS } from './helpers.ts';
 
 /** The router's `logger` option, recording what the suite reads. */
@@ -20,7 +25,7 @@ function capture(logs: LogRecord[]): Logger {
 for (const { major, express } of EXPRESS_VERSIONS) {
   runHttpConformance({
     name: `express ${major}`,
-    boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics }) => {
+    boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics, dashboard }) => {
       const logs: LogRecord[] = [];
       const app = express();
       const logger = capture(logs);
@@ -40,6 +45,12 @@ for (const { major, express } of EXPRESS_VERSIONS) {
         schedulePrefix,
         reseolioScheduleRouter({ instance: engine, logger, ...scheduleRoutes }),
       );
+      if (dashboard !== undefined) {
+        app.use(
+          dashboard.prefix,
+          reseolioDashboard({ instance: engine, logger, ...dashboard.options }),
+        );
+      }
       const server = app.listen(port, '127.0.0.1');
       await once(server, 'listening');
       return {

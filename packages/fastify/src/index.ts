@@ -3,6 +3,7 @@ import { reseolio } from './plugin.ts';
 export { IntegrationConfigError } from 'reseolio/http';
 export { reseolioPlugin } from './plugin.ts';
 export type {
+  DashboardOptions,
   JobRoutesOptions,
   MetricsOptions,
   ReseolioPluginCommonOptions,

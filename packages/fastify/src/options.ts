@@ -1,10 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import {
   IntegrationConfigError,
+  type ResolvedDashboardOptions,
   type ResolvedEngineBinding,
   type ResolvedJobApiOptions,
   type ResolvedMetricsOptions,
   renameDeprecatedOptions,
+  resolveDashboardOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
   resolveMetricsOptions,
@@ -15,6 +17,7 @@ export interface ResolvedPluginOptions {
   binding: ResolvedEngineBinding;
   routes: (ResolvedJobApiOptions<FastifyRequest> & { prefix: string }) | null;
   metrics: (ResolvedMetricsOptions<FastifyRequest> & { path: string }) | null;
+  dashboard: (ResolvedDashboardOptions<FastifyRequest> & { prefix: string }) | null;
 }
 
 const WHERE = '@reseolio/fastify options';
@@ -45,9 +48,14 @@ export function resolvePluginOptions(
   const metrics = resolveMetricsOptions<FastifyRequest>(all.metrics, 'metrics', {
     inherited: routes?.authorize,
   });
+  // The same rule: a dashboard shows job data, so it is never open by accident.
+  const dashboard = resolveDashboardOptions<FastifyRequest>(all.dashboard, 'dashboard', {
+    inherited: routes?.authorize,
+  });
   return {
-    binding: resolveEngineBinding(all, WHERE, { ownKeys: ['routes', 'metrics'] }),
+    binding: resolveEngineBinding(all, WHERE, { ownKeys: ['routes', 'metrics', 'dashboard'] }),
     routes: routes as ResolvedPluginOptions['routes'],
     metrics: metrics as ResolvedPluginOptions['metrics'],
+    dashboard: dashboard as ResolvedPluginOptions['dashboard'],
   };
 }

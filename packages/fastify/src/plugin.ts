@@ -1,8 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { EngineLifecycle, IntegrationConfigError, PrometheusExporter } from 'reseolio/http';
+import {
+  createDashboardRequestHandler,
+  EngineLifecycle,
+  IntegrationConfigError,
+  loadDashboardPackage,
+  PrometheusExporter,
+} from 'reseolio/http';
 import { resolvePluginOptions } from './options.ts';
-import { jobRoutes, metricsRoute, scheduleRoutes } from './routes.ts';
+import { dashboardRoutes, jobRoutes, metricsRoute, scheduleRoutes } from './routes.ts';
 import type { ReseolioPluginOptions } from './types.ts';
 
 /**
@@ -20,6 +26,11 @@ export async function reseolioPlugin(
     );
   }
   const options = resolvePluginOptions(rawOptions);
+  // An optional peer, loaded only when asked for: a missing package fails here, at
+  // registration, before any storage is opened.
+  const dashboardPackage = options.dashboard
+    ? await loadDashboardPackage(() => import('@reseolio/dashboard'), '@reseolio/fastify')
+    : null;
   const lifecycle = await EngineLifecycle.open(
     options.binding,
     // A pino logger (Fastify's) fits the engine's logger as it is: lines about a job carry
@@ -57,6 +68,15 @@ export async function reseolioPlugin(
     }
   }
   if (exporter && options.metrics) await app.register(metricsRoute(exporter, options.metrics));
+  if (dashboardPackage && options.dashboard) {
+    const handle = createDashboardRequestHandler(
+      dashboardPackage,
+      engine,
+      options.dashboard,
+      app.log.child({ plugin: '@reseolio/dashboard' }),
+    );
+    await app.register(dashboardRoutes(handle, options.dashboard.prefix));
+  }
 }
 
 /** The plugin wrapped with `fastify-plugin`, so `app.reseolio` is visible to the whole app. */

@@ -1,13 +1,16 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Reseolio } from 'reseolio';
 import {
   createJobRouteHandler,
   createMetricsRouteHandler,
   createScheduleRouteHandler,
+  type DashboardRequestHandler,
   JOB_ROUTES,
   type PrometheusExporter,
+  queryOf,
   type ResolvedJobApiOptions,
   type ResolvedMetricsOptions,
+  redirectToDashboardRoot,
   SCHEDULE_ROUTES,
 } from 'reseolio/http';
 import { fastifyLogger } from './logger.ts';
@@ -77,6 +80,46 @@ export function metricsRoute(
       reply.code(answer.status);
       if (answer.contentType !== undefined) reply.type(answer.contentType);
       return reply.send(answer.body);
+    });
+  };
+}
+
+/**
+ * The dashboard under `prefix`: every method and path below it goes to the dashboard, which
+ * writes the answer to Node's response itself (the reply is hijacked, so Fastify sends
+ * nothing of its own); the bare prefix redirects to `prefix/`. An encapsulated plugin whose
+ * body parsers leave bodies unread: the dashboard reads its actions' JSON from the stream.
+ */
+export function dashboardRoutes(handle: DashboardRequestHandler<FastifyRequest>, prefix: string) {
+  return async function reseolioDashboard(app: FastifyInstance): Promise<void> {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+    const serve = (request: FastifyRequest, reply: FastifyReply, path: string) => {
+      reply.hijack();
+      return handle({
+        request,
+        req: request.raw,
+        res: reply.raw,
+        path,
+        log: fastifyLogger(request.log),
+      });
+    };
+
+    app.all(prefix, async (request, reply) => {
+      const url = request.raw.url ?? prefix;
+      // With ignoreTrailingSlash, `prefix/` lands here too: serve it rather than loop.
+      if (url.split('?')[0]!.endsWith('/')) return serve(request, reply, `/${queryOf(url)}`);
+      reply.hijack();
+      redirectToDashboardRoot(reply.raw, url);
+    });
+
+    app.all(`${prefix}/*`, async (request, reply) => {
+      const url = request.raw.url ?? '/';
+      // The path below the prefix as received, still percent-encoded (the `*` param is
+      // decoded). The route's own URL carries any prefix the app registered the plugin under.
+      const mounted = request.routeOptions.url!.length - 1;
+      return serve(request, reply, `/${url.slice(mounted)}`);
     });
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Reseolio, ReseolioOptions } from 'reseolio';
 import type {
+  DashboardOption,
   EngineBindingOptions,
   MetricsOption,
   JobRoutesOptions as SharedJobRoutesOptions,
@@ -50,6 +51,13 @@ export type JobRoutesOptions = SharedJobRoutesOptions<FastifyRequest>;
  */
 export type MetricsOptions = MetricsOption<FastifyRequest>;
 
+/**
+ * The dashboard: `true` (at `/dashboard`), a prefix, or
+ * `{ prefix, authorize, public, readOnly, title, stuckAfterMs }` (see `DashboardRouteOptions`
+ * in `reseolio/http`). `authorize` receives the Fastify request.
+ */
+export type DashboardOptions = DashboardOption<FastifyRequest>;
+
 /** Options every form of the plugin accepts. */
 export interface ReseolioPluginCommonOptions extends Pick<EngineBindingOptions, 'stopTimeoutMs'> {
   /** Serve the job routes. Off by default. */
@@ -62,6 +70,14 @@ export interface ReseolioPluginCommonOptions extends Pick<EngineBindingOptions, 
    * needed. See docs/observability.md for the metrics. Off by default.
    */
   metrics?: MetricsOptions | false | undefined;
+  /**
+   * Serve the dashboard (`@reseolio/dashboard`, install it beside this plugin): `true` at
+   * `/dashboard`, a string at that prefix, or `{ prefix, authorize, public, readOnly, title,
+   * stuckAfterMs }`. Behind the job routes' `authorize` (or open if they are `public`) unless
+   * it has its own `authorize` or `public: true`; without `routes`, one of the two is
+   * required. `readOnly: true` hides and refuses every action. Off by default.
+   */
+  dashboard?: DashboardOptions | false | undefined;
 }
 
 /**

@@ -18,13 +18,14 @@ function capture(logs: LogRecord[]): Writable {
 
 runHttpConformance({
   name: 'fastify',
-  boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics }) => {
+  boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics, dashboard }) => {
     const logs: LogRecord[] = [];
     const app = makeApp({ logger: { level: 'warn', stream: capture(logs) } });
     await app.register(reseolio, {
       instance: engine,
       routes: { ...routes, prefix, schedulePrefix },
       metrics: metrics?.option,
+      dashboard: dashboard?.option,
     });
     await app.listen({ host: '127.0.0.1', port });
     return { logs, close: () => app.close() };

@@ -39,11 +39,13 @@ export async function serve(
     schedulePrefix = '/schedules',
     storage = 'memory:',
     metrics,
+    dashboard,
   }: {
     prefix?: string;
     schedulePrefix?: string;
     storage?: StorageAdapter | string;
     metrics?: BootOptions['metrics'];
+    dashboard?: BootOptions['dashboard'];
   } = {},
 ) {
   const engine = new Reseolio({
@@ -80,7 +82,7 @@ export async function serve(
     return { orderId, payment };
   });
   const port = await freePort();
-  app = await boot({ engine, port, prefix, schedulePrefix, routes, metrics });
+  app = await boot({ engine, port, prefix, schedulePrefix, routes, metrics, dashboard });
   const base = `http://127.0.0.1:${port}`;
   const call = (method: string, path: string, headers: Record<string, string> = {}) =>
     request(base, method, path, headers);

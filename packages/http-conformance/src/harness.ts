@@ -26,6 +26,25 @@ export interface BootOptions {
   };
   /** Serve the Prometheus route too (see {@link MetricsBoot}); `undefined`: no metrics route. */
   metrics?: MetricsBoot | undefined;
+  /** Serve the dashboard too (see {@link DashboardBoot}); `undefined`: no dashboard. */
+  dashboard?: DashboardBoot | undefined;
+}
+
+/** The dashboard a test asks for, in the two forms the frameworks take it. */
+export interface DashboardBoot {
+  /** The `dashboard` option as a Fastify or Nest user writes it (beside `routes`). */
+  option: true | string | { prefix?: string; public?: true; readOnly?: boolean };
+  /** Where the option serves it: Express mounts `reseolioDashboard` here. */
+  prefix: string;
+  /**
+   * What Express's `reseolioDashboard` gets beside `instance`: the access the option resolves
+   * to on Fastify and Nest (the job routes' `authorize`, or `public: true`), and `readOnly`.
+   */
+  options: {
+    authorize?: BootOptions['routes']['authorize'];
+    public?: true;
+    readOnly?: boolean;
+  };
 }
 
 /** The Prometheus route a test asks for, in the two forms the frameworks take it. */

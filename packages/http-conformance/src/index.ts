@@ -12,6 +12,7 @@ export type {
   BootApp,
   BootedApp,
   BootOptions,
+  DashboardBoot,
   HttpConformanceOptions,
   LogRecord,
 } from './harness.ts';

@@ -4,6 +4,7 @@ import { serve } from './fixtures.ts';
 import type { BootOptions, HttpConformanceOptions } from './harness.ts';
 import { actionsSuite } from './suites/actions.ts';
 import { authorizationSuite } from './suites/authorization.ts';
+import { dashboardSuite } from './suites/dashboard.ts';
 import { errorsSuite } from './suites/errors.ts';
 import { metricsSuite } from './suites/metrics.ts';
 import { mountingSuite } from './suites/mounting.ts';
@@ -21,6 +22,7 @@ export interface SuiteContext {
       schedulePrefix?: string;
       storage?: StorageAdapter | string;
       metrics?: BootOptions['metrics'];
+      dashboard?: BootOptions['dashboard'];
     },
   ): ReturnType<typeof serve>;
 }
@@ -32,12 +34,13 @@ const SUITES = [
   errorsSuite,
   mountingSuite,
   metricsSuite,
+  dashboardSuite,
   schedulesSuite,
   signalsSuite,
 ];
 
 /**
- * Registers the job, schedule and metrics routes' conformance suite for one framework. Call it at the top level of
+ * Registers the job, schedule and metrics routes' and the dashboard's conformance suite for one framework. Call it at the top level of
  * a test file with a factory that boots a real app of that framework on the given port; every
  * test boots its own app and engine, and answers must be identical across frameworks.
  */

@@ -13,6 +13,7 @@ export type {
 } from './interfaces/durable-options.interface.ts';
 export type {
   ReseolioBorrowedEngineOptions,
+  ReseolioDashboardOptions,
   ReseolioJobRoutesOptions,
   ReseolioMetricsOptions,
   ReseolioModuleAsyncOptions,

@@ -21,3 +21,9 @@ export const RESEOLIO_SCHEDULE_ROUTES = 'RESEOLIO_SCHEDULE_ROUTES';
 
 /** @internal Token of the resolved `metrics` option, read by the metrics route. */
 export const RESEOLIO_METRICS_OPTIONS = 'RESEOLIO_METRICS_OPTIONS';
+
+/** @internal Token of the dashboard's request handler, served by the dashboard controller. */
+export const RESEOLIO_DASHBOARD = 'RESEOLIO_DASHBOARD';
+
+/** @internal Token of the dashboard controller's class, whose wildcard the module spells. */
+export const RESEOLIO_DASHBOARD_CONTROLLER = 'RESEOLIO_DASHBOARD_CONTROLLER';

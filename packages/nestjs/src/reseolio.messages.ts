@@ -51,3 +51,8 @@ export const METRICS_FROM_ASYNC_FACTORY = () =>
   'ReseolioModule.forRootAsync(): give metrics beside useFactory/useClass/useExisting, e.g. ' +
   'forRootAsync({ useFactory, metrics: true }), not in the options they return: Nest declares ' +
   'the metrics route before the factory runs.';
+
+export const DASHBOARD_FROM_ASYNC_FACTORY = () =>
+  'ReseolioModule.forRootAsync(): give dashboard beside useFactory/useClass/useExisting, e.g. ' +
+  "forRootAsync({ useFactory, dashboard: '/dashboard' }), not in the options they return: Nest " +
+  'declares the dashboard controller before the factory runs.';

@@ -1,12 +1,25 @@
-import { type DynamicModule, Logger, Module, type Provider, type Type } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type NestModule,
+  Optional,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import type { Reseolio } from 'reseolio';
 import {
+  createDashboardRequestHandler,
   createJobRouteHandler,
   createScheduleRouteHandler,
   EngineLifecycle,
   IntegrationConfigError,
+  loadDashboardPackage,
+  type ResolvedDashboardOptions,
   renameDeprecatedOptions,
+  resolveDashboardOptions,
   resolveEngineBinding,
   resolveJobApiOptions,
   resolveMetricsOptions,
@@ -18,6 +31,8 @@ import type {
   ReseolioOptionsFactory,
 } from './interfaces/reseolio-module-options.interface.ts';
 import {
+  RESEOLIO_DASHBOARD,
+  RESEOLIO_DASHBOARD_CONTROLLER,
   RESEOLIO_ENGINE,
   RESEOLIO_JOB_ROUTES,
   RESEOLIO_LIFECYCLE,
@@ -28,11 +43,16 @@ import {
 } from './reseolio.constants.ts';
 import { ReseolioExplorer } from './reseolio.explorer.ts';
 import {
+  DASHBOARD_FROM_ASYNC_FACTORY,
   METRICS_FROM_ASYNC_FACTORY,
   MISSING_ASYNC_FACTORY,
   ROUTES_FROM_ASYNC_FACTORY,
 } from './reseolio.messages.ts';
 import { ReseolioOrchestrator } from './reseolio.orchestrator.ts';
+import {
+  createDashboardController,
+  spellDashboardWildcard,
+} from './reseolio-dashboard.controller.ts';
 import {
   createJobRoutesController,
   createScheduleRoutesController,
@@ -47,10 +67,27 @@ const WHERE = 'ReseolioModule options';
  * Provides the Reseolio engine to the whole application (`global`), registers `@Durable()`
  * methods at module init, starts workers on bootstrap and drains them on shutdown (call
  * `app.enableShutdownHooks()` so SIGTERM/SIGINT close the application), serves the job
- * and schedule routes when `routes` is given, and the Prometheus metrics with `metrics`.
+ * and schedule routes when `routes` is given, the Prometheus metrics with `metrics`, and the
+ * dashboard with `dashboard`.
  */
 @Module({})
-export class ReseolioModule {
+export class ReseolioModule implements NestModule {
+  constructor(
+    @Optional()
+    @Inject(RESEOLIO_DASHBOARD_CONTROLLER)
+    private readonly dashboardController?: Type,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  /**
+   * Nest calls this once the HTTP platform is known and before it reads the controllers'
+   * routes: the one moment to spell the dashboard's catch-all route for that platform.
+   */
+  configure(): void {
+    if (this.dashboardController === undefined) return;
+    spellDashboardWildcard(this.dashboardController, this.adapterHost?.httpAdapter?.getType());
+  }
+
   static forRoot(options: ReseolioModuleOptions): DynamicModule {
     return buildModule([], [{ provide: RESEOLIO_MODULE_OPTIONS, useValue: options }], options);
   }
@@ -76,7 +113,9 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
     '@reseolio/nestjs',
     WHERE,
   );
-  const binding = resolveEngineBinding(renamed, WHERE, { ownKeys: ['routes', 'metrics'] });
+  const binding = resolveEngineBinding(renamed, WHERE, {
+    ownKeys: ['routes', 'metrics', 'dashboard'],
+  });
   // Nest's Logger fits the engine's logger as it is, and follows the app's `useLogger()`.
   return EngineLifecycle.open(binding, { logger: new Logger(RESEOLIO_LOGGER_CONTEXT) });
 }
@@ -84,7 +123,11 @@ async function openEngine(options: ReseolioModuleOptions): Promise<EngineLifecyc
 function buildModule(
   imports: DynamicModule['imports'],
   optionProviders: Provider[],
-  { routes, metrics }: Pick<ReseolioModuleOptions, 'routes' | 'metrics'> = {},
+  {
+    routes,
+    metrics,
+    dashboard,
+  }: Pick<ReseolioModuleOptions, 'routes' | 'metrics' | 'dashboard'> = {},
 ): DynamicModule {
   // Controllers are declared with the module, before any provider exists: the routes'
   // options are read now, and a mistake throws here, where the module is imported.
@@ -92,6 +135,10 @@ function buildModule(
     routes === undefined || routes === false ? null : resolveJobApiOptions(routes, 'routes');
   // Behind the job routes' authorize unless it has its own (or public: true).
   const metricsApi = resolveMetricsOptions(metrics, 'metrics', { inherited: api?.authorize });
+  // The same rule: a dashboard shows job data, so it is never open by accident.
+  const dashboardApi = resolveDashboardOptions(dashboard, 'dashboard', {
+    inherited: api?.authorize,
+  });
   const controllers: Type[] = [];
   const routeProviders: Provider[] = [];
   if (api) {
@@ -117,6 +164,16 @@ function buildModule(
       ReseolioMetricsRoute,
     );
   }
+  if (dashboardApi) {
+    const controller = createDashboardController(dashboardApi.prefix!);
+    controllers.push(controller);
+    routeProviders.push({ provide: RESEOLIO_DASHBOARD_CONTROLLER, useValue: controller });
+    routeProviders.push({
+      provide: RESEOLIO_DASHBOARD,
+      useFactory: (engine: Reseolio) => dashboardHandler(engine, dashboardApi),
+      inject: [RESEOLIO_ENGINE],
+    });
+  }
   return {
     global: true,
     module: ReseolioModule,
@@ -138,6 +195,23 @@ function buildModule(
     ],
     exports: [RESEOLIO_ENGINE, DurableHandles],
   };
+}
+
+/**
+ * The dashboard's request handler. `@reseolio/dashboard` is an optional peer, loaded only
+ * when asked for; a missing package fails `app.init()` with a message that says to install it.
+ */
+async function dashboardHandler(engine: Reseolio, options: ResolvedDashboardOptions<unknown>) {
+  const dashboardPackage = await loadDashboardPackage(
+    () => import('@reseolio/dashboard'),
+    '@reseolio/nestjs',
+  );
+  return createDashboardRequestHandler(
+    dashboardPackage,
+    engine,
+    options,
+    new Logger(RESEOLIO_LOGGER_CONTEXT),
+  );
 }
 
 /** Options providers as `@nestjs/schedule`'s `createAsyncOptionsProvider` builds them. */
@@ -167,13 +241,16 @@ function asyncOptionsProviders(options: ReseolioModuleAsyncOptions): Provider[] 
 }
 
 /**
- * The controllers exist before the factory runs, so routes or metrics from it could not be
- * served.
+ * The controllers exist before the factory runs, so routes, metrics or a dashboard from it
+ * could not be served.
  */
 function withoutRoutes(options: ReseolioModuleOptions): ReseolioModuleOptions {
   if (options?.routes !== undefined) throw new IntegrationConfigError(ROUTES_FROM_ASYNC_FACTORY());
   if (options?.metrics !== undefined) {
     throw new IntegrationConfigError(METRICS_FROM_ASYNC_FACTORY());
+  }
+  if (options?.dashboard !== undefined) {
+    throw new IntegrationConfigError(DASHBOARD_FROM_ASYNC_FACTORY());
   }
   return options;
 }

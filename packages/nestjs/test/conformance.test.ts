@@ -18,7 +18,7 @@ function capture(logs: LogRecord[]): LoggerService {
 for (const adapter of ['express', 'fastify'] as HttpAdapterName[]) {
   runHttpConformance({
     name: `nestjs (${adapter} adapter)`,
-    boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics }) => {
+    boot: async ({ engine, port, prefix, schedulePrefix, routes, metrics, dashboard }) => {
       const logs: LogRecord[] = [];
       const moduleRef = await Test.createTestingModule({
         imports: [
@@ -26,6 +26,7 @@ for (const adapter of ['express', 'fastify'] as HttpAdapterName[]) {
             instance: engine,
             routes: { ...routes, prefix, schedulePrefix },
             metrics: metrics?.option,
+            dashboard: dashboard?.option,
           }),
         ],
       }).compile();

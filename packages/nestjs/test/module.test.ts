@@ -152,8 +152,8 @@ describe('forRootAsync', () => {
     );
   });
 
-  it('refuses routes or metrics returned by the factory, and says where to give them', async () => {
-    for (const option of ['routes', 'metrics']) {
+  it('refuses routes, metrics or a dashboard returned by the factory, and says where to give them', async () => {
+    for (const option of ['routes', 'metrics', 'dashboard']) {
       await expect(
         createApp([
           ReseolioModule.forRootAsync({

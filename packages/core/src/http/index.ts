@@ -1,10 +1,12 @@
 /**
  * `reseolio/http`: the integration kit the framework packages share. The job and schedule
- * routes (their tables, options, authorization and answers), the Prometheus metrics route,
- * how an integration binds, starts and stops its engine, and the one error type for
- * integration options.
+ * routes (their tables, options, authorization and answers), the Prometheus metrics route, the
+ * dashboard's mount, how an integration binds, starts and stops its engine, and the one error
+ * type for integration options.
  */
 export * from './authorize.ts';
+export * from './dashboard-mount.ts';
+export * from './dashboard-options.ts';
 export * from './deprecated-options.ts';
 export * from './engine-binding.ts';
 export * from './engine-check.ts';

@@ -5,7 +5,12 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { Reseolio, ReseolioOptions } from 'reseolio';
-import type { EngineBindingOptions, JobRoutesOptions, MetricsOption } from 'reseolio/http';
+import type {
+  DashboardOption,
+  EngineBindingOptions,
+  JobRoutesOptions,
+  MetricsOption,
+} from 'reseolio/http';
 
 /**
  * The job routes' options, shared with `@reseolio/fastify` and `@reseolio/express`.
@@ -21,6 +26,13 @@ export type ReseolioJobRoutesOptions = JobRoutesOptions<any>;
  * `authorize` receives the platform's request, as for the job routes.
  */
 export type ReseolioMetricsOptions = MetricsOption<any>;
+
+/**
+ * The dashboard: `true` (at `/dashboard`), a prefix, or
+ * `{ prefix, authorize, public, readOnly, title, stuckAfterMs }` (see `DashboardRouteOptions`
+ * in `reseolio/http`). `authorize` receives the platform's request, as for the job routes.
+ */
+export type ReseolioDashboardOptions = DashboardOption<any>;
 
 /** Options both forms of the module accept. */
 export interface ReseolioModuleCommonOptions extends Pick<EngineBindingOptions, 'stopTimeoutMs'> {
@@ -40,6 +52,14 @@ export interface ReseolioModuleCommonOptions extends Pick<EngineBindingOptions, 
    * needed. Off by default. With `forRootAsync`, give it beside the factory.
    */
   metrics?: ReseolioMetricsOptions | false | undefined;
+  /**
+   * Serve the dashboard (`@reseolio/dashboard`, install it beside this module) as a controller
+   * of this module: `true` at `/dashboard`, a string at that prefix, or an object. Behind the
+   * job routes' `authorize` (or open if they are `public`) unless it has its own `authorize`
+   * or `public: true`; without `routes`, one of the two is required. `readOnly: true` hides
+   * and refuses every action. Off by default. With `forRootAsync`, give it beside the factory.
+   */
+  dashboard?: ReseolioDashboardOptions | false | undefined;
 }
 
 /**
@@ -86,6 +106,8 @@ export interface ReseolioModuleAsyncOptions {
   routes?: ReseolioJobRoutesOptions | false | undefined;
   /** The Prometheus route, given here rather than by the factory, as `routes` is. */
   metrics?: ReseolioMetricsOptions | false | undefined;
+  /** The dashboard, given here rather than by the factory, as `routes` is. */
+  dashboard?: ReseolioDashboardOptions | false | undefined;
   /** Modules whose providers `inject`, `useClass` or `useExisting` need. */
   imports?: ModuleMetadata['imports'] | undefined;
   /** Builds the options from the providers listed in `inject`. */

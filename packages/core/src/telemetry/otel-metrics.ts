@@ -80,8 +80,12 @@ export class OtelMetrics implements MetricsSink {
     const lastSeen = gauge(METRICS.workerLastSeen);
     this.#observables = [enqueued, completed, jobs, oldest, slots, lastSeen];
     this.#observe = async (result) => {
-      this.#enqueued.forEach((value, attributes) => result.observe(enqueued, value, attributes));
-      this.#completed.forEach((value, attributes) => result.observe(completed, value, attributes));
+      this.#enqueued.forEach((value, attributes) => {
+        result.observe(enqueued, value, attributes);
+      });
+      this.#completed.forEach((value, attributes) => {
+        result.observe(completed, value, attributes);
+      });
       const worker = deps.source.worker();
       result.observe(slots, worker.busy, { state: 'busy' });
       result.observe(slots, worker.slots - worker.busy, { state: 'free' });

@@ -1,13 +1,35 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { DATABASES, onCleanup, startShop } from './helpers.ts';
+import { DATABASES, onCleanup, settledOrder, startShop, waitFor } from './helpers.ts';
 
 /** Debian's Chromium; install it with `apt-get install -y chromium` (never `playwright install`). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // A developer machine without Chromium skips this one test, visibly; CI installs Chromium
 // (.ci/run) and sets CI, so there it always runs and a missing browser fails it.
 const noBrowser = !existsSync(CHROMIUM) && !process.env.CI;
+/** Screenshots of the dashboard's saga page, kept as test artifacts (gitignored). */
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts');
+
+async function launch() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  onCleanup(() => browser.close());
+  return browser;
+}
 
 for (const { name, fresh } of DATABASES) {
   describe.skipIf(noBrowser)(
@@ -15,20 +37,7 @@ for (const { name, fresh } of DATABASES) {
     () => {
       it('places an order by clicking Buy, shows it live until fulfilled step by step, then confirms its delivery', async () => {
         const shop = await startShop({ ...(await fresh()), faults: { latencyMs: 150 } });
-        const browser = await chromium.launch({
-          executablePath: CHROMIUM,
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        });
-        onCleanup(() => browser.close());
+        const browser = await launch();
         const page = await browser.newPage();
         const pageErrors: string[] = [];
         page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -59,6 +68,55 @@ for (const { name, fresh } of DATABASES) {
         // The fault switches reach the server.
         await page.locator('input[name="declineRate"]').fill('1');
         await expect.poll(() => shop.deps.faults.declineRate).toBe(1);
+        expect(pageErrors).toEqual([]);
+      });
+
+      it("shows a declined checkout's saga in the dashboard: the orchestrator, its five children with the compensation, and attempts", async () => {
+        const shop = await startShop(await fresh());
+        const placed = await shop.request('POST', '/api/orders', {
+          productId: 'tee',
+          quantity: 1,
+          card: '4000 0000 0000 0002',
+        });
+        const order = await settledOrder(shop, placed.body.orderId);
+        expect(order.status).toBe('cancelled');
+        // The webhook is enqueued last and not awaited by the saga: wait until every child ended.
+        await waitFor(async () => {
+          const { body } = await shop.request('GET', `/dashboard/api/jobs/${order.sagaJobId}`);
+          return body.children?.length === 5 &&
+            body.children.every((child: { status: string }) =>
+              ['success', 'dead'].includes(child.status),
+            )
+            ? true
+            : undefined;
+        }, 20_000);
+
+        const browser = await launch();
+        const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+        const pageErrors: string[] = [];
+        page.on('pageerror', (error) => pageErrors.push(error.message));
+        await page.goto(`${shop.base}/dashboard/#/jobs/${order.sagaJobId}`);
+        const tree = page.getByRole('navigation', { name: 'Parent and children' });
+        for (const child of [
+          'checkout:payment:charge',
+          'checkout:inventory:release',
+          'checkout:payment:refund',
+          'checkout:email:cancellation',
+          'webhooks:order:deliver',
+        ]) {
+          await tree.locator(`[data-tree-job="${child}"]`).waitFor({ timeout: 20_000 });
+        }
+        await page.locator('tr[data-attempt="1"]').first().waitFor();
+        const dir = join(ARTIFACTS, name.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+        mkdirSync(dir, { recursive: true });
+        const path = join(dir, 'dashboard-saga.png');
+        await page.screenshot({ path, fullPage: true });
+        console.log(`screenshot: ${path}`);
+
+        // The compensation's failed step: its page shows the failed attempt and its error.
+        await tree.locator('[data-tree-job="checkout:payment:charge"]').click();
+        await page.getByText('card ending 0002 was declined').first().waitFor();
+        await page.screenshot({ path: join(dir, 'dashboard-charge.png'), fullPage: true });
         expect(pageErrors).toEqual([]);
       });
     },

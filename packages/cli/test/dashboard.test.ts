@@ -111,7 +111,7 @@ describe.each(storages)('reseolio dashboard on %s', (kind, targetFor) => {
     expect((await fromEnv.stop()).code).toBe(0);
   });
 
-  it('exit 2 without --token or --public (saying to pass one), or with both; exit 1 on an unmigrated storage unless --migrate', async ({
+  it('exit 2 without --token or --public (saying to pass one), or with both; exit 1 on an unmigrated PostgreSQL database unless --migrate; a fresh SQLite file gets its tables', async ({
     task,
   }) => {
     const target = await targetFor(`${kind} ${task.name}`);
@@ -126,6 +126,18 @@ describe.each(storages)('reseolio dashboard on %s', (kind, targetFor) => {
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain('Use an integer from 0 to 65535');
 
+    if (kind === 'SQLite') {
+      // `npx reseolio dashboard --storage sqlite:./reseolio.db --public` in a fresh directory.
+      const fresh = startReseolio(['dashboard', ...target.args, '--public', '--port', '0']);
+      const page = await get(await fresh.ready);
+      expect(page.status).toBe(200);
+      const overview = await get(`${await fresh.ready}api/overview`);
+      expect(JSON.parse(overview.text)).toMatchObject({ functions: [] });
+      const stopped = await fresh.stop();
+      expect(stopped.code).toBe(0);
+      expect(stopped.stderr).toContain("creating Reseolio's tables");
+      return;
+    }
     const unmigrated = await reseolio(['dashboard', ...target.args, '--public', '--port', '0']);
     expect(unmigrated.code).toBe(1);
     expect(unmigrated.stderr).toContain('run `reseolio migrate`');

@@ -36,7 +36,7 @@ export function dashboardCommand(program: Command): void {
       .description(
         'Serves the Reseolio dashboard (jobs, attempts, sagas, schedules, and actions on them) ' +
           'over HTTP until Ctrl+C or SIGTERM. It runs no jobs and never migrates unless ' +
-          '--migrate is given. It shows job arguments and results and can retry and cancel ' +
+          '--migrate is given (a SQLite file without any Reseolio table yet gets them). It shows job arguments and results and can retry and cancel ' +
           `work, so it needs a token (--token, or $${TOKEN_ENV}) unless --public says anyone ` +
           'who can reach the port may use it.',
       )
@@ -78,7 +78,7 @@ Examples:
             'anyone who can reach the port.',
         );
       }
-      if (options.migrate) await migrate(options);
+      if (options.migrate || (await isFreshSqlite(options))) await migrate(options);
       await withSession(
         options,
         async ({ engine }) => {
@@ -149,6 +149,26 @@ async function stopped(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   await closed;
+}
+
+/**
+ * Whether the storage is a SQLite file with no Reseolio table at all: a fresh directory, where
+ * `npx reseolio dashboard --storage sqlite:./reseolio.db` should simply show an empty
+ * dashboard. Creating tables from nothing in a local file changes no one's schema; an existing
+ * schema (even one migration behind) and every PostgreSQL database still need
+ * `reseolio migrate` or `--migrate`, so a production schema is never upgraded unasked.
+ */
+async function isFreshSqlite(options: DashboardCommandOptions): Promise<boolean> {
+  const url = storageUrlOf(options);
+  if (!url.startsWith('sqlite:')) return false;
+  const storage = await openStorage(url, { schema: options.schema });
+  try {
+    const fresh = (await storage.migrationStatus()).applied === 0;
+    if (fresh) output.note("A new SQLite file: creating Reseolio's tables in it.");
+    return fresh;
+  } finally {
+    await storage.close();
+  }
 }
 
 async function migrate(options: DashboardCommandOptions): Promise<void> {

@@ -6,6 +6,7 @@ export {
   type AttemptJSON,
   type JobJSON,
   type ScheduleJSON,
+  type StepJSON,
   toJobJSON,
   toJSONValue,
   toScheduleJSON,

@@ -3,7 +3,9 @@ import { JobCancelledError, JobFailedError } from './errors.ts';
 import type { FinalState, InsertMark } from './result-waiters.ts';
 import { deserialize } from './serialization/decode.ts';
 import type { AttemptRecord, JobRecord, JobStatus } from './storage/records.ts';
+import type { StepRecord } from './storage/workflow-records.ts';
 import type { JobDetails, JobHandle, StoredError } from './types.ts';
+import { stepsOf } from './workflow/step-info.ts';
 import { decodeWaitingFor } from './workflow/waiting-for.ts';
 
 /** What a handle needs from the engine that made it. */
@@ -12,6 +14,8 @@ export interface HandleHost {
   getRecord(jobId: string): Promise<JobRecord>;
   /** The job's ended attempts, oldest first (empty for an unknown job). */
   listAttempts(jobId: string): Promise<AttemptRecord[]>;
+  /** The job's recorded workflow steps, sleeps and signals (empty for an unknown job). */
+  listSteps(jobId: string): Promise<StepRecord[]>;
   /**
    * Waits for the job to finish, giving up the caller's slot when it is itself a job.
    * `inserted`: the job was inserted by this process at that point (saves the first read).
@@ -44,9 +48,17 @@ export class DurableJobHandle<R> implements JobHandle<R> {
 
   async details(): Promise<JobDetails<R>> {
     const record = await this.#host.getRecord(this.jobId);
-    // After the record, not beside it: see attemptsOf.
-    const attempts = await this.#host.listAttempts(this.jobId);
-    return { ...toDetails<R>(record), attempts: attemptsOf(record, attempts) };
+    // After the record, not beside it: see attemptsOf. The journal only grows, so it may be
+    // read beside the attempts.
+    const [attempts, steps] = await Promise.all([
+      this.#host.listAttempts(this.jobId),
+      this.#host.listSteps(this.jobId),
+    ]);
+    return {
+      ...toDetails<R>(record),
+      attempts: attemptsOf(record, attempts),
+      steps: stepsOf(steps),
+    };
   }
 
   cancel(): Promise<boolean> {

@@ -5,7 +5,7 @@ import type {
   ScheduleOverlap,
   ScheduleStatus,
 } from './storage/schedule-records.ts';
-import type { AttemptInfoOutcome, JobDetails, StoredError } from './types.ts';
+import type { AttemptInfoOutcome, JobDetails, StepInfo, StoredError } from './types.ts';
 import type { WaitingFor } from './workflow/waiting-for.ts';
 
 /** A job as plain JSON, for HTTP APIs (the framework packages' job routes use it). */
@@ -38,6 +38,17 @@ export interface JobJSON {
   completedAt: string | null;
   /** Every attempt, when the details carried them (`handle.details()` does; list rows do not). */
   attempts?: AttemptJSON[];
+  /** The workflow's journal, when the details carried it (`handle.details()` does). */
+  steps?: StepJSON[];
+}
+
+/** One journal entry as plain JSON (`JobJSON.steps`): its value JSON-safe, time ISO. */
+export interface StepJSON {
+  kind: StepInfo['kind'];
+  name: string | null;
+  occurrence: number;
+  value: unknown;
+  recordedAt: string;
 }
 
 /** One attempt as plain JSON (`JobJSON.attempts`): dates as ISO strings, no stack. */
@@ -90,6 +101,17 @@ export function toJobJSON(details: JobDetails): JobJSON {
             outcome: a.outcome,
             error: a.error ? withoutStack(a.error) : null,
             workerId: a.workerId,
+          })),
+        }),
+    ...(details.steps === undefined
+      ? {}
+      : {
+          steps: details.steps.map((step) => ({
+            kind: step.kind,
+            name: step.name,
+            occurrence: step.occurrence,
+            value: toJSONValue(step.value),
+            recordedAt: step.recordedAt.toISOString(),
           })),
         }),
   };

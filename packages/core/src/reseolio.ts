@@ -107,6 +107,7 @@ export class Reseolio extends EventEmitter<ReseolioEvents> {
   readonly #host: HandleHost = {
     getRecord: (jobId) => this.#getRecord(jobId),
     listAttempts: async (jobId) => (await this.#ready()).storage.listAttempts(jobId),
+    listSteps: async (jobId) => (await this.#ready()).storage.listSteps(jobId),
     waitFinal: (jobId, timeoutMs, inserted) => this.#waitFinal(jobId, timeoutMs, inserted),
     cancel: (jobId) => this.#cancel(jobId),
   };

@@ -336,6 +336,30 @@ export interface JobDetails<R = unknown> {
    * (`handle.details()`); `listJobs()` rows leave it `undefined`.
    */
   attempts?: AttemptInfo[] | undefined;
+  /**
+   * A workflow's journal, in the order it was recorded: each `step()` that ran, each `sleep()`
+   * and each signal received by `waitForSignal()`. Filled by single-job reads
+   * (`handle.details()`), empty for a job that used none; `listJobs()` rows leave it
+   * `undefined`.
+   */
+  steps?: StepInfo[] | undefined;
+}
+
+/** One recorded entry of a workflow's journal (`JobDetails.steps`). */
+export interface StepInfo {
+  /**
+   * `step`: a `step(name, fn)` that ran, `value` its result; `sleep`: a `sleep()`, `value` its
+   * wake time (a `Date`); `signal`: a `waitForSignal(topic)` that ended, `value` the payload
+   * received, or `null` when it timed out.
+   */
+  kind: 'step' | 'sleep' | 'signal';
+  /** The step's name or the signal's topic; `null` for a sleep. */
+  name: string | null;
+  /** Which occurrence of this name in the run: 0 for the first, 1 for the second… */
+  occurrence: number;
+  value: unknown;
+  /** When the entry was recorded (the step finished, the sleep began, the signal was taken). */
+  recordedAt: Date;
 }
 
 /**

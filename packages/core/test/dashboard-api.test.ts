@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReseolioValidationError, toJobJSON } from '../src/index.ts';
+import { ReseolioValidationError, sleep, step, toJobJSON, waitForSignal } from '../src/index.ts';
 import { makeEngine, waitFor } from './helpers.ts';
 
 /** The engine API the dashboard reads: filters, keyset pages, counts, completions, attempts. */
@@ -168,5 +168,66 @@ describe('details().attempts', () => {
     expect((await handle.details()).attempts?.map((a) => a.outcome)).toEqual(['cancelled']);
     // listJobs rows carry no attempts.
     expect((await engine.listJobs({ name: 'dash:long' }))[0]?.attempts).toBeUndefined();
+  });
+});
+
+describe('details().steps', () => {
+  it("lists a workflow's steps, sleeps and signals in the order they were recorded, values decoded", async () => {
+    const engine = makeEngine();
+    const flow = engine.durable('dash:journal', async () => {
+      const loaded = await step('load', async () => ({ rows: 2 }));
+      await step('load', async () => 'again');
+      // A name may hold the key's own separators.
+      await step('ship#eu:fast', async () => new Date(0));
+      await sleep(5);
+      const go = await waitForSignal<{ ok: boolean }>('go');
+      const never = await waitForSignal('never', { timeoutMs: 5 });
+      return { loaded, go, never };
+    });
+    await engine.start();
+    const handle = await flow();
+    await engine.signal(handle.jobId, 'go', { ok: true });
+    await handle.result(20_000);
+
+    const { steps } = await handle.details();
+    expect(steps?.map((s) => [s.kind, s.name, s.occurrence])).toEqual([
+      ['step', 'load', 0],
+      ['step', 'load', 1],
+      ['step', 'ship#eu:fast', 0],
+      ['sleep', null, 0],
+      ['signal', 'go', 0],
+      // The timed-out wait: its recorded deadline is bookkeeping and is left out.
+      ['signal', 'never', 0],
+    ]);
+    expect(steps?.[0]?.value).toEqual({ rows: 2 });
+    expect(steps?.[2]?.value).toEqual(new Date(0));
+    expect(steps?.[3]?.value).toBeInstanceOf(Date);
+    expect(steps?.[4]?.value).toEqual({ ok: true });
+    expect(steps?.[5]?.value).toBeNull();
+    for (let i = 1; i < (steps?.length ?? 0); i++) {
+      expect(steps![i]!.recordedAt.getTime()).toBeGreaterThanOrEqual(
+        steps![i - 1]!.recordedAt.getTime(),
+      );
+    }
+
+    // As JSON (the job routes and the dashboard): values JSON-safe, times ISO.
+    const json = toJobJSON(await handle.details());
+    expect(json.steps?.[2]).toMatchObject({
+      kind: 'step',
+      name: 'ship#eu:fast',
+      value: '1970-01-01T00:00:00.000Z',
+    });
+    expect(typeof json.steps?.[3]?.value).toBe('string');
+    expect(typeof json.steps?.[0]?.recordedAt).toBe('string');
+  });
+
+  it('is empty for a job that used none, and absent from list rows', async () => {
+    const engine = makeEngine();
+    const fn = engine.durable('dash:plain', async () => 1);
+    await engine.start();
+    const handle = await fn();
+    await handle.result();
+    expect((await handle.details()).steps).toEqual([]);
+    expect((await engine.listJobs({ name: 'dash:plain' }))[0]?.steps).toBeUndefined();
   });
 });

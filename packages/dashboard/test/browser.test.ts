@@ -173,6 +173,17 @@ for (const [dbName, makeTarget] of TARGETS) {
       // Jobs: filter by status through the form; the filter is in the URL.
       await page.locator('nav[aria-label="Views"] a', { hasText: 'Jobs' }).click();
       await page.locator('select[name="status"]').selectOption('dead');
+      // A choice not applied yet survives the view's refreshes (it was put back to the URL's
+      // filter on every refresh when the fields were controlled).
+      await page.locator('input[name="name"]').fill('shop:');
+      const live = page.locator('p.live');
+      for (let refresh = 0; refresh < 2; refresh++) {
+        const before = await live.textContent();
+        await waitFor(async () => (await live.textContent()) !== before, { timeoutMs: 15_000 });
+      }
+      await expect(page.locator('select[name="status"]').inputValue()).resolves.toBe('dead');
+      await expect(page.locator('input[name="name"]').inputValue()).resolves.toBe('shop:');
+      await page.locator('input[name="name"]').fill('');
       await page.locator('button', { hasText: 'Apply filters' }).click();
       await page.waitForURL(/#\/jobs\?status=dead$/);
       const deadRow = page.locator('table.jobs tbody tr', { hasText: 'shop:charge-card' });
@@ -275,6 +286,11 @@ for (const [dbName, makeTarget] of TARGETS) {
       await page
         .locator('section[aria-label="Result"] pre', { hasText: '"approvedBy": "ops"' })
         .waitFor();
+      // The workflow's journal: the signal it received, with its payload.
+      await page
+        .locator('table.steps tr[data-step="signal:approved"]', { hasText: '"by": "ops"' })
+        .waitFor();
+      await screenshot(page, db, 'job-workflow');
 
       // Bulk cancel by filter: the count first, then the confirmation.
       await page.goto(`${url}#/jobs?name=reports:build`);

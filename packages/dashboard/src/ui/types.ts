@@ -54,6 +54,16 @@ export interface JobView {
   startedAt: string | null;
   completedAt: string | null;
   attempts: AttemptView[] | null;
+  /** The workflow's journal (job page only; absent in lists). */
+  steps?: StepView[];
+}
+
+export interface StepView {
+  kind: 'step' | 'sleep' | 'signal';
+  name: string | null;
+  occurrence: number;
+  value: unknown;
+  recordedAt: string;
 }
 
 export interface FunctionOverview {

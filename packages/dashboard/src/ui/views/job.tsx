@@ -15,7 +15,7 @@ import {
 import { duration, shortId } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { href } from '../router.ts';
-import type { AttemptView, JobPage, JobView, Settings } from '../types.ts';
+import type { AttemptView, JobPage, JobView, Settings, StepView } from '../types.ts';
 
 export function JobPageView({ id, settings }: { id: string; settings: Settings }) {
   const path = `jobs/${encodeURIComponent(id)}`;
@@ -162,6 +162,12 @@ export function JobPageView({ id, settings }: { id: string; settings: Settings }
       )}
       <h3>Attempts</h3>
       <Attempts attempts={job.attempts ?? []} />
+      {job.steps !== undefined && job.steps.length > 0 && (
+        <>
+          <h3>Workflow</h3>
+          <Steps steps={job.steps} />
+        </>
+      )}
     </section>
   );
 }
@@ -319,6 +325,58 @@ function Attempts({ attempts }: { attempts: AttemptView[] }) {
               </td>
               <td class="mono">{attempt.workerId ?? '—'}</td>
               <td>{attempt.error === null ? '' : <ErrorBlock error={attempt.error} />}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The workflow's journal: each step that ran, each sleep, each signal received. */
+function Steps({ steps }: { steps: StepView[] }) {
+  return (
+    <div class="table-wrap">
+      <table class="steps">
+        <caption class="sr-only">
+          Steps, sleeps and signals, in the order they were recorded
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Recorded</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Name</th>
+            <th scope="col">Value</th>
+          </tr>
+        </thead>
+        <tbody>
+          {steps.map((step) => (
+            <tr
+              key={`${step.kind}:${step.name}#${step.occurrence}`}
+              data-step={step.kind === 'sleep' ? 'sleep' : `${step.kind}:${step.name}`}
+            >
+              <td>
+                <Time iso={step.recordedAt} />
+              </td>
+              <td>
+                <span class={`badge step-${step.kind}`}>{step.kind}</span>
+              </td>
+              <td class="mono">
+                {step.name ?? '—'}
+                {step.occurrence > 0 && <span class="muted"> #{step.occurrence + 1}</span>}
+              </td>
+              <td>
+                {step.kind === 'sleep' ? (
+                  <>
+                    until <Time iso={String(step.value)} />
+                  </>
+                ) : (
+                  <JsonBlock
+                    value={step.value}
+                    label={`Value of ${step.kind} ${step.name ?? ''}`}
+                  />
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

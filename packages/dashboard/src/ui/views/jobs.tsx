@@ -48,6 +48,9 @@ export function JobsView({ params, settings }: { params: URLSearchParams; settin
     <section aria-labelledby="jobs-title">
       <h2 id="jobs-title">Jobs</h2>
       <FilterForm
+        // Its fields are uncontrolled, and it is remounted when the URL's filter changes: the
+        // 2-second refresh re-renders this view, and controlled fields would put back the
+        // applied filter over what the user is choosing or typing.
         key={filterQuery}
         filter={filter}
         onApply={(next) => {
@@ -157,32 +160,36 @@ function FilterForm({ filter, onApply }: { filter: Filter; onApply: (filter: Fil
     >
       <label>
         Status
-        <select name="status" value={filter.status ?? ''}>
-          <option value="">any</option>
-          {JOB_STATUSES.map((status) => (
-            <option key={status} value={status}>
-              {status}
+        <select name="status">
+          <option value="" selected={filter.status === undefined}>
+            any
+          </option>
+          {[
+            ...JOB_STATUSES.map((status) => [status, status]),
+            ['dead,cancelled', 'dead or cancelled'],
+            ['pending,running,waiting', 'not finished'],
+          ].map(([value, label]) => (
+            <option key={value} value={value} selected={filter.status === value}>
+              {label}
             </option>
           ))}
-          <option value="dead,cancelled">dead or cancelled</option>
-          <option value="pending,running,waiting">not finished</option>
         </select>
       </label>
       <label>
         Function
-        <input name="name" value={filter.name ?? ''} placeholder="orders:charge" />
+        <input name="name" defaultValue={filter.name ?? ''} placeholder="orders:charge" />
       </label>
       <label>
         Idempotency key
-        <input name="idempotencyKey" value={filter.idempotencyKey ?? ''} />
+        <input name="idempotencyKey" defaultValue={filter.idempotencyKey ?? ''} />
       </label>
       <label>
         Schedule
-        <input name="scheduleId" value={filter.scheduleId ?? ''} />
+        <input name="scheduleId" defaultValue={filter.scheduleId ?? ''} />
       </label>
       <label>
         Parent job
-        <input name="parentId" value={filter.parentId ?? ''} />
+        <input name="parentId" defaultValue={filter.parentId ?? ''} />
       </label>
       <label>
         Created from
@@ -190,7 +197,7 @@ function FilterForm({ filter, onApply }: { filter: Filter; onApply: (filter: Fil
           type="datetime-local"
           step="1"
           name="createdAfter"
-          value={toLocalInput(filter.createdAfter)}
+          defaultValue={toLocalInput(filter.createdAfter)}
         />
       </label>
       <label>
@@ -199,7 +206,7 @@ function FilterForm({ filter, onApply }: { filter: Filter; onApply: (filter: Fil
           type="datetime-local"
           step="1"
           name="createdBefore"
-          value={toLocalInput(filter.createdBefore)}
+          defaultValue={toLocalInput(filter.createdBefore)}
         />
       </label>
       <div class="filter-buttons">

@@ -125,4 +125,22 @@ describe('the meter reseolio', () => {
     await waitFor(async () => points(await metrics.collect(), METRICS.jobs.name).length === 6);
     await metrics.shutdown();
   });
+
+  it("keeps the last counts for the app's final flush after the engine stopped", async () => {
+    // An app stops the engine, then shuts its SDK down (the last export). Counts kept only in
+    // a callback the stopping engine removes would miss that export.
+    const metrics = memoryMetrics();
+    const engine = makeEngine({ telemetry: { meterProvider: metrics.meterProvider } });
+    await engine.start();
+    const fn = engine.durable('last', async () => 1);
+    await (await fn()).result(5000);
+    await engine.stop();
+    const collected = await metrics.collect();
+    expect(points(collected, METRICS.enqueued.name)).toEqual([
+      { attributes: { function: 'last' }, value: 1 },
+    ]);
+    expect(points(collected, METRICS.completed.name)).toEqual([
+      { attributes: { function: 'last', outcome: 'success' }, value: 1 },
+    ]);
+  });
 });

@@ -1,13 +1,13 @@
 import type {
   BatchObservableCallback,
+  Counter,
   Histogram,
   Meter,
   MeterProvider,
-  Observable,
-  ObservableCounter,
+  ObservableGauge,
 } from '@opentelemetry/api';
 import type { Logger } from '../types.ts';
-import { AttributeCache, LabelTotals } from './label-totals.ts';
+import { AttributeCache } from './attribute-cache.ts';
 import {
   type AttemptOutcomeLabel,
   type CompletedOutcomeLabel,
@@ -29,27 +29,26 @@ export interface OtelMetricsDeps {
 
 /**
  * The engine's metrics on the OpenTelemetry meter `reseolio` (names, units and labels from
- * {@link METRICS}): histograms fed by the engine's reports, and observable instruments read
- * by one batch callback that makes ONE aggregate `stats` read per collection, however many
- * functions and statuses there are. Lives while the engine is initialized;
+ * {@link METRICS}): counters and histograms fed by the engine's reports, and observable
+ * gauges read by one batch callback that makes ONE aggregate `stats` read per collection,
+ * however many functions and statuses there are. Lives while the engine is initialized;
  * {@link OtelMetrics.close} detaches both.
  *
- * Per job this costs what it must and no more, because with an SDK registered every
- * microsecond here is lost throughput (issue 16: ≥ 85 % of the untraced rate):
- * - the two counters are observable counters over totals kept here ({@link LabelTotals}), so a
- *   job adds to a number instead of calling the SDK, which hashes the attributes each time;
- *   they are cumulative, as the SDK's own counters are, and read at each collection;
- * - the two histograms record with one cached, frozen attributes object per label set.
+ * The counters stay synchronous instruments (observable ones fed by totals kept here would
+ * skip the SDK's per-call attribute hashing, but their last counts would be lost at shutdown:
+ * the engine stops, and removes its callback, before the app's final metrics flush). Every
+ * per-job record reuses one frozen attributes object per label set.
  */
 export class OtelMetrics implements MetricsSink {
-  readonly #enqueued = new LabelTotals();
-  readonly #completed = new LabelTotals();
-  readonly #lagAttributes = new AttributeCache();
-  readonly #durationAttributes = new AttributeCache();
+  readonly #enqueued: Counter;
+  readonly #completed: Counter;
   readonly #duration: Histogram;
   readonly #lag: Histogram;
+  /** Label sets by key: `name` for `{function}`, `outcome:name` for `{function, outcome}`. */
+  readonly #byName = new AttributeCache();
+  readonly #byOutcome = new AttributeCache();
   readonly #meter: Meter;
-  readonly #observables: Observable[];
+  readonly #gauges: ObservableGauge[];
   readonly #observe: BatchObservableCallback;
   readonly #removeSink: () => void;
   #statsFailed = false;
@@ -57,11 +56,8 @@ export class OtelMetrics implements MetricsSink {
   constructor(deps: OtelMetricsDeps) {
     const meter = deps.meterProvider.getMeter(INSTRUMENTATION_NAME, PACKAGE_VERSION);
     this.#meter = meter;
-    const counter = (spec: (typeof METRICS)['enqueued']): ObservableCounter =>
-      meter.createObservableCounter(spec.name, {
-        unit: spec.unit,
-        description: spec.description,
-      });
+    const counter = (spec: (typeof METRICS)['enqueued']) =>
+      meter.createCounter(spec.name, { unit: spec.unit, description: spec.description });
     const histogram = (spec: (typeof METRICS)['attemptDuration']) =>
       meter.createHistogram(spec.name, {
         unit: spec.unit,
@@ -70,22 +66,16 @@ export class OtelMetrics implements MetricsSink {
       });
     const gauge = (spec: (typeof METRICS)['jobs']) =>
       meter.createObservableGauge(spec.name, { unit: spec.unit, description: spec.description });
-    const enqueued = counter(METRICS.enqueued);
-    const completed = counter(METRICS.completed);
+    this.#enqueued = counter(METRICS.enqueued);
+    this.#completed = counter(METRICS.completed);
     this.#duration = histogram(METRICS.attemptDuration);
     this.#lag = histogram(METRICS.attemptLag);
     const jobs = gauge(METRICS.jobs);
     const oldest = gauge(METRICS.oldestPendingAge);
     const slots = gauge(METRICS.workerSlots);
     const lastSeen = gauge(METRICS.workerLastSeen);
-    this.#observables = [enqueued, completed, jobs, oldest, slots, lastSeen];
+    this.#gauges = [jobs, oldest, slots, lastSeen];
     this.#observe = async (result) => {
-      this.#enqueued.forEach((value, attributes) => {
-        result.observe(enqueued, value, attributes);
-      });
-      this.#completed.forEach((value, attributes) => {
-        result.observe(completed, value, attributes);
-      });
       const worker = deps.source.worker();
       result.observe(slots, worker.busy, { state: 'busy' });
       result.observe(slots, worker.slots - worker.busy, { state: 'free' });
@@ -110,36 +100,38 @@ export class OtelMetrics implements MetricsSink {
         result.observe(oldest, (oldestPendingAgeMs ?? 0) / 1000, { function: name });
       }
     };
-    meter.addBatchObservableCallback(this.#observe, this.#observables);
+    meter.addBatchObservableCallback(this.#observe, this.#gauges);
     this.#removeSink = deps.source.addSink(this);
   }
 
   enqueued(name: string, count: number): void {
-    this.#enqueued.add(name, count, () => ({ function: name }));
+    this.#enqueued.add(count, this.#functionLabels(name));
   }
 
   attemptStarted(name: string, lagSeconds: number): void {
-    this.#lag.record(
-      lagSeconds,
-      this.#lagAttributes.get(name, () => ({ function: name })),
-    );
+    this.#lag.record(lagSeconds, this.#functionLabels(name));
   }
 
   attemptEnded(name: string, outcome: AttemptOutcomeLabel, durationSeconds: number): void {
-    this.#duration.record(
-      durationSeconds,
-      // Unambiguous: outcomes are fixed words without a colon.
-      this.#durationAttributes.get(`${outcome}:${name}`, () => ({ function: name, outcome })),
-    );
+    this.#duration.record(durationSeconds, this.#outcomeLabels(name, outcome));
   }
 
   completed(name: string, outcome: CompletedOutcomeLabel): void {
-    this.#completed.add(`${outcome}:${name}`, 1, () => ({ function: name, outcome }));
+    this.#completed.add(1, this.#outcomeLabels(name, outcome));
+  }
+
+  #functionLabels(name: string) {
+    return this.#byName.get(name, () => ({ function: name }));
+  }
+
+  #outcomeLabels(name: string, outcome: AttemptOutcomeLabel | CompletedOutcomeLabel) {
+    // Unambiguous: outcomes are fixed words without a colon.
+    return this.#byOutcome.get(`${outcome}:${name}`, () => ({ function: name, outcome }));
   }
 
   /** Stops the reports and the gauges' callback (the engine stopped). */
   close(): void {
     this.#removeSink();
-    this.#meter.removeBatchObservableCallback(this.#observe, this.#observables);
+    this.#meter.removeBatchObservableCallback(this.#observe, this.#gauges);
   }
 }

@@ -12,22 +12,29 @@ const DEADLINE_SUFFIX = ':until';
 
 /**
  * A job's journal as `details().steps` shows it: steps, sleeps and received signals in the
- * order they were recorded (ties by key), values decoded. A signal wait's recorded deadline is
- * bookkeeping, not an event of the run, and is left out; so is any key this version does not
- * know (a newer engine's), rather than shown wrong.
+ * order they were recorded, to the millisecond (storage keeps no finer order: PostgreSQL's
+ * steps table is keyed by job and key alone). Entries of one millisecond are ordered by kind
+ * and name, then occurrence, so a repeated name reads in call order. A signal wait's recorded
+ * deadline is bookkeeping, not an event of the run, and is left out; so is any key this
+ * version does not know (a newer engine's), rather than shown wrong.
  */
 export function stepsOf(records: readonly StepRecord[]): StepInfo[] {
-  const infos: { info: StepInfo; key: string }[] = [];
+  const infos: StepInfo[] = [];
   for (const record of records) {
     const info = stepInfo(record);
-    if (info !== undefined) infos.push({ info, key: record.key });
+    if (info !== undefined) infos.push(info);
   }
   infos.sort(
     (a, b) =>
-      a.info.recordedAt.getTime() - b.info.recordedAt.getTime() ||
-      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      a.recordedAt.getTime() - b.recordedAt.getTime() ||
+      compareText(`${a.kind}:${a.name ?? ''}`, `${b.kind}:${b.name ?? ''}`) ||
+      a.occurrence - b.occurrence,
   );
-  return infos.map(({ info }) => info);
+  return infos;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function stepInfo(record: StepRecord): StepInfo | undefined {

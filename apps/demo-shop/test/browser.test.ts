@@ -1,38 +1,22 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_LAUNCH, noChromium } from '@reseolio/test-utils';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { DATABASES, onCleanup, settledOrder, startShop, waitFor } from './helpers.ts';
+import { DATABASES, onCleanup, settledOrder, settledSagaPage, startShop } from './helpers.ts';
 
-/** Debian's Chromium; install it with `apt-get install -y chromium` (never `playwright install`). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// A developer machine without Chromium skips this one test, visibly; CI installs Chromium
-// (.ci/run) and sets CI, so there it always runs and a missing browser fails it.
-const noBrowser = !existsSync(CHROMIUM) && !process.env.CI;
 /** Screenshots of the dashboard's saga page, kept as test artifacts (gitignored). */
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts');
 
 async function launch() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   onCleanup(() => browser.close());
   return browser;
 }
 
 for (const { name, fresh } of DATABASES) {
-  describe.skipIf(noBrowser)(
+  describe.skipIf(noChromium)(
     `the page in headless Chromium on ${name} (skipped without Chromium outside CI)`,
     () => {
       it('places an order by clicking Buy, shows it live until fulfilled step by step, then confirms its delivery', async () => {
@@ -80,16 +64,7 @@ for (const { name, fresh } of DATABASES) {
         });
         const order = await settledOrder(shop, placed.body.orderId);
         expect(order.status).toBe('cancelled');
-        // The webhook is enqueued last and not awaited by the saga: wait until every child ended.
-        await waitFor(async () => {
-          const { body } = await shop.request('GET', `/dashboard/api/jobs/${order.sagaJobId}`);
-          return body.children?.length === 5 &&
-            body.children.every((child: { status: string }) =>
-              ['success', 'dead'].includes(child.status),
-            )
-            ? true
-            : undefined;
-        }, 20_000);
+        expect((await settledSagaPage(shop, order.sagaJobId)).children).toHaveLength(5);
 
         const browser = await launch();
         const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });

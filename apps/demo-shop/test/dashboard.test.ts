@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DATABASES, settledOrder, startShop, waitFor } from './helpers.ts';
+import { DATABASES, settledOrder, settledSagaPage, startShop } from './helpers.ts';
 
 /** The dashboard the shop mounts at /dashboard, on each database. */
 for (const { name, fresh } of DATABASES) {
@@ -45,15 +45,7 @@ for (const { name, fresh } of DATABASES) {
       });
       const order = await settledOrder(shop, placed.body.orderId);
       expect(order.status).toBe('cancelled');
-      // The webhook is enqueued last and not awaited by the saga: wait for it to settle too.
-      const page = await waitFor(async () => {
-        const { body } = await shop.request('GET', `/dashboard/api/jobs/${order.sagaJobId}`);
-        return body.children?.every((child: { status: string }) =>
-          ['success', 'dead'].includes(child.status),
-        )
-          ? body
-          : undefined;
-      }, 20_000);
+      const page = await settledSagaPage(shop, order.sagaJobId);
       expect(page.job).toMatchObject({ id: order.sagaJobId, name: 'checkout:order:process' });
       expect(page.job.attempts).toMatchObject([{ attempt: 1, outcome: 'success' }]);
       expect(page.parent).toBeNull();

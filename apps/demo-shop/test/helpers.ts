@@ -131,4 +131,19 @@ export async function deliveredOrder(shop: TestShop, orderId: string, timeoutMs 
   }, timeoutMs);
 }
 
+/**
+ * Waits until every child of the saga `sagaJobId` has ended (the webhook is enqueued last and
+ * not awaited by the saga) and returns the dashboard's page of it.
+ */
+export async function settledSagaPage(shop: TestShop, sagaJobId: string, timeoutMs = 20_000) {
+  return waitFor(async () => {
+    const { body } = await shop.request('GET', `/dashboard/api/jobs/${sagaJobId}`);
+    return body.children?.every((child: { status: string }) =>
+      ['success', 'dead'].includes(child.status),
+    )
+      ? body
+      : undefined;
+  }, timeoutMs);
+}
+
 export { waitFor };

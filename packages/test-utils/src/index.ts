@@ -1,3 +1,4 @@
+export { CHROMIUM_LAUNCH, CHROMIUM_PATH, noChromium } from './chromium.ts';
 export { freePort } from './free-port.ts';
 export {
   DEFAULT_SETTINGS as PRIVATE_POSTGRES_SETTINGS,

@@ -1,21 +1,11 @@
 import { type JobFilter, type JobStatus, ReseolioValidationError } from 'reseolio';
 import { JOB_STATUSES } from 'reseolio/http';
+import { FILTER_KEYS } from '../filter-keys.ts';
 
 /** The dashboard's job list: 50 rows a page, so a page renders at once on a slow link. */
 export const DEFAULT_PAGE_SIZE = 50;
 /** The most rows one page may ask for. */
 export const MAX_PAGE_SIZE = 500;
-
-/** The query keys of a job filter. */
-const FILTER_KEYS = [
-  'status',
-  'name',
-  'idempotencyKey',
-  'scheduleId',
-  'parentId',
-  'createdAfter',
-  'createdBefore',
-];
 
 /** A job filter the dashboard reads from a query string: what the list, counts and bulk share. */
 export interface DashboardJobFilter {
@@ -43,7 +33,7 @@ export function parseJobFilter(
   alsoAllowed: readonly string[] = [],
 ): DashboardJobFilter {
   for (const key of new Set(query.keys())) {
-    if (!FILTER_KEYS.includes(key) && !alsoAllowed.includes(key)) {
+    if (!(FILTER_KEYS as readonly string[]).includes(key) && !alsoAllowed.includes(key)) {
       throw new ReseolioValidationError(
         `querystring/${key} is not a job filter; use ${[...FILTER_KEYS, ...alsoAllowed].join(', ')}.`,
       );

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { FILTER_KEYS, type FilterKey } from '../../filter-keys.ts';
 import { getJson, postJson, queryString } from '../api.ts';
 import {
   type ActionResult,
@@ -13,17 +14,6 @@ import { usePoll } from '../poll.ts';
 import { href, navigate } from '../router.ts';
 import { JOB_STATUSES, type JobList, type Settings } from '../types.ts';
 
-/** The filter keys the URL carries (`#/jobs?status=dead&name=x`), in form order. */
-const FILTER_KEYS = [
-  'status',
-  'name',
-  'idempotencyKey',
-  'scheduleId',
-  'parentId',
-  'createdAfter',
-  'createdBefore',
-] as const;
-type FilterKey = (typeof FILTER_KEYS)[number];
 type Filter = Partial<Record<FilterKey, string>>;
 
 export function JobsView({ params, settings }: { params: URLSearchParams; settings: Settings }) {

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@reseolio/test-utils';
+import { CHROMIUM_LAUNCH, noChromium, waitFor } from '@reseolio/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { JobFailedError, type JobStatus, type Reseolio, waitForSignal } from 'reseolio';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -15,27 +15,10 @@ import {
   type Target,
 } from './helpers.ts';
 
-/** Debian's Chromium; install it with `apt-get install -y chromium` (never `playwright install`). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// A developer machine without Chromium skips these, visibly; CI installs Chromium and sets CI,
-// so there a missing browser fails them.
-const noBrowser = !existsSync(CHROMIUM) && !process.env.CI;
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 
 async function launch(): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   onTestFinished(() => browser.close());
   return browser;
 }
@@ -124,7 +107,7 @@ const TARGETS: Array<[string, (test: string) => Target | Promise<Target>]> = [
 ];
 
 for (const [dbName, makeTarget] of TARGETS) {
-  describe.skipIf(noBrowser)(`the dashboard in headless Chromium on ${dbName}`, () => {
+  describe.skipIf(noChromium)(`the dashboard in headless Chromium on ${dbName}`, () => {
     it('shows every view and runs every action on a real database', async () => {
       const target = await makeTarget(expect.getState().currentTestName ?? 'dashboard');
       const db = target.name;

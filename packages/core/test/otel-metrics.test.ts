@@ -1,8 +1,11 @@
+import type { MeterProvider } from '@opentelemetry/api';
 import { memoryMetrics, points } from '@reseolio/test-utils/otel';
 import { describe, expect, it } from 'vitest';
 import { currentJob, MemoryStorage, NonRetryableError } from '../src/index.ts';
 import type { NameStats, StatsInput } from '../src/storage/records.ts';
 import { METRICS } from '../src/telemetry/metric-names.ts';
+import { OtelMetrics } from '../src/telemetry/otel-metrics.ts';
+import type { ReseolioStats } from '../src/telemetry/stats.ts';
 import { makeEngine, waitFor } from './helpers.ts';
 
 /** MemoryStorage that counts its stats reads and can be made to fail them. */
@@ -141,6 +144,72 @@ describe('the meter reseolio', () => {
     ]);
     expect(points(collected, METRICS.completed.name)).toEqual([
       { attributes: { function: 'last', outcome: 'success' }, value: 1 },
+    ]);
+  });
+});
+
+describe('OtelMetrics completions', () => {
+  /** A meter that records every counter call, so the calls themselves can be counted. */
+  function recordingMeter() {
+    const adds: { counter: string; value: number; attributes: unknown }[] = [];
+    const meter = {
+      createCounter: (counter: string) => ({
+        add: (value: number, attributes: unknown) => adds.push({ counter, value, attributes }),
+      }),
+      createHistogram: () => ({ record() {} }),
+      createObservableGauge: () => ({}),
+      addBatchObservableCallback() {},
+      removeBatchObservableCallback() {},
+    };
+    const sink = new OtelMetrics({
+      meterProvider: { getMeter: () => meter } as unknown as MeterProvider,
+      source: {
+        addSink: () => () => {},
+        worker: () => ({ slots: 0, busy: 0, lastSeenAt: null }),
+      },
+      stats: async () => ({ functions: [] }) as unknown as ReseolioStats,
+      logger: console,
+    });
+    const completed = () => adds.filter((add) => add.counter === METRICS.completed.name);
+    return { sink, completed };
+  }
+
+  it('adds the completions of one tick once per label set', async () => {
+    const { sink, completed } = recordingMeter();
+    for (let i = 0; i < 3; i++) sink.completed('a', 'success');
+    sink.completed('a', 'dead');
+    sink.completed('b', 'success');
+    expect(completed()).toEqual([]);
+    await Promise.resolve();
+    expect(completed()).toEqual([
+      {
+        counter: METRICS.completed.name,
+        value: 3,
+        attributes: { function: 'a', outcome: 'success' },
+      },
+      { counter: METRICS.completed.name, value: 1, attributes: { function: 'a', outcome: 'dead' } },
+      {
+        counter: METRICS.completed.name,
+        value: 1,
+        attributes: { function: 'b', outcome: 'success' },
+      },
+    ]);
+    sink.completed('a', 'success');
+    await Promise.resolve();
+    expect(completed()).toHaveLength(4);
+    expect(completed()[3]!.value).toBe(1);
+  });
+
+  it('adds what is still counted when it closes', () => {
+    const { sink, completed } = recordingMeter();
+    sink.completed('a', 'success');
+    sink.close();
+    expect(completed()).toEqual([
+      {
+        counter: METRICS.completed.name,
+        value: 1,
+        attributes: { function: 'a', outcome: 'success' },
+      },
     ]);
   });
 });

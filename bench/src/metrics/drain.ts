@@ -29,6 +29,7 @@ export async function fill(engine: Engine, jobs: number, shape: DrainShape = {})
  * Fills the queue, then starts workers at `concurrency` and times from the first handler
  * start (engine start-up is not counted) until every job is finished in the database.
  * A drain that outlives `capMs` reports the rate reached so far, flagged `capped`.
+ * `afterFill` runs between the two, untimed (the `otel` metric settles the heap there).
  */
 export async function drain(
   engine: Engine,
@@ -36,8 +37,10 @@ export async function drain(
   concurrency: number,
   capMs: number,
   shape: DrainShape = {},
+  afterFill?: () => Promise<void>,
 ): Promise<Measurement> {
   await fill(engine, jobs, shape);
+  await afterFill?.();
   let first: number | undefined;
   let ran = 0;
   const session = await engine.open({

@@ -35,14 +35,16 @@ interface TracedDrain {
  * Registered globally, so the engine finds it with no option, like an app's.
  *
  * `run` gets the hook to call between its fill and its timed drain: it counts the fill's
- * `send` spans and lets the exporter drop them. An in-memory exporter keeps every span it is
- * given for the life of the process, which no real exporter does (it ships them and lets
- * them go); kept, the fill's 20,000 spans would make the timed drain pay for collecting a
- * heap an app would not have. The drain's own spans stay kept until the end, so the drain
- * still pays for the spans it makes.
+ * `send` spans and, unless `keepFillSpans`, lets the exporter drop them. An in-memory
+ * exporter keeps every span it is given for the life of the process, which no real exporter
+ * does (it ships them and lets them go); kept, the fill's 20,000 spans make the timed drain
+ * pay for collecting a heap an app would not have (the `keepFillSpans` run shows how much).
+ * The drain's own spans stay kept until the end, so the drain still pays for the spans it
+ * makes.
  */
 async function withSdk(
   run: (afterFill: () => Promise<void>) => Promise<Measurement>,
+  keepFillSpans: boolean,
 ): Promise<TracedDrain> {
   const spanExporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({
@@ -64,8 +66,10 @@ async function withSdk(
   try {
     const result = await run(async () => {
       await tracerProvider.forceFlush();
-      fillSpans = spanExporter.getFinishedSpans().length;
-      spanExporter.reset();
+      if (!keepFillSpans) {
+        fillSpans = spanExporter.getFinishedSpans().length;
+        spanExporter.reset();
+      }
       collectGarbage();
     });
     await tracerProvider.forceFlush();
@@ -92,8 +96,9 @@ let repetition = 0;
 
 /**
  * 10. What tracing and metrics cost: the c=10 drain of metric 4, without an SDK and with one
- * registered, interleaved in one run (the order flips each repetition, so drift of the shared
- * machine does not favour either). With `--otel-baseline <built reseolio dir>`, the same drain
+ * registered (once with the fill's spans dropped before the drain, once kept), interleaved in
+ * one run (a different drain goes first each repetition, so drift of the shared machine
+ * favours none). With `--otel-baseline <built reseolio dir>`, the same drain
  * on that build (e.g. the commit before telemetry) shows the cost of the no-op path.
  */
 export const otel: Metric = {
@@ -107,7 +112,9 @@ export const otel: Metric = {
     "first. Each timed drain starts from a collected heap; under the SDK the fill's spans are " +
     'counted and then dropped by the exporter before the drain (an in-memory exporter keeps every ' +
     'span for ever, a real one lets them go), the drain\'s own stay kept. "SDK/no SDK" is the ' +
-    `ratio in percent; "spans/job" proves the SDK saw the work (2: a send and a process span).${
+    'ratio in percent; "fill kept" is a third drain under the SDK whose exporter still holds ' +
+    "the fill's spans, and its ratio. " +
+    `"spans/job" proves the SDK saw the work (2: a send and a process span).${
       cfg.otelBaseline
         ? ' "baseline" is the same drain on the build given by --otel-baseline, without an SDK.'
         : ''
@@ -116,6 +123,8 @@ export const otel: Metric = {
     { key: 'untraced', label: 'no SDK', unit: 'jobs/s', better: 'higher' },
     { key: 'traced', label: 'SDK', unit: 'jobs/s', better: 'higher' },
     { key: 'ratio', label: 'SDK/no SDK', unit: '%', better: 'higher' },
+    { key: 'tracedKept', label: 'SDK, fill kept', unit: 'jobs/s', better: 'higher' },
+    { key: 'ratioKept', label: 'fill kept/no SDK', unit: '%', better: 'higher' },
     { key: 'spansPerJob', label: 'spans/job', unit: '', better: 'higher' },
     { key: 'baseline', label: 'baseline, no SDK', unit: 'jobs/s', better: 'higher' },
   ],
@@ -124,33 +133,42 @@ export const otel: Metric = {
     const jobs = cfg.throughputJobs;
     const rates: Measurement = {};
     let capped = 0;
-    const once = async (key: string, on: Engine, sdk: boolean) => {
+    const once = async (key: string, on: Engine, sdk: 'none' | 'sdk' | 'sdk, fill kept') => {
       await on.reset();
       // Either way the timed drain starts from a collected heap (see withSdk).
-      if (!sdk) {
+      if (sdk === 'none') {
         const plain = await drain(on, jobs, 10, cfg.drainCapMs, {}, async () => collectGarbage());
         rates[key] = plain.rate!;
         capped = Math.max(capped, plain.capped!);
         return;
       }
-      const traced = await withSdk((afterFill) =>
-        drain(on, jobs, 10, cfg.drainCapMs, {}, afterFill),
+      const traced = await withSdk(
+        (afterFill) => drain(on, jobs, 10, cfg.drainCapMs, {}, afterFill),
+        sdk === 'sdk, fill kept',
       );
       rates[key] = traced.result.rate!;
       rates.spansPerJob = traced.spans / jobs;
       capped = Math.max(capped, traced.result.capped!);
     };
     const phases: (() => Promise<void>)[] = [
-      () => once('untraced', engine, false),
-      () => once('traced', engine, true),
+      () => once('untraced', engine, 'none'),
+      () => once('traced', engine, 'sdk'),
+      () => once('tracedKept', engine, 'sdk, fill kept'),
     ];
     if (cfg.otelBaseline && engine instanceof ReseolioEngine) {
       const other = engine.withEngineClass(await baselineClass(cfg.otelBaseline));
-      phases.push(() => once('baseline', other, false));
+      phases.push(() => once('baseline', other, 'none'));
     }
     // A different phase first on each repetition: drift of the shared machine favours none.
     const shift = repetition++ % phases.length;
     for (const phase of [...phases.slice(shift), ...phases.slice(0, shift)]) await phase();
-    return [{ ...rates, ratio: (100 * rates.traced!) / rates.untraced!, capped }];
+    return [
+      {
+        ...rates,
+        ratio: (100 * rates.traced!) / rates.untraced!,
+        ratioKept: (100 * rates.tracedKept!) / rates.untraced!,
+        capped,
+      },
+    ];
   },
 };

@@ -1,12 +1,8 @@
 import type { CompletionBucket, JobStatus } from 'reseolio';
 import { describe, expect, it } from 'vitest';
-import {
-  alertsFor,
-  type FunctionOverview,
-  formatAge,
-  NO_WORKER_AFTER_MS,
-} from '../src/api/overview.ts';
+import { alertsFor, formatAge, NO_WORKER_AFTER_MS } from '../src/api/overview.ts';
 import { cronInWords } from '../src/api/schedules.ts';
+import type { FunctionOverview } from '../src/wire-types.ts';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 

@@ -1,29 +1,5 @@
-import {
-  type AttemptInfo,
-  type JobDetails,
-  type JobJSON,
-  type StoredError,
-  toJobJSON,
-} from 'reseolio';
-
-/** An error as the dashboard shows it: with its stack and causes, for the operator. */
-export interface ErrorView {
-  name: string;
-  message: string;
-  code: string | null;
-  stack: string | null;
-  cause: ErrorView | null;
-}
-
-/** One attempt of a job, dates as ISO strings. */
-export interface AttemptView {
-  attempt: number;
-  startedAt: string;
-  endedAt: string | null;
-  outcome: AttemptInfo['outcome'];
-  error: ErrorView | null;
-  workerId: string | null;
-}
+import { type JobDetails, type JobJSON, type StoredError, toJobJSON } from 'reseolio';
+import type { AttemptView, ErrorView } from '../wire-types.ts';
 
 /**
  * A job as the dashboard's API answers it: the job routes' `JobJSON` (so both read the same),

@@ -1,5 +1,6 @@
-import type { CompletionBucket, JobStatus, Reseolio } from 'reseolio';
+import type { CompletionBucket, Reseolio } from 'reseolio';
 import type { ApiResponse } from 'reseolio/http';
+import type { Alert, FunctionOverview } from '../wire-types.ts';
 import { toJobView } from './job-view.ts';
 
 /** The throughput window: the last hour, in 5-minute bars (12 per function). */
@@ -13,26 +14,6 @@ export const THROUGHPUT_BUCKET_MS = 300_000;
 export const NO_WORKER_AFTER_MS = 60_000;
 /** How many of the newest dead jobs the overview lists. */
 const RECENT_FAILURES = 10;
-
-/** One alert on the overview. */
-export interface Alert {
-  kind: 'stuck' | 'no-worker';
-  function: string;
-  message: string;
-}
-
-/** One function's line on the overview. */
-export interface FunctionOverview {
-  name: string;
-  counts: Record<JobStatus, number>;
-  oldestPendingAgeMs: number | null;
-  /** Jobs that ended in the last hour, by final status. */
-  lastHour: { success: number; dead: number; cancelled: number };
-  /** The same, per bucket, oldest first, every bucket present (zeros included). */
-  throughput: Array<{ bucketStart: string; success: number; dead: number; cancelled: number }>;
-  /** Whether the process serving the dashboard registered the function (it may run elsewhere). */
-  registeredHere: boolean;
-}
 
 /**
  * `GET api/overview`: counts per function and status, throughput of the last hour from the

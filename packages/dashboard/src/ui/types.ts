@@ -1,6 +1,9 @@
 /** The API's answers, as the page reads them (see src/api on the server). */
 
-export type JobStatus = 'pending' | 'running' | 'waiting' | 'success' | 'dead' | 'cancelled';
+import type { Alert, AttemptView, ErrorView, FunctionOverview, JobStatus } from '../wire-types.ts';
+
+export type { AttemptView, ErrorView, FunctionOverview, JobStatus };
+
 export const JOB_STATUSES: JobStatus[] = [
   'pending',
   'running',
@@ -9,23 +12,6 @@ export const JOB_STATUSES: JobStatus[] = [
   'dead',
   'cancelled',
 ];
-
-export interface ErrorView {
-  name: string;
-  message: string;
-  code: string | null;
-  stack: string | null;
-  cause: ErrorView | null;
-}
-
-export interface AttemptView {
-  attempt: number;
-  startedAt: string;
-  endedAt: string | null;
-  outcome: 'running' | 'success' | 'failed' | 'suspended' | 'released' | 'cancelled' | 'lost';
-  error: ErrorView | null;
-  workerId: string | null;
-}
 
 export interface JobView {
   id: string;
@@ -66,21 +52,12 @@ export interface StepView {
   recordedAt: string;
 }
 
-export interface FunctionOverview {
-  name: string;
-  counts: Record<JobStatus, number>;
-  oldestPendingAgeMs: number | null;
-  lastHour: { success: number; dead: number; cancelled: number };
-  throughput: Array<{ bucketStart: string; success: number; dead: number; cancelled: number }>;
-  registeredHere: boolean;
-}
-
 export interface Overview {
   at: string;
   totals: Record<JobStatus, number>;
   functions: FunctionOverview[];
   recentFailures: JobView[];
-  alerts: Array<{ kind: 'stuck' | 'no-worker'; function: string; message: string }>;
+  alerts: Alert[];
   stuckAfterMs: number;
   bucketMs: number;
 }

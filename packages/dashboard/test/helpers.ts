@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, request } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,15 +87,7 @@ export async function serve(options: DashboardOptions): Promise<Served> {
     }
     res.writeHead(404).end('not the dashboard');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = await listenUntilTestEnds(server);
   return { url: `${origin}${PREFIX}/`, origin };
 }
 
@@ -177,6 +169,12 @@ export async function proxy(upstream: Served, outside = '/ops/jobs-ui'): Promise
     forwarded.on('error', () => res.writeHead(502).end());
     req.pipe(forwarded);
   });
+  const origin = await listenUntilTestEnds(server);
+  return { url: `${origin}${outside}/`, origin };
+}
+
+/** Listens on a free loopback port, closed (connections too) when the test ends; its origin. */
+async function listenUntilTestEnds(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(
     () =>
@@ -185,6 +183,5 @@ export async function proxy(upstream: Served, outside = '/ops/jobs-ui'): Promise
         server.close(() => resolve());
       }),
   );
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: `${origin}${outside}/`, origin };
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM_LAUNCH, noChromium } from '@reseolio/test-utils';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { DATABASES, onCleanup, settledOrder, settledSagaPage, startShop } from './helpers.ts';
+import { DATABASES, declinedCheckout, onCleanup, settledSagaPage, startShop } from './helpers.ts';
 
 /** Screenshots of the dashboard's saga page, kept as test artifacts (gitignored). */
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts');
@@ -57,12 +57,7 @@ for (const { name, fresh } of DATABASES) {
 
       it("shows a declined checkout's saga in the dashboard: the orchestrator, its five children with the compensation, and attempts", async () => {
         const shop = await startShop(await fresh());
-        const placed = await shop.request('POST', '/api/orders', {
-          productId: 'tee',
-          quantity: 1,
-          card: '4000 0000 0000 0002',
-        });
-        const order = await settledOrder(shop, placed.body.orderId);
+        const order = await declinedCheckout(shop);
         expect(order.status).toBe('cancelled');
         expect((await settledSagaPage(shop, order.sagaJobId)).children).toHaveLength(5);
 

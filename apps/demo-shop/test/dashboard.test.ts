@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DATABASES, settledOrder, settledSagaPage, startShop } from './helpers.ts';
+import {
+  DATABASES,
+  declinedCheckout,
+  settledOrder,
+  settledSagaPage,
+  startShop,
+} from './helpers.ts';
 
 /** The dashboard the shop mounts at /dashboard, on each database. */
 for (const { name, fresh } of DATABASES) {
@@ -38,12 +44,7 @@ for (const { name, fresh } of DATABASES) {
 
     it('the job page of a cancelled checkout shows the orchestrator, its five children with the compensation, and their attempts', async () => {
       const shop = await startShop(await fresh());
-      const placed = await shop.request('POST', '/api/orders', {
-        productId: 'tee',
-        quantity: 1,
-        card: '4000 0000 0000 0002',
-      });
-      const order = await settledOrder(shop, placed.body.orderId);
+      const order = await declinedCheckout(shop);
       expect(order.status).toBe('cancelled');
       const page = await settledSagaPage(shop, order.sagaJobId);
       expect(page.job).toMatchObject({ id: order.sagaJobId, name: 'checkout:order:process' });

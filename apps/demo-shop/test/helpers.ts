@@ -115,6 +115,16 @@ export async function settledOrder(shop: TestShop, orderId: string, timeoutMs = 
   }, timeoutMs);
 }
 
+/** Places an order of one tee with the card the demo always declines; the settled order. */
+export async function declinedCheckout(shop: TestShop) {
+  const placed = await shop.request('POST', '/api/orders', {
+    productId: 'tee',
+    quantity: 1,
+    card: '4000 0000 0000 0002',
+  });
+  return settledOrder(shop, placed.body.orderId);
+}
+
 /** Waits until the order's delivery job is `waiting` (suspended, for the customer's signal). */
 export async function waitingDelivery(shop: TestShop, orderId: string, timeoutMs = 20_000) {
   return waitFor(async () => {

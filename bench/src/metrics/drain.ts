@@ -30,6 +30,7 @@ export async function fill(engine: Engine, jobs: number, shape: DrainShape = {})
  * start (engine start-up is not counted) until every job is finished in the database.
  * A drain that outlives `capMs` reports the rate reached so far, flagged `capped`.
  * `afterFill` runs between the two, untimed (the `otel` metric settles the heap there).
+ * `cpuUsPerJob` is this process's CPU time (user and system) per job over the drain.
  */
 export async function drain(
   engine: Engine,
@@ -53,12 +54,20 @@ export async function drain(
   });
   try {
     const openedAt = nowMs();
+    const cpuAtOpen = process.cpuUsage();
     const allRan = await waitUntil(() => ran >= jobs, capMs);
     const finished =
       allRan && (await waitUntil(async () => (await engine.unfinished()) === 0, capMs, 5));
     const end = nowMs();
+    const cpu = process.cpuUsage(cpuAtOpen);
     const elapsed = (end - (first ?? openedAt)) / 1000;
-    return { rate: (finished ? jobs : ran) / elapsed, capped: finished ? 0 : 1 };
+    const done = finished ? jobs : ran;
+    return {
+      rate: done / elapsed,
+      // From the session's opening, so it includes the engine's start-up: a few ms in seconds.
+      cpuUsPerJob: (cpu.user + cpu.system) / done,
+      capped: finished ? 0 : 1,
+    };
   } finally {
     await session.close();
   }

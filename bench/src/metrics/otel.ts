@@ -29,24 +29,51 @@ interface TracedDrain {
 }
 
 /**
+ * The SDK's `InMemorySpanExporter`, emptied after every batch it receives unless `keep`:
+ * it counts the batch first, so the run still proves that every span was exported. An
+ * in-memory exporter keeps each span for the life of the process, which no real exporter
+ * does (an OTLP exporter ships a batch and lets it go); kept, 20,000 spans of a drain make it
+ * pay for marking a heap that an app would not have (the `keep` drain shows how much).
+ */
+class BatchReleasingExporter extends InMemorySpanExporter {
+  readonly #keep: boolean;
+  #exported = 0;
+
+  constructor(keep: boolean) {
+    super();
+    this.#keep = keep;
+  }
+
+  override export(...[spans, done]: Parameters<InMemorySpanExporter['export']>): void {
+    this.#exported += spans.length;
+    super.export(spans, done);
+    if (!this.#keep) this.reset();
+  }
+
+  /** Spans received so far, released or kept. */
+  get exported(): number {
+    return this.#exported;
+  }
+}
+
+/** The three ways a drain runs: no SDK, the SDK, and the SDK whose exporter keeps every span. */
+type Sdk = 'none' | 'sdk' | 'sdk, spans kept';
+
+/**
  * An OpenTelemetry SDK as an app registers it, with in-memory exporters: spans through a
  * BatchSpanProcessor (what production uses; a SimpleSpanProcessor exports each span on the
  * hot path, which no one deploys), metrics read every second (each read is one stats query).
  * Registered globally, so the engine finds it with no option, like an app's.
  *
- * `run` gets the hook to call between its fill and its timed drain: it counts the fill's
- * `send` spans and, unless `keepFillSpans`, lets the exporter drop them. An in-memory
- * exporter keeps every span it is given for the life of the process, which no real exporter
- * does (it ships them and lets them go); kept, the fill's 20,000 spans make the timed drain
- * pay for collecting a heap an app would not have (the `keepFillSpans` run shows how much).
- * The drain's own spans stay kept until the end, so the drain still pays for the spans it
- * makes.
+ * `run` gets the hook to call between its fill and its timed drain: it flushes the fill's
+ * `send` spans to the exporter and collects the heap, so the timed drain starts from the same
+ * heap as one without an SDK (unless the exporter keeps the spans).
  */
 async function withSdk(
   run: (afterFill: () => Promise<void>) => Promise<Measurement>,
-  keepFillSpans: boolean,
+  keepSpans: boolean,
 ): Promise<TracedDrain> {
-  const spanExporter = new InMemorySpanExporter();
+  const spanExporter = new BatchReleasingExporter(keepSpans);
   const tracerProvider = new BasicTracerProvider({
     spanProcessors: [new BatchSpanProcessor(spanExporter)],
   });
@@ -62,18 +89,13 @@ async function withSdk(
   context.setGlobalContextManager(contextManager);
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
-  let fillSpans = 0;
   try {
     const result = await run(async () => {
       await tracerProvider.forceFlush();
-      if (!keepFillSpans) {
-        fillSpans = spanExporter.getFinishedSpans().length;
-        spanExporter.reset();
-      }
       collectGarbage();
     });
     await tracerProvider.forceFlush();
-    return { result, spans: fillSpans + spanExporter.getFinishedSpans().length };
+    return { result, spans: spanExporter.exported };
   } finally {
     trace.disable();
     metrics.disable();
@@ -81,6 +103,11 @@ async function withSdk(
     await tracerProvider.shutdown();
     await meterProvider.shutdown();
   }
+}
+
+/** The rate of two drains of `jobs` each taken together: all their jobs over all their time. */
+function pooledRate(a: number, b: number): number {
+  return 2 / (1 / a + 1 / b);
 }
 
 let baseline: Promise<typeof Reseolio> | undefined;
@@ -95,11 +122,23 @@ function baselineClass(dir: string): Promise<typeof Reseolio> {
 let repetition = 0;
 
 /**
+ * The order of one repetition's drains. The two that are compared run mirrored (A B B A, then
+ * B A A B on the next repetition), so a drift of the shared machine that is steady over a
+ * repetition slows both alike, and each rate pools two drains, which halves the weight of a
+ * single disturbed one. The drain that keeps every span runs first or last, alternately.
+ */
+function order(rep: number): Sdk[] {
+  return rep % 2 === 0
+    ? ['none', 'sdk', 'sdk', 'none', 'sdk, spans kept']
+    : ['sdk, spans kept', 'sdk', 'none', 'none', 'sdk'];
+}
+
+/**
  * 10. What tracing and metrics cost: the c=10 drain of metric 4, without an SDK and with one
- * registered (once with the fill's spans dropped before the drain, once kept), interleaved in
- * one run (a different drain goes first each repetition, so drift of the shared machine
- * favours none). With `--otel-baseline <built reseolio dir>`, the same drain
- * on that build (e.g. the commit before telemetry) shows the cost of the no-op path.
+ * registered, interleaved in one run (see {@link order}); a third drain under an SDK whose
+ * exporter keeps every span shows what an in-memory exporter's hoard adds. With
+ * `--otel-baseline <built reseolio dir>`, the same drain on that build (e.g. the commit
+ * before telemetry) shows the cost of the no-op path.
  */
 export const otel: Metric = {
   key: 'otel',
@@ -108,67 +147,79 @@ export const otel: Metric = {
     `${cfg.throughputJobs.toLocaleString('en')} bulk-enqueued no-op jobs drained at concurrency 10 ` +
     '(as metric 4), without an OpenTelemetry SDK and with one registered globally (tracer ' +
     'provider with a BatchSpanProcessor and an in-memory exporter, meter provider with an ' +
-    'in-memory reader every second, AsyncLocalStorage context manager), alternating which runs ' +
-    "first. Each timed drain starts from a collected heap; under the SDK the fill's spans are " +
-    'counted and then dropped by the exporter before the drain (an in-memory exporter keeps every ' +
-    'span for ever, a real one lets them go), the drain\'s own stay kept. "SDK/no SDK" is the ' +
-    'ratio in percent; "fill kept" is a third drain under the SDK whose exporter still holds ' +
-    "the fill's spans, and its ratio. " +
-    `"spans/job" proves the SDK saw the work (2: a send and a process span).${
-      cfg.otelBaseline
-        ? ' "baseline" is the same drain on the build given by --otel-baseline, without an SDK.'
-        : ''
-    }`,
+    'in-memory reader every second, AsyncLocalStorage context manager). Each repetition runs ' +
+    'two drains of each, mirrored (no SDK, SDK, SDK, no SDK; then the reverse), and pools each ' +
+    'pair into one rate, so the drift of a shared machine weighs on both alike. Each timed drain ' +
+    'starts from a collected heap. The exporter counts each batch of spans it receives and then ' +
+    'lets it go, as a real exporter does once a batch is sent ("spans/job" proves the SDK saw ' +
+    'the work: 2, a send and a process span); "spans kept" is one more drain whose in-memory ' +
+    'exporter keeps every span, the fill\'s and its own, and its ratio. "SDK/no SDK" is the ' +
+    'ratio in percent. "CPU" is this process\'s user and system time per job during the drains ' +
+    "(PostgreSQL's is not counted), steadier than the rates on a busy machine." +
+    (cfg.otelBaseline
+      ? ' "baseline" is the same drain on the build given by --otel-baseline, without an SDK.'
+      : ''),
   columns: [
     { key: 'untraced', label: 'no SDK', unit: 'jobs/s', better: 'higher' },
     { key: 'traced', label: 'SDK', unit: 'jobs/s', better: 'higher' },
     { key: 'ratio', label: 'SDK/no SDK', unit: '%', better: 'higher' },
-    { key: 'tracedKept', label: 'SDK, fill kept', unit: 'jobs/s', better: 'higher' },
-    { key: 'ratioKept', label: 'fill kept/no SDK', unit: '%', better: 'higher' },
+    { key: 'untracedCpu', label: 'CPU, no SDK', unit: 'µs/job', better: 'lower' },
+    { key: 'tracedCpu', label: 'CPU, SDK', unit: 'µs/job', better: 'lower' },
+    { key: 'tracedKept', label: 'SDK, spans kept', unit: 'jobs/s', better: 'higher' },
+    { key: 'ratioKept', label: 'spans kept/no SDK', unit: '%', better: 'higher' },
     { key: 'spansPerJob', label: 'spans/job', unit: '', better: 'higher' },
     { key: 'baseline', label: 'baseline, no SDK', unit: 'jobs/s', better: 'higher' },
   ],
   applies: (engine) => engine.key === 'reseolio-pg' && engine.variant === 'default',
   async run(engine: Engine, cfg: BenchConfig): Promise<Measurement[]> {
     const jobs = cfg.throughputJobs;
-    const rates: Measurement = {};
-    let capped = 0;
-    const once = async (key: string, on: Engine, sdk: 'none' | 'sdk' | 'sdk, fill kept') => {
+    const drains = new Map<string, Measurement[]>();
+    let spansPerJob = 0;
+    const once = async (key: string, on: Engine, sdk: Sdk) => {
       await on.reset();
-      // Either way the timed drain starts from a collected heap (see withSdk).
+      let measured: Measurement;
       if (sdk === 'none') {
-        const plain = await drain(on, jobs, 10, cfg.drainCapMs, {}, async () => collectGarbage());
-        rates[key] = plain.rate!;
-        capped = Math.max(capped, plain.capped!);
-        return;
+        // The heap is collected before the timed drain either way (see withSdk).
+        measured = await drain(on, jobs, 10, cfg.drainCapMs, {}, async () => collectGarbage());
+      } else {
+        const traced = await withSdk(
+          (afterFill) => drain(on, jobs, 10, cfg.drainCapMs, {}, afterFill),
+          sdk === 'sdk, spans kept',
+        );
+        measured = traced.result;
+        spansPerJob = traced.spans / jobs;
       }
-      const traced = await withSdk(
-        (afterFill) => drain(on, jobs, 10, cfg.drainCapMs, {}, afterFill),
-        sdk === 'sdk, fill kept',
-      );
-      rates[key] = traced.result.rate!;
-      rates.spansPerJob = traced.spans / jobs;
-      capped = Math.max(capped, traced.result.capped!);
+      drains.set(key, [...(drains.get(key) ?? []), measured]);
     };
-    const phases: (() => Promise<void>)[] = [
-      () => once('untraced', engine, 'none'),
-      () => once('traced', engine, 'sdk'),
-      () => once('tracedKept', engine, 'sdk, fill kept'),
-    ];
+    const key = { none: 'untraced', sdk: 'traced', 'sdk, spans kept': 'tracedKept' } as const;
+    const phases = order(repetition++).map((sdk) => () => once(key[sdk], engine, sdk));
     if (cfg.otelBaseline && engine instanceof ReseolioEngine) {
       const other = engine.withEngineClass(await baselineClass(cfg.otelBaseline));
       phases.push(() => once('baseline', other, 'none'));
     }
-    // A different phase first on each repetition: drift of the shared machine favours none.
-    const shift = repetition++ % phases.length;
-    for (const phase of [...phases.slice(shift), ...phases.slice(0, shift)]) await phase();
-    return [
-      {
-        ...rates,
-        ratio: (100 * rates.traced!) / rates.untraced!,
-        ratioKept: (100 * rates.tracedKept!) / rates.untraced!,
-        capped,
-      },
-    ];
+    for (const phase of phases) await phase();
+    const rate = (name: string) => {
+      const [a, b] = drains.get(name) ?? [];
+      return a && b ? pooledRate(a.rate!, b.rate!) : a?.rate;
+    };
+    const cpu = (name: string) => {
+      const all = drains.get(name) ?? [];
+      return all.reduce((sum, m) => sum + m.cpuUsPerJob!, 0) / all.length;
+    };
+    const untraced = rate('untraced')!;
+    const measurement: Measurement = {
+      untraced,
+      traced: rate('traced')!,
+      ratio: (100 * rate('traced')!) / untraced,
+      untracedCpu: cpu('untraced'),
+      tracedCpu: cpu('traced'),
+      tracedKept: rate('tracedKept')!,
+      ratioKept: (100 * rate('tracedKept')!) / untraced,
+      spansPerJob,
+      capped: Math.max(...[...drains.values()].flat().map((m) => m.capped!)),
+    };
+    const baselineRate = rate('baseline');
+    if (baselineRate !== undefined) measurement.baseline = baselineRate;
+    return [measurement];
   },
 };

@@ -1,5 +1,9 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  ParentBasedSampler,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { memoryTracing, useContextManager } from '@reseolio/test-utils/otel';
 import { describe, expect, it } from 'vitest';
 import { currentJob, JobCancelledError, MemoryStorage, sleep, step } from '../src/index.ts';
@@ -192,6 +196,36 @@ describe('tracing', () => {
     expect(JSON.parse((await storage.getJob(handle.jobId))!.traceContext!)).toEqual({
       traceparent: `00-${traceId}-${spanId}-01`,
     });
+  });
+
+  it('a trace sampled out at its root stays out across a saga: the jobs run, no span is exported', async () => {
+    const storage = new MemoryStorage();
+    const tracing = memoryTracing({
+      sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+    });
+    const engine = makeEngine({ storage, telemetry: { tracerProvider: tracing.tracerProvider } });
+    await engine.start();
+    let childId = '';
+    const child = engine.durable('unsampled:child', async () => {
+      childId = currentJob()!.jobId;
+      return 1;
+    });
+    const parent = engine.durable('unsampled:parent', async () => (await child()).result());
+    const handle = await parent();
+    expect(await handle.result(5000)).toBe(1);
+    // Both jobs carry the one unsampled trace (flags 00), so every process keeps it out.
+    const traceparent = async (id: string) =>
+      (JSON.parse((await storage.getJob(id))!.traceContext!) as { traceparent: string })
+        .traceparent;
+    const [parentContext, childContext] = [
+      await traceparent(handle.jobId),
+      await traceparent(childId),
+    ];
+    expect(parentContext).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(childContext.slice(3, 35)).toBe(parentContext.slice(3, 35));
+    expect(childContext).toMatch(/-00$/);
+    await tracing.tracerProvider.forceFlush();
+    expect(tracing.spans()).toEqual([]);
   });
 
   it('a job with a malformed stored context runs, in a trace of its own', async () => {

@@ -15,6 +15,7 @@ import {
   BasicTracerProvider,
   InMemorySpanExporter,
   type ReadableSpan,
+  type Sampler,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll } from 'vitest';
@@ -31,10 +32,14 @@ export function useContextManager(): void {
   });
 }
 
-/** A tracer provider that keeps every ended span in memory. */
-export function memoryTracing() {
+/**
+ * A tracer provider that keeps every ended span in memory; `sampler` defaults to the SDK's
+ * (parent-based, every root sampled).
+ */
+export function memoryTracing(options: { sampler?: Sampler } = {}) {
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({
+    ...options,
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   return {

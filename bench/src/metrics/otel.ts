@@ -171,10 +171,9 @@ export const otel: Metric = {
     'and a process span; "completed/job" that its meter did: 1, the reseolio.jobs.completed ' +
     'count read after the drain). "SDK/no SDK" is the ratio in percent. "CPU" is this ' +
     "process's user and system time per job during the drains (PostgreSQL's is not counted), " +
-    'steadier than ' +
-    'the rates on a busy machine. "read every 1 s" is one more drain under an SDK that reads ' +
-    'metrics every second, 60 times its default (each read is one aggregate query of the jobs ' +
-    'table for the gauges), and its ratio.' +
+    'steadier than the rates on a busy machine. "read every 1 s" is one more drain under an ' +
+    'SDK that reads metrics every second, 60 times its default (each read is one aggregate ' +
+    'query of the jobs table for the gauges), and its ratio.' +
     (cfg.otelBaseline
       ? ' "baseline" is the same drain on the build given by --otel-baseline, without an SDK.'
       : ''),
